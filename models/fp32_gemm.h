@@ -1,0 +1,13 @@
+// FP32 matrix product for the reference forward and calibration (offline only, never on the
+// integer path). Row-major: C[M][N] = A[M][K] · op(B) (+ C if accumulate).
+#pragma once
+
+#include <cstddef>
+
+namespace intvit {
+
+// b_transposed: B is [N][K] (PyTorch Linear weight layout); otherwise B is [K][N].
+void sgemm(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+           bool b_transposed, float* c, size_t ldc);
+
+}  // namespace intvit

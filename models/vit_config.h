@@ -1,0 +1,56 @@
+// ViT / DeiT geometry and preprocessing policy, read from a timm-style config.json.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace intvit {
+
+enum class GeluKind { kErf, kTanh };
+
+struct ViTConfig {
+  std::string architecture = "vit";
+  int image_size = 224;
+  int patch_size = 16;
+  int in_channels = 3;
+  int embed_dim = 192;
+  int depth = 12;
+  int num_heads = 3;
+  double mlp_ratio = 4.0;
+  int num_classes = 1000;
+  bool class_token = true;
+  bool distillation_token = false;  // DeiT-distilled: dist_token + head_dist, logits averaged
+  double layer_norm_eps = 1e-6;
+  GeluKind gelu = GeluKind::kErf;
+  // Preprocessing (timm pretrained_cfg).
+  std::array<double, 3> mean = {0.485, 0.456, 0.406};
+  std::array<double, 3> std = {0.229, 0.224, 0.225};
+  std::string interpolation = "bicubic";  // "bicubic" | "bilinear"
+  double crop_pct = 0.875;
+
+  int grid() const { return image_size / patch_size; }
+  int num_patches() const { return grid() * grid(); }
+  int num_prefix_tokens() const { return (class_token ? 1 : 0) + (distillation_token ? 1 : 0); }
+  int num_tokens() const { return num_patches() + num_prefix_tokens(); }
+  int head_dim() const { return embed_dim / num_heads; }
+  int mlp_hidden() const { return static_cast<int>(embed_dim * mlp_ratio + 0.5); }
+
+  // Throws intvit::Error(kInvalidArgument) on inconsistent or absurd geometry (bounded sizes so a
+  // corrupt config can never request a huge allocation).
+  void validate() const;
+};
+
+ViTConfig parse_vit_config(const nlohmann::json& j);
+ViTConfig load_vit_config(const std::filesystem::path& config_json);
+nlohmann::json vit_config_to_json(const ViTConfig&);
+
+// Class labels beside a model: labels.txt or imagenet_classes.txt (one per line). Missing file ->
+// "class_<i>" names.
+std::vector<std::string> load_labels(const std::filesystem::path& model_dir, int num_classes);
+
+}  // namespace intvit

@@ -1,0 +1,222 @@
+#include "models/vit_fp32.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "engine/error.h"
+#include "models/fp32_gemm.h"
+#include "weights/safetensors.h"
+
+namespace intvit {
+namespace {
+
+std::vector<float> read_tensor(const SafeTensorsFile& file, const std::string& name,
+                               const std::vector<int64_t>& shape) {
+  const TensorView& t = file.get(name);
+  if (t.shape != shape) {
+    std::string want, got;
+    for (int64_t d : shape) want += std::to_string(d) + ",";
+    for (int64_t d : t.shape) got += std::to_string(d) + ",";
+    throw Error(ErrorCode::kInvalidArgument,
+                "tensor '" + name + "' has shape [" + got + "], expected [" + want + "]");
+  }
+  return t.to_f32();
+}
+
+LinearF32 read_linear(const SafeTensorsFile& f, const std::string& prefix, int in, int out) {
+  LinearF32 l;
+  l.in = in;
+  l.out = out;
+  l.weight = read_tensor(f, prefix + ".weight", {out, in});
+  l.bias = read_tensor(f, prefix + ".bias", {out});
+  return l;
+}
+
+LayerNormF32 read_norm(const SafeTensorsFile& f, const std::string& prefix, int dim) {
+  return {read_tensor(f, prefix + ".weight", {dim}), read_tensor(f, prefix + ".bias", {dim})};
+}
+
+// y[T][out] = x[T][in] · Wᵀ + b
+void linear(const LinearF32& l, const float* x, size_t tokens, float* y) {
+  sgemm(tokens, l.out, l.in, x, l.in, l.weight.data(), l.in, /*b_transposed=*/true, y, l.out);
+  for (size_t t = 0; t < tokens; ++t) {
+    for (int o = 0; o < l.out; ++o) y[t * l.out + o] += l.bias[o];
+  }
+}
+
+void layer_norm(const LayerNormF32& n, double eps, const float* x, size_t tokens, size_t dim, float* y) {
+  for (size_t t = 0; t < tokens; ++t) {
+    const float* row = x + t * dim;
+    double mean = 0, var = 0;
+    for (size_t c = 0; c < dim; ++c) mean += row[c];
+    mean /= static_cast<double>(dim);
+    for (size_t c = 0; c < dim; ++c) var += (row[c] - mean) * (row[c] - mean);
+    var /= static_cast<double>(dim);
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (size_t c = 0; c < dim; ++c) {
+      y[t * dim + c] = static_cast<float>((row[c] - mean) * inv * n.gamma[c] + n.beta[c]);
+    }
+  }
+}
+
+float gelu(float x, GeluKind kind) {
+  if (kind == GeluKind::kErf) return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
+  const float c = std::sqrt(2.0f / static_cast<float>(M_PI));
+  return 0.5f * x * (1.0f + std::tanh(c * (x + 0.044715f * x * x * x)));
+}
+
+void softmax_rows(float* x, size_t rows, size_t len) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * len;
+    const float mx = *std::max_element(row, row + len);
+    double sum = 0;
+    for (size_t i = 0; i < len; ++i) {
+      row[i] = std::exp(row[i] - mx);
+      sum += row[i];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (size_t i = 0; i < len; ++i) row[i] *= inv;
+  }
+}
+
+}  // namespace
+
+ViTWeightsF32 load_vit_weights_f32(const SafeTensorsFile& f, const ViTConfig& cfg) {
+  cfg.validate();
+  ViTWeightsF32 m;
+  m.config = cfg;
+  const int d = cfg.embed_dim, p = cfg.patch_size, hidden = cfg.mlp_hidden();
+  m.patch_embed.in = cfg.in_channels * p * p;
+  m.patch_embed.out = d;
+  m.patch_embed.weight = read_tensor(f, "patch_embed.proj.weight", {d, cfg.in_channels, p, p});
+  m.patch_embed.bias = read_tensor(f, "patch_embed.proj.bias", {d});
+  if (cfg.class_token) m.cls_token = read_tensor(f, "cls_token", {1, 1, d});
+  if (cfg.distillation_token) m.dist_token = read_tensor(f, "dist_token", {1, 1, d});
+  m.pos_embed = read_tensor(f, "pos_embed", {1, cfg.num_tokens(), d});
+  for (int i = 0; i < cfg.depth; ++i) {
+    const std::string b = "blocks." + std::to_string(i);
+    BlockF32 blk;
+    blk.norm1 = read_norm(f, b + ".norm1", d);
+    blk.qkv = read_linear(f, b + ".attn.qkv", d, 3 * d);
+    blk.proj = read_linear(f, b + ".attn.proj", d, d);
+    blk.norm2 = read_norm(f, b + ".norm2", d);
+    blk.fc1 = read_linear(f, b + ".mlp.fc1", d, hidden);
+    blk.fc2 = read_linear(f, b + ".mlp.fc2", hidden, d);
+    m.blocks.push_back(std::move(blk));
+  }
+  m.norm = read_norm(f, "norm", d);
+  m.head = read_linear(f, "head", d, cfg.num_classes);
+  if (cfg.distillation_token) m.head_dist = read_linear(f, "head_dist", d, cfg.num_classes);
+  return m;
+}
+
+ViTWeightsF32 load_vit_f32(const std::filesystem::path& model_path) {
+  const bool is_dir = std::filesystem::is_directory(model_path);
+  const std::filesystem::path dir = is_dir ? model_path : model_path.parent_path();
+  const std::filesystem::path weights = is_dir ? dir / "model.safetensors" : model_path;
+  const ViTConfig cfg = load_vit_config(dir / "config.json");
+  const SafeTensorsFile file = SafeTensorsFile::open(weights);
+  return load_vit_weights_f32(file, cfg);
+}
+
+std::vector<float> vit_forward_f32(const ViTWeightsF32& m, const uint8_t* pixels,
+                                   const ActivationObserver& observe) {
+  const ViTConfig& cfg = m.config;
+  const size_t d = cfg.embed_dim, p = cfg.patch_size, g = cfg.grid(), img = cfg.image_size;
+  const size_t tokens = cfg.num_tokens(), prefix = cfg.num_prefix_tokens();
+  const size_t heads = cfg.num_heads, hd = cfg.head_dim(), hidden = cfg.mlp_hidden();
+  auto emit = [&](const std::string& name, const float* data, size_t rows, size_t cols) {
+    if (observe) observe(name, data, rows, cols);
+  };
+
+  // Patch embedding as a GEMM over gathered patches in PyTorch's (c, ky, kx) order.
+  const size_t kpatch = 3 * p * p;
+  std::vector<float> patches(g * g * kpatch);
+  for (size_t py = 0; py < g; ++py) {
+    for (size_t px = 0; px < g; ++px) {
+      float* dst = &patches[(py * g + px) * kpatch];
+      for (size_t c = 0; c < 3; ++c) {
+        for (size_t ky = 0; ky < p; ++ky) {
+          for (size_t kx = 0; kx < p; ++kx) {
+            const uint8_t v = pixels[((py * p + ky) * img + (px * p + kx)) * 3 + c];
+            dst[(c * p + ky) * p + kx] =
+                static_cast<float>((v / 255.0 - cfg.mean[c]) / cfg.std[c]);
+          }
+        }
+      }
+    }
+  }
+  std::vector<float> x(tokens * d);
+  linear(m.patch_embed, patches.data(), g * g, &x[prefix * d]);
+  if (cfg.class_token) std::copy(m.cls_token.begin(), m.cls_token.end(), x.begin());
+  if (cfg.distillation_token) std::copy(m.dist_token.begin(), m.dist_token.end(), x.begin() + d);
+  for (size_t i = 0; i < tokens * d; ++i) x[i] += m.pos_embed[i];
+  emit("embed", x.data(), tokens, d);
+
+  std::vector<float> h(tokens * d), qkv(tokens * 3 * d), q(tokens * d), k(tokens * d), v(tokens * d);
+  std::vector<float> scores(heads * tokens * tokens), attn(tokens * d), tmp(tokens * d);
+  std::vector<float> hid(tokens * hidden);
+  const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int bi = 0; bi < cfg.depth; ++bi) {
+    const BlockF32& blk = m.blocks[bi];
+    const std::string name = "blocks." + std::to_string(bi);
+    emit(name + ".norm1.in", x.data(), tokens, d);
+    layer_norm(blk.norm1, cfg.layer_norm_eps, x.data(), tokens, d, h.data());
+    emit(name + ".norm1.out", h.data(), tokens, d);
+    linear(blk.qkv, h.data(), tokens, qkv.data());
+    for (size_t t = 0; t < tokens; ++t) {
+      for (size_t c = 0; c < d; ++c) {
+        q[t * d + c] = qkv[t * 3 * d + c] * q_scale;
+        k[t * d + c] = qkv[t * 3 * d + d + c];
+        v[t * d + c] = qkv[t * 3 * d + 2 * d + c];
+      }
+    }
+    emit(name + ".attn.q", q.data(), tokens, d);
+    emit(name + ".attn.k", k.data(), tokens, d);
+    emit(name + ".attn.v", v.data(), tokens, d);
+    for (size_t hh = 0; hh < heads; ++hh) {
+      sgemm(tokens, tokens, hd, &q[hh * hd], d, &k[hh * hd], d, /*b_transposed=*/true,
+            &scores[hh * tokens * tokens], tokens);
+    }
+    emit(name + ".attn.logits", scores.data(), heads * tokens, tokens);
+    softmax_rows(scores.data(), heads * tokens, tokens);
+    emit(name + ".attn.probs", scores.data(), heads * tokens, tokens);
+    for (size_t hh = 0; hh < heads; ++hh) {
+      sgemm(tokens, hd, tokens, &scores[hh * tokens * tokens], tokens, &v[hh * hd], d,
+            /*b_transposed=*/false, &attn[hh * hd], d);
+    }
+    emit(name + ".attn.out", attn.data(), tokens, d);
+    linear(blk.proj, attn.data(), tokens, tmp.data());
+    emit(name + ".attn.proj.out", tmp.data(), tokens, d);
+    for (size_t i = 0; i < tokens * d; ++i) x[i] += tmp[i];
+
+    emit(name + ".norm2.in", x.data(), tokens, d);
+    layer_norm(blk.norm2, cfg.layer_norm_eps, x.data(), tokens, d, h.data());
+    emit(name + ".norm2.out", h.data(), tokens, d);
+    linear(blk.fc1, h.data(), tokens, hid.data());
+    emit(name + ".mlp.fc1.out", hid.data(), tokens, hidden);
+    for (float& e : hid) e = gelu(e, cfg.gelu);
+    emit(name + ".mlp.gelu.out", hid.data(), tokens, hidden);
+    linear(blk.fc2, hid.data(), tokens, tmp.data());
+    emit(name + ".mlp.fc2.out", tmp.data(), tokens, d);
+    for (size_t i = 0; i < tokens * d; ++i) x[i] += tmp[i];
+  }
+
+  // Only the prefix tokens feed the head(s); normalise just those.
+  const size_t head_tokens = cfg.distillation_token ? 2 : 1;
+  emit("norm.in", x.data(), head_tokens, d);
+  layer_norm(m.norm, cfg.layer_norm_eps, x.data(), head_tokens, d, h.data());
+  emit("norm.out", h.data(), head_tokens, d);
+  std::vector<float> logits(cfg.num_classes);
+  linear(m.head, h.data(), 1, logits.data());
+  if (cfg.distillation_token) {
+    std::vector<float> dist(cfg.num_classes);
+    linear(m.head_dist, h.data() + d, 1, dist.data());
+    for (int c = 0; c < cfg.num_classes; ++c) logits[c] = 0.5f * (logits[c] + dist[c]);
+  }
+  emit("logits", logits.data(), 1, logits.size());
+  return logits;
+}
+
+}  // namespace intvit

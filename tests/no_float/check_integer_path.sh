@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Picks the objects of the integer inference path out of the library's objects and runs
+# check_no_float.sh on them. Offline code is excluded by path: parameter builders (*-params.cc),
+# the quantizer/calibration (weights/), the FP32 reference and preprocessing (models/).
+set -euo pipefail
+keep=()
+for o in "$@"; do
+  case "$o" in
+    *-params.cc.o) ;;
+    */kernels/*.o|*/engine/int_vit.cc.o) keep+=("$o") ;;
+  esac
+done
+exec "$(dirname "$0")/check_no_float.sh" "${keep[@]}"
