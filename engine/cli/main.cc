@@ -1,2 +1,50 @@
+// intvit command-line tool: classify, inspect (and quantize / eval once the integer engine lands).
 #include <cstdio>
-int main() { std::puts("intvit: under construction"); return 0; }
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "engine/cli/args.h"
+#include "engine/cli/commands.h"
+#include "engine/error.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: intvit <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  classify   print the top-K classes of images\n"
+    "  inspect    print a model's configuration and size\n"
+    "\n"
+    "Run 'intvit <command> --help' for the options of a command.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // oneDNN's FP32 sgemm runs on OpenMP; one passive thread unless the user says otherwise (the
+  // reference forward is per image and spinning OpenMP teams oversubscribe small machines).
+  setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
+  setenv("OMP_WAIT_POLICY", "passive", 0);
+  using namespace intvit::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "classify") return run_classify(argc, argv);
+    if (command == "inspect") return run_inspect(argc, argv);
+    throw UsageError("unknown command '" + command + "' (try intvit --help)");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "intvit %s: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const intvit::Error& e) {
+    std::fprintf(stderr, "intvit %s: error: %s\n", command.c_str(), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "intvit %s: unexpected error: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}

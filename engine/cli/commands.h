@@ -1,0 +1,14 @@
+// One function per CLI subcommand; each parses its own options from argv[2..].
+#pragma once
+
+#include <filesystem>
+
+namespace intvit::cli {
+
+int run_classify(int argc, char** argv);
+int run_inspect(int argc, char** argv);
+
+// The model used when --model is absent: $INTVIT_MODEL, else the shipped default model.
+std::filesystem::path default_model_path();
+
+}  // namespace intvit::cli

@@ -1,0 +1,107 @@
+#include "engine/dataset.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "engine/error.h"
+#include "models/image.h"
+#include "weights/safetensors.h"
+
+namespace intvit {
+namespace {
+
+bool is_image_file(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm"}) {
+    if (ext == e) return true;
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, int>> read_labels_csv(const std::filesystem::path& csv) {
+  std::ifstream in(csv);
+  if (!in) throw Error(ErrorCode::kIo, "cannot open labels " + csv.string());
+  std::string line;
+  std::getline(in, line);  // header: file,class_index,...
+  if (line.rfind("file,class_index", 0) != 0) {
+    throw Error(ErrorCode::kInvalidArgument, csv.string() + ": header must start with file,class_index");
+  }
+  std::vector<std::pair<std::string, int>> rows;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::stringstream ss(line);
+    std::string file, cls;
+    std::getline(ss, file, ',');
+    std::getline(ss, cls, ',');
+    try {
+      rows.emplace_back(file, std::stoi(cls));
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::kInvalidArgument, csv.string() + ": bad class_index in line '" + line + "'");
+    }
+  }
+  return rows;
+}
+
+std::vector<LabeledImage> from_safetensors(const std::filesystem::path& file, const ViTConfig& c, int limit) {
+  const SafeTensorsFile st = SafeTensorsFile::open(file);
+  const TensorView& px = st.get("pixels");
+  if (px.shape.size() != 4 || px.shape[1] != c.image_size || px.shape[2] != c.image_size || px.shape[3] != 3) {
+    throw Error(ErrorCode::kInvalidArgument, file.string() + ": pixels must be [N," + std::to_string(c.image_size) + "," +
+                                                 std::to_string(c.image_size) + ",3], got " + px.shape_string());
+  }
+  const std::vector<uint8_t> all = px.copy_as<uint8_t>();
+  std::vector<int32_t> labels;
+  if (const TensorView* l = st.find("class_index")) labels = l->copy_as<int32_t>();
+  const size_t n = limit > 0 ? std::min<size_t>(px.shape[0], limit) : px.shape[0];
+  const size_t bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
+  std::vector<LabeledImage> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    out[i].name = file.filename().string() + "[" + std::to_string(i) + "]";
+    out[i].pixels.assign(all.begin() + i * bytes, all.begin() + (i + 1) * bytes);
+    out[i].label = i < labels.size() ? labels[i] : -1;
+  }
+  return out;
+}
+
+}  // namespace
+
+PreprocessConfig preprocess_config_for(const ViTConfig& c) {
+  PreprocessConfig p;
+  p.input_size = c.image_size;
+  p.crop_pct = c.crop_pct;
+  p.filter = c.interpolation == "bilinear" ? ResizeFilter::kBilinear : ResizeFilter::kBicubic;
+  // The rule that reproduces the shared PyTorch oracle's crops exactly (100/100 images); torchvision's
+  // int()/round-half-even rule matches only 46/100 of them.
+  p.rounding = GeometryRounding::kNearestSizeFloorOffset;
+  return p;
+}
+
+std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,
+                                       const ViTConfig& c, int limit, const std::function<void(int, int)>& progress) {
+  if (images.extension() == ".safetensors") return from_safetensors(images, c, limit);
+  if (!std::filesystem::is_directory(images)) throw Error(ErrorCode::kIo, "not a folder: " + images.string());
+  std::vector<std::pair<std::string, int>> entries;
+  if (!labels_csv.empty()) {
+    entries = read_labels_csv(labels_csv);
+  } else {
+    for (const auto& e : std::filesystem::directory_iterator(images)) {
+      if (e.is_regular_file() && is_image_file(e.path())) entries.emplace_back(e.path().filename().string(), -1);
+    }
+    std::sort(entries.begin(), entries.end());
+  }
+  if (limit > 0 && entries.size() > static_cast<size_t>(limit)) entries.resize(limit);
+  if (entries.empty()) throw Error(ErrorCode::kInvalidArgument, "no images found in " + images.string());
+  const PreprocessConfig pre = preprocess_config_for(c);
+  std::vector<LabeledImage> out;
+  out.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Image img = preprocess(decode_image_file(images / entries[i].first), pre);
+    out.push_back({entries[i].first, std::move(img.rgb), entries[i].second});
+    if (progress) progress(static_cast<int>(i + 1), static_cast<int>(entries.size()));
+  }
+  return out;
+}
+
+}  // namespace intvit

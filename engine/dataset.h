@@ -1,0 +1,31 @@
+// Labelled evaluation / calibration images, already preprocessed to the model's input size.
+//   DIR + labels CSV (file,class_index[,...])  — e.g. ../shared/data/imagenet-sample
+//   a .safetensors with `pixels` U8 [N,H,W,3] (+ optional `class_index` I32 [N]) — reference files
+//   DIR alone (no labels; every image file in it, sorted by name) — calibration folders
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "models/preprocess.h"
+#include "models/vit_config.h"
+
+namespace intvit {
+
+struct LabeledImage {
+  std::string name;
+  std::vector<uint8_t> pixels;  // input_size² × 3, RGB HWC
+  int label = -1;               // -1 when unknown
+};
+
+PreprocessConfig preprocess_config_for(const ViTConfig& config);
+
+// limit <= 0 means all. progress(i, n) after each image.
+std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,
+                                       const ViTConfig& config, int limit,
+                                       const std::function<void(int, int)>& progress = {});
+
+}  // namespace intvit
