@@ -1,6 +1,5 @@
 // intvit command-line tool: classify, inspect (and quantize / eval once the integer engine lands).
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -17,16 +16,13 @@ constexpr const char* kUsage =
     "commands:\n"
     "  classify   print the top-K classes of images\n"
     "  inspect    print a model's configuration and size\n"
+    "  eval       top-1 / top-5 accuracy and agreement with FP32 on labelled images\n"
     "\n"
     "Run 'intvit <command> --help' for the options of a command.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // oneDNN's FP32 sgemm runs on OpenMP; one passive thread unless the user says otherwise (the
-  // reference forward is per image and spinning OpenMP teams oversubscribe small machines).
-  setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
-  setenv("OMP_WAIT_POLICY", "passive", 0);
   using namespace intvit::cli;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -36,6 +32,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "classify") return run_classify(argc, argv);
     if (command == "inspect") return run_inspect(argc, argv);
+    if (command == "eval") return run_eval(argc, argv);
     throw UsageError("unknown command '" + command + "' (try intvit --help)");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "intvit %s: %s\n", command.c_str(), e.what());
