@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""What a user would otherwise pick on this CPU: PyTorch, ONNX Runtime and OpenVINO (FP32 and int8) on
+the same ViT geometry, threads and batch as intvit, in one table.
+
+    bash bench/peers/setup.sh                                   # once
+    bench/peers/.venv/bin/python bench/peers/run_peers.py --arch vit_tiny --batch 1,8 --threads 1,2 \\
+        --seconds 5 --eval-limit 500 [--intvit-json intvit.json] [--json peers.json]
+
+images/s is the median of --repeats timed runs of --seconds each (after a warm-up); spread is
+(max - min) / median of those runs; p50/p90 are the latencies of one call (one batch). The input of
+every engine is the normalised float NCHW tensor; preprocessing is not timed. For vit_tiny with the
+real weights, top-1 is on the first --eval-limit images of shared/data/imagenet-sample and "agree" is
+top-1 agreement with PyTorch FP32 on the same images. int8 engines calibrate on the first 100 images
+(the set intvit calibrates on; they are also among the evaluated images).
+
+--intvit-json takes what `intvit-bench model --json` writes,
+{"results": [{"batch": 1, "threads": 1, "images_per_s": ...}, ...]} (optional per row: "arch", "top1",
+"agreement"); intvit's rows join the table and "intvit x" = intvit images/s / the row's images/s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+
+import engines  # noqa: E402
+import images  # noqa: E402
+import timing  # noqa: E402
+
+ARCHS = ("vit_tiny", "deit_small", "vit_base")  # vit_torch.ARCHS; vit_torch (torch) loads only where needed
+
+RESULT_MARK = "@@PEER-RESULT@@ "
+EVAL_BATCH = 8
+
+
+# ---------------------------------------------------------------------------------------------------
+# Worker: one engine, one thread count, every batch size; prints one JSON line after RESULT_MARK.
+def run_worker(spec: dict) -> dict:
+    t0 = time.perf_counter()
+    engine = engines.make_engine(spec)
+    out = {"engine": spec["engine"], "threads": spec["threads"], "setup_s": round(time.perf_counter() - t0, 1),
+           "measurements": []}
+    rng = np.random.default_rng(spec.get("seed", 0))
+    for batch in spec["batches"]:
+        run = engine.make_runner(batch)
+        x = rng.standard_normal((batch, 3, 224, 224), dtype=np.float32)
+        m = timing.measure(lambda: run(x), batch, spec["threads"], spec["seconds"], spec["repeats"],
+                           spec["warmup_seconds"], spec["refuse_when_busy"])
+        out["measurements"].append(m.to_dict())
+        print(f"  {spec['engine']:13s} batch {batch} threads {spec['threads']}: "
+              f"{m.images_per_s:8.1f} images/s  spread {m.spread_pct:4.1f} %  {m.warning}", file=sys.stderr)
+    if spec.get("eval_pixels"):
+        pixels = np.load(spec["eval_pixels"], mmap_mode="r")
+        run = engine.make_runner(EVAL_BATCH)
+        predictions = []
+        for i in range(0, len(pixels), EVAL_BATCH):
+            chunk = images.normalise_pixels(np.asarray(pixels[i:i + EVAL_BATCH]))
+            n = len(chunk)
+            if n < EVAL_BATCH:  # pad the last batch with copies of its first image
+                chunk = np.concatenate([chunk, np.repeat(chunk[:1], EVAL_BATCH - n, axis=0)])
+            predictions.extend(run(chunk)[:n].argmax(axis=1).tolist())
+        out["predictions"] = predictions
+    out["describe"] = engine.describe()
+    return out
+
+
+def worker_env(threads: int, keep_openblas_env: bool) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    if not keep_openblas_env:
+        # This workplace pins OpenBLAS to Haswell kernels for the sake of old builds; a user's machine
+        # autodetects (0.3.21 picks its AVX-512 kernels on this CPU). Unset both together.
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def spawn_worker(spec: dict, keep_openblas_env: bool) -> dict | None:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    proc = subprocess.run(cmd, env=worker_env(spec["threads"], keep_openblas_env), stdout=subprocess.PIPE,
+                          text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK):])
+    print(f"ERROR: {spec['engine']} threads {spec['threads']} failed (exit {proc.returncode})", file=sys.stderr)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Orchestrator.
+def parse_int_list(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def load_intvit(path: Path | None, arch: str) -> list[dict]:
+    if path is None:
+        return []
+    rows = json.loads(path.read_text()).get("results", [])
+    return [r for r in rows if r.get("arch", r.get("model", arch)) in (arch, f"{arch}_patch16_224")]
+
+
+def prepare(args, work: Path) -> dict:
+    """ONNX export, calibration and evaluation tensors; returns the paths the workers read."""
+    import vit_torch
+
+    real = args.weights == "real"
+    weights = vit_torch.real_model_dir() / "model.safetensors" if real else None
+    onnx_path = work / "model-fp32.onnx"
+    if args.rebuild or not onnx_path.exists():
+        print(f"exporting {args.arch} to {onnx_path} (opset {args.opset})", file=sys.stderr)
+        engines.export_onnx(vit_torch.build_model(args.arch, weights, args.seed), onnx_path, args.opset)
+    evaluate = real and args.eval_limit > 0
+    count = max(images.CALIBRATION_IMAGES, args.eval_limit if evaluate else 0)
+    print(f"preprocessing {count} images ({args.rounding} rounding)", file=sys.stderr)
+    pixels, labels = images.load_image_set(vit_torch.shared_dir(), HERE / ".cache", count, args.rounding)
+    calibration = work / "calibration.npy"
+    np.save(calibration, images.normalise_pixels(pixels[:images.CALIBRATION_IMAGES]))
+    paths = {"onnx": str(onnx_path), "calibration": str(calibration),
+             "weights": str(weights) if weights else None}
+    if evaluate:
+        n = min(args.eval_limit, len(pixels))
+        np.save(work / "eval-pixels.npy", pixels[:n])
+        paths["eval_pixels"] = str(work / "eval-pixels.npy")
+        paths["eval_labels"] = labels[:n].tolist()
+    return paths
+
+
+def fmt(value, spec: str, missing: str = "–") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def make_table(rows: list[dict]) -> str:
+    head = ["engine", "precision", "batch", "threads", "images/s", "spread", "p50 ms", "p90 ms", "top-1",
+            "agree FP32", "intvit x", "load1", "others"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if r.get("refused"):
+            r = {**r, "images_per_s": None, "spread_pct": None, "p50_ms": None, "p90_ms": None,
+                 "others_cores": None}
+        cells = [r["engine"], r["precision"], str(r["batch"]), str(r["threads"]),
+                 "refused" if r.get("refused") else fmt(r.get("images_per_s"), ".1f"),
+                 fmt(r.get("spread_pct"), ".1f") + (" %" if r.get("spread_pct") is not None else ""),
+                 fmt(r.get("p50_ms"), ".2f"), fmt(r.get("p90_ms"), ".2f"),
+                 fmt(r.get("top1") and 100 * r["top1"], ".1f"), fmt(r.get("agreement") and 100 * r["agreement"], ".1f"),
+                 fmt(r.get("intvit_ratio"), ".2f"),
+                 fmt(r.get("load1_before"), ".2f") + (" !" if r.get("warning") else ""),
+                 fmt(r.get("others_cores"), ".2f")]
+        lines.append("| " + " | ".join(cells) + " |")
+    for r in rows:
+        if r.get("warning"):
+            lines.append(f"WARNING: {r['engine']} {r['precision']} batch {r['batch']} threads {r['threads']}: "
+                         f"{r['warning']}" + ("" if r.get("refused") else " -- numbers not trustworthy"))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", choices=ARCHS, default="vit_tiny")
+    ap.add_argument("--weights", choices=("real", "random"),
+                    help="real: shared/models/vit_tiny_patch16_224 (vit_tiny only, the default there)")
+    ap.add_argument("--batch", default="1,8", help="comma-separated batch sizes (default 1,8)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of one timed run (default 5)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per measurement")
+    ap.add_argument("--engines", default=",".join(engines.DEFAULT_ENGINES),
+                    help=f"comma-separated subset of {','.join(engines.ENGINES)}")
+    ap.add_argument("--eval-limit", type=int, default=500,
+                    help="evaluate top-1 on the first N shared images (0: no evaluation; real weights only)")
+    ap.add_argument("--rounding", choices=images.ROUNDINGS, default="torchvision",
+                    help="resize/crop rounding (see images.py; default timm's torchvision transform)")
+    ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--seed", type=int, default=0, help="seed of random weights and inputs")
+    ap.add_argument("--intvit-json", type=Path, help="intvit-bench model --json output to compare with")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--refuse-when-busy", action="store_true",
+                    help="skip a measurement when the 1-min load exceeds threads + 0.5 (default: warn)")
+    ap.add_argument("--keep-openblas-env", action="store_true",
+                    help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for PyTorch (default: unset, autodetect)")
+    ap.add_argument("--work-dir", type=Path, help="models and tensors (default bench/peers/.cache/<arch>-<weights>)")
+    ap.add_argument("--rebuild", action="store_true", help="re-export and re-quantize")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.worker:  # no torch in this process unless the engine is PyTorch (see engines.block_torch_import)
+        result = run_worker(json.loads(args.worker))
+        print(RESULT_MARK + json.dumps(result), flush=True)
+        return 0
+
+    import vit_torch  # torch: in the orchestrator only (ONNX export)
+
+    real_available = (vit_torch.real_model_dir() / "model.safetensors").exists()
+    if args.weights is None:
+        args.weights = "real" if args.arch == "vit_tiny" and real_available else "random"
+    if args.weights == "real" and (args.arch != "vit_tiny" or not real_available):
+        ap.error("real weights exist only for vit_tiny (shared/models/vit_tiny_patch16_224)")
+    batches, thread_counts = parse_int_list(args.batch), parse_int_list(args.threads)
+    engine_list = [e.strip() for e in args.engines.split(",") if e.strip()]
+    for e in engine_list:
+        if e not in engines.ENGINES:
+            ap.error(f"unknown engine {e}")
+    if max(thread_counts) > os.cpu_count():
+        ap.error(f"{max(thread_counts)} threads > {os.cpu_count()} CPUs")
+
+    work = args.work_dir or HERE / ".cache" / f"{args.arch}-{args.weights}"
+    if args.rebuild:
+        for pattern in ("ort-*", "ov-*", "*.ort-pre.onnx"):  # quantized models
+            for stale in work.glob(pattern):
+                stale.unlink()
+    work.mkdir(parents=True, exist_ok=True)
+    paths = prepare(args, work)
+    eval_labels = np.array(paths.pop("eval_labels", []), dtype=np.int64)
+
+    rows, describes, reference_predictions = [], {}, None
+    for engine in engine_list:
+        name, precision = engines.engine_label(engine)
+        for i, threads in enumerate(thread_counts):
+            spec = {"engine": engine, "precision": precision, "arch": args.arch, "threads": threads,
+                    "batches": batches, "seconds": args.seconds, "repeats": args.repeats,
+                    "warmup_seconds": args.warmup, "refuse_when_busy": args.refuse_when_busy,
+                    "seed": args.seed, "work_dir": str(work), **paths}
+            if i > 0:
+                spec.pop("eval_pixels", None)  # evaluate once per engine
+            print(f"{engine}, {threads} thread(s)", file=sys.stderr)
+            result = spawn_worker(spec, args.keep_openblas_env)
+            if result is None:
+                continue
+            describes[engine] = result["describe"]
+            top1 = agreement = None
+            if "predictions" in result:
+                predictions = np.array(result["predictions"])
+                top1 = float((predictions == eval_labels).mean())
+                if engine == "pytorch-fp32":
+                    reference_predictions = predictions
+                if reference_predictions is not None:
+                    agreement = float((predictions == reference_predictions).mean())
+            for m in result["measurements"]:
+                rows.append({"engine": name, "precision": precision, **m, "top1": top1, "agreement": agreement,
+                             "setup_s": result["setup_s"]})
+                top1 = agreement = None  # print accuracy once per engine
+
+    intvit_rows = load_intvit(args.intvit_json, args.arch)
+    intvit_ips = {(r["batch"], r["threads"]): r["images_per_s"] for r in intvit_rows}
+    for r in rows:
+        ours = intvit_ips.get((r["batch"], r["threads"]))
+        r["intvit_ratio"] = ours / r["images_per_s"] if ours and r.get("images_per_s") else None
+    for r in intvit_rows:
+        rows.append({"engine": "intvit", "precision": "int8", "batch": r["batch"], "threads": r["threads"],
+                     "images_per_s": r["images_per_s"], "spread_pct": r.get("spread_pct"),
+                     "p50_ms": r.get("p50_ms"), "p90_ms": r.get("p90_ms"), "top1": r.get("top1"),
+                     "agreement": r.get("agreement"), "intvit_ratio": 1.0})
+
+    title = (f"{args.arch} ({args.weights} weights), {args.seconds:g} s x {args.repeats} per row, "
+             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+    if paths.get("eval_pixels"):
+        title += f"; top-1 on the first {len(eval_labels)} shared images ({args.rounding} rounding)"
+    print(f"\n### Peers: {title}\n")
+    print(make_table(rows))
+    print()
+    for engine, info in describes.items():
+        print(f"- {engine}: " + "; ".join(f"{k}={v}" for k, v in info.items()))
+    if args.json:
+        args.json.write_text(json.dumps({"title": title, "arch": args.arch, "weights": args.weights,
+                                         "rows": rows, "engines": describes}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
