@@ -5,7 +5,9 @@
 #include <numeric>
 
 #include "engine/error.h"
+#include "engine/int_vit.h"
 #include "models/vit_fp32.h"
+#include "weights/int_model_file.h"
 
 namespace intvit {
 namespace {
@@ -28,10 +30,41 @@ class Fp32Model final : public Model {
   ViTWeightsF32 weights_;
 };
 
+class IntModel final : public Model {
+ public:
+  explicit IntModel(const std::filesystem::path& path) : model_(load_int_model(path)), isa_(select_gemm_isa()) {
+    model_.prepare(isa_);
+    config_ = model_.config;
+    labels_ = model_.labels;
+    source_ = path;
+  }
+  std::string precision() const override { return model_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
+  std::vector<double> logits(const uint8_t* pixels) const override {
+    IntWorkspace ws(config_);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
+    std::vector<int32_t> raw(config_.num_classes);
+    int_vit_forward(model_, isa_, pixels, ws, raw.data());
+    std::vector<double> out(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) out[i] = model_.logit_scale * raw[i];
+    return out;
+  }
+
+ private:
+  IntViT model_;
+  GemmIsa isa_;
+};
+
+bool is_int_model(const std::filesystem::path& p) {
+  if (std::filesystem::is_directory(p)) return std::filesystem::exists(p / kIntModelFileName);
+  return p.extension() == ".intvit";
+}
+
 }  // namespace
 
-std::unique_ptr<Model> load_model(const std::filesystem::path& path, bool /*prefer_fp32*/) {
+std::unique_ptr<Model> load_model(const std::filesystem::path& path, bool prefer_fp32) {
   if (!std::filesystem::exists(path)) throw Error(ErrorCode::kIo, "model not found: " + path.string());
+  const bool has_fp32 = std::filesystem::is_directory(path) ? std::filesystem::exists(path / "model.safetensors")
+                                                            : path.extension() == ".safetensors";
+  if (is_int_model(path) && !(prefer_fp32 && has_fp32)) return std::make_unique<IntModel>(path);
   return std::make_unique<Fp32Model>(path);
 }
 

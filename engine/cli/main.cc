@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  classify   print the top-K classes of images\n"
     "  inspect    print a model's configuration and size\n"
+    "  quantize   calibrate an FP32 model and write an integer model\n"
     "  eval       top-1 / top-5 accuracy and agreement with FP32 on labelled images\n"
     "\n"
     "Run 'intvit <command> --help' for the options of a command.\n";
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     if (command == "classify") return run_classify(argc, argv);
     if (command == "inspect") return run_inspect(argc, argv);
     if (command == "eval") return run_eval(argc, argv);
+    if (command == "quantize") return run_quantize(argc, argv);
     throw UsageError("unknown command '" + command + "' (try intvit --help)");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "intvit %s: %s\n", command.c_str(), e.what());

@@ -1,0 +1,87 @@
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+#include "engine/cli/args.h"
+#include "engine/cli/commands.h"
+#include "engine/cli/progress.h"
+#include "engine/dataset.h"
+#include "engine/error.h"
+#include "models/vit_fp32.h"
+#include "weights/int_model_file.h"
+#include "weights/quantizer.h"
+
+namespace intvit::cli {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: intvit quantize --model FP32_DIR --calib IMAGES [options] -o OUT_DIR\n"
+    "\n"
+    "Calibrates an FP32 ViT/DeiT on images and writes an integer model (weights/FORMAT.md).\n"
+    "  --model DIR          FP32 model folder (config.json + model.safetensors)\n"
+    "  --calib IMAGES       a folder of images, or a .safetensors with `pixels` [N,H,W,3]\n"
+    "  --calib-count N      use the first N images (default 100)\n"
+    "  --observer KIND      minmax (default) | ema | percentile\n"
+    "  --softmax MODE       iexp (default) | shiftmax | log2 | lut\n"
+    "  --attn-bits 8|4      attention probability bits (4 needs --softmax log2)\n"
+    "  --gelu MODE          lut (default) | igelu | shiftgelu\n"
+    "  --wide-blocks LIST   blocks whose MLP hidden tensors run in 16 bits: auto (default), none, or e.g. 7,8\n"
+    "  -o, --output DIR     output folder\n";
+
+std::vector<int> parse_int_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      out.push_back(std::stoi(item));
+    } catch (const std::exception&) {
+      throw UsageError("--wide-blocks expects auto, none or a comma-separated list of block indices");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_quantize(int argc, char** argv) {
+  const Args args = parse_args(argc, argv, 2,
+                               {"model", "calib", "calib-count", "observer", "softmax", "attn-bits", "gelu", "wide-blocks", "output"},
+                               {"help"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (!args.has("model") || !args.has("calib") || !args.has("output")) throw UsageError("--model, --calib and -o are required");
+  if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals[0] + "'");
+  QuantizeOptions opt;
+  opt.softmax = parse_softmax_mode(args.get("softmax", "iexp"));
+  opt.gelu = parse_gelu_mode(args.get("gelu", "lut"));
+  opt.attn_bits = static_cast<int>(args.get_int("attn-bits", 8, 4, 8));
+  const std::string wide = args.get("wide-blocks", "auto");
+  if (wide == "none") {
+    opt.auto_wide = false;
+  } else if (wide != "auto") {
+    opt.auto_wide = false;
+    opt.wide_blocks = parse_int_list(wide);
+  }
+  const ObserverKind observer = parse_observer_kind(args.get("observer", "minmax"));
+  const int count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
+
+  const std::filesystem::path model_dir = args.get("model");
+  const ViTWeightsF32 fp32 = load_vit_f32(model_dir);
+  const auto images = load_dataset(args.get("calib"), {}, fp32.config, count, progress_bar("loading"));
+  std::vector<std::vector<uint8_t>> pixels;
+  for (const auto& im : images) pixels.push_back(im.pixels);
+  const CalibrationStats stats = calibrate(fp32, pixels, observer, progress_bar("calibrating"));
+  QuantizeReport report;
+  IntViT model = quantize_vit(fp32, stats, opt, &report);
+  model.labels = load_labels(std::filesystem::is_directory(model_dir) ? model_dir : model_dir.parent_path(),
+                             fp32.config.num_classes);
+  save_int_model(model, args.get("output"));
+  std::printf("calibrated on %d images\n%swrote %s\n", stats.images, report.to_string().c_str(),
+              (std::filesystem::path(args.get("output")) / kIntModelFileName).c_str());
+  return 0;
+}
+
+}  // namespace intvit::cli

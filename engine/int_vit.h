@@ -1,0 +1,110 @@
+// The integer ViT: every tensor, weight and rescale of an integer-only forward, and the forward
+// itself (uint8 pixels -> int32 logits, no floating point). Built by the quantizer
+// (weights/quantizer.h) or loaded from an integer model file (weights/FORMAT.md).
+//
+// Data flow of one block (QUANTIZATION.md §1 formats):
+//   x (int32 residual, scale s_res) -> LayerNorm -> u8 -> q,k,v linears -> u8 (own scale/zp each;
+//   1/sqrt(d) folded into q) -> per head: q@kᵀ (Eq. 9) -> int32 -> softmax -> u8 probs (or log2
+//   codes) -> attn@v -> int32 -> requant u8 -> proj linear -> int32 accumulated into x (Eq. 11)
+//   x -> LayerNorm -> u8 -> fc1 -> u8|s16 -> GELU -> u8|s16 -> fc2 -> accumulated into x.
+// One residual scale s_res for the whole stream, so the adds are plain saturating int32 adds fused
+// into the proj/fc2 GEMM epilogues.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/gelu/gelu.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/layernorm/layernorm.h"
+#include "kernels/softmax/softmax.h"
+#include "models/vit_config.h"
+
+namespace intvit {
+
+// Quantization of one activation tensor: uint8 asymmetric or int16 symmetric (Eq. 1).
+struct ActQuant {
+  double scale = 1;       // offline description only (reports, file); kernels use integer params
+  int32_t zero_point = 0;  // [0,255] for 8 bits, 0 for 16 bits
+  int bits = 8;            // 8 or 16
+  GemmOut gemm_out() const { return bits == 8 ? GemmOut::kU8 : GemmOut::kS16; }
+  int32_t qmin() const { return bits == 8 ? 0 : -32767; }
+  int32_t qmax() const { return bits == 8 ? 255 : 32767; }
+};
+
+// A linear layer: int8 per-channel weights, int32 bias, per-channel Q31 output multipliers.
+struct QLinear {
+  int in = 0, out = 0;
+  std::vector<int8_t> weight;      // [out][in]
+  std::vector<int32_t> bias;       // [out], scale s_in·s_w[n]
+  std::vector<int32_t> multiplier, shift;  // [out], s_in·s_w[n] / s_out
+  std::vector<double> weight_scale;         // [out], offline description
+  ActQuant input;                  // the activation this layer reads
+  GemmOut out_type = GemmOut::kU8;
+  int32_t out_zero_point = 0, out_min = 0, out_max = 255;
+  bool accumulate = false;         // add into the int32 destination (residual stream)
+  PackedWeights packed;            // built by prepare() for the session's ISA
+
+  void prepare(GemmIsa isa);
+  RequantParams requant() const {
+    return {multiplier.data(), shift.data(), true, out_zero_point, out_min, out_max};
+  }
+};
+
+// A LayerNorm with its offline description (gamma, beta, scales) and the integer kernel params
+// built from it (build_nonlinear_params in weights/nonlinear_params.h).
+struct QLayerNorm {
+  std::vector<float> gamma, beta;
+  ActQuant out;
+  LayerNormParams params;
+};
+
+struct QBlock {
+  QLayerNorm norm1;
+  QLinear q, k, v;                 // q's requantization includes head_dim^-0.5
+  double scores_scale = 1;         // s_q·s_k: real value of one q@kᵀ accumulator unit
+  SoftmaxParams softmax;
+  ActQuant probs;                  // softmax output (scale 2^-8, zp 0) — or log2 codes
+  int32_t attn_out_multiplier = 0, attn_out_shift = 0;  // attn@v int32 -> u8 attn.out
+  ActQuant attn_out;
+  QLinear proj;                    // accumulates into the residual stream
+  QLayerNorm norm2;
+  QLinear fc1;                     // -> GELU input (u8 or s16)
+  GeluParams gelu;
+  ActQuant gelu_in, gelu_out;
+  QLinear fc2;                     // accumulates into the residual stream
+};
+
+struct IntViT {
+  ViTConfig config;
+  std::vector<std::string> labels;
+  SoftmaxMode softmax_mode = SoftmaxMode::kIexp;
+  GeluMode gelu_mode = GeluMode::kLut;
+  int attn_bits = 8;
+  double residual_scale = 1;       // s_res of the int32 residual stream
+  double logit_scale = 1;          // real logit = logit_scale · int32 logit
+  QLinear patch_embed;             // weight [D][P·P·3] in (ky, kx, c) order; reads raw pixels (scale 1, zp 0)
+  std::vector<int32_t> embed_init; // [T][D] int32 at s_res: class token + position embedding
+  std::vector<QBlock> blocks;
+  QLayerNorm norm;
+  QLinear head;                    // s32 logits at logit_scale (per-tensor), per-channel weights
+
+  void prepare(GemmIsa isa);       // packs every linear for the ISA
+};
+
+// Scratch memory for one forward, sized once from the config (no allocation during run).
+class IntWorkspace {
+ public:
+  explicit IntWorkspace(const ViTConfig& c);
+  std::vector<int32_t> residual, scores, av_acc;
+  std::vector<uint8_t> ln_out, q, k, v, vt, probs, attn_out, hidden_u8, gelu_u8, patches;
+  std::vector<int16_t> hidden_s16, gelu_s16;
+};
+
+// uint8 RGB HWC pixels of image_size² -> int32 logits [num_classes] (real = logit_scale · value).
+void int_vit_forward(const IntViT& model, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws,
+                     int32_t* logits);
+
+}  // namespace intvit

@@ -1,0 +1,88 @@
+#include "weights/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.h"
+
+namespace intvit {
+
+ObserverKind parse_observer_kind(const std::string& name) {
+  if (name == "minmax") return ObserverKind::kMinMax;
+  if (name == "ema") return ObserverKind::kEma;
+  if (name == "percentile") return ObserverKind::kPercentile;
+  throw Error(ErrorCode::kInvalidArgument, "unknown observer '" + name + "' (minmax|ema|percentile)");
+}
+
+const TensorRange& CalibrationStats::at(const std::string& name) const {
+  auto it = ranges.find(name);
+  if (it == ranges.end()) throw Error(ErrorCode::kInternal, "calibration saw no tensor named " + name);
+  return it->second;
+}
+
+namespace {
+
+// Per-image statistics of one tensor; the observer folds them over images.
+struct ImageStat {
+  double min, max, lo_pct, hi_pct;
+};
+
+ImageStat measure(const float* data, size_t n) {
+  std::vector<float> sorted(data, data + n);
+  // 99.99th percentile on each side (per image; averaged over images by the percentile observer).
+  const size_t k = std::min(n - 1, static_cast<size_t>(std::floor(n * 0.0001)));
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+  const double lo = sorted[k];
+  std::nth_element(sorted.begin(), sorted.begin() + (n - 1 - k), sorted.end());
+  const double hi = sorted[n - 1 - k];
+  const auto [mn, mx] = std::minmax_element(data, data + n);
+  return {*mn, *mx, lo, hi};
+}
+
+}  // namespace
+
+CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
+                           ObserverKind kind, const std::function<void(int, int)>& progress) {
+  if (images.empty()) throw Error(ErrorCode::kInvalidArgument, "calibration needs at least one image");
+  CalibrationStats stats;
+  std::map<std::string, std::vector<ImageStat>> seen;
+  const int n = static_cast<int>(images.size());
+  for (int i = 0; i < n; ++i) {
+    vit_forward_f32(model, images[i].data(), [&](std::string_view name, const float* data, size_t rows, size_t cols) {
+      const std::string key(name);
+      seen[key].push_back(measure(data, rows * cols));
+      TensorRange& r = stats.ranges[key];
+      r.channel_abs_max.resize(cols, 0.0);
+      for (size_t row = 0; row < rows; ++row) {
+        for (size_t c = 0; c < cols; ++c) {
+          r.channel_abs_max[c] = std::max(r.channel_abs_max[c], std::fabs(static_cast<double>(data[row * cols + c])));
+        }
+      }
+    });
+    if (progress) progress(i + 1, n);
+  }
+  for (auto& [name, per_image] : seen) {
+    TensorRange& r = stats.ranges[name];
+    double mn = per_image[0].min, mx = per_image[0].max;
+    if (kind == ObserverKind::kMinMax) {
+      for (const ImageStat& s : per_image) mn = std::min(mn, s.min), mx = std::max(mx, s.max);
+    } else if (kind == ObserverKind::kEma) {
+      constexpr double kMomentum = 0.9;  // FQ-ViT / PyTorch default averaging constant 0.1
+      for (const ImageStat& s : per_image) {
+        mn = kMomentum * mn + (1 - kMomentum) * s.min;
+        mx = kMomentum * mx + (1 - kMomentum) * s.max;
+      }
+    } else {
+      mn = mx = 0;
+      for (const ImageStat& s : per_image) mn += s.lo_pct, mx += s.hi_pct;
+      mn /= per_image.size();
+      mx /= per_image.size();
+    }
+    r.min = std::min(mn, 0.0);
+    r.max = std::max(mx, 0.0);
+  }
+  stats.images = n;
+  return stats;
+}
+
+}  // namespace intvit

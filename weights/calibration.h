@@ -1,0 +1,34 @@
+// Offline calibration: run the FP32 reference over images and record the range of every tensor the
+// integer engine quantizes (float allowed: this never runs at inference).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/vit_fp32.h"
+
+namespace intvit {
+
+enum class ObserverKind { kMinMax, kEma, kPercentile };
+ObserverKind parse_observer_kind(const std::string& name);  // "minmax" | "ema" | "percentile"
+
+struct TensorRange {
+  double min = 0, max = 0;   // what the observer chose (always min <= 0 <= max)
+  double abs_max() const { return std::max(-min, max); }
+  std::vector<double> channel_abs_max;  // per column, max |x| (used for PTF-style reports)
+};
+
+struct CalibrationStats {
+  std::map<std::string, TensorRange> ranges;  // by ActivationObserver tensor name
+  int images = 0;
+  const TensorRange& at(const std::string& name) const;  // Error if the tensor was never seen
+};
+
+// images: cropped uint8 RGB HWC inputs. progress(i, n) is called after each image.
+CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
+                           ObserverKind kind, const std::function<void(int, int)>& progress = {});
+
+}  // namespace intvit

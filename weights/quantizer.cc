@@ -1,0 +1,257 @@
+#include "weights/quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "engine/error.h"
+#include "weights/nonlinear_params.h"
+#include "weights/quantized_multiplier.h"
+
+namespace intvit {
+namespace {
+
+constexpr double kResidualMax = double(1 << 22);  // |residual| target in integer units (LayerNorm proof: < 2^23)
+constexpr double kLogitMax = double(1 << 20);
+constexpr int32_t kInt32Min = std::numeric_limits<int32_t>::min();
+constexpr int32_t kInt32Max = std::numeric_limits<int32_t>::max();
+
+// (Eq. 2, 3) uint8 asymmetric; zero-point clamped (and counted) rather than wrapped.
+ActQuant uint8_quant(const TensorRange& r, QuantizeReport& report) {
+  ActQuant q;
+  const double lo = std::min(r.min, 0.0), hi = std::max(r.max, 0.0);
+  q.scale = std::max(hi - lo, 1e-8) / 255.0;
+  const double zp = std::round(-lo / q.scale);
+  if (zp < 0 || zp > 255) ++report.clamped_zero_points;
+  q.zero_point = static_cast<int32_t>(std::clamp(zp, 0.0, 255.0));
+  q.bits = 8;
+  return q;
+}
+
+// int16 symmetric, limited to `limit` so a following K-deep product cannot overflow (Eq. 10).
+ActQuant int16_quant(const TensorRange& r, double limit) {
+  ActQuant q;
+  q.scale = std::max(r.abs_max(), 1e-8) / limit;
+  q.zero_point = 0;
+  q.bits = 16;
+  return q;
+}
+
+double int16_limit_for_k(int k) {
+  return std::min(32767.0, std::floor(0.9 * 2147483647.0 / (127.0 * k)));
+}
+
+// Weights int8 symmetric per output channel (Eq. 4); bias int32 at s_in·s_w[n] (Eq. 8).
+QLinear quantize_linear(const float* w, const float* b, int out, int in, const ActQuant& input) {
+  QLinear l;
+  l.in = in;
+  l.out = out;
+  l.input = input;
+  l.weight.resize(static_cast<size_t>(out) * in);
+  l.bias.resize(out);
+  l.weight_scale.resize(out);
+  for (int n = 0; n < out; ++n) {
+    const float* row = w + static_cast<size_t>(n) * in;
+    double amax = 0;
+    for (int k = 0; k < in; ++k) amax = std::max(amax, std::fabs(static_cast<double>(row[k])));
+    const double s = amax > 0 ? amax / 127.0 : 1e-8;
+    l.weight_scale[n] = s;
+    for (int k = 0; k < in; ++k) {
+      l.weight[static_cast<size_t>(n) * in + k] = static_cast<int8_t>(std::clamp(std::round(row[k] / s), -127.0, 127.0));
+    }
+    const double bq = b ? std::round(b[n] / (input.scale * s)) : 0.0;
+    l.bias[n] = static_cast<int32_t>(std::clamp(bq, -2147483647.0, 2147483647.0));
+  }
+  return l;
+}
+
+// Output requantization: per channel s_in·s_w[n]·extra / s_out.
+void set_output(QLinear& l, double out_scale, double extra, GemmOut type, int32_t zp, int32_t lo, int32_t hi,
+                bool accumulate) {
+  l.multiplier.resize(l.out);
+  l.shift.resize(l.out);
+  for (int n = 0; n < l.out; ++n) {
+    const QuantizedMultiplier m = quantize_multiplier(l.input.scale * l.weight_scale[n] * extra / out_scale);
+    l.multiplier[n] = m.multiplier;
+    l.shift[n] = m.shift;
+  }
+  l.out_type = type;
+  l.out_zero_point = zp;
+  l.out_min = lo;
+  l.out_max = hi;
+  l.accumulate = accumulate;
+}
+
+void set_output(QLinear& l, const ActQuant& out, double extra = 1.0) {
+  set_output(l, out.scale, extra, out.gemm_out(), out.zero_point, out.qmin(), out.qmax(), false);
+}
+
+void set_residual_output(QLinear& l, double residual_scale) {
+  set_output(l, residual_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, true);
+}
+
+QLayerNorm describe_layernorm(const LayerNormF32& n, const ActQuant& out) {
+  QLayerNorm q;
+  q.gamma = n.gamma;
+  q.beta = n.beta;
+  q.out = out;
+  return q;
+}
+
+std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConfig& c, double ratio) {
+  std::vector<double> amax;
+  for (int i = 0; i < c.depth; ++i) amax.push_back(stats.at("blocks." + std::to_string(i) + ".mlp.fc1.out").abs_max());
+  std::vector<double> sorted = amax;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  std::vector<int> wide;
+  for (int i = 0; i < c.depth; ++i) {
+    if (amax[i] > ratio * median) wide.push_back(i);
+  }
+  return wide;
+}
+
+}  // namespace
+
+MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks) {
+  const double t = c.num_tokens(), d = c.embed_dim, h = c.mlp_hidden(), p = c.patch_size;
+  MacCount m;
+  m.total += c.num_patches() * 3 * p * p * d;
+  const double attn = t * t * d * 2, qkvo = t * d * d * 4, mlp_one = t * d * h;
+  for (int i = 0; i < c.depth; ++i) {
+    m.total += attn + qkvo + 2 * mlp_one;
+    if (std::find(wide_blocks.begin(), wide_blocks.end(), i) != wide_blocks.end()) m.wide += mlp_one;  // fc2 reads s16
+  }
+  m.total += d * c.num_classes;
+  return m;
+}
+
+std::string QuantizeReport::to_string() const {
+  std::ostringstream o;
+  o << "zero-points clamped: " << clamped_zero_points << "\n16-bit blocks (GELU in/out):";
+  if (wide_blocks.empty()) o << " none";
+  for (int b : wide_blocks) o << " " << b;
+  o << "\nMACs with a 16-bit operand: " << 100.0 * wide_mac_share << " %\n";
+  for (const std::string& n : notes) o << n << "\n";
+  return o.str();
+}
+
+IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt,
+                    QuantizeReport* report_out) {
+  const ViTConfig& c = f.config;
+  if (c.distillation_token) throw Error(ErrorCode::kUnsupported, "integer DeiT-distilled heads are not supported yet");
+  if (opt.attn_bits != 8 && !(opt.attn_bits == 4 && opt.softmax == SoftmaxMode::kLog2)) {
+    throw Error(ErrorCode::kInvalidArgument, "--attn-bits 4 needs --softmax log2");
+  }
+  QuantizeReport report;
+  IntViT m;
+  m.config = c;
+  m.softmax_mode = opt.softmax;
+  m.gelu_mode = opt.gelu;
+  m.attn_bits = opt.attn_bits;
+  const int d = c.embed_dim, hidden = c.mlp_hidden(), t = c.num_tokens(), prefix = c.num_prefix_tokens();
+
+  // One residual scale for the whole stream (so adds are plain int32 adds).
+  double res_max = stats.at("embed").abs_max();
+  for (int i = 0; i < c.depth; ++i) {
+    for (const char* n : {".norm1.in", ".norm2.in"}) res_max = std::max(res_max, stats.at("blocks." + std::to_string(i) + n).abs_max());
+  }
+  res_max = std::max(res_max, stats.at("norm.in").abs_max());
+  m.residual_scale = res_max / kResidualMax;
+
+  // Patch embedding with the pixel normalisation folded in: x = p/(255·std_c) − mean_c/std_c.
+  {
+    const int p = c.patch_size, k = 3 * p * p;
+    std::vector<float> w(static_cast<size_t>(d) * k), b(d);
+    for (int o = 0; o < d; ++o) {
+      double bias = f.patch_embed.bias[o];
+      for (int ky = 0; ky < p; ++ky) {
+        for (int kx = 0; kx < p; ++kx) {
+          for (int ch = 0; ch < 3; ++ch) {
+            const double wt = f.patch_embed.weight[((static_cast<size_t>(o) * 3 + ch) * p + ky) * p + kx];
+            w[static_cast<size_t>(o) * k + (ky * p + kx) * 3 + ch] = static_cast<float>(wt / (255.0 * c.std[ch]));
+            bias -= wt * c.mean[ch] / c.std[ch];
+          }
+        }
+      }
+      b[o] = static_cast<float>(bias);
+    }
+    ActQuant pixels;
+    pixels.scale = 1.0;
+    pixels.zero_point = 0;
+    m.patch_embed = quantize_linear(w.data(), b.data(), d, k, pixels);
+    set_residual_output(m.patch_embed, m.residual_scale);
+    m.embed_init.assign(static_cast<size_t>(t) * d, 0);
+    for (int tok = 0; tok < t; ++tok) {
+      for (int ch = 0; ch < d; ++ch) {
+        double v = f.pos_embed[static_cast<size_t>(tok) * d + ch];
+        if (tok == 0 && c.class_token) v += f.cls_token[ch];
+        if (c.distillation_token && tok == 1) v += f.dist_token[ch];
+        m.embed_init[static_cast<size_t>(tok) * d + ch] = static_cast<int32_t>(std::llround(v / m.residual_scale));
+      }
+    }
+    (void)prefix;
+  }
+
+  report.wide_blocks = opt.wide_blocks;
+  if (report.wide_blocks.empty() && opt.auto_wide) report.wide_blocks = choose_wide_blocks(stats, c, opt.auto_wide_ratio);
+  for (int i : report.wide_blocks) {
+    if (i < 0 || i >= c.depth) throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(i));
+  }
+
+  const double head_scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim()));
+  for (int i = 0; i < c.depth; ++i) {
+    const BlockF32& fb = f.blocks[i];
+    const std::string name = "blocks." + std::to_string(i);
+    auto range = [&](const char* suffix) -> const TensorRange& { return stats.at(name + suffix); };
+    const bool wide = std::find(report.wide_blocks.begin(), report.wide_blocks.end(), i) != report.wide_blocks.end();
+    QBlock b;
+    const ActQuant ln1 = uint8_quant(range(".norm1.out"), report);
+    b.norm1 = describe_layernorm(fb.norm1, ln1);
+    const ActQuant q = uint8_quant(range(".attn.q"), report), k = uint8_quant(range(".attn.k"), report),
+                   v = uint8_quant(range(".attn.v"), report);
+    const size_t dd = static_cast<size_t>(d) * d;
+    b.q = quantize_linear(fb.qkv.weight.data(), fb.qkv.bias.data(), d, d, ln1);
+    set_output(b.q, q, head_scale);
+    b.k = quantize_linear(fb.qkv.weight.data() + dd, fb.qkv.bias.data() + d, d, d, ln1);
+    set_output(b.k, k);
+    b.v = quantize_linear(fb.qkv.weight.data() + 2 * dd, fb.qkv.bias.data() + 2 * d, d, d, ln1);
+    set_output(b.v, v);
+    b.scores_scale = q.scale * k.scale;
+    b.softmax = make_softmax_params(opt.softmax, b.scores_scale, opt.attn_bits);  // for av_log2_scale
+    b.probs.scale = 1.0 / 256;
+    b.probs.zero_point = 0;
+    b.attn_out = uint8_quant(range(".attn.out"), report);
+    const double av_scale = opt.softmax == SoftmaxMode::kLog2 ? v.scale * std::ldexp(1.0, -kAvLog2Shift) : b.probs.scale * v.scale;
+    const QuantizedMultiplier am = quantize_multiplier(av_scale / b.attn_out.scale);
+    b.attn_out_multiplier = am.multiplier;
+    b.attn_out_shift = am.shift;
+    b.proj = quantize_linear(fb.proj.weight.data(), fb.proj.bias.data(), d, d, b.attn_out);
+    set_residual_output(b.proj, m.residual_scale);
+
+    const ActQuant ln2 = uint8_quant(range(".norm2.out"), report);
+    b.norm2 = describe_layernorm(fb.norm2, ln2);
+    b.gelu_in = wide ? int16_quant(range(".mlp.fc1.out"), 32767.0) : uint8_quant(range(".mlp.fc1.out"), report);
+    b.gelu_out = wide ? int16_quant(range(".mlp.gelu.out"), int16_limit_for_k(hidden)) : uint8_quant(range(".mlp.gelu.out"), report);
+    b.fc1 = quantize_linear(fb.fc1.weight.data(), fb.fc1.bias.data(), hidden, d, ln2);
+    set_output(b.fc1, b.gelu_in);
+    b.fc2 = quantize_linear(fb.fc2.weight.data(), fb.fc2.bias.data(), d, hidden, b.gelu_out);
+    set_residual_output(b.fc2, m.residual_scale);
+    m.blocks.push_back(std::move(b));
+  }
+
+  const ActQuant norm_out = uint8_quant(stats.at("norm.out"), report);
+  m.norm = describe_layernorm(f.norm, norm_out);
+  m.head = quantize_linear(f.head.weight.data(), f.head.bias.data(), c.num_classes, d, norm_out);
+  m.logit_scale = std::max(stats.at("logits").abs_max(), 1e-6) / kLogitMax;
+  set_output(m.head, m.logit_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
+
+  build_nonlinear_params(m);
+  const MacCount macs = count_macs(c, report.wide_blocks);
+  report.wide_mac_share = macs.wide / macs.total;
+  if (report_out) *report_out = report;
+  return m;
+}
+
+}  // namespace intvit

@@ -1,0 +1,41 @@
+// Post-training quantization: FP32 ViT + calibration ranges -> IntViT (offline, float allowed).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/int_vit.h"
+#include "models/vit_fp32.h"
+#include "weights/calibration.h"
+
+namespace intvit {
+
+struct QuantizeOptions {
+  SoftmaxMode softmax = SoftmaxMode::kIexp;
+  int attn_bits = 8;              // 8, or 4 with the log2 softmax
+  GeluMode gelu = GeluMode::kLut;
+  // Blocks whose GELU input AND output (the fc2 input) run in 16 bits. Empty + auto_wide: chosen
+  // from the calibration ranges (blocks whose GELU input range is far above the others').
+  std::vector<int> wide_blocks;
+  bool auto_wide = true;
+  double auto_wide_ratio = 4.0;   // promote a block when its GELU-input |max| > ratio × median
+};
+
+struct QuantizeReport {
+  int clamped_zero_points = 0;    // Eq. 2 clamps (ranges that did not contain 0)
+  std::vector<int> wide_blocks;
+  double wide_mac_share = 0;      // share of MACs with a 16-bit operand
+  std::vector<std::string> notes;
+  std::string to_string() const;
+};
+
+IntViT quantize_vit(const ViTWeightsF32& model, const CalibrationStats& stats, const QuantizeOptions& options,
+                    QuantizeReport* report = nullptr);
+
+// Multiply-accumulates of one image, total and with a 16-bit activation operand.
+struct MacCount {
+  double total = 0, wide = 0;
+};
+MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks);
+
+}  // namespace intvit
