@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/thread_pool.h"
+
 namespace intvit {
 
 void QLinear::prepare(GemmIsa isa) {
-  packed = PackedWeights::pack(isa, input.bits == 8 ? GemmInput::kU8 : GemmInput::kS16, weight.data(),
+  packed = std::make_shared<const PackedWeights>(PackedWeights::pack(isa, input.bits == 8 ? GemmInput::kU8 : GemmInput::kS16, weight.data(),
                                static_cast<size_t>(out), static_cast<size_t>(in), bias.data(),
-                               input.bits == 8 ? input.zero_point : 0);
+                               input.bits == 8 ? input.zero_point : 0));
 }
 
 void IntViT::prepare(GemmIsa isa) {
@@ -19,32 +21,66 @@ void IntViT::prepare(GemmIsa isa) {
   head.prepare(isa);
 }
 
-IntWorkspace::IntWorkspace(const ViTConfig& c) {
+IntWorkspace::IntWorkspace(const ViTConfig& c, int threads) {
   const size_t t = c.num_tokens(), d = c.embed_dim, h = c.mlp_hidden();
   residual.resize(t * d);
-  scores.resize(t * t);
-  av_acc.resize(t * c.head_dim());
   ln_out.resize(t * d);
   q.resize(t * d);
   k.resize(t * d);
   v.resize(t * d);
-  vt.resize(t * c.head_dim());
-  probs.resize(t * t);
+  vt.resize(t * d);
   attn_out.resize(t * d);
   hidden_u8.resize(t * h);
   gelu_u8.resize(t * h);
   hidden_s16.resize(t * h);
   gelu_s16.resize(t * h);
   patches.resize(static_cast<size_t>(c.num_patches()) * 3 * c.patch_size * c.patch_size);
+  attention.resize(static_cast<size_t>(std::max(threads, 1)));
+  for (AttentionScratch& a : attention) {
+    a.scores.resize(t * t);
+    a.probs.resize(t * t);
+    a.av_acc.resize(t * c.head_dim());
+  }
+}
+
+size_t IntWorkspace::bytes() const {
+  size_t n = residual.size() * 4 + (ln_out.size() + q.size() + k.size() + v.size() + vt.size() + attn_out.size() +
+                                    hidden_u8.size() + gelu_u8.size() + patches.size()) +
+             (hidden_s16.size() + gelu_s16.size()) * 2;
+  for (const AttentionScratch& a : attention) n += (a.scores.size() + a.av_acc.size()) * 4 + a.probs.size();
+  return n;
 }
 
 namespace {
 
-void run_linear(const QLinear& l, size_t rows, const void* in, size_t ld_in, void* out, size_t ld_out) {
+// Work split: `parts` contiguous row ranges per parallel step (a few per thread for balance).
+struct Parallel {
+  ThreadPool* pool;
+  int threads() const { return pool ? pool->threads() : 1; }
+  // fn(begin, end, thread) over [0, n) in contiguous chunks of at least `grain` items.
+  template <typename Fn>
+  void rows(size_t n, size_t grain, Fn&& fn) const {
+    const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads()), n / std::max<size_t>(grain, 1)));
+    if (!pool || parts == 1) {
+      fn(size_t{0}, n, 0);
+      return;
+    }
+    pool->parallel_for(parts, [&](size_t part, int thread) {
+      const auto [b, e] = split_range(n, parts, part);
+      if (b < e) fn(b, e, thread);
+    });
+  }
+};
+
+void run_linear(const Parallel& par, const QLinear& l, size_t rows, const uint8_t* in, size_t in_elem, size_t ld_in,
+                uint8_t* out, size_t out_elem, size_t ld_out) {
   const RequantParams rq = l.requant();
-  GemmOutput o{out, ld_out, l.out_type, &rq, l.accumulate};
-  linear(l.packed, rows, in, ld_in, o);
+  par.rows(rows, 8, [&](size_t b, size_t e, int) {
+    GemmOutput o{out + b * ld_out * out_elem, ld_out, l.out_type, &rq, l.accumulate};
+    linear(*l.packed, e - b, in + b * ld_in * in_elem, ld_in, o);
+  });
 }
+
 
 // Gathers each P×P×3 patch into one row in (ky, kx, c) order: P runs of 3·P contiguous bytes.
 void gather_patches(const ViTConfig& c, const uint8_t* pixels, uint8_t* patches) {
@@ -59,63 +95,90 @@ void gather_patches(const ViTConfig& c, const uint8_t* pixels, uint8_t* patches)
   }
 }
 
-void attention(const QBlock& b, const ViTConfig& c, GemmIsa isa, IntWorkspace& ws) {
-  const size_t t = c.num_tokens(), d = c.embed_dim, hd = c.head_dim();
-  for (int h = 0; h < c.num_heads; ++h) {
-    const size_t off = static_cast<size_t>(h) * hd;
-    // (Eq. 9) scores = (q - zq)(k - zk)ᵀ, scale s_q·s_k (head_dim^-0.5 is inside s_q).
-    matmul_u8u8_nt(isa, t, t, hd, &ws.q[off], d, b.q.out_zero_point, &ws.k[off], d, b.k.out_zero_point,
-                   ws.scores.data(), t);
-    softmax_rows(b.softmax, t, t, ws.scores.data(), t, ws.probs.data(), t);
-    // vᵀ for this head so attn@v is the same "nt" product.
-    for (size_t j = 0; j < t; ++j) {
-      for (size_t e = 0; e < hd; ++e) ws.vt[e * t + j] = ws.v[j * d + off + e];
-    }
+// Multi-head attention: per (head, block of query rows) tasks, each row computed independently,
+// so any split gives the same bits.
+void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa isa, IntWorkspace& ws) {
+  const size_t t = c.num_tokens(), d = c.embed_dim, hd = c.head_dim(), heads = c.num_heads;
+  // vᵀ per head ([D][T]) so attn@v is the same "nt" product as q@kᵀ.
+  for (size_t j = 0; j < t; ++j) {
+    for (size_t e = 0; e < d; ++e) ws.vt[e * t + j] = ws.v[j * d + e];
+  }
+  const size_t row_blocks = static_cast<size_t>(par.threads()) > 1 ? std::max<size_t>(1, (2 * par.threads() + heads - 1) / heads) : 1;
+  auto task = [&](size_t index, int thread) {
+    const size_t h = index / row_blocks, off = h * hd;
+    const auto [r0, r1] = split_range(t, row_blocks, index % row_blocks);
+    const size_t rows = r1 - r0;
+    IntWorkspace::AttentionScratch& s = ws.attention[static_cast<size_t>(thread)];
+    // (Eq. 9) scores = (q - zq)(k - zk)ᵀ at scale s_q·s_k (head_dim^-0.5 is inside s_q).
+    matmul_u8u8_nt(isa, rows, t, hd, &ws.q[r0 * d + off], d, b.q.out_zero_point, &ws.k[off], d, b.k.out_zero_point,
+                   s.scores.data(), t);
+    softmax_rows(b.softmax, rows, t, s.scores.data(), t, s.probs.data(), t);
+    const uint8_t* vt = &ws.vt[off * t];
     if (b.softmax.mode == SoftmaxMode::kLog2) {
-      av_log2(b.softmax, t, hd, t, ws.probs.data(), t, ws.vt.data(), t, b.v.out_zero_point, ws.av_acc.data(), hd);
+      av_log2(b.softmax, rows, hd, t, s.probs.data(), t, vt, t, b.v.out_zero_point, s.av_acc.data(), hd);
     } else {
-      matmul_u8u8_nt(isa, t, hd, t, ws.probs.data(), t, b.probs.zero_point, ws.vt.data(), t,
-                     b.v.out_zero_point, ws.av_acc.data(), hd);
+      matmul_u8u8_nt(isa, rows, hd, t, s.probs.data(), t, b.probs.zero_point, vt, t, b.v.out_zero_point,
+                     s.av_acc.data(), hd);
     }
     const RequantParams rq{&b.attn_out_multiplier, &b.attn_out_shift, false, b.attn_out.zero_point, 0, 255};
-    GemmOutput o{&ws.attn_out[off], d, GemmOut::kU8, &rq, false};
-    requantize(isa, t, hd, ws.av_acc.data(), hd, rq, o);
+    GemmOutput o{&ws.attn_out[r0 * d + off], d, GemmOut::kU8, &rq, false};
+    requantize(isa, rows, hd, s.av_acc.data(), hd, rq, o);
+  };
+  if (par.pool && heads * row_blocks > 1) {
+    par.pool->parallel_for(heads * row_blocks, task);
+  } else {
+    for (size_t i = 0; i < heads * row_blocks; ++i) task(i, 0);
   }
 }
 
-void mlp(const QBlock& b, const ViTConfig& c, IntWorkspace& ws) {
+void layernorm(const Parallel& par, const LayerNormParams& p, size_t rows, const int32_t* in, size_t d, uint8_t* out) {
+  const size_t out_elem = p.out_bits == 8 ? 1 : 2;
+  par.rows(rows, 8, [&](size_t b, size_t e, int) {
+    layernorm_rows(p, e - b, in + b * d, d, out + b * d * out_elem, d);
+  });
+}
+
+void mlp(const Parallel& par, const QBlock& b, const ViTConfig& c, IntWorkspace& ws) {
   const size_t t = c.num_tokens(), d = c.embed_dim, hidden = c.mlp_hidden();
-  const bool wide_in = b.gelu_in.bits == 16, wide_out = b.gelu_out.bits == 16;
-  void* h = wide_in ? static_cast<void*>(ws.hidden_s16.data()) : ws.hidden_u8.data();
-  void* g = wide_out ? static_cast<void*>(ws.gelu_s16.data()) : ws.gelu_u8.data();
-  run_linear(b.fc1, t, ws.ln_out.data(), d, h, hidden);
-  gelu(b.gelu, t * hidden, h, g);
-  run_linear(b.fc2, t, g, hidden, ws.residual.data(), d);
+  const bool wide = b.gelu_in.bits == 16;
+  uint8_t* h = wide ? reinterpret_cast<uint8_t*>(ws.hidden_s16.data()) : ws.hidden_u8.data();
+  uint8_t* g = wide ? reinterpret_cast<uint8_t*>(ws.gelu_s16.data()) : ws.gelu_u8.data();
+  const size_t elem = wide ? 2 : 1;
+  run_linear(par, b.fc1, t, ws.ln_out.data(), 1, d, h, elem, hidden);
+  par.rows(t * hidden, 4096, [&](size_t begin, size_t end, int) {
+    gelu(b.gelu, end - begin, h + begin * elem, g + begin * elem);
+  });
+  run_linear(par, b.fc2, t, g, elem, hidden, reinterpret_cast<uint8_t*>(ws.residual.data()), 4, d);
 }
 
 }  // namespace
 
-void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits) {
+void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
+                     ThreadPool* pool) {
+  const Parallel par{pool};
   const ViTConfig& c = m.config;
   const size_t d = c.embed_dim, t = c.num_tokens(), prefix = c.num_prefix_tokens();
+  uint8_t* residual = reinterpret_cast<uint8_t*>(ws.residual.data());
   // Residual starts as class token + position embedding; the patch embedding accumulates into it.
   std::copy(m.embed_init.begin(), m.embed_init.end(), ws.residual.begin());
   gather_patches(c, pixels, ws.patches.data());
-  run_linear(m.patch_embed, c.num_patches(), ws.patches.data(), m.patch_embed.in, &ws.residual[prefix * d], d);
+  run_linear(par, m.patch_embed, c.num_patches(), ws.patches.data(), 1, m.patch_embed.in, residual + prefix * d * 4, 4, d);
 
   for (const QBlock& b : m.blocks) {
-    layernorm_rows(b.norm1.params, t, ws.residual.data(), d, ws.ln_out.data(), d);
-    run_linear(b.q, t, ws.ln_out.data(), d, ws.q.data(), d);
-    run_linear(b.k, t, ws.ln_out.data(), d, ws.k.data(), d);
-    run_linear(b.v, t, ws.ln_out.data(), d, ws.v.data(), d);
-    attention(b, c, isa, ws);
-    run_linear(b.proj, t, ws.attn_out.data(), d, ws.residual.data(), d);
-    layernorm_rows(b.norm2.params, t, ws.residual.data(), d, ws.ln_out.data(), d);
-    mlp(b, c, ws);
+    layernorm(par, b.norm1.params, t, ws.residual.data(), d, ws.ln_out.data());
+    run_linear(par, b.q, t, ws.ln_out.data(), 1, d, ws.q.data(), 1, d);
+    run_linear(par, b.k, t, ws.ln_out.data(), 1, d, ws.k.data(), 1, d);
+    run_linear(par, b.v, t, ws.ln_out.data(), 1, d, ws.v.data(), 1, d);
+    attention(par, b, c, isa, ws);
+    run_linear(par, b.proj, t, ws.attn_out.data(), 1, d, residual, 4, d);
+    layernorm(par, b.norm2.params, t, ws.residual.data(), d, ws.ln_out.data());
+    mlp(par, b, c, ws);
   }
   // Only the class token reaches the head.
   layernorm_rows(m.norm.params, 1, ws.residual.data(), d, ws.ln_out.data(), d);
-  run_linear(m.head, 1, ws.ln_out.data(), d, logits, c.num_classes);
+  const RequantParams rq = m.head.requant();
+  GemmOutput o{logits, static_cast<size_t>(c.num_classes), GemmOut::kS32, &rq, false};
+  linear(*m.head.packed, 1, ws.ln_out.data(), d, o);
 }
 
 }  // namespace intvit

@@ -45,7 +45,8 @@ struct QLinear {
   GemmOut out_type = GemmOut::kU8;
   int32_t out_zero_point = 0, out_min = 0, out_max = 255;
   bool accumulate = false;         // add into the int32 destination (residual stream)
-  PackedWeights packed;            // built by prepare() for the session's ISA
+  // Built by prepare() for one ISA; shared so that IntViT copies (one per backend) are cheap.
+  std::shared_ptr<const PackedWeights> packed;
 
   void prepare(GemmIsa isa);
   RequantParams requant() const {
@@ -94,17 +95,29 @@ struct IntViT {
   void prepare(GemmIsa isa);       // packs every linear for the ISA
 };
 
-// Scratch memory for one forward, sized once from the config (no allocation during run).
+class ThreadPool;
+
+// Scratch memory for one forward, sized once from the config and thread count (no allocation
+// during a run). Attention scratch is per thread.
 class IntWorkspace {
  public:
-  explicit IntWorkspace(const ViTConfig& c);
-  std::vector<int32_t> residual, scores, av_acc;
-  std::vector<uint8_t> ln_out, q, k, v, vt, probs, attn_out, hidden_u8, gelu_u8, patches;
+  IntWorkspace(const ViTConfig& c, int threads = 1);
+  size_t bytes() const;
+
+  struct AttentionScratch {
+    std::vector<int32_t> scores, av_acc;
+    std::vector<uint8_t> probs;
+  };
+  std::vector<int32_t> residual;
+  std::vector<uint8_t> ln_out, q, k, v, vt, attn_out, hidden_u8, gelu_u8, patches;
   std::vector<int16_t> hidden_s16, gelu_s16;
+  std::vector<AttentionScratch> attention;  // [threads]
 };
 
 // uint8 RGB HWC pixels of image_size² -> int32 logits [num_classes] (real = logit_scale · value).
+// With a pool, rows, heads and elements are split across its threads (the workspace must have
+// been made for at least pool->threads()); the result is bit-identical for any thread count.
 void int_vit_forward(const IntViT& model, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws,
-                     int32_t* logits);
+                     int32_t* logits, ThreadPool* pool = nullptr);
 
 }  // namespace intvit

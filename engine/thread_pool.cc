@@ -1,0 +1,75 @@
+#include "engine/thread_pool.h"
+
+#include <algorithm>
+
+namespace intvit {
+
+ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+  for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+// Takes tasks until none are left. Called with the mutex NOT held.
+void ThreadPool::drain(int thread) {
+  while (true) {
+    size_t task;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (next_ >= tasks_) return;
+      task = next_++;
+    }
+    try {
+      (*fn_)(task, thread);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (++finished_ == tasks_) done_.notify_all();
+  }
+}
+
+void ThreadPool::worker(int index) {
+  unsigned seen = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    drain(index);
+  }
+}
+
+void ThreadPool::parallel_for(size_t tasks, const std::function<void(size_t, int)>& fn) {
+  if (tasks == 0) return;
+  if (threads_ == 1 || tasks == 1) {
+    for (size_t t = 0; t < tasks; ++t) fn(t, 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fn_ = &fn;
+    tasks_ = tasks;
+    next_ = finished_ = 0;
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  drain(0);
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return finished_ == tasks_; });
+  fn_ = nullptr;
+  if (error_) std::rethrow_exception(error_);
+}
+
+}  // namespace intvit

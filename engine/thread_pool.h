@@ -1,0 +1,51 @@
+// A fixed pool of worker threads for the executor. One parallel_for at a time per pool; the
+// calling thread takes part, so a pool of N threads starts N - 1 workers. Work is handed out as
+// task indices; the callback is called once per task (never per element), and nothing allocates
+// per call.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace intvit {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+  // Runs fn(task, thread) for task in [0, tasks); thread in [0, threads()) identifies the
+  // calling worker (for per-thread scratch). Returns when all tasks are done; rethrows the first
+  // exception a task threw.
+  void parallel_for(size_t tasks, const std::function<void(size_t task, int thread)>& fn);
+
+ private:
+  void worker(int index);
+  void drain(int thread);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(size_t, int)>* fn_ = nullptr;
+  size_t tasks_ = 0, next_ = 0, finished_ = 0;
+  unsigned generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+// Splits [0, n) into `parts` contiguous ranges of near-equal size; returns range `i`.
+inline std::pair<size_t, size_t> split_range(size_t n, size_t parts, size_t i) {
+  const size_t base = n / parts, extra = n % parts;
+  const size_t begin = i * base + (i < extra ? i : extra);
+  return {begin, begin + base + (i < extra ? 1 : 0)};
+}
+
+}  // namespace intvit

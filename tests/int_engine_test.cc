@@ -1,0 +1,275 @@
+// The integer engine end to end on a small random ViT: quantize, run, and check that every backend,
+// thread count and batch size gives the same bits, that the file format round-trips and rejects
+// corrupt files, and that the integer logits track the FP32 ones.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "engine/dataset.h"
+#include "engine/int_vit.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "engine/thread_pool.h"
+#include "test_support.h"
+#include "weights/int_model_file.h"
+#include "weights/quantizer.h"
+#include "weights/safetensors.h"
+
+using namespace intvit;
+
+namespace {
+
+ViTConfig tiny_config() {
+  ViTConfig c;
+  c.image_size = 32;
+  c.patch_size = 8;
+  c.embed_dim = 32;
+  c.depth = 2;
+  c.num_heads = 2;
+  c.mlp_ratio = 4;
+  c.num_classes = 10;
+  c.mean = {0.5, 0.5, 0.5};
+  c.std = {0.5, 0.5, 0.5};
+  return c;
+}
+
+std::vector<float> random_vector(std::mt19937& rng, size_t n, float scale, float offset = 0) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = offset + dist(rng);
+  return v;
+}
+
+LinearF32 random_linear(std::mt19937& rng, int in, int out) {
+  return {in, out, random_vector(rng, static_cast<size_t>(in) * out, 1.0f / std::sqrt(static_cast<float>(in))),
+          random_vector(rng, out, 0.02f)};
+}
+
+ViTWeightsF32 random_vit(const ViTConfig& c, unsigned seed) {
+  std::mt19937 rng(seed);
+  ViTWeightsF32 m;
+  m.config = c;
+  const int d = c.embed_dim;
+  m.patch_embed = random_linear(rng, 3 * c.patch_size * c.patch_size, d);
+  m.cls_token = random_vector(rng, d, 0.5f);
+  m.pos_embed = random_vector(rng, static_cast<size_t>(c.num_tokens()) * d, 0.5f);
+  for (int i = 0; i < c.depth; ++i) {
+    BlockF32 b;
+    b.norm1 = {random_vector(rng, d, 0.1f, 1.0f), random_vector(rng, d, 0.1f)};
+    b.qkv = random_linear(rng, d, 3 * d);
+    b.proj = random_linear(rng, d, d);
+    b.norm2 = {random_vector(rng, d, 0.1f, 1.0f), random_vector(rng, d, 0.1f)};
+    b.fc1 = random_linear(rng, d, c.mlp_hidden());
+    b.fc2 = random_linear(rng, c.mlp_hidden(), d);
+    m.blocks.push_back(std::move(b));
+  }
+  m.norm = {random_vector(rng, d, 0.1f, 1.0f), random_vector(rng, d, 0.1f)};
+  m.head = random_linear(rng, d, c.num_classes);
+  return m;
+}
+
+std::vector<std::vector<uint8_t>> random_images(const ViTConfig& c, size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<uint8_t>> images(n, std::vector<uint8_t>(static_cast<size_t>(c.image_size) * c.image_size * 3));
+  for (auto& im : images) {
+    // Smooth-ish content: a random gradient plus noise, so patches are not pure noise.
+    const int gx = static_cast<int>(rng() % 8), gy = static_cast<int>(rng() % 8);
+    for (size_t i = 0; i < im.size(); ++i) {
+      const int x = static_cast<int>((i / 3) % c.image_size), y = static_cast<int>((i / 3) / c.image_size);
+      im[i] = static_cast<uint8_t>(std::clamp(gx * x + gy * y + static_cast<int>(rng() % 64), 0, 255));
+    }
+  }
+  return images;
+}
+
+struct Fixture {
+  ViTConfig config = tiny_config();
+  ViTWeightsF32 fp32 = random_vit(config, 1234);
+  std::vector<std::vector<uint8_t>> calib = random_images(config, 16, 99);
+  std::vector<std::vector<uint8_t>> eval = random_images(config, 12, 7);
+
+  IntViT quantize(const QuantizeOptions& opt) const {
+    IntViT m = quantize_vit(fp32, calibrate(fp32, calib, ObserverKind::kMinMax), opt);
+    m.labels.assign(config.num_classes, "label");
+    return m;
+  }
+};
+
+std::vector<int32_t> run(const IntViT& m, GemmIsa isa, const std::vector<uint8_t>& image, int threads) {
+  IntViT packed = m;
+  packed.prepare(isa);
+  ThreadPool pool(threads);
+  IntWorkspace ws(m.config, threads);
+  std::vector<int32_t> logits(m.config.num_classes);
+  int_vit_forward(packed, isa, image.data(), ws, logits.data(), &pool);
+  return logits;
+}
+
+}  // namespace
+
+TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes", "[int_engine]") {
+  const Fixture f;
+  struct Mode {
+    SoftmaxMode softmax;
+    GeluMode gelu;
+    int attn_bits;
+    std::vector<int> wide;
+  };
+  const Mode modes[] = {{SoftmaxMode::kIexp, GeluMode::kLut, 8, {}},
+                        {SoftmaxMode::kShiftmax, GeluMode::kShiftgelu, 8, {1}},
+                        {SoftmaxMode::kLut, GeluMode::kIgelu, 8, {0}},
+                        {SoftmaxMode::kLog2, GeluMode::kLut, 4, {0, 1}}};
+  for (const Mode& mode : modes) {
+    QuantizeOptions opt;
+    opt.softmax = mode.softmax;
+    opt.gelu = mode.gelu;
+    opt.attn_bits = mode.attn_bits;
+    opt.wide_blocks = mode.wide;
+    opt.auto_wide = false;
+    const IntViT m = f.quantize(opt);
+    for (const auto& image : f.eval) {
+      const std::vector<int32_t> want = run(m, GemmIsa::kRef, image, 1);
+      for (GemmIsa isa : kAllGemmIsas) {
+        if (!gemm_isa_supported(isa)) {
+          WARN("SKIPPED backend " << gemm_isa_name(isa) << ": CPU lacks " << gemm_isa_missing_feature(isa));
+          continue;
+        }
+        for (int threads : {1, 2, 3}) {
+          INFO("softmax " << softmax_mode_name(mode.softmax) << ", gelu " << gelu_mode_name(mode.gelu) << ", backend "
+                          << gemm_isa_name(isa) << ", threads " << threads);
+          REQUIRE(run(m, isa, image, threads) == want);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("integer logits track the FP32 reference on a random ViT", "[int_engine]") {
+  const Fixture f;
+  QuantizeOptions opt;
+  opt.auto_wide = false;
+  const IntViT m = f.quantize(opt);
+  double signal = 0, noise = 0;
+  for (const auto& image : f.eval) {
+    const std::vector<float> ref = vit_forward_f32(f.fp32, image.data());
+    const std::vector<int32_t> q = run(m, select_gemm_isa(), image, 1);
+    for (size_t c = 0; c < ref.size(); ++c) {
+      const double err = m.logit_scale * q[c] - ref[c];
+      signal += double(ref[c]) * ref[c];
+      noise += err * err;
+    }
+  }
+  const double sqnr_db = 10 * std::log10(signal / noise);
+  std::printf("random tiny ViT: logit SQNR int vs FP32 = %.1f dB\n", sqnr_db);
+  // W8A8 on a 2-block random network: 8-bit activations give ~25-35 dB per tensor; 20 dB on
+  // the logits means the integer path computes the same function, not noise.
+  CHECK(sqnr_db > 20.0);
+}
+
+TEST_CASE("sessions: batch and thread pool give the single-image bits", "[int_engine]") {
+  const Fixture f;
+  const auto dir = std::filesystem::temp_directory_path() / "intvit_session_test";
+  save_int_model(f.quantize({}), dir);
+  std::shared_ptr<const Model> model = load_model(dir);
+  const size_t in_bytes = f.eval[0].size(), classes = f.config.num_classes;
+  std::vector<uint8_t> batch;
+  for (const auto& im : f.eval) batch.insert(batch.end(), im.begin(), im.end());
+  std::vector<int32_t> single(f.eval.size() * classes);
+  auto s1 = create_session(model, {1, ""});
+  for (size_t i = 0; i < f.eval.size(); ++i) s1->run_int(f.eval[i].data(), &single[i * classes]);
+  for (int threads : {1, 2, 4}) {
+    auto s = create_session(model, {threads, ""});
+    for (size_t n : {size_t{1}, size_t{3}, f.eval.size()}) {
+      std::vector<int32_t> out(n * classes);
+      s->run_batch_int(n, batch.data(), out.data());
+      INFO("threads " << threads << ", batch " << n);
+      REQUIRE(std::equal(out.begin(), out.end(), single.begin()));
+    }
+  }
+  (void)in_bytes;
+  CHECK_THROWS_AS(create_session(model, {0, ""}), Error);
+  CHECK_THROWS_AS(create_session(model, {1, "no-such-backend"}), Error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("integer model file round-trips and rejects corruption", "[int_engine][format]") {
+  const Fixture f;
+  const IntViT m = f.quantize({});
+  const auto dir = std::filesystem::temp_directory_path() / "intvit_format_test";
+  save_int_model(m, dir);
+  const IntViT loaded = load_int_model(dir);
+  for (const auto& image : f.eval) REQUIRE(run(loaded, GemmIsa::kRef, image, 1) == run(m, GemmIsa::kRef, image, 1));
+
+  std::ifstream in(dir / kIntModelFileName, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() > 1000);
+  // Truncations anywhere: a clean intvit::Error, never a crash.
+  for (size_t len : {size_t{0}, size_t{7}, size_t{8}, size_t{100}, bytes.size() / 2, bytes.size() - 1}) {
+    CHECK_THROWS_AS(load_int_model_from_buffer(bytes.data(), len), Error);
+  }
+  // Edits inside the JSON header: either a clean load or an intvit::Error.
+  std::mt19937 rng(2024);
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, bytes.data(), 8);
+  int rejected = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::vector<char> bad = bytes;
+    const size_t pos = 8 + rng() % header_len;
+    bad[pos] = static_cast<char>(rng());
+    try {
+      (void)load_int_model_from_buffer(bad.data(), bad.size());
+    } catch (const Error&) {
+      ++rejected;
+    }
+  }
+  CHECK(rejected > 0);
+  // Semantic corruption the container cannot see.
+  auto with_metadata = [&](const std::string& key, const std::string& from, const std::string& to) {
+    std::string s(bytes.begin(), bytes.end());
+    const size_t at = s.find(from, s.find(key));
+    REQUIRE(at != std::string::npos);
+    s.replace(at, from.size(), to);
+    return s;
+  };
+  const std::string wrong_version = with_metadata("intvit.version", "\"1\"", "\"9\"");
+  CHECK_THROWS_WITH(load_int_model_from_buffer(wrong_version.data(), wrong_version.size()), Catch::Contains("version 9"));
+  const std::string bad_bits = with_metadata("intvit.graph", "\\\"bits\\\":8", "\\\"bits\\\":7");
+  CHECK_THROWS_WITH(load_int_model_from_buffer(bad_bits.data(), bad_bits.size()), Catch::Contains("bits"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int_engine][shared][accuracy]") {
+  INTVIT_REQUIRE_SHARED();
+  // Issue 5's protocol: calibrate on the first 100 shared images, evaluate on all 500 with
+  // intvit's own preprocessing, compare with the FP32 engine on the same inputs.
+  const auto shared = test::shared_dir();
+  const auto model_dir = shared / "models" / "vit_tiny_patch16_224";
+  const auto images_dir = shared / "data" / "imagenet-sample";
+  const ViTWeightsF32 fp32 = load_vit_f32(model_dir);
+  const std::vector<LabeledImage> images = load_dataset(images_dir, images_dir / "labels.csv", fp32.config, 0);
+  std::vector<std::vector<uint8_t>> calib;
+  for (size_t i = 0; i < 100; ++i) calib.push_back(images[i].pixels);
+  IntViT m = quantize_vit(fp32, calibrate(fp32, calib, ObserverKind::kMinMax), {});
+  const GemmIsa isa = select_gemm_isa();
+  m.prepare(isa);
+  IntWorkspace ws(m.config);
+  std::vector<int32_t> out(1000);
+  int agree = 0, top1_int = 0, top1_fp32 = 0;
+  for (const LabeledImage& im : images) {
+    int_vit_forward(m, isa, im.pixels.data(), ws, out.data());
+    const std::vector<float> ref = vit_forward_f32(fp32, im.pixels.data());
+    const long pi = std::max_element(out.begin(), out.end()) - out.begin();
+    const long pf = std::max_element(ref.begin(), ref.end()) - ref.begin();
+    agree += pi == pf;
+    top1_int += pi == im.label;
+    top1_fp32 += pf == im.label;
+  }
+  const double n = static_cast<double>(images.size());
+  std::printf("ViT-Ti on %zu shared images: FP32 top-1 %.1f %%, int8 top-1 %.1f %%, agreement %.1f %%\n", images.size(),
+              100 * top1_fp32 / n, 100 * top1_int / n, 100 * agree / n);
+  // Issue 5 W8A8 targets: >= 95 % top-1 agreement and top-1 within 1.0 point of FP32.
+  CHECK(100 * agree / n >= 95.0);
+  CHECK(100 * (top1_fp32 - top1_int) / n <= 1.0);
+}
