@@ -1,0 +1,86 @@
+// Scalar reference softmax and log2 attn@v: the executable form of QUANTIZATION.md §4.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/fixedpoint.h"
+#include "kernels/softmax/softmax.h"
+
+namespace intvit {
+namespace {
+
+using namespace softmax_detail;
+
+// Eq. 13: x - max saturated to int32 (<= 0).
+int32_t centered(int32_t x, int32_t max) {
+  return fp::clamp_to<int32_t>(int64_t{x} - max, std::numeric_limits<int32_t>::min(), 0);
+}
+
+// Eq. 14-20: the unnormalised exponential e(d) in [0, 2^18) of one centred logit d <= 0.
+int32_t exp_of(const SoftmaxParams& p, int32_t d) {
+  const int32_t u = fp::multiply_by_quantized_multiplier(d, p.in_multiplier, p.in_shift);
+  switch (p.mode) {
+    case SoftmaxMode::kIexp:
+    case SoftmaxMode::kLog2: {
+      const int32_t x = std::max(u, -(kIexpClampN << kIexpFracBits));                   // Eq. 14
+      const int32_t q = (-x) >> kIexpFracBits, r = x + (q << kIexpFracBits);          // Eq. 15
+      const int32_t z = r * (r + p.poly_b) + p.poly_c;                                  // Eq. 16
+      return static_cast<int32_t>(fp::rounding_divide_by_pot64(z, q + kIexpNarrowShift));  // Eq. 17
+    }
+    case SoftmaxMode::kShiftmax: {
+      const int32_t v = std::max(u, -kShiftPreClamp);                                    // Eq. 18
+      const int32_t t = std::max(v + (v >> 1) - (v >> 4), -(kShiftClampN << kShiftFracBits));
+      const int32_t q = (-t) >> kShiftFracBits, r = t + (q << kShiftFracBits);          // Eq. 19
+      return ((r >> 1) + (1 << kShiftFracBits)) >> q;
+    }
+    case SoftmaxMode::kLut:
+      return p.exp_table[-std::max(u, -255)];                                           // Eq. 20
+  }
+  return 0;
+}
+
+}  // namespace
+
+void softmax_rows_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                      uint8_t* out, size_t ld_out) {
+  if (len == 0) return;
+  for (size_t row = 0; row < rows; ++row) {
+    const int32_t* x = in + row * ld_in;
+    uint8_t* y = out + row * ld_out;
+    const int32_t max = *std::max_element(x, x + len);
+    int64_t sum = 0;  // Σe < 4096·2^18 = 2^30
+    for (size_t j = 0; j < len; ++j) sum += exp_of(p, centered(x[j], max));
+    const uint64_t factor = ((uint64_t{1} << 31) + sum / 2) / sum;  // Eq. 21: round(2^31/Σ)
+    for (size_t j = 0; j < len; ++j) {
+      const int64_t e = exp_of(p, centered(x[j], max));
+      if (p.mode == SoftmaxMode::kLog2) {  // Eq. 22: c = #{n : 3e·2^n <= 2Σ}, capped
+        int32_t c = 0;
+        if (e == 0) c = p.max_code;
+        while (c < p.max_code && (3 * e << c) <= 2 * sum) ++c;
+        y[j] = static_cast<uint8_t>(c);
+      } else {
+        const uint64_t prob = (e * factor + (uint64_t{1} << (kProbShift - 1))) >> kProbShift;
+        y[j] = static_cast<uint8_t>(std::min<uint64_t>(prob, 255));
+      }
+    }
+  }
+}
+
+void av_log2_ref(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
+                 const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
+  const int32_t limit = std::min(p.max_code, kAvLog2Shift + 1);  // codes >= limit weigh 0
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      uint32_t sum = 0;  // Eq. 23, mod 2^32
+      for (size_t kk = 0; kk < k; ++kk) {
+        const int32_t c = codes[i * ld_codes + kk];
+        if (c >= limit) continue;
+        const int32_t v = static_cast<int32_t>(v_t[j * ld_v + kk]) - v_zero_point;
+        sum += static_cast<uint32_t>(v) << (kAvLog2Shift - c);
+      }
+      acc[i * ld_acc + j] = static_cast<int32_t>(sum);
+    }
+  }
+}
+
+}  // namespace intvit

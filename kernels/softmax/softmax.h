@@ -1,0 +1,75 @@
+// Integer softmax over rows of q@k^T accumulators (kernels/QUANTIZATION.md §4, Eq. 13-23).
+//
+// Input: rows of `len` int32 accumulators with real value s_in·acc (1 <= len <= 4096).
+// Output: kIexp / kShiftmax / kLut: uint8 probability p with scale 2^-8 (real p/256, p <= 255,
+// so a certain token reads 255/256); kLog2: a code c in [0, 2^out_bits - 1] meaning weight 2^-c,
+// the max code meaning weight 0 (FQ-ViT log-int-softmax), consumed by av_log2.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace intvit {
+
+enum class SoftmaxMode { kIexp, kShiftmax, kLog2, kLut };
+
+// "iexp" | "shiftmax" | "log2" | "lut"; throws intvit::Error(kInvalidArgument) otherwise.
+SoftmaxMode parse_softmax_mode(std::string_view name);
+const char* softmax_mode_name(SoftmaxMode mode);
+
+// Fixed formats of §4 (shared by the reference and the SIMD kernels).
+namespace softmax_detail {
+// Every mode produces e in [0, 2^18) so that Σe over 4096 entries stays below 2^30 (Eq. 21-22).
+inline constexpr int kIexpFracBits = 14;     // Eq. 14: u in units of ln2·2^-14
+inline constexpr int kIexpClampN = 30;       // Eq. 14: I-BERT's n, u >= -30·ln2
+inline constexpr int kIexpNarrowShift = 13;  // Eq. 17: e(0) = round(C / 2^13) = 190,429 < 2^18
+inline constexpr int kShiftFracBits = 17;    // Eq. 18-19: Q17; e(0) = 2^17
+inline constexpr int kShiftPreClamp = 1 << 21;                // Eq. 18: |v| clamp (no overflow)
+inline constexpr int kShiftClampN = kShiftFracBits + 1;        // Eq. 18: t >= -18 (log2), e = 0 there
+inline constexpr int kLutExpBits = 17;       // Eq. 20: table entries round(2^17·exp(-i·s_8)), T[255] = 0
+inline constexpr int kProbShift = 23;        // Eq. 21: F = round(2^31/Σ), p = (e·F + 2^22) >> 23
+}  // namespace softmax_detail
+
+// Everything the kernels read; built offline by make_softmax_params. POD, no float.
+struct SoftmaxParams {
+  SoftmaxMode mode = SoftmaxMode::kIexp;
+  int32_t out_bits = 8;
+  int32_t max_code = 255;         // kLog2: 2^out_bits - 1 (weight 0); otherwise 255 (clamp)
+  int32_t in_multiplier = 0;      // Eq. 14/18/20: (x - max) -> the mode's internal scale (Q31)
+  int32_t in_shift = 0;           //   and its right shift (Eq. 7)
+  int32_t poly_b = 0;             // kIexp/kLog2 polynomial constants B, C (Eq. 16)
+  int32_t poly_c = 0;
+  int32_t exp_table[256] = {};    // kLut: round(2^17·exp(-i·s_8)), last entry 0 (Eq. 20)
+};
+static_assert(std::is_trivially_copyable_v<SoftmaxParams> && std::is_standard_layout_v<SoftmaxParams>);
+
+// Offline (float allowed). input_scale: s_in of the accumulators (> 0). out_bits: 8, or 1..8
+// for kLog2 (4 in FQ-ViT).
+SoftmaxParams make_softmax_params(SoftmaxMode mode, double input_scale, int out_bits);
+
+// rows × len (len == 0: nothing), row strides in elements. Every entry point computes the same
+// bits (Eq. 13-22).
+void softmax_rows_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                      uint8_t* out, size_t ld_out);
+void softmax_rows__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in,
+                          size_t ld_in, uint8_t* out, size_t ld_out);
+// AVX-512 when available unless INTVIT_ISA is ref/avx2/avxvnni (kernels/nonlinear.h).
+void softmax_rows(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                  uint8_t* out, size_t ld_out);
+
+// attn@v for kLog2 codes (Eq. 23): acc[i][j] = Σ_k w(code[i][k])·(v_t[j][k] - v_zero_point)
+// with w(c) = 2^(kAvLog2Shift - c), w(max_code) = 0; real value acc·2^-kAvLog2Shift·s_v.
+// v is given transposed ([n][k], row stride ld_v). Summation is mod 2^32 (like Eq. 10), so every
+// order gives the same bits; codes produced by softmax_rows (Σ 2^-c <= 1.5) never wrap.
+inline constexpr int kAvLog2Shift = 22;
+void av_log2_ref(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
+                 const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av_log2__avx512(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes,
+                     size_t ld_codes, const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc,
+                     size_t ld_acc);
+void av_log2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
+             const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+
+}  // namespace intvit
