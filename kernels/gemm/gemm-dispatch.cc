@@ -1,0 +1,238 @@
+// Backend names, CPUID checks, INTVIT_ISA, argument validation and the per-ISA kernel tables.
+#include <cpuid.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+#include "engine/error.h"
+#include "kernels/gemm/gemm-kernels.h"
+
+namespace intvit {
+namespace {
+
+struct CpuFeatures {
+  bool avx2 = false;        // + FMA + BMI2 (the -mavx2 file flags)
+  bool avxvnni = false;     // + AVX2
+  bool avx512 = false;      // F, BW, VL, DQ with OS-enabled ZMM state
+  bool avx512vnni = false;  // + avx512
+};
+
+CpuFeatures detect_cpu() {
+  CpuFeatures f;
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+  const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28);
+  if (!osxsave || !avx) return f;
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const bool os_avx = (xcr0_lo & 0x6) == 0x6;       // XMM + YMM state
+  const bool os_avx512 = (xcr0_lo & 0xE6) == 0xE6;  // + opmask, ZMM_Hi256, Hi16_ZMM
+  if (!os_avx || __get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  const bool avx2 = ebx & (1u << 5), bmi2 = ebx & (1u << 8);
+  const bool avx512f = ebx & (1u << 16), avx512dq = ebx & (1u << 17), avx512bw = ebx & (1u << 30),
+             avx512vl = ebx & (1u << 31), avx512vnni = ecx & (1u << 11);
+  const unsigned max_subleaf = eax;
+  unsigned eax1 = 0, ebx1, ecx1, edx1;
+  if (max_subleaf >= 1) __cpuid_count(7, 1, eax1, ebx1, ecx1, edx1);
+  const bool avxvnni = eax1 & (1u << 4);
+  f.avx2 = avx2 && fma && bmi2;
+  f.avxvnni = f.avx2 && avxvnni;
+  f.avx512 = f.avx2 && os_avx512 && avx512f && avx512dq && avx512bw && avx512vl;
+  f.avx512vnni = f.avx512 && avx512vnni;
+  return f;
+}
+
+const CpuFeatures& cpu() {
+  static const CpuFeatures f = detect_cpu();
+  return f;
+}
+
+gemm::LinearFn linear_kernel(GemmIsa kernel_isa, GemmInput input) {
+  const bool u8 = input == GemmInput::kU8;
+  switch (kernel_isa) {
+    case GemmIsa::kRef: return u8 ? gemm::qu8s8_gemm_ref : gemm::qs16s8_gemm_ref;
+    case GemmIsa::kAvx2: return u8 ? gemm::qu8s8_gemm_4x16c2__avx2 : gemm::qs16s8_gemm_4x16c2__avx2;
+    case GemmIsa::kAvxVnni: return u8 ? gemm::qu8s8_gemm_4x16c4__avxvnni : gemm::qs16s8_gemm_4x16c2__avxvnni;
+    case GemmIsa::kAvx512Vnni:
+      return u8 ? gemm::qu8s8_gemm_4x64c4__avx512vnni : gemm::qs16s8_gemm_4x64c2__avx512vnni;
+    case GemmIsa::kOneDnn:
+#if INTVIT_WITH_ONEDNN
+      if (u8) return gemm::qu8s8_gemm__onednn;
+#endif
+      break;
+  }
+  throw Error(ErrorCode::kInternal, "gemm: no linear kernel for this backend");
+}
+
+// The native backend standing in for kOneDnn where oneDNN has no such operation.
+GemmIsa native(GemmIsa isa) { return isa == GemmIsa::kOneDnn ? best_native_gemm_isa() : isa; }
+
+void require_supported(GemmIsa isa) {
+  if (!gemm_isa_supported(isa)) {
+    throw Error(ErrorCode::kUnsupported, std::string("gemm: backend ") + gemm_isa_name(isa) +
+                                             " is not supported here (" + gemm_isa_missing_feature(isa) + ")");
+  }
+}
+
+[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorCode::kInvalidArgument, "gemm: " + what); }
+
+}  // namespace
+
+const char* gemm_isa_name(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kRef: return "ref";
+    case GemmIsa::kAvx2: return "avx2";
+    case GemmIsa::kAvxVnni: return "avxvnni";
+    case GemmIsa::kAvx512Vnni: return "avx512vnni";
+    case GemmIsa::kOneDnn: return "onednn";
+  }
+  return "?";
+}
+
+GemmIsa parse_gemm_isa(std::string_view name) {
+  for (GemmIsa isa : kAllGemmIsas) {
+    if (name == gemm_isa_name(isa)) return isa;
+  }
+  invalid("unknown backend '" + std::string(name) + "' (expected ref|avx2|avxvnni|avx512vnni|onednn)");
+}
+
+const char* gemm_isa_missing_feature(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kRef: return "";
+    case GemmIsa::kAvx2: return cpu().avx2 ? "" : "CPU lacks AVX2+FMA+BMI2";
+    case GemmIsa::kAvxVnni: return cpu().avxvnni ? "" : "CPU lacks AVX-VNNI";
+    case GemmIsa::kAvx512Vnni: return cpu().avx512vnni ? "" : "CPU lacks AVX512-F/BW/VL/DQ/VNNI";
+    case GemmIsa::kOneDnn:
+#if INTVIT_WITH_ONEDNN
+      return "";
+#else
+      return "built without oneDNN (INTVIT_WITH_ONEDNN=OFF)";
+#endif
+  }
+  return "unknown backend";
+}
+
+bool gemm_isa_supported(GemmIsa isa) { return *gemm_isa_missing_feature(isa) == '\0'; }
+
+GemmIsa best_native_gemm_isa() {
+  if (cpu().avx512vnni) return GemmIsa::kAvx512Vnni;
+  if (cpu().avxvnni) return GemmIsa::kAvxVnni;
+  if (cpu().avx2) return GemmIsa::kAvx2;
+  return GemmIsa::kRef;
+}
+
+GemmIsa select_gemm_isa() {
+  const char* env = std::getenv("INTVIT_ISA");
+  if (env == nullptr || *env == '\0') return best_native_gemm_isa();
+  const GemmIsa isa = parse_gemm_isa(env);
+  require_supported(isa);
+  return isa;
+}
+
+namespace gemm {
+
+OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end) {
+  OutputPlan p;
+  p.data = out.data;
+  p.ld = out.ld;
+  p.type = out.type;
+  p.accumulate = out.accumulate;
+  p.raw = out.requant == nullptr;
+  if (out.data == nullptr) invalid("output data is null");
+  if (out.ld < n_end) invalid("output ld " + std::to_string(out.ld) + " < n_end " + std::to_string(n_end));
+  if (p.raw && out.type != GemmOut::kS32) invalid("raw int32 accumulators need GemmOut::kS32 (requant is null)");
+  if (out.accumulate && out.type != GemmOut::kS32) invalid("accumulate is only defined for GemmOut::kS32");
+  if (p.raw) return p;
+
+  const RequantParams& r = *out.requant;
+  int64_t type_min = std::numeric_limits<int32_t>::min(), type_max = std::numeric_limits<int32_t>::max();
+  if (out.type == GemmOut::kU8) type_min = 0, type_max = 255;
+  if (out.type == GemmOut::kS16) type_min = -32768, type_max = 32767;
+  if (r.qmin > r.qmax || r.qmin < type_min || r.qmax > type_max) {
+    invalid("clamp bounds [" + std::to_string(r.qmin) + ", " + std::to_string(r.qmax) + "] not inside the output type");
+  }
+  if (r.multiplier == nullptr || r.shift == nullptr) invalid("requant multiplier/shift arrays are null");
+  const size_t c_begin = r.per_channel ? n_begin : 0, c_end = r.per_channel ? n_end : 1;
+  int32_t min_shift = 31;
+  for (size_t c = c_begin; c < c_end; ++c) {
+    if (r.multiplier[c] < 0) invalid("requant multiplier must be in [0, 2^31) (Eq. 7)");
+    if (r.shift[c] < -31 || r.shift[c] > 31) invalid("requant shift must be in [-31, 31] (Eq. 7)");
+    min_shift = std::min(min_shift, r.shift[c]);
+  }
+  p.any_left_shift = min_shift < 0;
+  p.narrow = out.type != GemmOut::kS32 && min_shift >= 1 && r.zero_point > -(1 << 30) && r.zero_point < (1 << 30);
+  p.per_channel = r.per_channel;
+  p.multiplier = r.multiplier;
+  p.shift = r.shift;
+  p.zero_point = r.zero_point;
+  p.qmin = r.qmin;
+  p.qmax = r.qmax;
+  const auto to_s32 = [](int64_t v) {
+    return static_cast<int32_t>(std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+  };
+  p.lo = to_s32(int64_t{r.qmin} - r.zero_point);
+  p.hi = to_s32(int64_t{r.qmax} - r.zero_point);
+  return p;
+}
+
+OutputStageFn output_stage_for(GemmIsa isa) {
+  switch (native(isa)) {
+    case GemmIsa::kAvx512Vnni: return output_stage__avx512;
+    case GemmIsa::kAvx2:
+    case GemmIsa::kAvxVnni: return output_stage__avx2;
+    default: return output_stage_ref;
+  }
+}
+
+}  // namespace gemm
+
+void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const GemmOutput& out) {
+  linear(w, m, a, lda, out, 0, w.n());
+}
+
+void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const GemmOutput& out, size_t n_begin,
+            size_t n_end) {
+  if (w.empty()) invalid("linear on empty PackedWeights");
+  if (n_begin > n_end || n_end > w.n()) {
+    invalid("column range [" + std::to_string(n_begin) + ", " + std::to_string(n_end) + ") outside n = " + std::to_string(w.n()));
+  }
+  if (m == 0 || n_begin == n_end) return;
+  if (a == nullptr) invalid("A is null");
+  if (lda < w.k()) invalid("lda " + std::to_string(lda) + " < k " + std::to_string(w.k()));
+  const gemm::OutputPlan plan = gemm::make_output_plan(out, n_begin, n_end);
+  linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
+}
+
+void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                    const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
+  require_supported(isa);
+  if (m == 0 || n == 0) return;
+  if (k > 33000) invalid("matmul_u8u8_nt: k > 33000 breaks the int32 bound of Eq. 9");
+  if (za < 0 || za > 255 || zb < 0 || zb > 255) invalid("matmul_u8u8_nt: zero-points must be in [0, 255]");
+  if (c == nullptr || ldc < n) invalid("matmul_u8u8_nt: C is null or ldc < n");
+  if (k > 0 && (a == nullptr || b == nullptr || lda < k || ldb < k)) invalid("matmul_u8u8_nt: A/B null or lda/ldb < k");
+  gemm::MatmulU8U8Fn fn = gemm::qu8u8_gemm_nt_ref;
+  switch (k == 0 ? GemmIsa::kRef : native(isa)) {  // k == 0: all zeros, nothing to vectorise
+    case GemmIsa::kAvx512Vnni: fn = gemm::qu8u8_gemm_nt_4x64c4__avx512vnni; break;
+    case GemmIsa::kAvxVnni: fn = gemm::qu8u8_gemm_nt_4x16c4__avxvnni; break;
+    case GemmIsa::kAvx2: fn = gemm::qu8u8_gemm_nt_4x16c2__avx2; break;
+    default: break;
+  }
+  fn(m, n, k, a, lda, za, b, ldb, zb, c, ldc);
+}
+
+void requantize(GemmIsa isa, size_t m, size_t n, const int32_t* acc, size_t ld_acc, const RequantParams& params,
+                const GemmOutput& out) {
+  require_supported(isa);
+  if (m == 0 || n == 0) return;
+  if (acc == nullptr || ld_acc < n) invalid("requantize: acc is null or ld_acc < n");
+  GemmOutput with_params = out;
+  with_params.requant = &params;
+  const gemm::OutputPlan plan = gemm::make_output_plan(with_params, 0, n);
+  gemm::output_stage_for(isa)(plan, 0, m, 0, n, acc, ld_acc, nullptr);
+}
+
+}  // namespace intvit

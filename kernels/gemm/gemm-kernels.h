@@ -1,0 +1,85 @@
+// Internal ABI of the GEMM kernel family (kernels/gemm/). Not for callers: use gemm.h.
+//
+// File and function names state the contract (XNNPACK style): datatype of A × datatype of W, op,
+// register tile MRxNRcKR, ISA — e.g. qu8s8_gemm_4x64c4__avx512vnni in
+// qu8s8-gemm-4x64c4-avx512vnni.cc. Each ISA has one output stage (requantize-<isa>.cc) that every
+// kernel of that ISA calls, so Eq. 11 is written once per ISA and the tests hold it to the
+// reference bit for bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/gemm/gemm.h"
+
+namespace intvit::gemm {
+
+// Everything the output stage needs, validated and derived once per call (gemm-dispatch.cc).
+// Eq. 11 is evaluated as clamp(MBQM(acc), lo, hi) + zero_point with lo = qmin − zp and
+// hi = qmax − zp (clamped to int32), which equals clamp(zp + MBQM(acc), qmin, qmax) exactly
+// and never overflows.
+struct OutputPlan {
+  void* data = nullptr;
+  size_t ld = 0;
+  GemmOut type = GemmOut::kS32;
+  bool accumulate = false;
+  bool raw = true;              // no requantization: store int32 accumulators
+  bool per_channel = false;
+  bool any_left_shift = false;  // some shift < 0 among the columns of this call
+  // u8/s16 output, every shift >= 1 and |zero_point| < 2^30: then |MBQM| <= 2^30 and MBQM + zp
+  // fits int32, which lets SIMD stages clamp after a saturating pack to int16.
+  bool narrow = false;
+  const int32_t* multiplier = nullptr;
+  const int32_t* shift = nullptr;
+  int32_t zero_point = 0;
+  int32_t qmin = 0, qmax = 0;  // Eq. 11 as given (the reference uses these)
+  int32_t lo = 0, hi = 0;      // qmin − zp and qmax − zp, clamped to int32 (SIMD stages use these)
+};
+
+// Validates `out` for columns [n_begin, n_end) and builds the plan; throws Error.
+OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end);
+
+// ---- Linear family: C[:, n_begin:n_end] = A · Wᵀ + bias (Eq. 8 / Eq. 10), then the output stage.
+using LinearFn = void (*)(const PackedWeights& w, size_t m, const void* a, size_t lda,
+                          const OutputPlan& out, size_t n_begin, size_t n_end);
+void qu8s8_gemm_ref(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qs16s8_gemm_ref(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qu8s8_gemm_4x16c2__avx2(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qs16s8_gemm_4x16c2__avx2(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qu8s8_gemm_4x16c4__avxvnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qs16s8_gemm_4x16c2__avxvnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qu8s8_gemm_4x64c4__avx512vnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qs16s8_gemm_4x64c2__avx512vnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qu8s8_gemm__onednn(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+
+// ---- u8 × u8 family (Eq. 9), raw int32 out.
+using MatmulU8U8Fn = void (*)(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                              const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc);
+void qu8u8_gemm_nt_ref(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+void qu8u8_gemm_nt_4x16c2__avx2(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+void qu8u8_gemm_nt_4x16c4__avxvnni(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+
+// ---- Output stage (Eq. 11 + store): for rows [0, rows) and columns [n_begin, n_end),
+// value = acc[i * ld_acc + (n − n_begin)] + (col_bias ? col_bias[n] : 0)  (int32, modulo 2^32),
+// written to out element (row0 + i, n).
+using OutputStageFn = void (*)(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin,
+                               size_t n_end, const int32_t* acc, size_t ld_acc, const int32_t* col_bias);
+void output_stage_ref(const OutputPlan&, size_t, size_t, size_t, size_t, const int32_t*, size_t, const int32_t*);
+void output_stage__avx2(const OutputPlan&, size_t, size_t, size_t, size_t, const int32_t*, size_t, const int32_t*);
+void output_stage__avx512(const OutputPlan&, size_t, size_t, size_t, size_t, const int32_t*, size_t, const int32_t*);
+
+// The reference output stage for one value (Eq. 11 literally, via kernels/fixedpoint.h).
+int32_t requantize_value_ref(const OutputPlan& out, size_t n, int32_t acc);
+void store_value_ref(const OutputPlan& out, size_t row, size_t n, int32_t acc);
+
+// The output stage of a native ISA (kOneDnn → that of best_native_gemm_isa()).
+OutputStageFn output_stage_for(GemmIsa);
+
+// ---- oneDNN backend state (gemm-onednn.cc), owned by PackedWeights through these two calls.
+#if INTVIT_WITH_ONEDNN
+void* onednn_prepare_weights(const int8_t* plain, size_t n, size_t k);
+void onednn_destroy_weights(void* state);
+#endif
+
+}  // namespace intvit::gemm

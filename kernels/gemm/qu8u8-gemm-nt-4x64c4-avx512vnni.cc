@@ -1,0 +1,183 @@
+// u8 × u8 product with two zero-points (Eq. 9), AVX-512 VNNI, B in the "nt" layout [N][K].
+//
+// vpdpbusd multiplies u8 by s8, so B is packed as B' = B − 128 (B xor 0x80) and Eq. 9 expands to
+//   acc[m,n] = Σ_k A·B' + (128 − z_b)·Σ_k A[m,k] − z_a·Σ_k B[n,k] + K·z_a·z_b      (modulo 2^32,
+// exact because the true value fits int32 for K <= 33000). The column terms are the tile's initial
+// accumulators and the row terms are added per row, so the 4×64 tile of ukernel-avx512vnni.h does
+// all the work. B is packed per call into a 32 KiB stack buffer, in chunks of columns (and of K for
+// K > 2048), so nothing is allocated.
+// Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
+// every k-step of some tile shapes (e.g. 4 × 48); it must precede every include of this file.
+#pragma GCC optimize("schedule-insns")
+#include <algorithm>
+
+#include "kernels/gemm/ukernel-avx512vnni.h"
+
+namespace intvit::gemm {
+namespace {
+
+constexpr size_t kPackBytes = 32768;
+constexpr size_t kMaxChunkK = 2048;     // multiple of 4
+constexpr size_t kMaxChunkCols = 1024;  // multiple of 64
+
+uint32_t sum_u8(const uint8_t* p, size_t k) {
+  __m512i sums = _mm512_setzero_si512();
+  for (size_t i = 0; i < k; i += 64) {
+    const size_t count = std::min<size_t>(64, k - i);
+    const __mmask64 mask = count == 64 ? ~__mmask64{0} : (__mmask64{1} << count) - 1;
+    sums = _mm512_add_epi64(sums, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, p + i), _mm512_setzero_si512()));
+  }
+  return static_cast<uint32_t>(_mm512_reduce_add_epi64(sums));
+}
+
+// In-register transpose of a 16 × 16 matrix of dwords (r[i] = row i → r[j] = column j).
+inline void transpose_16x16_epi32(__m512i (&r)[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // r[i + c], 128-bit lane L: column 4L + c of rows i..i+3
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  __m512i out[16];
+  for (int c = 0; c < 4; ++c) {
+    const __m512i lo01 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44), hi01 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xEE);
+    const __m512i lo23 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44), hi23 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xEE);
+    out[c] = _mm512_shuffle_i32x4(lo01, lo23, 0x88);
+    out[4 + c] = _mm512_shuffle_i32x4(lo01, lo23, 0xDD);
+    out[8 + c] = _mm512_shuffle_i32x4(hi01, hi23, 0x88);
+    out[12 + c] = _mm512_shuffle_i32x4(hi01, hi23, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = out[i];
+}
+
+// B[0:cols, k0:k0+kc] − 128 → [block][kc/4][16][4] int8 (zero beyond the matrix), 16 rows × 64
+// bytes at a time by a dword transpose. col_sums (nullable): Σ_k B[n, k0:k0+kc] for each column n.
+void pack_b(const uint8_t* b, size_t ldb, size_t cols, size_t k0, size_t kc, int8_t* dst, int32_t* col_sums) {
+  const size_t groups = (kc + 3) / 4;
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80)), ones = _mm512_set1_epi8(1);
+  for (size_t block = 0; block * 16 < cols; ++block) {
+    const size_t rows = std::min<size_t>(16, cols - block * 16);
+    int8_t* out = dst + block * groups * 64;
+    __m512i sums = _mm512_setzero_si512();
+    for (size_t kk = 0; kk < kc; kk += 64) {
+      const size_t bytes = std::min<size_t>(64, kc - kk);
+      const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+      __m512i r[16];
+      for (size_t i = 0; i < 16; ++i) {
+        // xor only the valid bytes: the zero padding must stay 0 in B'.
+        r[i] = i < rows ? _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, b + (block * 16 + i) * ldb + k0 + kk), bias))
+                        : _mm512_setzero_si512();
+      }
+      transpose_16x16_epi32(r);
+      const size_t here = (bytes + 3) / 4;
+      for (size_t g = 0; g < here; ++g) {
+        _mm512_storeu_si512(out + (kk / 4 + g) * 64, r[g]);
+        sums = _mm512_dpbusd_epi32(sums, ones, r[g]);  // Σ B' per column
+      }
+    }
+    if (col_sums) {
+      alignas(64) int32_t lanes[16];
+      _mm512_store_si512(lanes, _mm512_add_epi32(sums, _mm512_set1_epi32(static_cast<int32_t>(128 * kc))));
+      for (size_t i = 0; i < rows; ++i) col_sums[block * 16 + i] = lanes[i];
+    }
+  }
+}
+
+}  // namespace
+
+void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                                      const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
+  using namespace avx512vnni;
+  using RawStage = avx512::Stage<GemmOut::kS32, false, true, false, false>;
+  constexpr auto& kTable = DotTileTable<kMR, kNB, false>::kTable;
+  constexpr FusedRowsFn kFused[kNB] = {fused_rows<false, RawStage, 1>, fused_rows<false, RawStage, 2>,
+                                       fused_rows<false, RawStage, 3>, fused_rows<false, RawStage, 4>};
+  constexpr size_t kRowChunk = 256;  // rows whose Σ_k A is kept at a time
+  alignas(64) int8_t packed[kPackBytes];
+  alignas(64) int32_t col_term[kMaxChunkCols];
+  alignas(64) int32_t row_term[kRowChunk];
+  alignas(64) const avx512::ColumnConsts unused[kNB]{};  // raw stores need no Eq. 7 constants
+  OutputPlan plan;  // raw int32 straight into C
+  plan.data = c;
+  plan.ld = ldc;
+  const size_t chunk_k = std::min(k, kMaxChunkK);
+  const size_t chunk_cols = std::min(kMaxChunkCols, kPackBytes / (((chunk_k + 3) / 4) * 64) * 16);
+  const uint32_t kzz = static_cast<uint32_t>(k) * static_cast<uint32_t>(za) * static_cast<uint32_t>(zb);
+  for (size_t n0 = 0; n0 < n; n0 += chunk_cols) {
+    const size_t cols = std::min(chunk_cols, n - n0);
+    const bool one_chunk = chunk_k == k;  // then the packer's column sums cover all of K
+    if (!one_chunk) {
+      for (size_t j = 0; j < cols; ++j) col_term[j] = static_cast<int32_t>(sum_u8(b + (n0 + j) * ldb, k));
+    }
+    for (size_t k0 = 0; k0 < k; k0 += chunk_k) {
+      const size_t kc = std::min(chunk_k, k - k0);
+      const size_t block_stride = (kc + 3) / 4 * 64;
+      pack_b(b + n0 * ldb, ldb, cols, k0, kc, packed, one_chunk ? col_term : nullptr);
+      if (k0 == 0) {
+        for (size_t j = 0; j < cols; ++j) {  // Σ_k B → −z_a·Σ_k B + K·z_a·z_b (Eq. 9)
+          col_term[j] = static_cast<int32_t>(kzz - static_cast<uint32_t>(za) * static_cast<uint32_t>(col_term[j]));
+        }
+      }
+      for (size_t r0 = 0; r0 < m; r0 += kRowChunk) {
+        const size_t rows = std::min(kRowChunk, m - r0), full_rows = rows / kMR * kMR;
+        if (k0 == 0) {
+          for (size_t i = 0; i < rows; ++i) {
+            row_term[i] = static_cast<int32_t>(static_cast<uint32_t>(128 - zb) * sum_u8(a + (r0 + i) * lda, k));
+          }
+        }
+        // Column groups of 3–4 blocks where possible (13 blocks → 4 + 3 + 3 + 3, not 4 + 4 + 4 + 1):
+        // a lone block has only 4 accumulator chains, too few to hide vpdpbusd's latency.
+        const size_t blocks = (cols + 15) / 16, group_count = (blocks + kNB - 1) / kNB;
+        for (size_t grp = 0, j0 = 0; grp < group_count; ++grp) {
+          const size_t group_blocks = blocks / group_count + (grp < blocks % group_count ? 1 : 0);
+          const size_t width = std::min(16 * group_blocks, cols - j0);
+          TileArgs t;
+          t.k = kc;
+          t.a = a + r0 * lda + k0;
+          t.lda = lda;
+          t.w = packed + (j0 / 16) * block_stride;
+          t.block_stride = block_stride;
+          t.c = c + r0 * ldc + n0 + j0;
+          t.ldc = ldc;
+          if (k0 == 0) {  // first K chunk: start from the zero-point terms
+            t.init = col_term + j0;
+            t.ld_init = 0;
+            t.row_add = row_term;
+          } else {  // later chunks continue from the partial sums in C
+            t.init = t.c;
+            t.ld_init = ldc;
+            t.row_add = nullptr;
+          }
+          t.col_mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+          // For deep enough K, full row tiles with their int32 stores spread over the next tile's
+          // k-steps (parking costs a store per vector, which only pays off from ~32 k-steps on).
+          const size_t fused_rows_here = kc >= 128 ? full_rows : 0;
+          if (fused_rows_here > 0) kFused[group_blocks - 1](t, fused_rows_here / kMR, plan, unused, r0, n0 + j0);
+          for (size_t r = fused_rows_here; r < full_rows; r += kMR) {
+            TileArgs tile = t;
+            tile.a = static_cast<const uint8_t*>(t.a) + r * lda;
+            tile.init += r * t.ld_init;
+            if (tile.row_add) tile.row_add += r;
+            tile.c += r * ldc;
+            kTable[kMR - 1][group_blocks - 1](tile);
+          }
+          if (rows > full_rows) {
+            t.a = static_cast<const uint8_t*>(t.a) + full_rows * lda;
+            t.init += full_rows * t.ld_init;
+            if (t.row_add) t.row_add += full_rows;
+            t.c += full_rows * ldc;
+            kTable[rows - full_rows - 1][group_blocks - 1](t);
+          }
+          j0 += 16 * group_blocks;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace intvit::gemm

@@ -1,0 +1,211 @@
+// The AVX-512 output stage (Eq. 11) as inline primitives: every AVX-512 kernel and the standalone
+// output_stage__avx512 (requantize-avx512.cc) use these, so Eq. 11 is written once for the ISA.
+// Include only from *-avx512*.cc files.
+//
+// MBQM (Eq. 7) is evaluated on magnitudes, which is exact because both of its roundings are
+// symmetric (half away from zero) and the multiplier is >= 0 (validated):
+//   MBQM(x) = sign(x') · floor((|x'|·M + 2^30 + h·2^31) / 2^(31 + right)),  x' = sat(x << left),
+// with h = 2^(right−1) (0 if right = 0). This is SRDHM (Eq. 5: floor((|x'|M + 2^30) / 2^31)) followed
+// by RDBP (Eq. 6: floor((q + h) / 2^right)) merged by the identity floor(floor(y/a)/b) = floor(y/(ab)).
+// |x'| <= 2^31 and M < 2^31 keep every intermediate below 2^63 in an unsigned 64-bit lane;
+// vpmuludq multiplies the even dwords, the odd ones are done with 2M so that their result lands in
+// the high dword directly (floor(2v / 2^right) has floor(v / 2^(31+right)) in bits 32..63).
+// Eq. 11's clamp and zero-point follow as clamp(MBQM, qmin − zp, qmax − zp) + zp (OutputPlan).
+#pragma once
+
+// GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
+// (GCC bug 105593, fixed in 12.3); the pragma must precede the first #include <immintrin.h>.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/gemm/gemm-kernels.h"
+
+namespace intvit::gemm::avx512 {
+
+struct ColumnConsts {  // Eq. 7 constants for 16 output columns
+  __m512i mult_even, mult2_odd;    // M (even dwords), 2M in 64-bit odd lanes
+  __m512i round_even, round2_odd;  // 2^30 + h·2^31 and twice that, as 64-bit lanes
+  __m512i shift_even, right_odd;   // 31 + right (even), right (odd), as 64-bit lanes
+  __m512i left, left_hi, left_lo;  // saturating left shift: x > left_hi or x < left_lo saturates
+};
+
+inline __attribute__((always_inline)) ColumnConsts column_consts(__m512i mult, __m512i shift) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll);
+  const __m512i right = _mm512_max_epi32(shift, zero);
+  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);
+  ColumnConsts c;
+  c.mult_even = mult;
+  c.mult2_odd = _mm512_slli_epi64(_mm512_srli_epi64(mult, 32), 1);
+  c.round_even = _mm512_add_epi64(_mm512_slli_epi64(_mm512_and_si512(half, low32), 31), _mm512_set1_epi64(1ll << 30));
+  c.round2_odd = _mm512_add_epi64(_mm512_andnot_si512(low32, half), _mm512_set1_epi64(1ll << 31));
+  c.shift_even = _mm512_and_si512(_mm512_add_epi32(right, _mm512_set1_epi32(31)), low32);
+  c.right_odd = _mm512_srli_epi64(right, 32);
+  c.left = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+  c.left_hi = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
+  c.left_lo = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
+  return c;
+}
+
+// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
+template <bool kLeftShift>
+inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
+  if constexpr (kLeftShift) {
+    const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
+    x = _mm512_sllv_epi32(x, c.left);
+    x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
+    x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
+  }
+  // |x| as max(x, −x) and the sign by srai: on AMD Zen 5 vpabsd and vpmovd2m take issue slots from
+  // vpdpbusd, max/sub/shift/xor do not (measured); |INT32_MIN| = 2^31 as an unsigned dword.
+  const __m512i ax = _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
+  const __m512i sign = _mm512_srai_epi32(x, 31);
+  __m512i even = _mm512_mul_epu32(ax, c.mult_even);
+  __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(ax, 32), c.mult2_odd);
+  even = _mm512_srlv_epi64(_mm512_add_epi64(even, c.round_even), c.shift_even);
+  odd = _mm512_srlv_epi64(_mm512_add_epi64(odd, c.round2_odd), c.right_odd);
+  const __m512i magnitude = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  return _mm512_sub_epi32(_mm512_xor_si512(magnitude, sign), sign);
+}
+
+inline __attribute__((always_inline)) __m512i saturating_add(__m512i a, __m512i b) {
+  const __m512i sum = _mm512_add_epi32(a, b);
+  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0.
+  const __m512i overflow = _mm512_srai_epi32(_mm512_ternarylogic_epi32(a, b, sum, 0x42), 31);
+  const __m512i saturated = _mm512_xor_si512(_mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
+  return _mm512_ternarylogic_epi32(overflow, saturated, sum, 0xCA);  // overflow ? saturated : sum
+}
+
+// The constants of columns n..n+15 of `plan` (all 16 must exist; per-tensor: any n).
+inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
+  if (plan.per_channel) {
+    return column_consts(_mm512_loadu_si512(plan.multiplier + n), _mm512_loadu_si512(plan.shift + n));
+  }
+  return column_consts(_mm512_set1_epi32(plan.multiplier[0]), _mm512_set1_epi32(plan.shift[0]));
+}
+
+// One output configuration, resolved at compile time; row r, column n of the output.
+// kNarrow (u8/s16 outputs, OutputPlan::narrow): |MBQM| <= 2^30 and |zp| < 2^30, so MBQM + zp
+// cannot overflow and Eq. 11's clamp can be done after a saturating pack to int16 (qmin, qmax lie
+// inside int16), for whole rows of 64 columns at a time (store_row).
+template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false>
+struct Stage {
+  static constexpr bool kRowStore = kNarrow;
+  static constexpr size_t kElemBytes = kType == GemmOut::kU8 ? 1 : kType == GemmOut::kS16 ? 2 : 4;
+
+  explicit Stage(const OutputPlan& plan)
+      : p(plan), lo(_mm512_set1_epi32(plan.lo)), hi(_mm512_set1_epi32(plan.hi)), zp(_mm512_set1_epi32(plan.zero_point)) {
+    if constexpr (!kRaw && !kPerChannel) {
+      tensor = column_consts(_mm512_set1_epi32(plan.multiplier[0]), _mm512_set1_epi32(plan.shift[0]));
+    }
+    if constexpr (kNarrow) {
+      qmin16 = _mm512_set1_epi16(static_cast<int16_t>(plan.qmin));
+      qmax16 = _mm512_set1_epi16(static_cast<int16_t>(plan.qmax));
+    }
+  }
+
+  // Eq. 7 constants of the 16 columns from n (lanes outside `mask` are not read).
+  inline __attribute__((always_inline)) ColumnConsts columns(size_t n, __mmask16 mask) const {
+    if constexpr (!kRaw && kPerChannel) {
+      return column_consts(_mm512_maskz_loadu_epi32(mask, p.multiplier + n), _mm512_maskz_loadu_epi32(mask, p.shift + n));
+    } else {
+      (void)n, (void)mask;
+      return tensor;
+    }
+  }
+
+  // Address of output element (row, n).
+  inline __attribute__((always_inline)) uint8_t* at(size_t row, size_t n) const {
+    return static_cast<uint8_t*>(p.data) + (row * p.ld + n) * kElemBytes;
+  }
+
+  // Eq. 11 on the accumulators v of 16 columns, stored at dst (an element address) where `mask`
+  // allows; kFull: all 16 lanes, without masks.
+  template <bool kFull = false>
+  inline __attribute__((always_inline)) void store(__m512i v, const ColumnConsts& c, uint8_t* dst,
+                                                   __mmask16 mask = 0xFFFF) const {
+    if constexpr (!kRaw) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
+    if constexpr (kType == GemmOut::kU8) {
+      if constexpr (kFull) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
+      } else {
+        _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(v));
+      }
+    } else if constexpr (kType == GemmOut::kS16) {
+      if constexpr (kFull) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm512_cvtepi32_epi16(v));
+      } else {
+        _mm256_mask_storeu_epi16(dst, mask, _mm512_cvtepi32_epi16(v));
+      }
+    } else if constexpr (kFull) {
+      if constexpr (kAccumulate) v = saturating_add(_mm512_loadu_si512(dst), v);
+      _mm512_storeu_si512(dst, v);
+    } else {
+      if constexpr (kAccumulate) v = saturating_add(_mm512_maskz_loadu_epi32(mask, dst), v);
+      _mm512_mask_storeu_epi32(dst, mask, v);
+    }
+  }
+
+  // kNarrow only: Eq. 11 on 64 consecutive columns (v[j] = columns 16j..), stored at dst.
+  inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const ColumnConsts* c, uint8_t* dst) const {
+    static_assert(kNarrow && !kLeftShift && !kRaw);
+    __m512i q[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
+    // vpackssdw interleaves 4-column groups of its two sources per 128-bit lane; saturating to
+    // int16 is exact here because the clamp bounds lie inside int16.
+    const __m512i w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
+    const __m512i w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
+    if constexpr (kType == GemmOut::kU8) {
+      // dword (4 columns) 4i + s holds columns 16s + 4i..: transpose back to column order.
+      const __m512i bytes = _mm512_packus_epi16(w01, w23);
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, bytes));
+    } else {
+      // qword 2i + s of w01 holds columns 16s + 4i..: back to column order.
+      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+      _mm512_storeu_si512(dst, _mm512_permutexvar_epi64(order, w01));
+      _mm512_storeu_si512(dst + 64, _mm512_permutexvar_epi64(order, w23));
+    }
+  }
+
+  const OutputPlan& p;
+  __m512i lo, hi, zp;
+  __m512i qmin16 = _mm512_setzero_si512(), qmax16 = _mm512_setzero_si512();
+  ColumnConsts tensor{};
+};
+
+// Calls fn.template operator()<StageType>() for the Stage that `plan` describes; with
+// kAllowNarrow, narrow u8/s16 plans get the row-store variant.
+template <bool kAllowNarrow = false, typename Fn>
+decltype(auto) with_stage(const OutputPlan& plan, Fn&& fn) {
+  const auto by_quant = [&]<GemmOut kType, bool kAccumulate>() -> decltype(auto) {
+    if (plan.raw) return fn.template operator()<Stage<kType, kAccumulate, true, false, false>>();
+    if constexpr (kAllowNarrow && kType != GemmOut::kS32) {
+      if (plan.narrow) {
+        if (plan.per_channel) return fn.template operator()<Stage<kType, kAccumulate, false, true, false, true>>();
+        return fn.template operator()<Stage<kType, kAccumulate, false, false, false, true>>();
+      }
+    }
+    if (plan.per_channel) {
+      if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, true, true>>();
+      return fn.template operator()<Stage<kType, kAccumulate, false, true, false>>();
+    }
+    if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, false, true>>();
+    return fn.template operator()<Stage<kType, kAccumulate, false, false, false>>();
+  };
+  switch (plan.type) {
+    case GemmOut::kU8: return by_quant.template operator()<GemmOut::kU8, false>();
+    case GemmOut::kS16: return by_quant.template operator()<GemmOut::kS16, false>();
+    default:
+      if (plan.accumulate) return by_quant.template operator()<GemmOut::kS32, true>();
+      return by_quant.template operator()<GemmOut::kS32, false>();
+  }
+}
+
+}  // namespace intvit::gemm::avx512

@@ -1,0 +1,135 @@
+// AVX2 output stage (Eq. 11), shared by the avx2 and avxvnni kernels: 8 columns per ymm.
+// Same arithmetic as requantize-avx512.cc (MBQM on magnitudes with the merged rounding of Eq. 5
+// and Eq. 6; see there), with blends instead of mask registers.
+#include <immintrin.h>
+
+#include <cstring>
+#include <limits>
+
+#include "kernels/gemm/gemm-kernels.h"
+
+namespace intvit::gemm {
+namespace {
+
+struct ColumnConsts {
+  __m256i mult_even, mult2_odd, round_even, round2_odd, shift_even, right_odd;
+  __m256i left, left_hi, left_lo;
+};
+
+inline ColumnConsts column_consts(__m256i mult, __m256i shift) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll);
+  const __m256i right = _mm256_max_epi32(shift, zero);
+  const __m256i half = _mm256_srli_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), 1);
+  ColumnConsts c;
+  c.mult_even = mult;
+  c.mult2_odd = _mm256_slli_epi64(_mm256_srli_epi64(mult, 32), 1);
+  c.round_even = _mm256_add_epi64(_mm256_slli_epi64(_mm256_and_si256(half, low32), 31), _mm256_set1_epi64x(1ll << 30));
+  c.round2_odd = _mm256_add_epi64(_mm256_andnot_si256(low32, half), _mm256_set1_epi64x(1ll << 31));
+  c.shift_even = _mm256_and_si256(_mm256_add_epi32(right, _mm256_set1_epi32(31)), low32);
+  c.right_odd = _mm256_srli_epi64(right, 32);
+  c.left = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+  c.left_hi = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
+  c.left_lo = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
+  return c;
+}
+
+// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
+template <bool kLeftShift>
+inline __m256i mbqm(__m256i x, const ColumnConsts& c) {
+  if constexpr (kLeftShift) {
+    const __m256i hi = _mm256_cmpgt_epi32(x, c.left_hi), lo = _mm256_cmpgt_epi32(c.left_lo, x);
+    x = _mm256_sllv_epi32(x, c.left);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::max()), hi);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::min()), lo);
+  }
+  const __m256i sign = _mm256_srai_epi32(x, 31);
+  const __m256i ax = _mm256_abs_epi32(x);
+  __m256i even = _mm256_mul_epu32(ax, c.mult_even);
+  __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(ax, 32), c.mult2_odd);
+  even = _mm256_srlv_epi64(_mm256_add_epi64(even, c.round_even), c.shift_even);
+  odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, c.round2_odd), c.right_odd);
+  const __m256i magnitude = _mm256_blend_epi32(even, odd, 0xAA);
+  return _mm256_sub_epi32(_mm256_xor_si256(magnitude, sign), sign);
+}
+
+inline __m256i saturating_add(__m256i a, __m256i b) {
+  const __m256i sum = _mm256_add_epi32(a, b);
+  const __m256i overflow = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
+  const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(std::numeric_limits<int32_t>::max()));
+  return _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(sum), _mm256_castsi256_ps(saturated), _mm256_castsi256_ps(overflow)));
+}
+
+// Loads `count` (< 8 allowed) int32 without touching memory beyond them.
+inline __m256i load_partial(const int32_t* p, size_t count) {
+  if (count == 8) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  return _mm256_maskload_epi32(p, mask);
+}
+
+template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift>
+void stage(const OutputPlan& p, size_t row0, size_t rows, size_t n_begin, size_t n_end, const int32_t* acc,
+           size_t ld_acc, const int32_t* col_bias) {
+  ColumnConsts c{};
+  if constexpr (!kRaw && !kPerChannel) c = column_consts(_mm256_set1_epi32(p.multiplier[0]), _mm256_set1_epi32(p.shift[0]));
+  const __m256i lo = _mm256_set1_epi32(p.lo), hi = _mm256_set1_epi32(p.hi), zp = _mm256_set1_epi32(p.zero_point);
+  for (size_t n = n_begin; n < n_end; n += 8) {
+    const size_t count = n_end - n < 8 ? n_end - n : 8;
+    if constexpr (!kRaw && kPerChannel) c = column_consts(load_partial(p.multiplier + n, count), load_partial(p.shift + n, count));
+    const __m256i bias = col_bias ? load_partial(col_bias + n, count) : _mm256_setzero_si256();
+    for (size_t i = 0; i < rows; ++i) {
+      __m256i v = _mm256_add_epi32(load_partial(acc + i * ld_acc + (n - n_begin), count), bias);
+      if constexpr (!kRaw) {
+        v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);  // Eq. 11
+      }
+      const size_t at = (row0 + i) * p.ld + n;
+      if constexpr (kType == GemmOut::kU8) {
+        // Values are already inside [qmin, qmax] ⊆ [0, 255], so the saturating packs are exact.
+        const __m256i s16 = _mm256_packs_epi32(v, v);
+        const __m256i u8 = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(s16, s16), _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4));
+        alignas(8) uint8_t bytes[8];
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(bytes), _mm256_castsi256_si128(u8));
+        std::memcpy(static_cast<uint8_t*>(p.data) + at, bytes, count);
+      } else if constexpr (kType == GemmOut::kS16) {
+        const __m256i s16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0x08);
+        alignas(16) int16_t halves[8];
+        _mm_store_si128(reinterpret_cast<__m128i*>(halves), _mm256_castsi256_si128(s16));
+        std::memcpy(static_cast<int16_t*>(p.data) + at, halves, count * 2);
+      } else {
+        int32_t* dst = static_cast<int32_t*>(p.data) + at;
+        if constexpr (kAccumulate) v = saturating_add(load_partial(dst, count), v);
+        if (count == 8) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
+        } else {
+          const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+          _mm256_maskstore_epi32(dst, mask, v);
+        }
+      }
+    }
+  }
+}
+
+template <GemmOut kType, bool kAccumulate>
+OutputStageFn pick(const OutputPlan& p) {
+  if (p.raw) return stage<kType, kAccumulate, true, false, false>;
+  if (p.per_channel) {
+    return p.any_left_shift ? stage<kType, kAccumulate, false, true, true> : stage<kType, kAccumulate, false, true, false>;
+  }
+  return p.any_left_shift ? stage<kType, kAccumulate, false, false, true> : stage<kType, kAccumulate, false, false, false>;
+}
+
+}  // namespace
+
+void output_stage__avx2(const OutputPlan& p, size_t row0, size_t rows, size_t n_begin, size_t n_end,
+                        const int32_t* acc, size_t ld_acc, const int32_t* col_bias) {
+  OutputStageFn fn;
+  switch (p.type) {
+    case GemmOut::kU8: fn = pick<GemmOut::kU8, false>(p); break;
+    case GemmOut::kS16: fn = pick<GemmOut::kS16, false>(p); break;
+    default: fn = p.accumulate ? pick<GemmOut::kS32, true>(p) : pick<GemmOut::kS32, false>(p); break;
+  }
+  fn(p, row0, rows, n_begin, n_end, acc, ld_acc, col_bias);
+}
+
+}  // namespace intvit::gemm

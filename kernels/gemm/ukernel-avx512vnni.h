@@ -1,0 +1,274 @@
+// The AVX-512 VNNI register tile shared by the avx512vnni kernels (include only from *-avx512vnni.cc).
+//
+// MR rows × NB blocks of 16 output channels; each zmm accumulator holds 16 channels of one row.
+// Per k-group a row's group of A (4 u8 for vpdpbusd, 2 s16 for vpdpwssd = one dword) is broadcast
+// and multiplied with one zmm of packed weights per block: layout [block][k/KR][16][KR] (gemm.h
+// PackedLayout), 64 bytes per block and group. Accumulation is int32 and wraps (vpdpbusd / vpdpwssd,
+// never the saturating *s forms), so the result is Eq. 8 / Eq. 10 modulo 2^32 in any order.
+#pragma once
+
+#include "kernels/gemm/requant-avx512.h"  // first: it carries the immintrin.h pragma
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/gemm/gemm-kernels.h"
+
+namespace intvit::gemm::avx512vnni {
+
+struct TileArgs {
+  size_t k;                   // depth, in elements of A
+  const void* a;              // row 0 of the tile (uint8 or int16)
+  size_t lda;                 // in elements
+  const void* w;              // the first block of the tile
+  size_t block_stride;        // bytes between blocks
+  const int32_t* init;        // initial accumulators: row r, column j at init[r * ld_init + j]
+  size_t ld_init;             // 0 broadcasts one row (the bias) to every row
+  const int32_t* row_add;     // nullable: added to every column of row r
+  uint64_t col_mask;          // 16 bits per block: columns that are loaded from init and stored
+  int32_t* c;                 // row 0, column 0 of the tile
+  size_t ldc;
+};
+
+// acc += Σ a·w over each dword's group. Inline asm rather than the intrinsic: GCC 12 does not
+// coalesce the intrinsic's accumulator with its result and shuffles (or spills) the 16
+// accumulators through other registers on every k step; "+v" pins each to one register.
+template <bool kS16>
+inline __m512i multiply_add(__m512i acc, __m512i a, __m512i w) {
+  if constexpr (kS16) {
+    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+  } else {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+  }
+  return acc;
+}
+
+// acc[r][j] = init (+ row_add[r]): the bias (Eq. 8 bracket / Eq. 10 bias) or partial sums.
+template <int MR, int NB>
+inline __attribute__((always_inline)) void load_init(__m512i (&acc)[MR][NB], const TileArgs& t) {
+#pragma GCC unroll 4
+  for (int j = 0; j < NB; ++j) {
+    const __mmask16 mask = static_cast<__mmask16>(t.col_mask >> (16 * j));
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      acc[r][j] = _mm512_maskz_loadu_epi32(mask, t.init + r * t.ld_init + 16 * j);
+      if (t.row_add) acc[r][j] = _mm512_add_epi32(acc[r][j], _mm512_set1_epi32(t.row_add[r]));
+    }
+  }
+}
+
+// One k-group (4 u8 or 2 s16 per dword) of the tile product: acc += A[rows, group] · W[group, blocks].
+// kS16: A is int16 and the product vpdpwssd, else A is uint8 and vpdpbusd. `valid` < the group size
+// reads only that many elements of A (the last, partial group; the packed weights are zero there).
+template <int MR, int NB, bool kS16, bool kPartial = false>
+inline __attribute__((always_inline)) void k_step(__m512i (&acc)[MR][NB], const TileArgs& t, size_t g,
+                                                  size_t valid = 0) {
+  constexpr size_t kGroup = kS16 ? 2 : 4;
+  using AElem = std::conditional_t<kS16, int16_t, uint8_t>;
+  const int8_t* w = static_cast<const int8_t*>(t.w) + g * 64;
+  const AElem* a = static_cast<const AElem*>(t.a) + g * kGroup;
+  __m512i wv[NB];
+#pragma GCC unroll 4
+  for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * t.block_stride);
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+    int32_t group = 0;
+    if constexpr (kPartial) {
+      std::memcpy(&group, a + r * t.lda, valid * sizeof(AElem));
+    } else {
+      std::memcpy(&group, a + r * t.lda, 4);
+    }
+    const __m512i av = _mm512_set1_epi32(group);
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) acc[r][j] = multiply_add<kS16>(acc[r][j], av, wv[j]);
+  }
+}
+
+// acc += A[rows, 0:k] · W[0:k, block columns].
+template <int MR, int NB, bool kS16>
+inline __attribute__((always_inline)) void accumulate(__m512i (&acc)[MR][NB], const TileArgs& t) {
+  constexpr size_t kGroup = kS16 ? 2 : 4;
+  const size_t groups = t.k / kGroup;
+  size_t g = 0;
+  if constexpr (MR * NB <= 4) {
+    // Thin tiles (edge rows / columns) have too few accumulator chains to cover vpdpbusd's
+    // latency; a second set for odd k-steps doubles them (the sum is the same modulo 2^32).
+    __m512i odd[MR][NB];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) odd[r][j] = _mm512_setzero_si512();
+    for (; g + 2 <= groups; g += 2) {
+      k_step<MR, NB, kS16>(acc, t, g);
+      k_step<MR, NB, kS16>(odd, t, g + 1);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[r][j] = _mm512_add_epi32(acc[r][j], odd[r][j]);
+  }
+  for (; g < groups; ++g) k_step<MR, NB, kS16>(acc, t, g);
+  if (const size_t rem = t.k % kGroup; rem != 0) k_step<MR, NB, kS16, true>(acc, t, groups, rem);
+}
+
+// Any tile shape: the int32 sums go to t.c (the output itself, or a buffer for the output stage).
+template <int MR, int NB, bool kS16>
+void dot_tile(const TileArgs& t) {
+  __m512i acc[MR][NB];
+  load_init(acc, t);
+  accumulate<MR, NB, kS16>(acc, t);
+#pragma GCC unroll 4
+  for (int j = 0; j < NB; ++j) {
+    const __mmask16 mask = static_cast<__mmask16>(t.col_mask >> (16 * j));
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) _mm512_mask_storeu_epi32(t.c + r * t.ldc + 16 * j, mask, acc[r][j]);
+  }
+}
+
+// `tiles` consecutive full 4 × 64 tiles (rows row0.., columns n0..n0+63) with the output stage
+// software-pipelined: tile i's accumulators are parked in a buffer and requantized a unit (a row of
+// 64 for row-packing stages, else one vector) every kSpacing k-steps of tile i + 1, so that Eq. 11
+// runs in the shadow of vpdpbusd instead of as a burst between tiles (a burst measured ~12 % slower
+// at K = 192). Unit destinations are precomputed per tile to keep scalar work out of those k-steps.
+// (A compile-time unrolled schedule was tried: GCC 12 spilled heavily.) `consts`: Eq. 7 constants
+// of the 4 column blocks.
+template <bool kS16, typename S, int NB = 4>
+void fused_rows(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::ColumnConsts* consts, size_t row0,
+                size_t n0) {
+  constexpr int MR = 4;
+  constexpr bool kRows = S::kRowStore && NB == 4;
+  constexpr int kUnits = kRows ? MR : MR * NB;
+  constexpr size_t kGroup = kS16 ? 2 : 4;
+  const S stage(plan);
+  alignas(64) __m512i parked[MR * NB];
+  uint8_t* dst[kUnits];  // where unit e of the parked tile goes
+  const size_t groups = t.k / kGroup, rem = t.k % kGroup;
+  const size_t spacing = groups / (kUnits + 1) > 1 ? groups / (kUnits + 1) : 1;  // spread over the whole K loop
+  const size_t a_step = MR * t.lda * (kS16 ? 2 : 1);
+  const size_t row_bytes = plan.ld * S::kElemBytes;
+  const auto aim = [&](size_t tile) {
+    uint8_t* const base = stage.at(row0 + tile * MR, n0);
+    for (int e = 0; e < kUnits; ++e) {
+      dst[e] = kRows ? base + e * row_bytes : base + (e / NB) * row_bytes + (e % NB) * 16 * S::kElemBytes;
+    }
+  };
+  // Columns outside t.col_mask (a partial last block) are not stored; row stores need all 64.
+  const bool full_width = t.col_mask == (NB == 4 ? ~uint64_t{0} : (uint64_t{1} << (16 * NB)) - 1);
+  const auto finish = [&](int e) {
+    if constexpr (kRows) {
+      const __m512i(&row)[NB] = *reinterpret_cast<const __m512i(*)[NB]>(&parked[e * NB]);
+      stage.store_row(row, consts, dst[e]);
+    } else if (full_width) {
+      stage.template store<true>(parked[e], consts[e % NB], dst[e]);
+    } else {
+      stage.store(parked[e], consts[e % NB], dst[e], static_cast<__mmask16>(t.col_mask >> (16 * (e % NB))));
+    }
+  };
+  for (size_t i = 0; i < tiles; ++i) {
+    __m512i acc[MR][NB];
+    load_init(acc, t);
+    size_t g = 0;
+    if (i > 0) {
+      aim(i - 1);
+      int e = 0;
+      for (size_t next = 0; g < groups && e < kUnits; ++g) {
+        k_step<MR, NB, kS16>(acc, t, g);
+        if (g == next) {
+          finish(e++);
+          next += spacing;
+        }
+      }
+      for (; e < kUnits; ++e) finish(e);  // K too short to hide them all
+    }
+    for (; g < groups; ++g) k_step<MR, NB, kS16>(acc, t, g);
+    if (rem != 0) k_step<MR, NB, kS16, true>(acc, t, groups, rem);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) parked[r * NB + j] = acc[r][j];
+    t.a = static_cast<const uint8_t*>(t.a) + a_step;
+    t.init += MR * t.ld_init;
+    if (t.row_add) t.row_add += MR;
+  }
+  aim(tiles - 1);
+  for (int e = 0; e < kUnits; ++e) finish(e);
+}
+using FusedRowsFn = void (*)(TileArgs, size_t, const OutputPlan&, const avx512::ColumnConsts*, size_t, size_t);
+
+using DotTileFn = void (*)(const TileArgs&);
+
+// dot_tile<mr, nb> for mr in [1, MR], nb in [1, NB]: kTable[mr - 1][nb - 1].
+template <int MR, int NB, bool kS16>
+struct DotTileTable {
+  template <int... R>
+  static constexpr auto rows(std::integer_sequence<int, R...>) {
+    return std::array<std::array<DotTileFn, NB>, MR>{cols<R + 1>(std::make_integer_sequence<int, NB>())...};
+  }
+  template <int Mr, int... C>
+  static constexpr std::array<DotTileFn, NB> cols(std::integer_sequence<int, C...>) {
+    return {&dot_tile<Mr, C + 1, kS16>...};
+  }
+  static constexpr auto kTable = rows(std::make_integer_sequence<int, MR>());
+};
+
+constexpr int kMR = 4, kNB = 4;  // 4 rows × 64 channels: 16 accumulators + 4 weight vectors
+
+// The linear layer (Eq. 8 / Eq. 10) over groups of 64 columns (weights of the group stay in L1
+// while the row tiles stream past). Full tiles are requantized from registers; edge tiles go
+// through a 4×64 buffer and output_stage__avx512; raw int32 results are stored directly.
+template <bool kS16>
+void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
+                  size_t n_end) {
+  constexpr auto& kTable = DotTileTable<kMR, kNB, kS16>::kTable;
+  const FusedRowsFn fused = avx512::with_stage<true>(out, []<typename S>() -> FusedRowsFn { return fused_rows<kS16, S>; });
+  alignas(64) avx512::ColumnConsts consts[kNB];
+  const PackedLayout& l = w.layout();
+  const size_t a_bytes = kS16 ? 2 : 1;
+  const bool direct = out.raw && !out.accumulate;  // raw => kS32
+  alignas(64) int32_t tile[kMR * 16 * kNB];
+  const size_t block_end = (n_end + 15) / 16;
+  for (size_t block = n_begin / 16; block < block_end; block += kNB) {
+    const size_t nb = block_end - block < kNB ? block_end - block : kNB;
+    const size_t n0 = block * 16;
+    const size_t g_begin = n_begin > n0 ? n_begin : n0, g_end = n_end < n0 + 16 * nb ? n_end : n0 + 16 * nb;
+    const uint64_t col_mask = ((g_end - n0 == 64 ? 0 : uint64_t{1} << (g_end - n0)) - 1) & ~((uint64_t{1} << (g_begin - n0)) - 1);
+    const bool full_width = col_mask == ~uint64_t{0};
+    if (!direct && full_width && !out.raw) {
+      for (size_t j = 0; j < kNB; ++j) consts[j] = avx512::column_consts_for(out, n0 + 16 * j);
+    }
+    const bool pipelined = !direct && full_width && m >= kMR;
+    for (size_t r = 0; r < m; r += kMR) {
+      const size_t mr = m - r < kMR ? m - r : kMR;
+      if (pipelined && r + kMR <= m && r != 0) continue;  // done by the fused_rows call at r == 0
+      TileArgs t;
+      t.k = w.k();
+      t.a = static_cast<const uint8_t*>(a) + r * lda * a_bytes;
+      t.lda = lda;
+      t.w = static_cast<const uint8_t*>(l.weights) + block * l.block_stride;
+      t.block_stride = l.block_stride;
+      t.init = l.bias_eff + n0;
+      t.ld_init = 0;
+      t.row_add = nullptr;
+      t.col_mask = col_mask;
+      if (direct) {
+        t.c = static_cast<int32_t*>(out.data) + r * out.ld + n0;
+        t.ldc = out.ld;
+      } else {
+        t.c = tile;
+        t.ldc = 16 * kNB;
+      }
+      if (pipelined && r == 0) {
+        fused(t, m / kMR, out, consts, 0, n0);
+      } else {
+        kTable[mr - 1][nb - 1](t);
+        if (!direct) output_stage__avx512(out, r, mr, g_begin, g_end, tile + (g_begin - n0), 16 * kNB, nullptr);
+      }
+    }
+  }
+}
+
+}  // namespace intvit::gemm::avx512vnni

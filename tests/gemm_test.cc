@@ -1,0 +1,385 @@
+// The GEMM family (kernels/gemm/gemm.h) against the tester's own int64 reference, on every backend
+// this CPU supports, tolerance 0 (tests/gemm_tester.h).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/error.h"
+#include "gemm_tester.h"
+#include "kernels/gemm/gemm.h"
+
+using intvit::GemmInput;
+using intvit::GemmIsa;
+using intvit::GemmOut;
+using intvit::test::Fill;
+using intvit::test::GemmTester;
+
+namespace {
+
+constexpr size_t kTileEdgesN[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 80, 127, 128, 129};
+constexpr size_t kDepths[] = {1, 3, 64, 197, 768, 1536};
+
+// Restores (or unsets) an environment variable when leaving scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (had_) ::setenv(name_, old_.c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA", "[gemm]") {
+  for (GemmIsa isa : intvit::kAllGemmIsas) {
+    CHECK(intvit::parse_gemm_isa(intvit::gemm_isa_name(isa)) == isa);
+    CHECK(intvit::gemm_isa_supported(isa) == (std::string(intvit::gemm_isa_missing_feature(isa)).empty()));
+  }
+  CHECK(intvit::gemm_isa_supported(GemmIsa::kRef));
+  CHECK(intvit::gemm_isa_supported(intvit::best_native_gemm_isa()));
+  CHECK(intvit::best_native_gemm_isa() != GemmIsa::kOneDnn);
+  CHECK_THROWS_AS(intvit::parse_gemm_isa("sse2"), intvit::Error);
+  {
+    ScopedEnv env("INTVIT_ISA", "ref");
+    CHECK(intvit::select_gemm_isa() == GemmIsa::kRef);
+  }
+  {
+    ScopedEnv env("INTVIT_ISA", "bogus");
+    try {
+      intvit::select_gemm_isa();
+      FAIL("unknown INTVIT_ISA accepted");
+    } catch (const intvit::Error& e) {
+      CHECK(e.code() == intvit::ErrorCode::kInvalidArgument);
+    }
+  }
+  for (GemmIsa isa : intvit::kAllGemmIsas) {
+    ScopedEnv env("INTVIT_ISA", intvit::gemm_isa_name(isa));
+    if (intvit::gemm_isa_supported(isa)) {
+      CHECK(intvit::select_gemm_isa() == isa);
+    } else {
+      try {
+        intvit::select_gemm_isa();
+        FAIL("unsupported INTVIT_ISA accepted");
+      } catch (const intvit::Error& e) {
+        CHECK(e.code() == intvit::ErrorCode::kUnsupported);
+      }
+    }
+  }
+  {
+    ScopedEnv env("INTVIT_ISA", "");
+    CHECK(intvit::select_gemm_isa() == intvit::best_native_gemm_isa());
+  }
+}
+
+TEST_CASE("gemm u8s8: every row count and column tile edge, raw int32", "[gemm]") {
+  uint64_t seed = 100;
+  for (size_t m = 1; m <= 9; ++m) {
+    for (size_t n : kTileEdgesN) {
+      for (size_t k : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17}) {
+        GemmTester().m(m).n(n).k(k).za(static_cast<int32_t>(seed % 256)).seed(seed).TestAll();
+        ++seed;
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm u8s8: depths 1 to 1536 with u8 requantization", "[gemm]") {
+  uint64_t seed = 200;
+  for (size_t k : kDepths) {
+    for (size_t m : {1, 4, 5, 13}) {
+      GemmTester().m(m).n(k >= 768 ? 33 : 97).k(k).za(3).out(GemmOut::kU8).requant(true).per_channel(true)
+          .zero_point(128).seed(seed++).TestAll();
+    }
+  }
+}
+
+TEST_CASE("gemm u8s8: zero-points 0, 128, 255 and saturating inputs", "[gemm]") {
+  uint64_t seed = 300;
+  for (int32_t za : {0, 128, 255}) {
+    for (Fill fill : {Fill::kRandom, Fill::kMaxPositive, Fill::kMaxNegative, Fill::kMinTimesMin, Fill::kExtremeMix}) {
+      for (size_t k : {3, 64, 197, 1536}) {
+        GemmTester().m(6).n(35).k(k).za(za).fill(fill).seed(seed++).TestAll();  // raw: exact sums
+        GemmTester().m(5).n(17).k(k).za(za).fill(fill).out(GemmOut::kU8).requant(true).per_channel(true)
+            .zero_point(7).seed(seed++).TestAll();
+      }
+    }
+  }
+  // Bias at the int32 extremes: the sum wraps modulo 2^32 identically everywhere.
+  GemmTester().m(3).n(40).k(64).za(200).extreme_bias(true).fill(Fill::kExtremeMix).seed(seed++).TestAll();
+}
+
+TEST_CASE("gemm u8s8: strided A and C (prime strides)", "[gemm]") {
+  uint64_t seed = 400;
+  for (size_t k : {3, 61, 192}) {
+    for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+      GemmTester().m(7).n(37).k(k).lda(k + 11).ldc(41).za(17).out(out).requant(true).per_channel(true).seed(seed++).TestAll();
+      GemmTester().m(9).n(67).k(k).lda(k + 7).ldc(83).za(255).out(out).requant(true).seed(seed++).TestAll();
+    }
+    GemmTester().m(5).n(19).k(k).lda(k + 2).ldc(23).za(1).seed(seed++).TestAll();  // raw
+  }
+}
+
+TEST_CASE("gemm u8s8: requantization parameters and output types", "[gemm]") {
+  uint64_t seed = 500;
+  for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+    for (bool per_channel : {false, true}) {
+      GemmTester t;
+      t.m(6).n(70).k(192).za(101).out(out).requant(true).per_channel(per_channel);
+      t.seed(seed++).TestAll();                                 // auto shifts around the useful range
+      t.shifts(-4, 3).seed(seed++).TestAll();                   // left shifts, saturating some
+      t.shifts(-31, -28).seed(seed++).TestAll();                // extreme left shifts
+      t.shifts(20, 31).seed(seed++).TestAll();                  // large right shifts
+      t.shifts(0, 0).seed(seed++).TestAll();                    // SRDHM alone
+      t.shifts(-3, 12).zero_point(-5).seed(seed++).TestAll();  // negative zero-point
+    }
+  }
+  // Clamp bounds narrower than the type, and zero-points far outside the type.
+  GemmTester().m(4).n(50).k(64).out(GemmOut::kU8).requant(true).clamp(10, 200).zero_point(100).seed(seed++).TestAll();
+  GemmTester().m(4).n(50).k(64).out(GemmOut::kS16).requant(true).clamp(-100, 3000).per_channel(true).seed(seed++).TestAll();
+  GemmTester().m(4).n(50).k(64).out(GemmOut::kS32).requant(true).shifts(-8, -2).zero_point(INT32_MAX).seed(seed++).TestAll();
+  GemmTester().m(4).n(50).k(64).out(GemmOut::kS32).requant(true).shifts(-8, -2).zero_point(INT32_MIN).seed(seed++).TestAll();
+  GemmTester().m(4).n(50).k(64).out(GemmOut::kU8).requant(true).zero_point(-100000).seed(seed++).TestAll();
+}
+
+TEST_CASE("gemm u8s8: accumulate into the int32 residual stream (saturating)", "[gemm]") {
+  uint64_t seed = 600;
+  for (bool requant : {false, true}) {
+    for (size_t n : {16, 45, 64}) {
+      GemmTester().m(5).n(n).k(96).ldc(n + 3).za(9).out(GemmOut::kS32).requant(requant).per_channel(true).shifts(-6, 4)
+          .accumulate(true).seed(seed++).TestAll();
+      GemmTester().m(5).n(n).k(768).za(255).fill(Fill::kMaxNegative).out(GemmOut::kS32).requant(requant).accumulate(true)
+          .shifts(-10, -8).seed(seed++).TestAll();
+    }
+  }
+}
+
+TEST_CASE("gemm u8s8: column ranges (the n-range overload)", "[gemm]") {
+  uint64_t seed = 700;
+  const size_t n = 150;
+  for (auto [b, e] : {std::pair<size_t, size_t>{0, 150}, {0, 1}, {5, 6}, {3, 77}, {16, 64}, {17, 63}, {16, 144},
+                      {64, 150}, {100, 150}, {149, 150}, {40, 40}}) {
+    GemmTester().m(6).n(n).k(70).ldc(151).za(33).n_range(b, e).seed(seed++).TestAll();
+    GemmTester().m(13).n(n).k(33).za(33).out(GemmOut::kU8).requant(true).per_channel(true).n_range(b, e).seed(seed++).TestAll();
+  }
+}
+
+TEST_CASE("gemm u8s8: ViT layer shapes (M = 197) in every output mode", "[gemm]") {
+  uint64_t seed = 750;
+  // qkv → u8, fc1 → s16 (GELU input), proj / fc2 → accumulate into the int32 residual stream.
+  GemmTester().m(197).n(576).k(192).za(118).out(GemmOut::kU8).requant(true).per_channel(true).zero_point(121)
+      .seed(seed++).TestAll();
+  GemmTester().m(197).n(768).k(192).za(3).out(GemmOut::kS16).requant(true).per_channel(true).seed(seed++).TestAll();
+  GemmTester().m(197).n(192).k(768).za(250).out(GemmOut::kS32).requant(true).per_channel(true).shifts(-2, 3)
+      .accumulate(true).seed(seed++).TestAll();
+  GemmTester().m(50).n(192).k(192).za(0).out(GemmOut::kU8).requant(true).shifts(7, 7).seed(seed++).TestAll();
+  GemmTester().m(197).n(192).k(192).za(77).seed(seed++).TestAll();  // raw int32
+}
+
+TEST_CASE("gemm u8s8: requantization at the int32 limits (narrow-path boundaries)", "[gemm]") {
+  // Extreme biases push accumulators to ±2^31, where MBQM with a right shift of 1 reaches ±2^30 and
+  // zero-points of ±(2^30 − 1) put zp + MBQM at the int32 edge; shift 0 and |zp| = 2^30 take the other path.
+  uint64_t seed = 780;
+  for (GemmOut out : {GemmOut::kU8, GemmOut::kS16}) {
+    for (int32_t zp : {(1 << 30) - 1, -(1 << 30) + 1, 1 << 30, -(1 << 30), 0}) {
+      for (auto [lo, hi] : {std::pair<int, int>{1, 1}, {0, 1}, {1, 3}}) {
+        GemmTester().m(9).n(64).k(40).za(200).extreme_bias(true).fill(Fill::kExtremeMix).out(out).requant(true)
+            .per_channel(true).shifts(lo, hi).zero_point(zp).seed(seed++).TestAll();
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm s16s8: shapes, extremes (wrapping int32), outputs and ranges", "[gemm]") {
+  uint64_t seed = 800;
+  for (size_t m : {1, 3, 4, 5, 8}) {
+    for (size_t n : {1, 8, 15, 16, 17, 63, 64, 65}) {
+      for (size_t k : {1, 2, 3, 5, 64, 197}) {
+        GemmTester().input(GemmInput::kS16).m(m).n(n).k(k).seed(seed++).TestAll();
+      }
+    }
+  }
+  for (Fill fill : {Fill::kMaxPositive, Fill::kMaxNegative, Fill::kMinTimesMin, Fill::kExtremeMix}) {
+    for (size_t k : {1, 3, 768, 1536}) {  // K = 1536 at the extremes leaves int32: Eq. 10 wraps
+      GemmTester().input(GemmInput::kS16).m(5).n(33).k(k).fill(fill).seed(seed++).TestAll();
+    }
+  }
+  for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+    GemmTester().input(GemmInput::kS16).m(7).n(45).k(768).lda(773).ldc(47).out(out).requant(true).per_channel(true)
+        .seed(seed++).TestAll();
+  }
+  GemmTester().input(GemmInput::kS16).m(5).n(45).k(96).out(GemmOut::kS32).requant(true).accumulate(true).shifts(-2, 2)
+      .seed(seed++).TestAll();
+  GemmTester().input(GemmInput::kS16).m(5).n(90).k(96).n_range(13, 71).seed(seed++).TestAll();
+}
+
+TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, strides", "[gemm]") {
+  uint64_t seed = 900;
+  for (size_t m : {1, 2, 3, 4, 5, 9}) {
+    for (size_t n : {1, 7, 8, 9, 16, 17, 63, 64, 65}) {
+      for (size_t k : {1, 2, 3, 4, 5, 8, 63, 64, 65}) {
+        GemmTester().m(m).n(n).k(k).za(static_cast<int32_t>(seed * 7 % 256)).zb(static_cast<int32_t>(seed * 13 % 256))
+            .seed(seed).TestU8U8All();
+        ++seed;
+      }
+    }
+  }
+  // Per-head attention: q@kᵀ (197 × 197 × 64) and attn@v (197 × 64 × 197, v transposed), strided.
+  GemmTester().m(197).n(197).k(64).lda(192).ldb(576).ldc(197).za(120).zb(131).seed(seed++).TestU8U8All();
+  GemmTester().m(197).n(64).k(197).lda(197).ldb(211).ldc(192).za(0).zb(128).seed(seed++).TestU8U8All();
+  for (int32_t za : {0, 128, 255}) {
+    for (int32_t zb : {0, 128, 255}) {
+      for (Fill fill : {Fill::kRandom, Fill::kMaxPositive, Fill::kMaxNegative, Fill::kExtremeMix}) {
+        GemmTester().m(6).n(21).k(197).za(za).zb(zb).fill(fill).seed(seed++).TestU8U8All();
+      }
+    }
+  }
+  // K beyond the kernels' per-chunk depth (chunked accumulation into C).
+  GemmTester().m(5).n(37).k(2500).lda(2503).ldb(2501).ldc(41).za(255).zb(0).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
+  GemmTester().m(3).n(2100).k(17).za(1).zb(2).seed(seed++).TestU8U8All();  // many columns: column chunks
+  GemmTester().m(3).n(5).k(0).za(9).zb(4).seed(seed++).TestU8U8All();      // empty sum
+}
+
+TEST_CASE("gemm requantize (Eq. 11): ties, extremes, all output types", "[gemm]") {
+  uint64_t seed = 1000;
+  for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+    for (bool per_channel : {false, true}) {
+      for (auto [lo, hi] : {std::pair<int, int>{0, 0}, {1, 1}, {0, 31}, {-31, 0}, {-3, 3}, {28, 31}}) {
+        GemmTester().m(7).n(53).lda(59).ldc(61).out(out).requant(true).per_channel(per_channel).shifts(lo, hi)
+            .zero_point(out == GemmOut::kU8 ? 128 : -3).seed(seed++).TestRequantizeAll();
+      }
+    }
+  }
+  GemmTester().m(9).n(33).lda(33).ldc(35).out(GemmOut::kS32).requant(true).per_channel(true).shifts(-5, 5).accumulate(true)
+      .seed(seed++).TestRequantizeAll();
+  GemmTester().m(4).n(16).out(GemmOut::kU8).requant(true).clamp(3, 9).zero_point(5).shifts(2, 9).seed(seed++).TestRequantizeAll();
+}
+
+TEST_CASE("gemm: seeded random shapes and parameters", "[gemm]") {
+  const uint64_t seed = std::random_device{}();
+  INFO("seed " << seed);
+  WARN("gemm random shapes: seed " << seed);
+  std::mt19937_64 rng(seed);
+  const auto pick = [&](size_t lo, size_t hi) { return lo + static_cast<size_t>(rng() % (hi - lo + 1)); };
+  for (int i = 0; i < 60; ++i) {
+    const size_t m = pick(1, 70), n = pick(1, 200), k = pick(1, 400);
+    const GemmOut out = static_cast<GemmOut>(pick(0, 2));
+    const bool requant = out != GemmOut::kS32 || pick(0, 1);
+    const size_t b = pick(0, n - 1), e = pick(b + 1, n);
+    GemmTester t;
+    t.m(m).n(n).k(k).lda(k + pick(0, 9)).ldc(n + pick(0, 9)).za(static_cast<int32_t>(pick(0, 255))).out(out)
+        .requant(requant).per_channel(pick(0, 1)).accumulate(out == GemmOut::kS32 && pick(0, 1))
+        .fill(static_cast<Fill>(pick(0, 4))).seed(rng());
+    if (pick(0, 1)) t.n_range(b, e);
+    if (pick(0, 2) == 0) t.shifts(-8, 8);
+    t.TestAll();
+    t.input(GemmInput::kS16).za(0).TestAll();
+    GemmTester().m(m).n(n).k(k).lda(k + pick(0, 5)).ldb(k + pick(0, 5)).ldc(n + pick(0, 5))
+        .za(static_cast<int32_t>(pick(0, 255))).zb(static_cast<int32_t>(pick(0, 255))).fill(static_cast<Fill>(pick(0, 4)))
+        .seed(rng()).TestU8U8All();
+  }
+}
+
+TEST_CASE("gemm: concurrent calls on shared weights (rows and columns split across threads)", "[gemm]") {
+  // The executor shares one PackedWeights between threads; the oneDNN backend keeps per-thread state.
+  const size_t m = 61, n = 150, k = 96;
+  std::mt19937 rng(17);
+  std::vector<int8_t> w(n * k);
+  for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  std::vector<uint8_t> a(m * k);
+  for (auto& v : a) v = static_cast<uint8_t>(rng());
+  std::vector<int32_t> mult(n, (1 << 30) + 4321), shift(n, 9);
+  const intvit::RequantParams q{mult.data(), shift.data(), true, 100, 0, 255};
+  intvit::test::for_each_gemm_backend([&](GemmIsa isa) {
+    const auto packed = intvit::PackedWeights::pack(isa, GemmInput::kU8, w.data(), n, k, nullptr, 77);
+    std::vector<uint8_t> whole(m * n), split(m * n);
+    intvit::linear(packed, m, a.data(), k, {whole.data(), n, GemmOut::kU8, &q});
+    for (int round = 0; round < 3; ++round) {
+      std::fill(split.begin(), split.end(), 0);
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+          const size_t r0 = t % 2 ? 29 : 0, r1 = t % 2 ? m : 29, c0 = t / 2 ? 70 : 0, c1 = t / 2 ? n : 70;
+          intvit::linear(packed, r1 - r0, a.data() + r0 * k, k, {split.data() + r0 * n, n, GemmOut::kU8, &q}, c0, c1);
+        });
+      }
+      for (auto& th : threads) th.join();
+      INFO("backend " << intvit::gemm_isa_name(isa) << " round " << round);
+      CHECK(split == whole);
+    }
+  });
+}
+
+TEST_CASE("gemm: argument validation", "[gemm]") {
+  using intvit::Error;
+  using intvit::ErrorCode;
+  const auto code_of = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return static_cast<int>(e.code());
+    }
+    return 0;
+  };
+  const int kInvalid = static_cast<int>(ErrorCode::kInvalidArgument);
+  std::vector<int8_t> w(8 * 4, 1);
+  std::vector<uint8_t> a(2 * 4, 1);
+  std::vector<int32_t> c(2 * 8, 0);
+  int32_t mult = 1 << 30, shift = 1;
+  intvit::RequantParams q{&mult, &shift, false, 0, 0, 255};
+  for (GemmIsa isa : intvit::kAllGemmIsas) {
+    if (!intvit::gemm_isa_supported(isa)) {
+      CHECK(code_of([&] { intvit::PackedWeights::pack(isa, GemmInput::kU8, w.data(), 8, 4, nullptr, 0); }) ==
+            static_cast<int>(ErrorCode::kUnsupported));
+      continue;
+    }
+    CHECK(code_of([&] { intvit::PackedWeights::pack(isa, GemmInput::kU8, w.data(), 0, 4, nullptr, 0); }) == kInvalid);
+    CHECK(code_of([&] { intvit::PackedWeights::pack(isa, GemmInput::kU8, w.data(), 8, 4, nullptr, 256); }) == kInvalid);
+    CHECK(code_of([&] { intvit::PackedWeights::pack(isa, GemmInput::kS16, w.data(), 8, 4, nullptr, 3); }) == kInvalid);
+    const auto pw = intvit::PackedWeights::pack(isa, GemmInput::kU8, w.data(), 8, 4, nullptr, 0);
+    CHECK(pw.isa() == isa);
+    CHECK(pw.input() == GemmInput::kU8);
+    const auto linear = [&](intvit::GemmOutput o, size_t lda = 4, size_t b = 0, size_t e = 8) {
+      return code_of([&] { intvit::linear(pw, 2, a.data(), lda, o, b, e); });
+    };
+    CHECK(linear({c.data(), 8, GemmOut::kS32, nullptr}) == 0);
+    CHECK(linear({c.data(), 8, GemmOut::kU8, nullptr}) == kInvalid);             // raw needs s32
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &q, true}) == kInvalid);            // accumulate needs s32
+    CHECK(linear({c.data(), 7, GemmOut::kS32, nullptr}) == kInvalid);            // ld < n
+    CHECK(linear({c.data(), 8, GemmOut::kS32, nullptr}, 3) == kInvalid);         // lda < k
+    CHECK(linear({c.data(), 8, GemmOut::kS32, nullptr}, 4, 5, 9) == kInvalid);   // n_end > n
+    CHECK(linear({c.data(), 8, GemmOut::kS32, nullptr}, 4, 6, 5) == kInvalid);   // begin > end
+    intvit::RequantParams bad = q;
+    bad.qmax = 256;
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &bad}) == kInvalid);
+    int32_t negative_mult = -1, big_shift = 32;
+    bad = q;
+    bad.multiplier = &negative_mult;
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &bad}) == kInvalid);
+    bad = q;
+    bad.shift = &big_shift;
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &bad}) == kInvalid);
+    CHECK(code_of([&] {
+            intvit::matmul_u8u8_nt(isa, 2, 2, 40000, a.data(), 40000, 0, a.data(), 40000, 0, c.data(), 2);
+          }) == kInvalid);
+    CHECK(code_of([&] { intvit::matmul_u8u8_nt(isa, 2, 2, 4, a.data(), 4, 256, a.data(), 4, 0, c.data(), 2); }) == kInvalid);
+  }
+  // Moved-from weights are empty and rejected.
+  auto p1 = intvit::PackedWeights::pack(GemmIsa::kRef, GemmInput::kU8, w.data(), 8, 4, nullptr, 0);
+  intvit::PackedWeights p2 = std::move(p1);
+  CHECK(p1.empty());
+  CHECK_FALSE(p2.empty());
+  CHECK(code_of([&] { intvit::linear(p1, 2, a.data(), 4, {c.data(), 8, GemmOut::kS32, nullptr}); }) == kInvalid);
+}
