@@ -139,7 +139,7 @@ void layernorm(const Parallel& par, const LayerNormParams& p, size_t rows, const
 }
 
 void mlp(const Parallel& par, const QBlock& b, const ViTConfig& c, IntWorkspace& ws) {
-  const size_t t = c.num_tokens(), d = c.embed_dim, hidden = c.mlp_hidden();
+  const size_t t = c.num_tokens(), d = c.embed_dim, hidden = static_cast<size_t>(b.fc1.out);
   const bool wide = b.gelu_in.bits == 16;
   uint8_t* h = wide ? reinterpret_cast<uint8_t*>(ws.hidden_s16.data()) : ws.hidden_u8.data();
   uint8_t* g = wide ? reinterpret_cast<uint8_t*>(ws.gelu_s16.data()) : ws.gelu_u8.data();
@@ -154,8 +154,14 @@ void mlp(const Parallel& par, const QBlock& b, const ViTConfig& c, IntWorkspace&
 }  // namespace
 
 void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
-                     ThreadPool* pool) {
+                     ThreadPool* pool, const IntActivationObserver* observer) {
   const Parallel par{pool};
+  // Observation happens between parallel steps, on the calling thread.
+  auto emit = [&](const std::string& name, const void* data, GemmOut type, size_t rows, size_t cols, const ActQuant& q) {
+    if (observer) (*observer)(name, IntActivation{data, type, rows, cols, cols, q.scale, q.zero_point});
+  };
+  ActQuant residual_q;
+  residual_q.scale = m.residual_scale;
   const ViTConfig& c = m.config;
   const size_t d = c.embed_dim, t = c.num_tokens(), prefix = c.num_prefix_tokens();
   uint8_t* residual = reinterpret_cast<uint8_t*>(ws.residual.data());
@@ -164,21 +170,48 @@ void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWor
   gather_patches(c, pixels, ws.patches.data());
   run_linear(par, m.patch_embed, c.num_patches(), ws.patches.data(), 1, m.patch_embed.in, residual + prefix * d * 4, 4, d);
 
-  for (const QBlock& b : m.blocks) {
+  emit("embed", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
+
+  for (size_t i = 0; i < m.blocks.size(); ++i) {
+    const QBlock& b = m.blocks[i];
+    const std::string name = observer ? "blocks." + std::to_string(i) : std::string();
+    emit(name + ".norm1.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
     layernorm(par, b.norm1.params, t, ws.residual.data(), d, ws.ln_out.data());
+    emit(name + ".norm1.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm1.out);
     run_linear(par, b.q, t, ws.ln_out.data(), 1, d, ws.q.data(), 1, d);
     run_linear(par, b.k, t, ws.ln_out.data(), 1, d, ws.k.data(), 1, d);
     run_linear(par, b.v, t, ws.ln_out.data(), 1, d, ws.v.data(), 1, d);
+    emit(name + ".attn.q", ws.q.data(), GemmOut::kU8, t, d, b.q_out);
+    emit(name + ".attn.k", ws.k.data(), GemmOut::kU8, t, d, b.k_out);
+    emit(name + ".attn.v", ws.v.data(), GemmOut::kU8, t, d, b.v_out);
     attention(par, b, c, isa, ws);
+    emit(name + ".attn.out", ws.attn_out.data(), GemmOut::kU8, t, d, b.attn_out);
     run_linear(par, b.proj, t, ws.attn_out.data(), 1, d, residual, 4, d);
+    emit(name + ".norm2.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
     layernorm(par, b.norm2.params, t, ws.residual.data(), d, ws.ln_out.data());
+    emit(name + ".norm2.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm2.out);
     mlp(par, b, c, ws);
+    if (observer) {
+      const bool wide = b.gelu_in.bits == 16;
+      const size_t hidden = static_cast<size_t>(b.fc1.out);
+      emit(name + ".mlp.fc1.out", wide ? static_cast<const void*>(ws.hidden_s16.data()) : ws.hidden_u8.data(),
+           b.gelu_in.gemm_out(), t, hidden, b.gelu_in);
+      emit(name + ".mlp.gelu.out", wide ? static_cast<const void*>(ws.gelu_s16.data()) : ws.gelu_u8.data(),
+           b.gelu_out.gemm_out(), t, hidden, b.gelu_out);
+    }
   }
   // Only the class token reaches the head.
+  emit("norm.in", ws.residual.data(), GemmOut::kS32, 1, d, residual_q);
   layernorm_rows(m.norm.params, 1, ws.residual.data(), d, ws.ln_out.data(), d);
+  emit("norm.out", ws.ln_out.data(), GemmOut::kU8, 1, d, m.norm.out);
   const RequantParams rq = m.head.requant();
   GemmOutput o{logits, static_cast<size_t>(c.num_classes), GemmOut::kS32, &rq, false};
   linear(*m.head.packed, 1, ws.ln_out.data(), d, o);
+  if (observer) {
+    ActQuant logit_q;
+    logit_q.scale = m.logit_scale;
+    emit("logits", logits, GemmOut::kS32, 1, c.num_classes, logit_q);
+  }
 }
 
 }  // namespace intvit

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +67,7 @@ struct QLayerNorm {
 struct QBlock {
   QLayerNorm norm1;
   QLinear q, k, v;                 // q's requantization includes head_dim^-0.5
+  ActQuant q_out, k_out, v_out;    // their uint8 outputs
   double scores_scale = 1;         // s_q·s_k: real value of one q@kᵀ accumulator unit
   SoftmaxParams softmax;
   ActQuant probs;                  // softmax output (scale 2^-8, zp 0) — or log2 codes
@@ -97,6 +100,27 @@ struct IntViT {
 
 class ThreadPool;
 
+// Sees the integer activations of a forward (diagnosis and bias correction; offline only). Names
+// match models/vit_fp32.h's ActivationObserver; real value = scale · (q − zero_point). Data is
+// uint8, int16 or int32 per `type`, [rows][cols] with row stride `ld` elements.
+struct IntActivation {
+  const void* data;
+  GemmOut type;
+  size_t rows, cols, ld;
+  double scale;
+  int32_t zero_point;
+  // Offline helper (float): inline so that it is compiled only where it is called, never into
+  // the integer executor's object (tests/no_float checks that).
+  double real(size_t r, size_t c) const {
+    const size_t i = r * ld + c;
+    const int64_t q = type == GemmOut::kU8 ? static_cast<const uint8_t*>(data)[i]
+                      : type == GemmOut::kS16 ? static_cast<const int16_t*>(data)[i]
+                                              : static_cast<const int32_t*>(data)[i];
+    return scale * static_cast<double>(q - zero_point);
+  }
+};
+using IntActivationObserver = std::function<void(std::string_view name, const IntActivation&)>;
+
 // Scratch memory for one forward, sized once from the config and thread count (no allocation
 // during a run). Attention scratch is per thread.
 class IntWorkspace {
@@ -118,6 +142,6 @@ class IntWorkspace {
 // With a pool, rows, heads and elements are split across its threads (the workspace must have
 // been made for at least pool->threads()); the result is bit-identical for any thread count.
 void int_vit_forward(const IntViT& model, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws,
-                     int32_t* logits, ThreadPool* pool = nullptr);
+                     int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr);
 
 }  // namespace intvit

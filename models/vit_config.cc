@@ -20,6 +20,8 @@ void require(bool ok, const std::string& what) {
 
 }  // namespace
 
+int ViTConfig::mlp_hidden() const { return static_cast<int>(embed_dim * mlp_ratio + 0.5); }
+
 void ViTConfig::validate() const {
   require(image_size > 0 && image_size <= 4096, "image_size must be in [1, 4096]");
   require(patch_size > 0 && patch_size <= image_size, "patch_size must be in [1, image_size]");

@@ -38,7 +38,8 @@ struct ViTConfig {
   int num_prefix_tokens() const { return (class_token ? 1 : 0) + (distillation_token ? 1 : 0); }
   int num_tokens() const { return num_patches() + num_prefix_tokens(); }
   int head_dim() const { return embed_dim / num_heads; }
-  int mlp_hidden() const { return static_cast<int>(embed_dim * mlp_ratio + 0.5); }
+  // Out of line: float arithmetic stays in this (offline) object, not in the integer executor.
+  int mlp_hidden() const;
 
   // Throws intvit::Error(kInvalidArgument) on inconsistent or absurd geometry (bounded sizes so a
   // corrupt config can never request a huge allocation).

@@ -53,9 +53,13 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
       seen[key].push_back(measure(data, rows * cols));
       TensorRange& r = stats.ranges[key];
       r.channel_abs_max.resize(cols, 0.0);
+      r.channel_sum.resize(cols, 0.0);
+      r.rows += static_cast<double>(rows);
       for (size_t row = 0; row < rows; ++row) {
         for (size_t c = 0; c < cols; ++c) {
-          r.channel_abs_max[c] = std::max(r.channel_abs_max[c], std::fabs(static_cast<double>(data[row * cols + c])));
+          const double v = data[row * cols + c];
+          r.channel_abs_max[c] = std::max(r.channel_abs_max[c], std::fabs(v));
+          r.channel_sum[c] += v;
         }
       }
     });

@@ -19,6 +19,9 @@ struct TensorRange {
   double min = 0, max = 0;   // what the observer chose (always min <= 0 <= max)
   double abs_max() const { return std::max(-min, max); }
   std::vector<double> channel_abs_max;  // per column, max |x| (used for PTF-style reports)
+  std::vector<double> channel_sum;      // per column, sum over all rows of all images (bias correction)
+  double rows = 0;                      // rows summed into channel_sum
+  double channel_mean(size_t c) const { return rows > 0 ? channel_sum[c] / rows : 0.0; }
 };
 
 struct CalibrationStats {

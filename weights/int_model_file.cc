@@ -160,6 +160,12 @@ IntViT parse(const SafeTensorsFile& file) {
       b.q = r.linear(n + ".q", d, d);
       b.k = r.linear(n + ".k", d, d);
       b.v = r.linear(n + ".v", d, d);
+      b.q_out = act_from_json(bj.at("q_out"), n + ".q_out");
+      b.k_out = act_from_json(bj.at("k_out"), n + ".k_out");
+      b.v_out = act_from_json(bj.at("v_out"), n + ".v_out");
+      check(b.q_out.bits == 8 && b.k_out.bits == 8 && b.v_out.bits == 8, n + ": q/k/v outputs must be 8-bit");
+      check(b.q.out_zero_point == b.q_out.zero_point && b.k.out_zero_point == b.k_out.zero_point &&
+                b.v.out_zero_point == b.v_out.zero_point, n + ": q/k/v zero-points disagree");
       b.scores_scale = bj.at("scores_scale").get<double>();
       check(b.scores_scale > 0, n + ": scores_scale must be > 0");
       b.probs = act_from_json(bj.at("probs"), n + ".probs");
@@ -212,7 +218,8 @@ void save_int_model(const IntViT& m, const std::filesystem::path& dir) {
     w.norm(n + ".norm2", b.norm2, desc);
     w.linear(n + ".fc1", b.fc1, desc);
     w.linear(n + ".fc2", b.fc2, desc);
-    blocks.push_back({{"scores_scale", b.scores_scale}, {"probs", act_to_json(b.probs)}, {"attn_out", act_to_json(b.attn_out)},
+    blocks.push_back({{"q_out", act_to_json(b.q_out)}, {"k_out", act_to_json(b.k_out)}, {"v_out", act_to_json(b.v_out)},
+                      {"scores_scale", b.scores_scale}, {"probs", act_to_json(b.probs)}, {"attn_out", act_to_json(b.attn_out)},
                       {"attn_out_multiplier", b.attn_out_multiplier}, {"attn_out_shift", b.attn_out_shift},
                       {"gelu_in", act_to_json(b.gelu_in)}, {"gelu_out", act_to_json(b.gelu_out)}});
   }

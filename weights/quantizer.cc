@@ -218,6 +218,9 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
     set_output(b.k, k);
     b.v = quantize_linear(fb.qkv.weight.data() + 2 * dd, fb.qkv.bias.data() + 2 * d, d, d, ln1);
     set_output(b.v, v);
+    b.q_out = q;
+    b.k_out = k;
+    b.v_out = v;
     b.scores_scale = q.scale * k.scale;
     b.softmax = make_softmax_params(opt.softmax, b.scores_scale, opt.attn_bits);  // for av_log2_scale
     b.probs.scale = 1.0 / 256;
