@@ -129,13 +129,14 @@ void dot_tile(const TileArgs& t) {
   }
 }
 
-// `tiles` consecutive full 4 × 64 tiles (rows row0.., columns n0..n0+63) with the output stage
-// software-pipelined: tile i's accumulators are parked in a buffer and requantized a unit (a row of
-// 64 for row-packing stages, else one vector) every kSpacing k-steps of tile i + 1, so that Eq. 11
-// runs in the shadow of vpdpbusd instead of as a burst between tiles (a burst measured ~12 % slower
-// at K = 192). Unit destinations are precomputed per tile to keep scalar work out of those k-steps.
-// (A compile-time unrolled schedule was tried: GCC 12 spilled heavily.) `consts`: Eq. 7 constants
-// of the 4 column blocks.
+// `tiles` consecutive full 4 × 16·NB tiles (rows row0.., columns n0..) with the output stage
+// software-pipelined: tile i's accumulators are parked in a buffer and requantized (or just
+// stored) one unit at a time — a row of 64 for row-packing stages, else one vector — spread evenly
+// over the k-steps of tile i + 1, so that the output work runs in the shadow of vpdpbusd. Measured
+// on Zen 5: as a burst between tiles ~12 % slower at K = 192; crowded into the first k-steps ~5 %
+// slower at K = 768. Unit destinations are precomputed per tile to keep scalar work out of the
+// k-steps (a compile-time unrolled schedule made GCC 12 spill heavily). `consts`: the Eq. 7
+// constants of the NB column blocks. Columns outside t.col_mask are not stored.
 template <bool kS16, typename S, int NB = 4>
 void fused_rows(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::ColumnConsts* consts, size_t row0,
                 size_t n0) {
@@ -218,8 +219,9 @@ struct DotTileTable {
 constexpr int kMR = 4, kNB = 4;  // 4 rows × 64 channels: 16 accumulators + 4 weight vectors
 
 // The linear layer (Eq. 8 / Eq. 10) over groups of 64 columns (weights of the group stay in L1
-// while the row tiles stream past). Full tiles are requantized from registers; edge tiles go
-// through a 4×64 buffer and output_stage__avx512; raw int32 results are stored directly.
+// while the row tiles stream past). Full-width groups with an output stage run through fused_rows;
+// raw int32 results are stored straight from the tile; the remaining edge tiles go through a 4×64
+// buffer and output_stage__avx512.
 template <bool kS16>
 void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
                   size_t n_end) {
