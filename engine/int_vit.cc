@@ -157,8 +157,10 @@ void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWor
                      ThreadPool* pool, const IntActivationObserver* observer) {
   const Parallel par{pool};
   // Observation happens between parallel steps, on the calling thread.
-  auto emit = [&](const std::string& name, const void* data, GemmOut type, size_t rows, size_t cols, const ActQuant& q) {
-    if (observer) (*observer)(name, IntActivation{data, type, rows, cols, cols, q.scale, q.zero_point});
+  // Names are only built when observing, so a plain run allocates nothing.
+  std::string prefix_name;
+  auto emit = [&](const char* suffix, const void* data, GemmOut type, size_t rows, size_t cols, const ActQuant& q) {
+    if (observer) (*observer)(prefix_name + suffix, IntActivation{data, type, rows, cols, cols, q.scale, q.zero_point});
   };
   ActQuant residual_q;
   residual_q.scale = m.residual_scale;
@@ -174,33 +176,34 @@ void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWor
 
   for (size_t i = 0; i < m.blocks.size(); ++i) {
     const QBlock& b = m.blocks[i];
-    const std::string name = observer ? "blocks." + std::to_string(i) : std::string();
-    emit(name + ".norm1.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
+    if (observer) prefix_name = "blocks." + std::to_string(i);
+    emit(".norm1.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
     layernorm(par, b.norm1.params, t, ws.residual.data(), d, ws.ln_out.data());
-    emit(name + ".norm1.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm1.out);
+    emit(".norm1.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm1.out);
     run_linear(par, b.q, t, ws.ln_out.data(), 1, d, ws.q.data(), 1, d);
     run_linear(par, b.k, t, ws.ln_out.data(), 1, d, ws.k.data(), 1, d);
     run_linear(par, b.v, t, ws.ln_out.data(), 1, d, ws.v.data(), 1, d);
-    emit(name + ".attn.q", ws.q.data(), GemmOut::kU8, t, d, b.q_out);
-    emit(name + ".attn.k", ws.k.data(), GemmOut::kU8, t, d, b.k_out);
-    emit(name + ".attn.v", ws.v.data(), GemmOut::kU8, t, d, b.v_out);
+    emit(".attn.q", ws.q.data(), GemmOut::kU8, t, d, b.q_out);
+    emit(".attn.k", ws.k.data(), GemmOut::kU8, t, d, b.k_out);
+    emit(".attn.v", ws.v.data(), GemmOut::kU8, t, d, b.v_out);
     attention(par, b, c, isa, ws);
-    emit(name + ".attn.out", ws.attn_out.data(), GemmOut::kU8, t, d, b.attn_out);
+    emit(".attn.out", ws.attn_out.data(), GemmOut::kU8, t, d, b.attn_out);
     run_linear(par, b.proj, t, ws.attn_out.data(), 1, d, residual, 4, d);
-    emit(name + ".norm2.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
+    emit(".norm2.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
     layernorm(par, b.norm2.params, t, ws.residual.data(), d, ws.ln_out.data());
-    emit(name + ".norm2.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm2.out);
+    emit(".norm2.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm2.out);
     mlp(par, b, c, ws);
     if (observer) {
       const bool wide = b.gelu_in.bits == 16;
       const size_t hidden = static_cast<size_t>(b.fc1.out);
-      emit(name + ".mlp.fc1.out", wide ? static_cast<const void*>(ws.hidden_s16.data()) : ws.hidden_u8.data(),
+      emit(".mlp.fc1.out", wide ? static_cast<const void*>(ws.hidden_s16.data()) : ws.hidden_u8.data(),
            b.gelu_in.gemm_out(), t, hidden, b.gelu_in);
-      emit(name + ".mlp.gelu.out", wide ? static_cast<const void*>(ws.gelu_s16.data()) : ws.gelu_u8.data(),
+      emit(".mlp.gelu.out", wide ? static_cast<const void*>(ws.gelu_s16.data()) : ws.gelu_u8.data(),
            b.gelu_out.gemm_out(), t, hidden, b.gelu_out);
     }
   }
   // Only the class token reaches the head.
+  prefix_name.clear();
   emit("norm.in", ws.residual.data(), GemmOut::kS32, 1, d, residual_q);
   layernorm_rows(m.norm.params, 1, ws.residual.data(), d, ws.ln_out.data(), d);
   emit("norm.out", ws.ln_out.data(), GemmOut::kU8, 1, d, m.norm.out);

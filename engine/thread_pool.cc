@@ -50,7 +50,7 @@ void ThreadPool::worker(int index) {
   }
 }
 
-void ThreadPool::parallel_for(size_t tasks, const std::function<void(size_t, int)>& fn) {
+void ThreadPool::parallel_for(size_t tasks, TaskRef fn) {
   if (tasks == 0) return;
   if (threads_ == 1 || tasks == 1) {
     for (size_t t = 0; t < tasks; ++t) fn(t, 0);

@@ -13,6 +13,19 @@
 
 namespace intvit {
 
+// A non-owning reference to a callable (no allocation, unlike std::function): valid while the
+// referenced callable is alive, which parallel_for guarantees by blocking.
+class TaskRef {
+ public:
+  template <typename Fn>
+  TaskRef(Fn& fn) : object_(&fn), call_([](void* o, size_t task, int thread) { (*static_cast<Fn*>(o))(task, thread); }) {}
+  void operator()(size_t task, int thread) const { call_(object_, task, thread); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, size_t, int);
+};
+
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
@@ -24,7 +37,11 @@ class ThreadPool {
   // Runs fn(task, thread) for task in [0, tasks); thread in [0, threads()) identifies the
   // calling worker (for per-thread scratch). Returns when all tasks are done; rethrows the first
   // exception a task threw.
-  void parallel_for(size_t tasks, const std::function<void(size_t task, int thread)>& fn);
+  void parallel_for(size_t tasks, TaskRef fn);
+  template <typename Fn>
+  void parallel_for(size_t tasks, Fn&& fn) {
+    parallel_for(tasks, TaskRef(fn));
+  }
 
  private:
   void worker(int index);
@@ -34,7 +51,7 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(size_t, int)>* fn_ = nullptr;
+  const TaskRef* fn_ = nullptr;
   size_t tasks_ = 0, next_ = 0, finished_ = 0;
   unsigned generation_ = 0;
   bool stop_ = false;

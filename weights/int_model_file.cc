@@ -31,12 +31,23 @@ GemmOut parse_gemm_out(const std::string& s) {
   corrupt("unknown output type '" + s + "'");
 }
 
+// JSON integers are read as int64 and range-checked: get<int32_t>() would silently wrap 2^32 to 0.
+int32_t get_int(const json& j, const char* key, int64_t lo, int64_t hi, const std::string& where) {
+  const json& v = j.at(key);
+  check(v.is_number_integer(), where + "." + key + " must be an integer");
+  const int64_t x = v.get<int64_t>();
+  check(x >= lo && x <= hi, where + "." + key + " = " + std::to_string(x) + " is out of range");
+  return static_cast<int32_t>(x);
+}
+
+constexpr int64_t kI32Min = -2147483648LL, kI32Max = 2147483647LL;
+
 json act_to_json(const ActQuant& a) { return {{"scale", a.scale}, {"zero_point", a.zero_point}, {"bits", a.bits}}; }
 ActQuant act_from_json(const json& j, const std::string& where) {
   ActQuant a;
   a.scale = j.at("scale").get<double>();
-  a.zero_point = j.at("zero_point").get<int32_t>();
-  a.bits = j.at("bits").get<int>();
+  a.zero_point = get_int(j, "zero_point", 0, 255, where);
+  a.bits = get_int(j, "bits", 8, 16, where);
   check(a.scale > 0 && std::isfinite(a.scale), where + ": scale must be finite and > 0");
   check(a.bits == 8 || a.bits == 16, where + ": bits must be 8 or 16");
   check(a.bits == 8 ? (a.zero_point >= 0 && a.zero_point <= 255) : a.zero_point == 0,
@@ -81,14 +92,14 @@ struct Reader {
     check(desc.contains(p), "no description for " + p);
     const json& j = desc.at(p);
     QLinear l;
-    l.in = j.at("in").get<int>();
-    l.out = j.at("out").get<int>();
+    l.in = get_int(j, "in", 1, kI32Max, p);
+    l.out = get_int(j, "out", 1, kI32Max, p);
     check(l.in == in && l.out == out, p + ": shape does not match the config");
     l.input = act_from_json(j.at("input"), p + ".input");
     l.out_type = parse_gemm_out(j.at("out_type").get<std::string>());
-    l.out_zero_point = j.at("out_zero_point").get<int32_t>();
-    l.out_min = j.at("out_min").get<int32_t>();
-    l.out_max = j.at("out_max").get<int32_t>();
+    l.out_zero_point = get_int(j, "out_zero_point", kI32Min, kI32Max, p);
+    l.out_min = get_int(j, "out_min", kI32Min, kI32Max, p);
+    l.out_max = get_int(j, "out_max", kI32Min, kI32Max, p);
     l.accumulate = j.at("accumulate").get<bool>();
     check(l.out_min <= l.out_max, p + ": out_min > out_max");
     if (l.out_type == GemmOut::kU8) check(l.out_min >= 0 && l.out_max <= 255 && l.out_zero_point >= 0 && l.out_zero_point <= 255, p + ": u8 output bounds");
@@ -138,7 +149,7 @@ IntViT parse(const SafeTensorsFile& file) {
     check(!m.config.distillation_token, "distillation heads are not supported by this version");
     m.softmax_mode = parse_softmax_mode(g.at("softmax").get<std::string>());
     m.gelu_mode = parse_gelu_mode(g.at("gelu").get<std::string>());
-    m.attn_bits = g.at("attn_bits").get<int>();
+    m.attn_bits = get_int(g, "attn_bits", 4, 8, "graph");
     check(m.attn_bits == 8 || (m.attn_bits == 4 && m.softmax_mode == SoftmaxMode::kLog2), "attn_bits");
     m.residual_scale = g.at("residual_scale").get<double>();
     m.logit_scale = g.at("logit_scale").get<double>();
@@ -170,8 +181,8 @@ IntViT parse(const SafeTensorsFile& file) {
       check(b.scores_scale > 0, n + ": scores_scale must be > 0");
       b.probs = act_from_json(bj.at("probs"), n + ".probs");
       b.attn_out = act_from_json(bj.at("attn_out"), n + ".attn_out");
-      b.attn_out_multiplier = bj.at("attn_out_multiplier").get<int32_t>();
-      b.attn_out_shift = bj.at("attn_out_shift").get<int32_t>();
+      b.attn_out_multiplier = get_int(bj, "attn_out_multiplier", 1 << 30, kI32Max, n);
+      b.attn_out_shift = get_int(bj, "attn_out_shift", -31, 31, n);
       check(b.attn_out_multiplier >= (1 << 30) && b.attn_out_shift >= -31 && b.attn_out_shift <= 31, n + ": attn_out multiplier");
       b.proj = r.linear(n + ".proj", d, d);
       b.norm2 = r.norm(n + ".norm2", d);
@@ -195,6 +206,10 @@ IntViT parse(const SafeTensorsFile& file) {
     return m;
   } catch (const json::exception& e) {
     corrupt(std::string("intvit.graph: ") + e.what());
+  } catch (const Error& e) {
+    // A bad config, mode name or tensor dtype inside a model file is a corrupt model.
+    if (e.code() == ErrorCode::kInvalidArgument) corrupt(e.what());
+    throw;
   }
 }
 

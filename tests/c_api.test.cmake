@@ -1,0 +1,47 @@
+# C API checks at the shell level (the C API's behaviour is tested in c_api_test.cc):
+#  - c_api_exports: libintvit.so exports exactly the functions the public header declares;
+#  - c_api_exports_check_catches_extra_symbols: the same check fails on a library exporting more;
+#  - c_api_install_smoke: `cmake --install` into a temp prefix, then the installed example
+#    classify.c is built with find_package(intvit) (shared and static) and with pkg-config (shared
+#    and static) and run on images; all four print what the C++ CLI prints.
+
+# The header's version macros follow project(VERSION) (checked in c_api_test.cc).
+target_compile_definitions(intvit_tests PRIVATE INTVIT_PROJECT_VERSION="${PROJECT_VERSION}")
+
+set(INTVIT_SMOKE_DIR ${CMAKE_CURRENT_LIST_DIR}/install_smoke)
+
+add_test(NAME c_api_exports
+  COMMAND ${CMAKE_COMMAND} -DLIBRARY=$<TARGET_FILE:intvit_shared>
+          -DHEADER=${PROJECT_SOURCE_DIR}/engine/include/intvit/intvit.h
+          -P ${INTVIT_SMOKE_DIR}/check_exports.cmake)
+
+# Prove the export check sees extra symbols: libstb.so exports stb*, none of them intvit_*.
+list(FILTER STB_LINK_LIBRARIES INCLUDE REGEX "\\.so")
+if(STB_LINK_LIBRARIES)
+  list(GET STB_LINK_LIBRARIES 0 _intvit_stb_so)
+  add_test(NAME c_api_exports_check_catches_extra_symbols
+    COMMAND ${CMAKE_COMMAND} -DLIBRARY=${_intvit_stb_so} -DHEADER=${PROJECT_SOURCE_DIR}/engine/include/intvit/intvit.h
+            -DONLY_EXTRA=ON -P ${INTVIT_SMOKE_DIR}/check_exports.cmake)
+  set_tests_properties(c_api_exports_check_catches_extra_symbols PROPERTIES WILL_FAIL TRUE)
+endif()
+
+# Sanitizer builds: the smoke projects compile and link with the same -fsanitize flags.
+string(REGEX MATCHALL "-fsanitize=[^ ]+" _intvit_sanitize "${CMAKE_CXX_FLAGS}")
+string(JOIN " " _intvit_sanitize ${_intvit_sanitize})
+
+add_test(NAME c_api_install_smoke
+  COMMAND ${CMAKE_COMMAND}
+          -DBUILD_DIR=${PROJECT_BINARY_DIR}
+          -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/c_api_install_smoke
+          -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+          -DSMOKE_DIR=${INTVIT_SMOKE_DIR}
+          -DTESTS_EXE=$<TARGET_FILE:intvit_tests>
+          -DCLI_EXE=$<TARGET_FILE:intvit_cli>
+          -DC_COMPILER=${CMAKE_C_COMPILER}
+          -DPKG_CONFIG=${PKG_CONFIG_EXECUTABLE}
+          -DGENERATOR=${CMAKE_GENERATOR}
+          -DSANITIZE_FLAGS=${_intvit_sanitize}
+          -DCONFIG=$<CONFIG>
+          -P ${INTVIT_SMOKE_DIR}/run_smoke.cmake)
+set_tests_properties(c_api_install_smoke PROPERTIES TIMEOUT 300
+  ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")
