@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer targets (already built: cmake --preset fuzz && cmake --build --preset fuzz),
+# one after the other, each for a bounded time. Each target starts from its committed seeds
+# (tests/fuzz/corpus/<target>, read only) and writes new inputs to a temporary working corpus, so
+# the committed corpus never grows. Prints executions and findings per target; exits 1 if any
+# target found something (crash, sanitizer report, leak, timeout, out-of-memory), 2 on usage errors.
+#
+#   tests/fuzz/run_fuzzers.sh [-t SECONDS] [-b BUILD_DIR] [-k] [-r] [TARGET...]
+#     -t  seconds per target (default 60, or $FUZZ_SECONDS)
+#     -b  binary dir of the fuzz preset (default <repo>/build/fuzz)
+#     -k  keep the working directory (it is printed) even without findings
+#     -r  regression only: run every committed seed and the target's robustness corpus
+#         (tests/corpus/model, tests/corpus/image) once through the instrumented target, one file
+#         per process, and list every file that fails; no fuzzing. Catches bugs the ordinary
+#         asan build cannot see (stb_image is only instrumented here).
+#   INTVIT_ISA=<backend> makes fuzz_model_loader compare that backend with ref (default: the best).
+# Findings are copied to $FUZZ_ARTIFACTS (default <repo>/build/fuzz-findings) with the command that
+# reproduces each one: <build>/tests/fuzz/<target> <artifact>.
+set -u -o pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+seconds="${FUZZ_SECONDS:-60}"
+build="$repo/build/fuzz"
+keep=0
+regress=0
+while getopts "t:b:krh" opt; do
+  case "$opt" in
+    t) seconds="$OPTARG" ;;
+    b) build="$OPTARG" ;;
+    k) keep=1 ;;
+    r) regress=1 ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_model_loader fuzz_image)
+
+# Per-target input size cap: room above the largest seed (model seeds are ~15 KB).
+max_len() {
+  case "$1" in
+    fuzz_model_loader) echo 32768 ;;
+    fuzz_safetensors) echo 32768 ;;
+    fuzz_image) echo 16384 ;;
+    *) echo 8192 ;;
+  esac
+}
+
+# The robustness corpus folder each target also replays in -r mode.
+robustness_dir() {
+  case "$1" in
+    fuzz_model_loader | fuzz_safetensors) echo "$repo/tests/corpus/model" ;;
+    fuzz_image) echo "$repo/tests/corpus/image" ;;
+  esac
+}
+
+artifacts="${FUZZ_ARTIFACTS:-$repo/build/fuzz-findings}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/intvit-fuzz.XXXXXX")"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:symbolize=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+status=0
+summary=()
+for t in "${targets[@]}"; do
+  bin="$build/tests/fuzz/$t"
+  seeds="$repo/tests/fuzz/corpus/$t"
+  if [ ! -x "$bin" ]; then
+    echo "run_fuzzers: $bin is not built (cmake --preset fuzz && cmake --build --preset fuzz)" >&2
+    exit 2
+  fi
+  if [ "$regress" -eq 1 ]; then
+    failed=0 ran=0
+    mapfile -t files < <(find "$seeds" $(robustness_dir "$t") -type f ! -name manifest.txt ! -name '*.py' 2>/dev/null | sort)
+    for f in "${files[@]}"; do
+      ran=$((ran + 1))
+      if ! "$bin" -rss_limit_mb=2048 -timeout=10 "$f" >"$work/$t.log" 2>&1; then
+        failed=$((failed + 1))
+        echo "   FAIL $t ${f#"$repo"/}: $(grep -m1 -E '^==[0-9]+==ERROR|runtime error|^FINDING|ERROR: libFuzzer' "$work/$t.log")"
+      fi
+    done
+    [ "$failed" -ne 0 ] && status=1
+    summary+=("$(printf '%-20s %5d files replayed  failures %d' "$t" "$ran" "$failed")")
+    continue
+  fi
+  mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
+  dict=()
+  [ -f "$repo/tests/fuzz/$t.dict" ] && dict=("-dict=$repo/tests/fuzz/$t.dict")
+  seed_dirs=()
+  [ -d "$seeds" ] && seed_dirs=("$seeds")
+  log="$work/$t/fuzz.log"
+  echo "== $t: ${seconds}s, max_len $(max_len "$t"), seeds ${seeds#"$repo"/}"
+  "$bin" "$work/$t/corpus" "${seed_dirs[@]}" "${dict[@]}" \
+    -max_total_time="$seconds" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="$work/$t/artifacts/" >"$log" 2>&1
+  rc=$?
+  execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+  cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
+  found=$(find "$work/$t/artifacts" -type f | wc -l)
+  [ "$rc" -ne 0 ] && [ "$found" -eq 0 ] && found=1  # died without writing an artifact
+  if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
+    status=1
+    mkdir -p "$artifacts/$t"
+    cp "$work/$t/artifacts/"* "$log" "$artifacts/$t/" 2>/dev/null
+    echo "   FINDING (exit $rc): $(grep -m1 -E '^==[0-9]+==ERROR|runtime error|^FINDING|ERROR: libFuzzer' "$log")"
+    for a in "$work/$t/artifacts/"*; do
+      [ -e "$a" ] && echo "   reproduce: $bin $artifacts/$t/$(basename "$a")"
+    done
+    echo "   log: $artifacts/$t/fuzz.log"
+  fi
+  summary+=("$(printf '%-20s %12s execs  cov %6s  findings %d' "$t" "${execs:-?}" "${cov:-?}" "$found")")
+done
+
+if [ "$regress" -eq 1 ]; then echo "== summary (regression replay)"; else echo "== summary (${seconds}s per target)"; fi
+printf '%s\n' "${summary[@]}"
+if [ "$keep" -eq 1 ] || [ "$status" -ne 0 ]; then
+  echo "working corpus and logs kept in $work"
+else
+  rm -rf "$work"
+fi
+exit "$status"
