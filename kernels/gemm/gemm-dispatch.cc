@@ -107,7 +107,9 @@ const char* gemm_isa_missing_feature(GemmIsa isa) {
     case GemmIsa::kAvx512Vnni: return cpu().avx512vnni ? "" : "CPU lacks AVX512-F/BW/VL/DQ/VNNI";
     case GemmIsa::kOneDnn:
 #if INTVIT_WITH_ONEDNN
-      return "";
+      // Without VNNI, oneDNN's u8s8 kernels multiply with vpmaddubsw, whose int16 pair sums
+      // saturate (255*127*2 > 32767): its results would not be bit-identical to the reference.
+      return cpu().avxvnni || cpu().avx512vnni ? "" : "CPU lacks VNNI (oneDNN's AVX2 int8 path saturates)";
 #else
       return "built without oneDNN (INTVIT_WITH_ONEDNN=OFF)";
 #endif
