@@ -35,6 +35,9 @@ GemmOut parse_gemm_out(const std::string& s) {
 int32_t get_int(const json& j, const char* key, int64_t lo, int64_t hi, const std::string& where) {
   const json& v = j.at(key);
   check(v.is_number_integer(), where + "." + key + " must be an integer");
+  // An unsigned JSON integer above INT64_MAX would read back as a negative int64 (2^64-1 -> -1).
+  check(!v.is_number_unsigned() || v.get<uint64_t>() <= uint64_t{INT64_MAX},
+        where + "." + key + " = " + std::to_string(v.get<uint64_t>()) + " is out of range");
   const int64_t x = v.get<int64_t>();
   check(x >= lo && x <= hi, where + "." + key + " = " + std::to_string(x) + " is out of range");
   return static_cast<int32_t>(x);

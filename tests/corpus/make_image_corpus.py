@@ -72,12 +72,23 @@ add("png_truncated_no_iend.png", png_rgb8[:-12], "any", "IEND missing, pixel dat
 add("png_zero_width.png", png_with_ihdr(0, 4), "corrupt_file", "IHDR width 0")
 add("png_declared_100000x100000.png", png_with_ihdr(100000, 100000), "invalid_argument", "10^10 pixels declared")
 add("png_declared_2pow31.png", png_with_ihdr(0x80000000, 1), "error", "width 2^31 (PNG limit is 2^31-1)")
+# width * height of two u32 fields overflows int64 in decode_image_memory (UB; in practice it wraps
+# negative and slips past the kMaxImagePixels check). Found by fuzz_image.
+add("png_declared_4294967295x4294967295.png", png_with_ihdr(0xFFFFFFFF, 0xFFFFFFFF), "invalid_argument",
+    "2^64 pixels declared: the area overflows int64")
 add("png_declared_8193x8193.png", png_with_ihdr(8193, 8193), "invalid_argument", "just over kMaxImagePixels")
 add("png_bad_bit_depth.png", png_with_ihdr(4, 4, depth=7), "corrupt_file", "bit depth 7")
 add("png_bad_color_type.png", png_with_ihdr(4, 4, color=5), "corrupt_file", "color type 5")
 add("png_palette_no_plte.png", png(2, 1, [b"\x00\x01"], color_type=3), "corrupt_file", "palette image without PLTE")
 add("png_palette_index_high.png", png(2, 1, [b"\x00\x07"], color_type=3, plte=b"\xff\x00\x00\x00\xff\x00"), "any",
     "index 7 of a 2-entry palette")
+# An IDAT chunk claiming 2^31 - 16 bytes that are not there: stb_image 2.27 reallocs its IDAT
+# buffer to the claimed size (2 GiB) before it reads, so a 60-byte file costs a 2 GiB allocation
+# (libFuzzer reports it as out-of-memory). Found by fuzz_image.
+one = png(1, 1, [b"\x10\x20\x30"])
+idat_at = one.index(b"IDAT") - 4
+add("png_idat_length_2GiB.png", one[:idat_at] + struct.pack(">I", 0x7FFFFFF0) + one[idat_at + 4:], "corrupt_file",
+    "IDAT length 2^31-16 in a tiny file: stb_image allocates 2 GiB first")
 add("png_idat_not_zlib.png", SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) + chunk(b"IDAT", b"not zlib at all")
     + chunk(b"IEND", b""), "corrupt_file", "IDAT is not zlib")
 add("png_idat_short.png", SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\x00" * 10))
@@ -150,6 +161,14 @@ add("jpeg_sof_short_segment.jpg", jpeg[:sof_at] + b"\xff\xc0\x00\x02" + jpeg[sof
 dht = b"\xff\xc4" + struct.pack(">H", 2 + 17 + 16 * 255) + b"\x13" + b"\xff" * 16 + b"\x41" * (16 * 255)
 add("jpeg_dht_count_overflow.jpg", b"\xff\xd8" + jpeg[2:sof_at] + jpeg[sof_at:sof_at + 19] + dht + b"\xff\xd9",
     "corrupt_file", "DHT code counts sum to 4080 (> 256): stb_image 2.27 overflows its tables")
+# A scan that uses a Huffman table no DHT defined: stb_image 2.27 decodes with the uninitialized
+# table memory and reads out of bounds (UBSan: stbi__jpeg_huff_decode, values[] / maxcode[18];
+# reproducible under ASAN_OPTIONS=max_malloc_fill_size=100000000:malloc_fill_byte=255).
+# Found by fuzz_image.
+add("jpeg_undefined_huffman_table.jpg",
+    b"\xff\xd8" + b"\xff\xc2" + struct.pack(">HBHHB", 11, 8, 1, 1, 1) + b"\x01\x11\x00"
+    + b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00" + b"\x00\x00\x00" + b"\x55" * 16 + b"\xff\xd9",
+    "corrupt_file", "progressive scan with no DHT at all: stb_image 2.27 reads uninitialized tables")
 add("jpeg_arithmetic_sof9.jpg", jpeg[:sof_at] + b"\xff\xc9" + jpeg[sof_at + 2:], "corrupt_file",
     "arithmetic coding (unsupported by stb_image)")
 

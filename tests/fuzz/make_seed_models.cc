@@ -381,6 +381,8 @@ void write_model_corpus(const fs::path& dir) {
   };
   block("attn_out_multiplier_small.intvit", "attn_out_multiplier", 1000, "corrupt_file", "attn_out multiplier < 2^30");
   block("attn_out_shift_40.intvit", "attn_out_shift", 40, "corrupt_file", "attn_out shift 40");
+  block("attn_out_shift_2pow64_minus_1.intvit", "attn_out_shift", UINT64_MAX, "corrupt_file",
+        "shift 2^64-1 (-1 once cast to int64)");
   block("scores_scale_zero.intvit", "scores_scale", 0.0, "corrupt_file", "scores_scale 0");
   block("scores_scale_tiny.intvit", "scores_scale", 1e-300, "any", "scores_scale 1e-300: reject or run");
   block("scores_scale_huge.intvit", "scores_scale", 1e300, "any", "scores_scale 1e300: reject or run");
