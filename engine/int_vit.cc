@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/op_profile.h"
 #include "engine/thread_pool.h"
 
 namespace intvit {
@@ -56,6 +57,7 @@ namespace {
 // Work split: `parts` contiguous row ranges per parallel step (a few per thread for balance).
 struct Parallel {
   ThreadPool* pool;
+  OpProfile* profile = nullptr;  // per-op time accounting, when intvit-bench asks for it
   int threads() const { return pool ? pool->threads() : 1; }
   // fn(begin, end, thread) over [0, n) in contiguous chunks of at least `grain` items.
   template <typename Fn>
@@ -73,9 +75,10 @@ struct Parallel {
 };
 
 void run_linear(const Parallel& par, const QLinear& l, size_t rows, const uint8_t* in, size_t in_elem, size_t ld_in,
-                uint8_t* out, size_t out_elem, size_t ld_out) {
+                uint8_t* out, size_t out_elem, size_t ld_out, OpKind kind = OpKind::kLinear) {
   const RequantParams rq = l.requant();
   par.rows(rows, 8, [&](size_t b, size_t e, int) {
+    ScopedOpTimer timer(par.profile, kind);
     GemmOutput o{out + b * ld_out * out_elem, ld_out, l.out_type, &rq, l.accumulate};
     linear(*l.packed, e - b, in + b * ld_in * in_elem, ld_in, o);
   });
@@ -100,8 +103,11 @@ void gather_patches(const ViTConfig& c, const uint8_t* pixels, uint8_t* patches)
 void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa isa, IntWorkspace& ws) {
   const size_t t = c.num_tokens(), d = c.embed_dim, hd = c.head_dim(), heads = c.num_heads;
   // vᵀ per head ([D][T]) so attn@v is the same "nt" product as q@kᵀ.
-  for (size_t j = 0; j < t; ++j) {
-    for (size_t e = 0; e < d; ++e) ws.vt[e * t + j] = ws.v[j * d + e];
+  {
+    ScopedOpTimer timer(par.profile, OpKind::kAv);
+    for (size_t j = 0; j < t; ++j) {
+      for (size_t e = 0; e < d; ++e) ws.vt[e * t + j] = ws.v[j * d + e];
+    }
   }
   const size_t row_blocks = static_cast<size_t>(par.threads()) > 1 ? std::max<size_t>(1, (2 * par.threads() + heads - 1) / heads) : 1;
   auto task = [&](size_t index, int thread) {
@@ -109,10 +115,17 @@ void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa
     const auto [r0, r1] = split_range(t, row_blocks, index % row_blocks);
     const size_t rows = r1 - r0;
     IntWorkspace::AttentionScratch& s = ws.attention[static_cast<size_t>(thread)];
-    // (Eq. 9) scores = (q - zq)(k - zk)ᵀ at scale s_q·s_k (head_dim^-0.5 is inside s_q).
-    matmul_u8u8_nt(isa, rows, t, hd, &ws.q[r0 * d + off], d, b.q.out_zero_point, &ws.k[off], d, b.k.out_zero_point,
-                   s.scores.data(), t);
-    softmax_rows(b.softmax, rows, t, s.scores.data(), t, s.probs.data(), t);
+    {
+      // (Eq. 9) scores = (q - zq)(k - zk)ᵀ at scale s_q·s_k (head_dim^-0.5 is inside s_q).
+      ScopedOpTimer timer(par.profile, OpKind::kQk);
+      matmul_u8u8_nt(isa, rows, t, hd, &ws.q[r0 * d + off], d, b.q.out_zero_point, &ws.k[off], d, b.k.out_zero_point,
+                     s.scores.data(), t);
+    }
+    {
+      ScopedOpTimer timer(par.profile, OpKind::kSoftmax);
+      softmax_rows(b.softmax, rows, t, s.scores.data(), t, s.probs.data(), t);
+    }
+    ScopedOpTimer timer(par.profile, OpKind::kAv);
     const uint8_t* vt = &ws.vt[off * t];
     if (b.softmax.mode == SoftmaxMode::kLog2) {
       av_log2(b.softmax, rows, hd, t, s.probs.data(), t, vt, t, b.v.out_zero_point, s.av_acc.data(), hd);
@@ -134,6 +147,7 @@ void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa
 void layernorm(const Parallel& par, const LayerNormParams& p, size_t rows, const int32_t* in, size_t d, uint8_t* out) {
   const size_t out_elem = p.out_bits == 8 ? 1 : 2;
   par.rows(rows, 8, [&](size_t b, size_t e, int) {
+    ScopedOpTimer timer(par.profile, OpKind::kLayerNorm);
     layernorm_rows(p, e - b, in + b * d, d, out + b * d * out_elem, d);
   });
 }
@@ -146,6 +160,7 @@ void mlp(const Parallel& par, const QBlock& b, const ViTConfig& c, IntWorkspace&
   const size_t elem = wide ? 2 : 1;
   run_linear(par, b.fc1, t, ws.ln_out.data(), 1, d, h, elem, hidden);
   par.rows(t * hidden, 4096, [&](size_t begin, size_t end, int) {
+    ScopedOpTimer timer(par.profile, OpKind::kGelu);
     gelu(b.gelu, end - begin, h + begin * elem, g + begin * elem);
   });
   run_linear(par, b.fc2, t, g, elem, hidden, reinterpret_cast<uint8_t*>(ws.residual.data()), 4, d);
@@ -154,8 +169,8 @@ void mlp(const Parallel& par, const QBlock& b, const ViTConfig& c, IntWorkspace&
 }  // namespace
 
 void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
-                     ThreadPool* pool, const IntActivationObserver* observer) {
-  const Parallel par{pool};
+                     ThreadPool* pool, const IntActivationObserver* observer, OpProfile* profile) {
+  const Parallel par{pool, profile};
   // Observation happens between parallel steps, on the calling thread.
   // Names are only built when observing, so a plain run allocates nothing.
   std::string prefix_name;
@@ -169,8 +184,12 @@ void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWor
   uint8_t* residual = reinterpret_cast<uint8_t*>(ws.residual.data());
   // Residual starts as class token + position embedding; the patch embedding accumulates into it.
   std::copy(m.embed_init.begin(), m.embed_init.end(), ws.residual.begin());
-  gather_patches(c, pixels, ws.patches.data());
-  run_linear(par, m.patch_embed, c.num_patches(), ws.patches.data(), 1, m.patch_embed.in, residual + prefix * d * 4, 4, d);
+  {
+    ScopedOpTimer timer(profile, OpKind::kPatchEmbed);
+    gather_patches(c, pixels, ws.patches.data());
+  }
+  run_linear(par, m.patch_embed, c.num_patches(), ws.patches.data(), 1, m.patch_embed.in, residual + prefix * d * 4, 4, d,
+             OpKind::kPatchEmbed);
 
   emit("embed", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
 
@@ -205,11 +224,17 @@ void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWor
   // Only the class token reaches the head.
   prefix_name.clear();
   emit("norm.in", ws.residual.data(), GemmOut::kS32, 1, d, residual_q);
-  layernorm_rows(m.norm.params, 1, ws.residual.data(), d, ws.ln_out.data(), d);
+  {
+    ScopedOpTimer timer(profile, OpKind::kLayerNorm);
+    layernorm_rows(m.norm.params, 1, ws.residual.data(), d, ws.ln_out.data(), d);
+  }
   emit("norm.out", ws.ln_out.data(), GemmOut::kU8, 1, d, m.norm.out);
   const RequantParams rq = m.head.requant();
   GemmOutput o{logits, static_cast<size_t>(c.num_classes), GemmOut::kS32, &rq, false};
-  linear(*m.head.packed, 1, ws.ln_out.data(), d, o);
+  {
+    ScopedOpTimer timer(profile, OpKind::kLinear);
+    linear(*m.head.packed, 1, ws.ln_out.data(), d, o);
+  }
   if (observer) {
     ActQuant logit_q;
     logit_q.scale = m.logit_scale;

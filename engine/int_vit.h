@@ -26,6 +26,8 @@
 
 namespace intvit {
 
+struct OpProfile;
+
 // Quantization of one activation tensor: uint8 asymmetric or int16 symmetric (Eq. 1).
 struct ActQuant {
   double scale = 1;       // offline description only (reports, file); kernels use integer params
@@ -141,7 +143,9 @@ class IntWorkspace {
 // uint8 RGB HWC pixels of image_size² -> int32 logits [num_classes] (real = logit_scale · value).
 // With a pool, rows, heads and elements are split across its threads (the workspace must have
 // been made for at least pool->threads()); the result is bit-identical for any thread count.
+// `profile`, if given, accumulates the time spent per op type (engine/op_profile.h).
 void int_vit_forward(const IntViT& model, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws,
-                     int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr);
+                     int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
+                     OpProfile* profile = nullptr);
 
 }  // namespace intvit

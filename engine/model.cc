@@ -110,7 +110,8 @@ class IntSession final : public Session {
         isa_(o.backend.empty() ? model.default_isa() : parse_gemm_isa(o.backend)),
         net_(model.packed(isa_)),
         pool_(checked_threads(o.threads)),
-        ws_(net_->config, pool_.threads()) {
+        ws_(net_->config, pool_.threads()),
+        profile_(o.profile) {
     if (!gemm_isa_supported(isa_)) throw Error(ErrorCode::kUnsupported, std::string("backend not supported here: ") + gemm_isa_name(isa_));
     for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(net_->config, 1);
     scratch_logits_.resize(net_->config.num_classes);
@@ -128,7 +129,7 @@ class IntSession final : public Session {
     for (size_t i = 0; i < scratch_logits_.size(); ++i) logits[i] = net_->logit_scale * scratch_logits_[i];
   }
   void run_int(const uint8_t* pixels, int32_t* logits) override {
-    int_vit_forward(*net_, isa_, pixels, ws_, logits, &pool_);
+    int_vit_forward(*net_, isa_, pixels, ws_, logits, &pool_, nullptr, profile_);
   }
   double logit_scale() const override { return net_->logit_scale; }
   void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
@@ -140,7 +141,8 @@ class IntSession final : public Session {
     }
     // Enough images for every thread: one image per thread at a time (no intra-image sync).
     pool_.parallel_for(n, [&](size_t i, int thread) {
-      int_vit_forward(*net_, isa_, pixels + i * in_bytes, image_ws_[thread], logits + i * c.num_classes, nullptr);
+      int_vit_forward(*net_, isa_, pixels + i * in_bytes, image_ws_[thread], logits + i * c.num_classes, nullptr, nullptr,
+                      profile_);
     });
   }
 
@@ -152,6 +154,7 @@ class IntSession final : public Session {
   IntWorkspace ws_;
   std::vector<IntWorkspace> image_ws_;
   std::vector<int32_t> scratch_logits_;
+  OpProfile* profile_;
 };
 
 std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {
