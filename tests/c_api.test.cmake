@@ -1,4 +1,6 @@
-# C API checks at the shell level (the C API's behaviour is tested in c_api_test.cc):
+# C API checks beyond tests/c_api_test.cc (which is part of intvit_tests):
+#  - intvit_c_api_alloc_tests: its own Catch2 binary, because it replaces the global operator new
+#    to count allocations and inject failures (tests/c_api_alloc/c_api_alloc_test.cc);
 #  - c_api_exports: libintvit.so exports exactly the functions the public header declares;
 #  - c_api_exports_check_catches_extra_symbols: the same check fails on a library exporting more;
 #  - c_api_install_smoke: `cmake --install` into a temp prefix, then the installed example
@@ -7,6 +9,14 @@
 
 # The header's version macros follow project(VERSION) (checked in c_api_test.cc).
 target_compile_definitions(intvit_tests PRIVATE INTVIT_PROJECT_VERSION="${PROJECT_VERSION}")
+
+add_executable(intvit_c_api_alloc_tests ${CMAKE_CURRENT_LIST_DIR}/catch_main.cc
+  ${CMAKE_CURRENT_LIST_DIR}/c_api_alloc/c_api_alloc_test.cc)
+target_link_libraries(intvit_c_api_alloc_tests PRIVATE intvit_static Catch2::Catch2)
+target_include_directories(intvit_c_api_alloc_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_compile_definitions(intvit_c_api_alloc_tests PRIVATE INTVIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+catch_discover_tests(intvit_c_api_alloc_tests PROPERTIES TIMEOUT 300
+  ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")
 
 set(INTVIT_SMOKE_DIR ${CMAKE_CURRENT_LIST_DIR}/install_smoke)
 
