@@ -18,7 +18,8 @@
 #include "engine/error.h"
 #include "kernels/gemm/gemm.h"
 
-double measure_vpdpbusd_peak_gops(double seconds);  // vnni_peak-avx512vnni.cc
+double measure_vpdpbusd_peak_gops(double seconds);         // vnni_peak-avx512vnni.cc
+double measure_vpmaddwd_vpaddd_peak_gops(double seconds);  // vpmaddwd_peak-avx2.cc
 
 namespace {
 
@@ -252,6 +253,9 @@ int run_kernels_bench(int argc, char** argv) {
   }
   double peak = 0;
   if (intvit::gemm_isa_supported(GemmIsa::kAvx512Vnni)) peak = measure_vpdpbusd_peak_gops(std::max(0.2, o.seconds));
+  const bool want_avx2 = std::find(o.isas.begin(), o.isas.end(), GemmIsa::kAvx2) != o.isas.end();
+  double peak_avx2 = 0;  // the avx2 kernels' vpmaddwd + vpaddd pair (no integer FMA on AVX2)
+  if (want_avx2 && intvit::gemm_isa_supported(GemmIsa::kAvx2)) peak_avx2 = measure_vpmaddwd_vpaddd_peak_gops(std::max(0.2, o.seconds));
   std::printf("intvit-bench kernels: GOPS = 2*M*N*K / best time of repeated calls (--seconds %.2f per entry)\n", o.seconds);
   if (FILE* f = std::fopen("/proc/loadavg", "r")) {  // other processes on the machine skew the numbers
     double load = 0;
@@ -264,6 +268,7 @@ int run_kernels_bench(int argc, char** argv) {
   } else {
     std::printf("vpdpbusd zmm peak: n/a (no AVX512-VNNI)\n");
   }
+  if (peak_avx2 > 0) std::printf("vpmaddwd+vpaddd ymm peak, 1 thread: %.0f GOPS (the avx2 kernels' instruction pair)\n", peak_avx2);
   for (GemmIsa isa : o.isas) {
     if (!intvit::gemm_isa_supported(isa)) {
       std::printf("SKIPPED %s: %s\n", intvit::gemm_isa_name(isa), intvit::gemm_isa_missing_feature(isa));
@@ -283,13 +288,15 @@ int run_kernels_bench(int argc, char** argv) {
   };
   const int t1 = static_cast<int>(std::find(o.threads.begin(), o.threads.end(), 1) - o.threads.begin());
   const bool one_thread = t1 < static_cast<int>(o.threads.size());
-  const int vnni = index_of(GemmIsa::kAvx512Vnni), onednn = index_of(GemmIsa::kOneDnn);
+  const int vnni = index_of(GemmIsa::kAvx512Vnni), onednn = index_of(GemmIsa::kOneDnn), avx2 = index_of(GemmIsa::kAvx2);
   const bool show_peak = peak > 0 && vnni >= 0 && one_thread;
+  const bool show_avx2_peak = peak_avx2 > 0 && avx2 >= 0 && one_thread;
   const bool show_ratio = vnni >= 0 && onednn >= 0 && one_thread;
   std::printf("\n%-18s %5s %5s %5s", "shape", "M", "K", "N");
   for (GemmIsa isa : isas) {
     for (int t : o.threads) std::printf(" %10s", (std::string(intvit::gemm_isa_name(isa)) + "/" + std::to_string(t) + "t").c_str());
   }
+  if (show_avx2_peak) std::printf(" %9s", "avx2%peak");
   if (show_peak) std::printf(" %9s", "vnni%peak");
   if (show_ratio) std::printf(" %11s", "vnni/onednn");
   std::printf("\n");
@@ -307,6 +314,7 @@ int run_kernels_bench(int argc, char** argv) {
     for (size_t i = 0; i < isas.size(); ++i) {
       for (size_t ti = 0; ti < o.threads.size(); ++ti) std::printf(" %10.1f", gops[i][ti]);
     }
+    if (show_avx2_peak) std::printf(" %8.0f%%", 100 * gops[avx2][t1] / peak_avx2);
     if (show_peak) std::printf(" %8.0f%%", 100 * gops[vnni][t1] / peak);
     if (show_ratio) std::printf(" %11.2f", gops[vnni][t1] / gops[onednn][t1]);
     std::printf("\n");
