@@ -1,11 +1,12 @@
 // Optional per-op-type time accounting for the integer forward (intvit-bench's per-op shares).
-// Times are CPU-busy nanoseconds summed over the threads that did the work, so shares stay
-// meaningful when ops are split across a pool. Integer nanoseconds: no float on the inference path.
+// Times are thread CPU nanoseconds (CLOCK_THREAD_CPUTIME_ID: preemption by other processes is
+// not charged to the op) summed over the threads that did the work, so shares stay meaningful when
+// ops are split across a pool. Integer nanoseconds: no float on the inference path.
 #pragma once
 
 #include <array>
 #include <atomic>
-#include <chrono>
+#include <ctime>
 #include <cstdint>
 
 namespace intvit {
@@ -40,12 +41,10 @@ struct OpProfile {
 class ScopedOpTimer {
  public:
   ScopedOpTimer(OpProfile* profile, OpKind kind) : profile_(profile), kind_(kind) {
-    if (profile_) start_ = std::chrono::steady_clock::now();
+    if (profile_) start_ = thread_cpu_ns();
   }
   ~ScopedOpTimer() {
-    if (profile_) {
-      profile_->add(kind_, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count());
-    }
+    if (profile_) profile_->add(kind_, thread_cpu_ns() - start_);
   }
   ScopedOpTimer(const ScopedOpTimer&) = delete;
   ScopedOpTimer& operator=(const ScopedOpTimer&) = delete;
@@ -53,7 +52,13 @@ class ScopedOpTimer {
  private:
   OpProfile* profile_;
   OpKind kind_;
-  std::chrono::steady_clock::time_point start_{};
+  int64_t start_ = 0;
+
+  static int64_t thread_cpu_ns() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+  }
 };
 
 }  // namespace intvit

@@ -1,5 +1,6 @@
 #include "weights/int_model_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -112,7 +113,10 @@ struct Reader {
     l.bias = tensor<int32_t>(p + ".bias", {out});
     l.multiplier = tensor<int32_t>(p + ".multiplier", {out});
     l.shift = tensor<int32_t>(p + ".shift", {out});
-    for (int8_t w : l.weight) check(w >= -127, p + ": weight -128 is outside the symmetric int8 range");
+    // The message is built only on failure: this runs once per weight (86 M on ViT-B).
+    if (std::find(l.weight.begin(), l.weight.end(), int8_t{-128}) != l.weight.end()) {
+      corrupt(p + ": weight -128 is outside the symmetric int8 range");
+    }
     for (int n = 0; n < out; ++n) {
       check(l.multiplier[n] == 0 || l.multiplier[n] >= (1 << 30), p + ": multiplier outside [2^30, 2^31)");
       check(l.shift[n] >= -31 && l.shift[n] <= 31, p + ": shift outside [-31, 31]");
