@@ -22,6 +22,13 @@ void IntViT::prepare(GemmIsa isa) {
   head.prepare(isa);
 }
 
+void IntViT::release_plain_weights() {
+  for (QLinear* l : {&patch_embed, &head}) std::vector<int8_t>().swap(l->weight);
+  for (QBlock& b : blocks) {
+    for (QLinear* l : {&b.q, &b.k, &b.v, &b.proj, &b.fc1, &b.fc2}) std::vector<int8_t>().swap(l->weight);
+  }
+}
+
 IntWorkspace::IntWorkspace(const ViTConfig& c, int threads) {
   const size_t t = c.num_tokens(), d = c.embed_dim, h = c.mlp_hidden();
   residual.resize(t * d);

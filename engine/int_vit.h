@@ -98,6 +98,9 @@ struct IntViT {
   QLinear head;                    // s32 logits at logit_scale (per-tensor), per-channel weights
 
   void prepare(GemmIsa isa);       // packs every linear for the ISA
+  // After prepare(): frees the plain int8 weights, which the forward never reads (the packed
+  // copies hold everything), so a loaded model keeps one copy of its weights per backend.
+  void release_plain_weights();
 };
 
 class ThreadPool;

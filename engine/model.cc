@@ -86,6 +86,7 @@ class IntModel final : public Model {
     if (!slot) {
       auto m = std::make_shared<IntViT>(base_);
       m->prepare(isa);
+      m->release_plain_weights();
       slot = std::move(m);
     }
     return slot;
