@@ -11,7 +11,8 @@ ObserverKind parse_observer_kind(const std::string& name) {
   if (name == "minmax") return ObserverKind::kMinMax;
   if (name == "ema") return ObserverKind::kEma;
   if (name == "percentile") return ObserverKind::kPercentile;
-  throw Error(ErrorCode::kInvalidArgument, "unknown observer '" + name + "' (minmax|ema|percentile)");
+  if (name == "omse") return ObserverKind::kOmse;
+  throw Error(ErrorCode::kInvalidArgument, "unknown observer '" + name + "' (minmax|ema|percentile|omse)");
 }
 
 const TensorRange& CalibrationStats::at(const std::string& name) const {
@@ -27,9 +28,43 @@ struct ImageStat {
   double min, max, lo_pct, hi_pct;
 };
 
-ImageStat measure(const float* data, size_t n, bool percentiles) {
+// Squared error of uint8 asymmetric quantization over [lo, hi] (Eq. 2, 3) of a sample.
+double uint8_mse(const std::vector<float>& x, double lo, double hi) {
+  const double scale = std::max(hi - lo, 1e-12) / 255.0, zp = std::round(-lo / scale);
+  double err = 0;
+  for (float v : x) {
+    const double q = std::clamp(std::round(v / scale) + zp, 0.0, 255.0);
+    const double e = v - (q - zp) * scale;
+    err += e * e;
+  }
+  return err;
+}
+
+// OMSE (Choukroun et al. 2019, as in FQ-ViT's calibration): shrink [min, max] towards 0 in 1 %
+// steps down to 30 % and keep the range with the least squared error, on a strided sample.
+std::pair<double, double> omse_range(const float* data, size_t n, double mn, double mx) {
+  const size_t stride = std::max<size_t>(1, n / 16384);
+  std::vector<float> sample;
+  for (size_t i = 0; i < n; i += stride) sample.push_back(data[i]);
+  sample.push_back(static_cast<float>(mn));
+  sample.push_back(static_cast<float>(mx));
+  std::pair<double, double> best{std::min(mn, 0.0), std::max(mx, 0.0)};
+  double best_err = uint8_mse(sample, best.first, best.second);
+  for (int pct = 99; pct >= 30; --pct) {
+    const double lo = std::min(mn, 0.0) * pct / 100, hi = std::max(mx, 0.0) * pct / 100;
+    const double err = uint8_mse(sample, lo, hi);
+    if (err < best_err) best_err = err, best = {lo, hi};
+  }
+  return best;
+}
+
+ImageStat measure(const float* data, size_t n, ObserverKind kind) {
   const auto [mn, mx] = std::minmax_element(data, data + n);
-  if (!percentiles) return {*mn, *mx, *mn, *mx};  // the selections below dominate calibration time
+  if (kind == ObserverKind::kOmse) {
+    const auto [lo, hi] = omse_range(data, n, *mn, *mx);
+    return {*mn, *mx, lo, hi};
+  }
+  if (kind != ObserverKind::kPercentile) return {*mn, *mx, *mn, *mx};  // selections dominate the time
   std::vector<float> sorted(data, data + n);
   // 99.99th percentile on each side (per image; averaged over images by the percentile observer).
   const size_t k = std::min(n - 1, static_cast<size_t>(std::floor(n * 0.0001)));
@@ -51,7 +86,7 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
   for (int i = 0; i < n; ++i) {
     vit_forward_f32(model, images[i].data(), [&](std::string_view name, const float* data, size_t rows, size_t cols) {
       const std::string key(name);
-      seen[key].push_back(measure(data, rows * cols, kind == ObserverKind::kPercentile));
+      seen[key].push_back(measure(data, rows * cols, kind));
       TensorRange& r = stats.ranges[key];
       r.channel_abs_max.resize(cols, 0.0);
       r.channel_sum.resize(cols, 0.0);
@@ -69,10 +104,14 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
   for (auto& [name, per_image] : seen) {
     TensorRange& r = stats.ranges[name];
     double mn = per_image[0].min, mx = per_image[0].max;
+    for (const ImageStat& s : per_image) mn = std::min(mn, s.min), mx = std::max(mx, s.max);
+    r.full_min = std::min(mn, 0.0);
+    r.full_max = std::max(mx, 0.0);
     if (kind == ObserverKind::kMinMax) {
-      for (const ImageStat& s : per_image) mn = std::min(mn, s.min), mx = std::max(mx, s.max);
+      // mn, mx: the extremes above
     } else if (kind == ObserverKind::kEma) {
       constexpr double kMomentum = 0.9;  // FQ-ViT / PyTorch default averaging constant 0.1
+      mn = per_image[0].min, mx = per_image[0].max;
       for (const ImageStat& s : per_image) {
         mn = kMomentum * mn + (1 - kMomentum) * s.min;
         mx = kMomentum * mx + (1 - kMomentum) * s.max;

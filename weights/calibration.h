@@ -12,12 +12,18 @@
 
 namespace intvit {
 
-enum class ObserverKind { kMinMax, kEma, kPercentile };
-ObserverKind parse_observer_kind(const std::string& name);  // "minmax" | "ema" | "percentile"
+enum class ObserverKind { kMinMax, kEma, kPercentile, kOmse };
+// "minmax" | "ema" | "percentile" (99.99 %, per image, averaged) | "omse" (per image, the uint8
+// clipping range with the least squared quantization error, averaged)
+ObserverKind parse_observer_kind(const std::string& name);
 
 struct TensorRange {
   double min = 0, max = 0;   // what the observer chose (always min <= 0 <= max)
   double abs_max() const { return std::max(-min, max); }
+  // The observed extremes whatever the observer: int16 and int32 tensors (residual stream, wide
+  // MLP tensors, logits) use these, since clipping them would saturate what 8 bits must clip.
+  double full_min = 0, full_max = 0;
+  double full_abs_max() const { return std::max(-full_min, full_max); }
   std::vector<double> channel_abs_max;  // per column, max |x| (used for PTF-style reports)
   std::vector<double> channel_sum;      // per column, sum over all rows of all images (bias correction)
   double rows = 0;                      // rows summed into channel_sum

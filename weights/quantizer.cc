@@ -32,7 +32,7 @@ ActQuant uint8_quant(const TensorRange& r, QuantizeReport& report) {
 // int16 symmetric, limited to `limit` so a following K-deep product cannot overflow (Eq. 10).
 ActQuant int16_quant(const TensorRange& r, double limit) {
   ActQuant q;
-  q.scale = std::max(r.abs_max(), 1e-8) / limit;
+  q.scale = std::max(r.full_abs_max(), 1e-8) / limit;
   q.zero_point = 0;
   q.bits = 16;
   return q;
@@ -101,7 +101,7 @@ QLayerNorm describe_layernorm(const LayerNormF32& n, const ActQuant& out) {
 
 std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConfig& c, double ratio) {
   std::vector<double> amax;
-  for (int i = 0; i < c.depth; ++i) amax.push_back(stats.at("blocks." + std::to_string(i) + ".mlp.fc1.out").abs_max());
+  for (int i = 0; i < c.depth; ++i) amax.push_back(stats.at("blocks." + std::to_string(i) + ".mlp.fc1.out").full_abs_max());
   std::vector<double> sorted = amax;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
   const double median = sorted[sorted.size() / 2];
@@ -153,11 +153,11 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   const int d = c.embed_dim, hidden = c.mlp_hidden(), t = c.num_tokens(), prefix = c.num_prefix_tokens();
 
   // One residual scale for the whole stream (so adds are plain int32 adds).
-  double res_max = stats.at("embed").abs_max();
+  double res_max = stats.at("embed").full_abs_max();
   for (int i = 0; i < c.depth; ++i) {
-    for (const char* n : {".norm1.in", ".norm2.in"}) res_max = std::max(res_max, stats.at("blocks." + std::to_string(i) + n).abs_max());
+    for (const char* n : {".norm1.in", ".norm2.in"}) res_max = std::max(res_max, stats.at("blocks." + std::to_string(i) + n).full_abs_max());
   }
-  res_max = std::max(res_max, stats.at("norm.in").abs_max());
+  res_max = std::max(res_max, stats.at("norm.in").full_abs_max());
   m.residual_scale = res_max / kResidualMax;
 
   // Patch embedding with the pixel normalisation folded in: x = p/(255·std_c) − mean_c/std_c.
@@ -247,7 +247,7 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   const ActQuant norm_out = uint8_quant(stats.at("norm.out"), report);
   m.norm = describe_layernorm(f.norm, norm_out);
   m.head = quantize_linear(f.head.weight.data(), f.head.bias.data(), c.num_classes, d, norm_out);
-  m.logit_scale = std::max(stats.at("logits").abs_max(), 1e-6) / kLogitMax;
+  m.logit_scale = std::max(stats.at("logits").full_abs_max(), 1e-6) / kLogitMax;
   set_output(m.head, m.logit_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
 
   build_nonlinear_params(m);

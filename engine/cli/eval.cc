@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -9,12 +10,15 @@
 #include "engine/cli/progress.h"
 #include "engine/dataset.h"
 #include "engine/model.h"
+#include "kernels/gemm/gemm.h"
+#include "weights/fp32_comparison.h"
+#include "weights/int_model_file.h"
 
 namespace intvit::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: intvit eval --model DIR --images DIR|FILE [--labels CSV] [--fp32 FP32_DIR] [--limit N] [--json]\n"
+    "usage: intvit eval --model DIR --images DIR|FILE [--labels CSV] [--fp32 FP32_DIR] [--limit N] [--report] [--json]\n"
     "\n"
     "Top-1 / top-5 accuracy of a model on labelled images, and top-1 agreement with an FP32 model.\n"
     "  --model DIR      model to evaluate (integer model.intvit if present, else FP32)\n"
@@ -22,6 +26,7 @@ constexpr const char* kHelp =
     "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv)\n"
     "  --fp32 DIR       FP32 model to compare predictions with (agreement)\n"
     "  --limit N        evaluate the first N images only\n"
+    "  --report         per-layer SQNR (dB) of every integer activation against FP32 (needs --fp32)\n"
     "  --json           one JSON object with the figures and per-image predictions\n";
 
 int argmax(const std::vector<double>& v) { return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()); }
@@ -32,10 +37,23 @@ bool in_top5(const std::vector<double>& v, int label) {
   return higher < 5;
 }
 
+// Per-layer SQNR table (integer model vs --fp32 on the same images): where accuracy is lost.
+std::vector<LayerSqnr> sqnr_report(const Args& args, const std::vector<LabeledImage>& images) {
+  if (!args.has("fp32")) throw UsageError("--report needs --fp32");
+  const ViTWeightsF32 fp32 = load_vit_f32(args.get("fp32"));
+  IntViT model = load_int_model(args.get("model"));
+  const GemmIsa isa = select_gemm_isa();
+  model.prepare(isa);
+  Images pixels;
+  pixels.reserve(images.size());
+  for (const LabeledImage& im : images) pixels.push_back(im.pixels);
+  return layer_sqnr(fp32, model, isa, pixels, progress_bar("per-layer SQNR"));
+}
+
 }  // namespace
 
 int run_eval(int argc, char** argv) {
-  const Args args = parse_args(argc, argv, 2, {"model", "images", "labels", "fp32", "limit"}, {"help", "json"});
+  const Args args = parse_args(argc, argv, 2, {"model", "images", "labels", "fp32", "limit"}, {"help", "json", "report"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -75,6 +93,16 @@ int run_eval(int argc, char** argv) {
     result["top5"] = 100.0 * top5 / labelled;
   }
   if (fp32) result["fp32_agreement"] = 100.0 * agree / n;
+  std::vector<LayerSqnr> layers;
+  if (args.has("report")) {
+    if (model->precision() == "fp32") throw UsageError("--report compares an integer model with --fp32");
+    layers = sqnr_report(args, images);
+    nlohmann::json rows = nlohmann::json::array();
+    for (const LayerSqnr& l : layers) {
+      rows.push_back({{"name", l.name}, {"bits", l.bits}, {"sqnr_db", std::isfinite(l.sqnr_db) ? l.sqnr_db : 999.0}});
+    }
+    result["layers"] = rows;
+  }
   if (args.has("json")) {
     result["per_image"] = per_image;
     std::printf("%s\n", result.dump().c_str());
@@ -83,6 +111,10 @@ int run_eval(int argc, char** argv) {
   std::printf("model:      %s (%s)\nimages:     %zu\n", model->source().c_str(), model->precision().c_str(), images.size());
   if (labelled) std::printf("top-1:      %.2f %%\ntop-5:      %.2f %%\n", 100.0 * top1 / labelled, 100.0 * top5 / labelled);
   if (fp32) std::printf("agreement:  %.2f %% top-1 agreement with FP32 %s\n", 100.0 * agree / n, fp32->source().c_str());
+  if (!layers.empty()) {
+    std::printf("\n%-28s %5s %10s\n", "activation", "bits", "SQNR dB");
+    for (const LayerSqnr& l : layers) std::printf("%-28s %5d %10.2f\n", l.name.c_str(), l.bits, l.sqnr_db);
+  }
   return 0;
 }
 
