@@ -1,6 +1,8 @@
 // Which encoded format a byte buffer holds, its declared size, and whether all the data a decoder
 // will read is present. stb_image rejects truncated JPEG and PNG, but pads truncated BMP, PGM/PPM and GIF data
 // with zeros and reports success; these checks close that gap from the container structure alone.
+// They also refuse the JPEG and PNG structures stb_image 2.27 mishandles (found by fuzzing; see
+// find_truncation), so that stb_image only ever sees inputs it handles safely.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +35,16 @@ std::string parse_pnm_header(std::span<const uint8_t> bytes, PnmHeader* header);
 std::string read_declared_size(ImageFormat format, std::span<const uint8_t> bytes, int64_t* width,
                                int64_t* height);
 
-// Empty when every byte the decoder needs for the (first) image is present, else the reason
-// ("truncated BMP pixel data", ...). JPEG and PNG are left to stb_image, which checks them.
+// Empty when every byte the decoder needs for the (first) image is present and the container is
+// safe to hand to stb_image, else the reason ("truncated BMP pixel data", ...). Any non-empty
+// reason means a corrupt file. Beyond truncation of BMP, PGM/PPM and GIF data:
+//  - PNG: a chunk before IEND running past the end of the buffer ("truncated PNG chunk");
+//    stb_image would fail too, but only after allocating the chunk's declared length (up to 4 GiB).
+//  - JPEG: a DHT table with more than 256 codes (stb_image 2.27 writes past its tables), and a
+//    scan that decodes with a Huffman table no earlier DHT defined (stb_image reads uninitialized
+//    tables): DC tables in sequential scans and first progressive DC passes, AC tables in
+//    sequential scans and progressive AC scans. A segment running past the end is refused too.
+//    Other JPEG defects are left to stb_image, which rejects them.
 std::string find_truncation(ImageFormat format, std::span<const uint8_t> bytes);
 
 }  // namespace intvit

@@ -1,6 +1,10 @@
 #include "models/vit_config.h"
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -9,13 +13,30 @@
 namespace intvit {
 namespace {
 
-template <typename T>
-void read_if(const nlohmann::json& obj, const char* key, T& out) {
-  if (obj.is_object() && obj.contains(key) && !obj[key].is_null()) out = obj[key].get<T>();
-}
-
 void require(bool ok, const std::string& what) {
   if (!ok) throw Error(ErrorCode::kInvalidArgument, "invalid ViT config: " + what);
+}
+
+// get<int>() on a real (1e10) or an integer beyond int is undefined behaviour or a silent wrap.
+int checked_int(const nlohmann::json& v, const std::string& what) {
+  require(v.is_number_integer(), what + " must be an integer");
+  if (v.is_number_unsigned()) {
+    require(v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max()), what + " is out of range");
+  } else {
+    const int64_t x = v.get<int64_t>();
+    require(x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max(), what + " is out of range");
+  }
+  return static_cast<int>(v.get<int64_t>());
+}
+
+template <typename T>
+void read_if(const nlohmann::json& obj, const char* key, T& out) {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return;
+  if constexpr (std::is_same_v<T, int>) {
+    out = checked_int(obj[key], key);
+  } else {
+    out = obj[key].get<T>();
+  }
 }
 
 }  // namespace
@@ -60,7 +81,9 @@ ViTConfig parse_vit_config(const nlohmann::json& j) {
     if (j.contains("pretrained_cfg")) {
       const nlohmann::json& p = j["pretrained_cfg"];
       if (p.contains("input_size")) {
-        const auto size = p["input_size"].get<std::vector<int>>();
+        require(p["input_size"].is_array(), "input_size must be [C, H, W]");
+        std::vector<int> size;
+        for (const auto& v : p["input_size"]) size.push_back(checked_int(v, "input_size"));
         require(size.size() == 3, "input_size must be [C, H, W]");
         require(size[1] == size[2], "only square inputs are supported");
         c.in_channels = size[0];

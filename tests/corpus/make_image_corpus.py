@@ -84,11 +84,17 @@ add("png_palette_index_high.png", png(2, 1, [b"\x00\x07"], color_type=3, plte=b"
     "index 7 of a 2-entry palette")
 # An IDAT chunk claiming 2^31 - 16 bytes that are not there: stb_image 2.27 reallocs its IDAT
 # buffer to the claimed size (2 GiB) before it reads, so a 60-byte file costs a 2 GiB allocation
-# (libFuzzer reports it as out-of-memory). Found by fuzz_image.
+# (libFuzzer reports it as out-of-memory). Found by fuzz_image; models/image_container.cc now
+# refuses any chunk running past the end of the file before stb_image sees it.
 one = png(1, 1, [b"\x10\x20\x30"])
 idat_at = one.index(b"IDAT") - 4
 add("png_idat_length_2GiB.png", one[:idat_at] + struct.pack(">I", 0x7FFFFFF0) + one[idat_at + 4:], "corrupt_file",
-    "IDAT length 2^31-16 in a tiny file: stb_image allocates 2 GiB first")
+    "IDAT length 2^31-16 in a tiny file (stb_image would allocate 2 GiB first)")
+text_at = one.index(b"IDAT") - 4
+add("png_text_length_past_end.png", one[:text_at] + struct.pack(">I", 1000) + b"tEXt" + b"a\x00b", "corrupt_file",
+    "tEXt chunk declares 1000 bytes, 3 present")
+add("png_junk_after_iend.png", one + struct.pack(">I", 0x7FFFFFF0) + b"IDAT" + b"junk", "ok",
+    "a huge chunk header after IEND (never read)")
 add("png_idat_not_zlib.png", SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) + chunk(b"IDAT", b"not zlib at all")
     + chunk(b"IEND", b""), "corrupt_file", "IDAT is not zlib")
 add("png_idat_short.png", SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\x00" * 10))
@@ -157,10 +163,11 @@ add("jpeg_sof_short_segment.jpg", jpeg[:sof_at] + b"\xff\xc0\x00\x02" + jpeg[sof
     "SOF segment length 2")
 # stb_image 2.27 (Debian's libstb 0.0~git20220908) does not check that a DHT table's 16 code counts
 # sum to <= 256 and writes past stbi__huffman::size[257] / values[256] (intra-object: UBSan sees it,
-# ASan does not; upstream added the check in 2.28). Found by fuzz_image.
+# ASan does not; upstream added the check in 2.28). Found by fuzz_image; refused by
+# models/image_container.cc before stb_image sees it, as are the undefined tables below.
 dht = b"\xff\xc4" + struct.pack(">H", 2 + 17 + 16 * 255) + b"\x13" + b"\xff" * 16 + b"\x41" * (16 * 255)
 add("jpeg_dht_count_overflow.jpg", b"\xff\xd8" + jpeg[2:sof_at] + jpeg[sof_at:sof_at + 19] + dht + b"\xff\xd9",
-    "corrupt_file", "DHT code counts sum to 4080 (> 256): stb_image 2.27 overflows its tables")
+    "corrupt_file", "DHT code counts sum to 4080 (> 256): stb_image 2.27 would overflow its tables")
 # A scan that uses a Huffman table no DHT defined: stb_image 2.27 decodes with the uninitialized
 # table memory and reads out of bounds (UBSan: stbi__jpeg_huff_decode, values[] / maxcode[18];
 # reproducible under ASAN_OPTIONS=max_malloc_fill_size=100000000:malloc_fill_byte=255).
@@ -168,7 +175,21 @@ add("jpeg_dht_count_overflow.jpg", b"\xff\xd8" + jpeg[2:sof_at] + jpeg[sof_at:so
 add("jpeg_undefined_huffman_table.jpg",
     b"\xff\xd8" + b"\xff\xc2" + struct.pack(">HBHHB", 11, 8, 1, 1, 1) + b"\x01\x11\x00"
     + b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00" + b"\x00\x00\x00" + b"\x55" * 16 + b"\xff\xd9",
-    "corrupt_file", "progressive scan with no DHT at all: stb_image 2.27 reads uninitialized tables")
+    "corrupt_file", "progressive scan with no DHT at all: stb_image 2.27 would read uninitialized tables")
+# Variations on jpeg_1x1_gray (DQT, SOF0, one DHT segment defining DC 0 and AC 0, SOS, 1 byte, EOI).
+gray = jpeg_1x1_gray()
+gray_dht_at, gray_sos_at = gray.index(b"\xff\xc4"), gray.index(b"\xff\xda")
+gray_dht, gray_sos = gray[gray_dht_at:gray_sos_at], gray[gray_sos_at:]
+add("jpeg_ac_table_undefined.jpg", gray[:gray_sos_at] + gray_sos.replace(b"\x01\x00", b"\x01\x01", 1),
+    "corrupt_file", "baseline scan selects AC table 1, only AC 0 defined")
+add("jpeg_dht_after_its_scan.jpg", gray[:gray_dht_at] + gray_sos[:-2] + gray_dht + b"\xff\xd9", "corrupt_file",
+    "the only DHT comes after the scan that uses it")
+# A DHT inside an APP segment's payload is not a DHT: stb_image skips the segment by its length.
+app_with_dht = b"\xff\xe5" + struct.pack(">H", 2 + len(gray_dht)) + gray_dht
+add("jpeg_dht_inside_app_segment.jpg", gray[:gray_dht_at] + app_with_dht + gray_sos, "corrupt_file",
+    "the tables' bytes sit inside an APP5 segment")
+add("jpeg_fill_bytes.jpg", gray[:gray_dht_at] + b"\xff\xff" + gray_dht + b"\xff\xff" + gray_sos, "ok",
+    "FF fill bytes before DHT and SOS")
 add("jpeg_arithmetic_sof9.jpg", jpeg[:sof_at] + b"\xff\xc9" + jpeg[sof_at + 2:], "corrupt_file",
     "arithmetic coding (unsupported by stb_image)")
 

@@ -1,5 +1,8 @@
-// Writes the committed model files of the fuzzing seed corpus and the robustness corpus:
+// Writes the committed model files of the fuzzing seed corpus (and the fuzz_c_api seeds built from
+// them and the image seeds) and the robustness corpus:
 //   fuzz_make_seed_models <tests/fuzz/corpus> <tests/corpus/model>
+//   fuzz_make_seed_models --c-api-only <tests/fuzz/corpus>   (only corpus/fuzz_c_api, from the
+//                                                              model seeds already there)
 // Seeds (tests/fuzz/corpus/fuzz_model_loader, .../fuzz_safetensors): tiny random ViTs quantized in
 // every softmax / GELU / width mode, as real integer model files, plus a few hand-made safetensors
 // files. Robustness corpus (tests/corpus/model): one valid tiny model and, derived from it, files
@@ -205,6 +208,98 @@ void write_fuzz_seeds(const fs::path& corpus) {
   write_file(st / "all_dtypes.safetensors", Bytes(reinterpret_cast<const char*>(all.data()), all.size()));
   write_file(st / "empty_header.safetensors", frame("{}", ""));
   write_file(st / "metadata_only.safetensors", frame("{\"__metadata__\":{\"a\":\"b\"}}", ""));
+}
+
+// fuzz_c_api seeds: a 24-byte control block (layout in fuzz_c_api.cc) and a payload. Built from the
+// model seeds and the image seeds already in the corpus folder, so run after write_fuzz_seeds.
+struct CApiControl {
+  uint8_t op = 0, threads = 0, backend = 0, k = 1, flags = 0, channels = 0, shape = 0;
+  int32_t width = 0, height = 0;
+  uint64_t stride_extra = 0;
+};
+
+Bytes c_api_seed(const CApiControl& c, const Bytes& payload) {
+  Bytes out(24, '\0');
+  out[0] = static_cast<char>(c.op);
+  out[1] = static_cast<char>(c.threads);
+  out[2] = static_cast<char>(c.backend);
+  out[3] = static_cast<char>(c.k);
+  out[4] = static_cast<char>(c.flags);
+  std::memcpy(&out[5], &c.width, 4);
+  std::memcpy(&out[9], &c.height, 4);
+  out[13] = static_cast<char>(c.channels);
+  std::memcpy(&out[14], &c.stride_extra, 8);
+  out[22] = static_cast<char>(c.shape);
+  return out + payload;
+}
+
+void write_c_api_seeds(const fs::path& corpus) {
+  const fs::path dir = corpus / "fuzz_c_api";
+  fs::create_directories(dir);
+  for (const auto& stale : fs::directory_iterator(dir)) fs::remove(stale.path());
+  // Operation 0: each seed model; threads 1 / 2, default and ref backends, k 1..4, model destroyed
+  // before its session in two of them.
+  const char* models[] = {"iexp_lut", "shiftmax_shiftgelu_wide", "lut_igelu", "log2_attn4_lut_wide"};
+  for (int i = 0; i < 4; ++i) {
+    CApiControl c;
+    c.op = 0;
+    c.threads = static_cast<uint8_t>(i % 2);  // threads 1, 2
+    c.backend = static_cast<uint8_t>(i % 3);  // NULL, "", "ref"
+    c.k = static_cast<uint8_t>(1 + i);
+    c.flags = static_cast<uint8_t>(i & 1);
+    c.width = 3 + i;
+    write_file(dir / (std::string("model_") + models[i]), c_api_seed(c, read_file(corpus / "fuzz_model_loader" / (std::string(models[i]) + ".intvit"))));
+  }
+  // Operation 1: raw pixel buffers, valid shapes (mode 0: width = 1 + w % 8192, height = 1 + h %
+  // (2^18 / width), channels {1, 3, 4}[c % 3], stride = width * channels + extra % 4096) and raw ones.
+  const Bytes texture = [] {
+    Bytes t(97, '\0');
+    for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<char>(i * 37 + 11);
+    return t;
+  }();
+  struct PixelSeed {
+    const char* name;
+    int32_t width, height;
+    uint8_t channels, shape;
+    uint64_t stride_extra;
+  };
+  const PixelSeed pixels[] = {
+      {"pixels_rgb_40x30", 39, 29, 1, 0, 0},
+      {"pixels_gray_17x23_padded", 16, 22, 0, 0, 5},
+      {"pixels_rgba_64x48_padded", 63, 47, 2, 0, 64},
+      {"pixels_rgb_4000x1", 3999, 0, 1, 0, 0},
+      {"pixels_gray_1x4000", 0, 3999, 0, 0, 0},
+      {"raw_rgb_8x8", 8, 8, 3, 1, 24},
+      {"raw_stride_short", 8, 8, 3, 1, 23},
+      {"raw_channels_2", 8, 8, 2, 1, 16},
+      {"raw_zero_width", 0, 8, 3, 1, 0},
+      {"raw_negative_height", 8, -1, 3, 1, 24},
+      {"raw_area_over_max", 8193, 8193, 1, 1, 8193},
+      {"raw_stride_max_one_row", 5, 1, 3, 1, UINT64_MAX},
+      {"raw_stride_overflow", 5, 3, 3, 1, UINT64_MAX / 2},
+  };
+  for (const PixelSeed& p : pixels) {
+    CApiControl c;
+    c.op = 1;
+    c.k = 2;
+    c.width = p.width;
+    c.height = p.height;
+    c.channels = p.channels;
+    c.shape = p.shape;
+    c.stride_extra = p.stride_extra;
+    write_file(dir / p.name, c_api_seed(c, texture));
+  }
+  // Operation 2: encoded images from the fuzz_image seeds.
+  const char* images[] = {"jpeg_1x1_gray.jpg", "jpeg_progressive_30_160_220.jpg", "gif_1x1.gif", "bmp_palette8.bmp",
+                          "png_rgb8.png"};
+  for (const char* image : images) {
+    const fs::path from = corpus / "fuzz_image" / image;
+    if (!fs::exists(from)) throw Error(ErrorCode::kIo, "missing image seed " + from.string());
+    CApiControl c;
+    c.op = 2;
+    c.k = 3;
+    write_file(dir / (std::string("image_") + image), c_api_seed(c, read_file(from)));
+  }
 }
 
 void write_model_corpus(const fs::path& dir) {
@@ -429,12 +524,20 @@ void write_model_corpus(const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --c-api-only: rewrites only corpus/fuzz_c_api, from the model seeds already there.
+  const bool c_api_only = argc == 3 && std::strcmp(argv[1], "--c-api-only") == 0;
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <tests/fuzz/corpus> <tests/corpus/model>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <tests/fuzz/corpus> <tests/corpus/model>\n       %s --c-api-only <tests/fuzz/corpus>\n",
+                 argv[0], argv[0]);
     return 2;
   }
   try {
+    if (c_api_only) {
+      write_c_api_seeds(argv[2]);
+      return 0;
+    }
     write_fuzz_seeds(argv[1]);
+    write_c_api_seeds(argv[1]);
     write_model_corpus(argv[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -3,10 +3,15 @@
 # one after the other, each for a bounded time. Each target starts from its committed seeds
 # (tests/fuzz/corpus/<target>, read only) and writes new inputs to a temporary working corpus, so
 # the committed corpus never grows. Prints executions and findings per target; exits 1 if any
-# target found something (crash, sanitizer report, leak, timeout, out-of-memory), 2 on usage errors.
+# target found something (crash, sanitizer report, leak, timeout, out-of-memory, or a target that
+# did not run), 2 on usage errors.
 #
-#   tests/fuzz/run_fuzzers.sh [-t SECONDS] [-b BUILD_DIR] [-k] [-r] [TARGET...]
-#     -t  seconds per target (default 60, or $FUZZ_SECONDS)
+#   tests/fuzz/run_fuzzers.sh [-c] [-t SECONDS] [-b BUILD_DIR] [-k] [-r] [TARGET...]
+#     -c  CI mode: for every target (unless named), first the regression replay of -r, then
+#         fuzzing for 45 s (unless -t / $FUZZ_SECONDS); prints the libFuzzer seed of each run
+#         ($FUZZ_SEED fixes it, to rerun a CI run exactly). The exit status is the verdict: a
+#         replay failure or a fuzzing finding fails, and the other targets still run.
+#     -t  seconds per target (default 60, or $FUZZ_SECONDS; 45 in CI mode)
 #     -b  binary dir of the fuzz preset (default <repo>/build/fuzz)
 #     -k  keep the working directory (it is printed) even without findings
 #     -r  regression only: run every committed seed and the target's robustness corpus
@@ -15,29 +20,37 @@
 #         asan build cannot see (stb_image is only instrumented here).
 #   INTVIT_ISA=<backend> makes fuzz_model_loader compare that backend with ref (default: the best);
 #   INTVIT_ISA=ref also runs the reference nonlinear kernels inside the forward.
-#   INTVIT_FUZZ_SKIP_KNOWN=1 steers around findings that are reported but not fixed yet (see
-#   fuzz_image.cc known_finding() and model_mutator.cc), to look for new ones behind them.
 # Findings are copied to $FUZZ_ARTIFACTS (default <repo>/build/fuzz-findings) with the command that
 # reproduces each one: <build>/tests/fuzz/<target> <artifact>.
 set -u -o pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-seconds="${FUZZ_SECONDS:-60}"
+seconds="${FUZZ_SECONDS:-}"
 build="$repo/build/fuzz"
 keep=0
 regress=0
-while getopts "t:b:krh" opt; do
+ci=0
+while getopts "ct:b:krh" opt; do
   case "$opt" in
+    c) ci=1 ;;
     t) seconds="$OPTARG" ;;
     b) build="$OPTARG" ;;
     k) keep=1 ;;
     r) regress=1 ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,29p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
+if [ -z "$seconds" ]; then
+  if [ "$ci" -eq 1 ]; then seconds=45; else seconds=60; fi
+fi
+case "$seconds" in
+  '' | *[!0-9]* | 0) echo "run_fuzzers: -t needs a positive number of seconds, got '$seconds'" >&2; exit 2 ;;
+esac
+seed_opt=()
+if [ -n "${FUZZ_SEED:-}" ]; then seed_opt=("-seed=$FUZZ_SEED"); fi
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_model_loader fuzz_image)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_model_loader fuzz_image fuzz_c_api)
 
 # Limits: 2 GiB RSS, 1 GiB for any single allocation (the largest legitimate one is a
 # kMaxImagePixels RGB image, 192 MiB, plus stb_image's 4-channel scratch), 10 s per input.
@@ -47,11 +60,13 @@ max_len() {
     fuzz_model_loader) echo 32768 ;;
     fuzz_safetensors) echo 32768 ;;
     fuzz_image) echo 16384 ;;
+    fuzz_c_api) echo 32768 ;;  # 24-byte control block + a model seed
     *) echo 8192 ;;
   esac
 }
 
-# The robustness corpus folder each target also replays in -r mode.
+# The robustness corpus folder each target also replays in -r / -c mode. fuzz_c_api has none: its
+# inputs begin with a control block.
 robustness_dir() {
   case "$1" in
     fuzz_model_loader | fuzz_safetensors) echo "$repo/tests/corpus/model" ;;
@@ -75,19 +90,21 @@ for t in "${targets[@]}"; do
     echo "run_fuzzers: $bin is not built (cmake --preset fuzz && cmake --build --preset fuzz)" >&2
     exit 2
   fi
-  if [ "$regress" -eq 1 ]; then
+  if [ "$regress" -eq 1 ] || [ "$ci" -eq 1 ]; then
     failed=0 ran=0
     mapfile -t files < <(find "$seeds" $(robustness_dir "$t") -type f ! -name manifest.txt ! -name '*.py' 2>/dev/null | sort)
+    echo "== $t: replaying ${#files[@]} files"
     for f in "${files[@]}"; do
       ran=$((ran + 1))
       if ! "$bin" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 "$f" >"$work/$t.log" 2>&1; then
         failed=$((failed + 1))
         echo "   FAIL $t ${f#"$repo"/}: $(grep -m1 -E '^==[0-9]+==ERROR|runtime error|^FINDING|ERROR: libFuzzer' "$work/$t.log")"
+        echo "   reproduce: $bin $f"
       fi
     done
     [ "$failed" -ne 0 ] && status=1
-    summary+=("$(printf '%-20s %5d files replayed  failures %d' "$t" "$ran" "$failed")")
-    continue
+    summary+=("$(printf '%-20s %12s files replayed  failures %d' "$t" "$ran" "$failed")")
+    [ "$regress" -eq 1 ] && continue
   fi
   mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
   dict=()
@@ -95,15 +112,21 @@ for t in "${targets[@]}"; do
   seed_dirs=()
   [ -d "$seeds" ] && seed_dirs=("$seeds")
   log="$work/$t/fuzz.log"
-  echo "== $t: ${seconds}s, max_len $(max_len "$t"), seeds ${seeds#"$repo"/}"
-  "$bin" "$work/$t/corpus" "${seed_dirs[@]}" "${dict[@]}" \
+  echo "== $t: fuzzing ${seconds}s, max_len $(max_len "$t"), seeds ${seeds#"$repo"/}"
+  "$bin" "$work/$t/corpus" "${seed_dirs[@]}" "${dict[@]}" "${seed_opt[@]}" \
     -max_total_time="$seconds" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$work/$t/artifacts/" >"$log" 2>&1
   rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
+  seed="$(sed -n 's/^INFO: Seed: *//p' "$log" | head -1)"
   found=$(find "$work/$t/artifacts" -type f | wc -l)
   [ "$rc" -ne 0 ] && [ "$found" -eq 0 ] && found=1  # died without writing an artifact
+  if [ "$rc" -eq 0 ] && [ -z "$execs" ]; then  # exited 0 but never fuzzed (e.g. a bad flag)
+    found=1
+    rc=1
+  fi
+  echo "   seed ${seed:-?}, ${execs:-?} executions, exit $rc"
   if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
     mkdir -p "$artifacts/$t"
@@ -114,10 +137,16 @@ for t in "${targets[@]}"; do
     done
     echo "   log: $artifacts/$t/fuzz.log"
   fi
-  summary+=("$(printf '%-20s %12s execs  cov %6s  findings %d' "$t" "${execs:-?}" "${cov:-?}" "$found")")
+  summary+=("$(printf '%-20s %12s execs  cov %6s  findings %d  seed %s' "$t" "${execs:-?}" "${cov:-?}" "$found" "${seed:-?}")")
 done
 
-if [ "$regress" -eq 1 ]; then echo "== summary (regression replay)"; else echo "== summary (${seconds}s per target)"; fi
+if [ "$regress" -eq 1 ]; then
+  echo "== summary (regression replay)"
+elif [ "$ci" -eq 1 ]; then
+  echo "== summary (CI: replay, then ${seconds}s of fuzzing per target)"
+else
+  echo "== summary (${seconds}s per target)"
+fi
 printf '%s\n' "${summary[@]}"
 if [ "$keep" -eq 1 ] || [ "$status" -ne 0 ]; then
   echo "working corpus and logs kept in $work"
