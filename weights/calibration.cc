@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "engine/error.h"
 
@@ -90,12 +91,16 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
       TensorRange& r = stats.ranges[key];
       r.channel_abs_max.resize(cols, 0.0);
       r.channel_sum.resize(cols, 0.0);
+      r.channel_min.resize(cols, std::numeric_limits<double>::infinity());
+      r.channel_max.resize(cols, -std::numeric_limits<double>::infinity());
       r.rows += static_cast<double>(rows);
       for (size_t row = 0; row < rows; ++row) {
         for (size_t c = 0; c < cols; ++c) {
           const double v = data[row * cols + c];
           r.channel_abs_max[c] = std::max(r.channel_abs_max[c], std::fabs(v));
           r.channel_sum[c] += v;
+          r.channel_min[c] = std::min(r.channel_min[c], v);
+          r.channel_max[c] = std::max(r.channel_max[c], v);
         }
       }
     });

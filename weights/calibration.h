@@ -26,6 +26,7 @@ struct TensorRange {
   double full_abs_max() const { return std::max(-full_min, full_max); }
   std::vector<double> channel_abs_max;  // per column, max |x| (used for PTF-style reports)
   std::vector<double> channel_sum;      // per column, sum over all rows of all images (bias correction)
+  std::vector<double> channel_min, channel_max;  // per column, over all rows of all images
   double rows = 0;                      // rows summed into channel_sum
   double channel_mean(size_t c) const { return rows > 0 ? channel_sum[c] / rows : 0.0; }
 };

@@ -10,6 +10,7 @@
 #include "models/vit_fp32.h"
 #include "weights/bias_correction.h"
 #include "weights/int_model_file.h"
+#include "weights/layernorm_reparam.h"
 #include "weights/quantizer.h"
 #include "weights/wide_block_search.h"
 
@@ -27,11 +28,13 @@ constexpr const char* kHelp =
     "  --softmax MODE       iexp (default) | shiftmax | log2 | lut\n"
     "  --attn-bits 8|4      attention probability bits (4 needs --softmax log2)\n"
     "  --gelu MODE          lut (default) | igelu | shiftgelu\n"
-    "  --wide-blocks LIST   blocks whose MLP hidden tensors run in 16 bits: search (default), auto, none, or e.g. 7,8\n"
+    "  --wide-blocks LIST   blocks whose MLP hidden tensors run in 16 bits: auto (default), search, none, or e.g. 7,8\n"
     "                       auto: blocks whose GELU input range is > 4x the median block's; search: from auto,\n"
     "                       greedily add the block that most lowers the output KL vs FP32 on the calibration\n"
     "                       images, while <= 10 % of MACs have a 16-bit operand and each step cuts KL >= 5 %\n"
     "  --bias-correction on|off  empirical per-channel bias correction on the calibration images (default off: measured no gain on ViT-Ti)\n"
+    "  --ln-reparam on|off  equalize LayerNorm output channels into the next linear layer (RepQ-ViT style;\n"
+    "                       default off: raised q/k/v SQNR but not top-1 on ViT-Ti)\n"
     "  -o, --output DIR     output folder\n";
 
 std::vector<int> parse_int_list(const std::string& s) {
@@ -52,7 +55,7 @@ std::vector<int> parse_int_list(const std::string& s) {
 
 int run_quantize(int argc, char** argv) {
   const Args args = parse_args(argc, argv, 2,
-                               {"model", "calib", "calib-count", "observer", "softmax", "attn-bits", "gelu", "wide-blocks", "bias-correction", "output"},
+                               {"model", "calib", "calib-count", "observer", "softmax", "attn-bits", "gelu", "wide-blocks", "bias-correction", "ln-reparam", "output"},
                                {"help"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
@@ -64,7 +67,7 @@ int run_quantize(int argc, char** argv) {
   opt.softmax = parse_softmax_mode(args.get("softmax", "iexp"));
   opt.gelu = parse_gelu_mode(args.get("gelu", "lut"));
   opt.attn_bits = static_cast<int>(args.get_int("attn-bits", 8, 4, 8));
-  const std::string wide = args.get("wide-blocks", "search");
+  const std::string wide = args.get("wide-blocks", "auto");
   if (wide == "none") {
     opt.auto_wide = false;
   } else if (wide != "auto" && wide != "search") {
@@ -75,11 +78,19 @@ int run_quantize(int argc, char** argv) {
   const int count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
 
   const std::filesystem::path model_dir = args.get("model");
-  const ViTWeightsF32 fp32 = load_vit_f32(model_dir);
+  ViTWeightsF32 fp32 = load_vit_f32(model_dir);
   const auto images = load_dataset(args.get("calib"), {}, fp32.config, count, progress_bar("loading"));
   std::vector<std::vector<uint8_t>> pixels;
   for (const auto& im : images) pixels.push_back(im.pixels);
-  const CalibrationStats stats = calibrate(fp32, pixels, observer, progress_bar("calibrating"));
+  CalibrationStats stats = calibrate(fp32, pixels, observer, progress_bar("calibrating"));
+  const std::string reparam = args.get("ln-reparam", "off");
+  if (reparam != "on" && reparam != "off") throw UsageError("--ln-reparam expects on or off");
+  if (reparam == "on") {
+    // Equalize the LayerNorm output channels (weights/layernorm_reparam.h), then calibrate the
+    // equivalent model again: only its LayerNorm output ranges differ.
+    fp32 = reparameterize_layernorms(fp32, stats);
+    stats = calibrate(fp32, pixels, observer, progress_bar("recalibrating"));
+  }
   QuantizeReport report;
   const std::string bias_correction = args.get("bias-correction", "off");
   if (bias_correction != "on" && bias_correction != "off") throw UsageError("--bias-correction expects on or off");
