@@ -202,6 +202,23 @@ TEST_CASE("gemm u8s8: requantization at the int32 limits (narrow-path boundaries
   }
 }
 
+TEST_CASE("gemm: row chunks, the deepest panel and deeper K (avx2 A panels)", "[gemm]") {
+  // The avx2 kernels widen A into a 48 KiB panel of 4-row tiles: K = 768 gives 32-row chunks,
+  // K = 6144 the largest panel (one tile per chunk), K = 6145 the in-place fallback.
+  uint64_t seed = 850;
+  GemmTester().m(70).n(40).k(768).za(200).out(GemmOut::kU8).requant(true).per_channel(true).n_range(5, 37)
+      .seed(seed++).TestAll();
+  GemmTester().m(67).n(33).k(768).lda(771).ldc(35).za(9).out(GemmOut::kS32).requant(true).accumulate(true).shifts(-2, 2)
+      .seed(seed++).TestAll();
+  for (size_t k : {6144, 6145}) {
+    GemmTester().m(9).n(24).k(k).za(131).seed(seed++).TestAll();
+    GemmTester().m(5).n(17).k(k).za(255).fill(Fill::kExtremeMix).out(GemmOut::kU8).requant(true).per_channel(true)
+        .seed(seed++).TestAll();
+    GemmTester().input(GemmInput::kS16).m(6).n(9).k(k).fill(Fill::kExtremeMix).seed(seed++).TestAll();  // wraps
+    GemmTester().input(GemmInput::kS16).m(9).n(16).k(k).lda(k + 3).seed(seed++).TestAll();
+  }
+}
+
 TEST_CASE("gemm s16s8: shapes, extremes (wrapping int32), outputs and ranges", "[gemm]") {
   uint64_t seed = 800;
   for (size_t m : {1, 3, 4, 5, 8}) {
@@ -246,6 +263,12 @@ TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, s
       }
     }
   }
+  // Depths around the 16-element packing step (the avx2 tail loads end at k), and many rows (row chunks).
+  for (size_t k : {15, 16, 17, 31, 33, 47, 49}) {
+    GemmTester().m(9).n(17).k(k).lda(k + 1).za(77).zb(201).seed(seed++).TestU8U8All();
+  }
+  GemmTester().m(203).n(20).k(197).za(255).zb(0).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
+  GemmTester().m(6).n(13).k(2065).za(3).zb(250).seed(seed++).TestU8U8All();  // second K chunk of 17
   // K beyond the kernels' per-chunk depth (chunked accumulation into C).
   GemmTester().m(5).n(37).k(2500).lda(2503).ldb(2501).ldc(41).za(255).zb(0).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
   GemmTester().m(3).n(2100).k(17).za(1).zb(2).seed(seed++).TestU8U8All();  // many columns: column chunks

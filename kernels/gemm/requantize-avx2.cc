@@ -79,7 +79,8 @@ void stage(const OutputPlan& p, size_t row0, size_t rows, size_t n_begin, size_t
     if constexpr (!kRaw && kPerChannel) c = column_consts(load_partial(p.multiplier + n, count), load_partial(p.shift + n, count));
     const __m256i bias = col_bias ? load_partial(col_bias + n, count) : _mm256_setzero_si256();
     for (size_t i = 0; i < rows; ++i) {
-      __m256i v = _mm256_add_epi32(load_partial(acc + i * ld_acc + (n - n_begin), count), bias);
+      __m256i v = load_partial(acc + i * ld_acc + (n - n_begin), count);
+      if (col_bias) v = _mm256_add_epi32(v, bias);
       if constexpr (!kRaw) {
         v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);  // Eq. 11
       }
@@ -88,14 +89,22 @@ void stage(const OutputPlan& p, size_t row0, size_t rows, size_t n_begin, size_t
         // Values are already inside [qmin, qmax] ⊆ [0, 255], so the saturating packs are exact.
         const __m256i s16 = _mm256_packs_epi32(v, v);
         const __m256i u8 = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(s16, s16), _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4));
-        alignas(8) uint8_t bytes[8];
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(bytes), _mm256_castsi256_si128(u8));
-        std::memcpy(static_cast<uint8_t*>(p.data) + at, bytes, count);
+        if (count == 8) {
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(p.data) + at), _mm256_castsi256_si128(u8));
+        } else {
+          alignas(8) uint8_t bytes[8];
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(bytes), _mm256_castsi256_si128(u8));
+          std::memcpy(static_cast<uint8_t*>(p.data) + at, bytes, count);
+        }
       } else if constexpr (kType == GemmOut::kS16) {
         const __m256i s16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0x08);
-        alignas(16) int16_t halves[8];
-        _mm_store_si128(reinterpret_cast<__m128i*>(halves), _mm256_castsi256_si128(s16));
-        std::memcpy(static_cast<int16_t*>(p.data) + at, halves, count * 2);
+        if (count == 8) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(static_cast<int16_t*>(p.data) + at), _mm256_castsi256_si128(s16));
+        } else {
+          alignas(16) int16_t halves[8];
+          _mm_store_si128(reinterpret_cast<__m128i*>(halves), _mm256_castsi256_si128(s16));
+          std::memcpy(static_cast<int16_t*>(p.data) + at, halves, count * 2);
+        }
       } else {
         int32_t* dst = static_cast<int32_t*>(p.data) + at;
         if constexpr (kAccumulate) v = saturating_add(load_partial(dst, count), v);
