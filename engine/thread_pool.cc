@@ -4,17 +4,30 @@
 
 namespace intvit {
 
+// If starting the k-th worker throws (std::system_error from pthread_create, std::bad_alloc for
+// the thread state), the workers already running are stopped and joined before the exception
+// leaves: no destructor runs for a half-built object, and destroying a joinable std::thread (or a
+// condition_variable a worker still waits on) would terminate or hang.
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
-  for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
+  try {
+    workers_.reserve(static_cast<size_t>(threads_ - 1));
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
+  } catch (...) {
+    stop_and_join();
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_and_join(); }
+
+void ThreadPool::stop_and_join() noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
+  workers_.clear();
 }
 
 // Takes tasks until none are left. Called with the mutex NOT held.

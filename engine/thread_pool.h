@@ -46,6 +46,9 @@ class ThreadPool {
  private:
   void worker(int index);
   void drain(int thread);
+  // Sets stop_, wakes every worker and joins it; used by the destructor and by a constructor
+  // that failed to start a worker.
+  void stop_and_join() noexcept;
 
   int threads_;
   std::vector<std::thread> workers_;
