@@ -63,8 +63,8 @@ TEST_CASE("residual add: reference vs exact, saturation", "[add]") {
   CHECK_THROWS(make_residual_add_params(0, 1, 1));
 }
 
-TEST_CASE("residual add: AVX-512 equals the reference bit for bit", "[add]") {
-  INTVIT_REQUIRE_AVX512();
+TEST_CASE("residual add: SIMD variants equal the reference bit for bit", "[add]") {
+  const auto variants = test::residual_add_variants();
   const uint64_t seed = nonlinear_seed(0xadd2);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
   std::mt19937_64 rng(seed);
@@ -79,9 +79,19 @@ TEST_CASE("residual add: AVX-512 equals the reference bit for bit", "[add]") {
       b[i] = trial % 5 == 0 ? static_cast<int32_t>(rng() % 2 ? INT32_MIN : INT32_MAX) : static_cast<int32_t>(rng());
     }
     residual_add_ref(p, n, a.data(), b.data(), ref.data());
-    residual_add__avx512(p, n, a.data(), b.data(), simd.data());
     INFO("trial " << trial << " n " << n << " s_a " << sa << " s_b " << sb);
-    REQUIRE(ref == simd);
+    for (const auto& variant : variants) {
+      INFO(variant.name);
+      std::fill(simd.begin(), simd.end(), 99);
+      variant.fn(p, n, a.data(), b.data(), simd.data());
+      REQUIRE(ref == simd);  // the element past n stays untouched
+      std::vector<int32_t> in_place = a;  // out aliasing a
+      variant.fn(p, n, in_place.data(), b.data(), in_place.data());
+      REQUIRE(in_place[n] == a[n]);
+      in_place[n] = 99;
+      REQUIRE(ref == in_place);
+    }
+    std::fill(simd.begin(), simd.end(), 99);
     residual_add(p, n, a.data(), b.data(), simd.data());
     REQUIRE(ref == simd);
   }

@@ -65,7 +65,7 @@ std::vector<int32_t> run_codes(Fn fn, const GeluParams& p, const std::vector<int
 
 }  // namespace
 
-TEST_CASE("gelu: mode names parse; bad parameters throw", "[gelu]") {
+TEST_CASE("gelu: mode names parse, bad parameters throw", "[gelu]") {
   for (const char* name : {"igelu", "shiftgelu", "lut"}) CHECK(std::string(gelu_mode_name(parse_gelu_mode(name))) == name);
   CHECK_THROWS(parse_gelu_mode("tanh"));
   CHECK_THROWS(make_gelu_params(GeluMode::kLut, 0.1, 0, 0.1, 0, 12));
@@ -73,43 +73,49 @@ TEST_CASE("gelu: mode names parse; bad parameters throw", "[gelu]") {
   CHECK_THROWS(make_gelu_params(GeluMode::kIgelu, -1, 0, 0.1, 0, 8));
 }
 
-TEST_CASE("gelu: AVX-512 equals the reference on every input code", "[gelu]") {
-  INTVIT_REQUIRE_AVX512();
+TEST_CASE("gelu: SIMD variants equal the reference on every input code", "[gelu]") {
+  const auto variants = test::gelu_variants();
   const uint64_t seed = nonlinear_seed(0x9e1u);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
-  std::mt19937_64 rng(seed);
-  for (GeluMode mode : {GeluMode::kIgelu, GeluMode::kShiftgelu, GeluMode::kLut}) {
-    for (int bits : {8, 16}) {
-      std::vector<QuantCase> cases(bits == 8 ? std::begin(kCases8) : std::begin(kCases16),
-                                   bits == 8 ? std::end(kCases8) : std::end(kCases16));
-      // Extreme scales: multipliers > 1 (saturating left shifts) and tiny ones.
-      cases.push_back({bits == 8 ? 3.0 : 0.5, bits == 8 ? 255 : -32768, bits == 8 ? 0.001 : 1e-5, bits == 8 ? 0 : 32767});
-      cases.push_back({1e-6, bits == 8 ? 0 : 32767, 1e-6, bits == 8 ? 255 : -32768});
-      const std::vector<int32_t> codes = all_codes(bits);
-      for (const QuantCase& c : cases) {
-        INFO("mode " << gelu_mode_name(mode) << " bits " << bits << " in (" << c.in_scale << ", " << c.in_zp
-                     << ") out (" << c.out_scale << ", " << c.out_zp << ")");
-        const GeluParams p = make_gelu_params(mode, c.in_scale, c.in_zp, c.out_scale, c.out_zp, bits);
-        REQUIRE(run_codes(gelu_ref, p, codes) == run_codes(gelu__avx512, p, codes));
-        REQUIRE(run_codes(gelu, p, codes) == run_codes(gelu_ref, p, codes));
-        // Random lengths (tails; >= 1024 takes the tabulated 8-bit path), offsets, and in place.
-        for (int trial = 0; trial < 20; ++trial) {
-          const size_t n = (trial % 4 == 3) ? 1024 + rng() % 100 : rng() % 200, off = rng() % 7;
-          std::vector<int32_t> sub(n);
-          for (auto& q : sub) q = codes[rng() % codes.size()];
-          const std::vector<int32_t> want = run_codes(gelu_ref, p, sub);
-          if (bits == 8) {
-            std::vector<uint8_t> buf(n + off + 8, 0xEE);
-            for (size_t i = 0; i < n; ++i) buf[off + i] = static_cast<uint8_t>(sub[i]);
-            gelu__avx512(p, n, buf.data() + off, buf.data() + off);
-            for (size_t i = 0; i < n; ++i) REQUIRE(buf[off + i] == want[i]);
-            for (size_t i = off + n; i < buf.size(); ++i) REQUIRE(buf[i] == 0xEE);
-          } else {
-            std::vector<int16_t> buf(n + off + 8, 0x5EE);
-            for (size_t i = 0; i < n; ++i) buf[off + i] = static_cast<int16_t>(sub[i]);
-            gelu__avx512(p, n, buf.data() + off, buf.data() + off);
-            for (size_t i = 0; i < n; ++i) REQUIRE(buf[off + i] == want[i]);
-            for (size_t i = off + n; i < buf.size(); ++i) REQUIRE(buf[i] == 0x5EE);
+  for (const auto& variant : variants) {
+    INFO(variant.name);
+    std::mt19937_64 rng(seed);
+    for (GeluMode mode : {GeluMode::kIgelu, GeluMode::kShiftgelu, GeluMode::kLut}) {
+      for (int bits : {8, 16}) {
+        std::vector<QuantCase> cases(bits == 8 ? std::begin(kCases8) : std::begin(kCases16),
+                                     bits == 8 ? std::end(kCases8) : std::end(kCases16));
+        // Extreme scales: multipliers > 1 (saturating left shifts) and tiny ones.
+        cases.push_back({bits == 8 ? 3.0 : 0.5, bits == 8 ? 255 : -32768, bits == 8 ? 0.001 : 1e-5, bits == 8 ? 0 : 32767});
+        cases.push_back({1e-6, bits == 8 ? 0 : 32767, 1e-6, bits == 8 ? 255 : -32768});
+        const std::vector<int32_t> codes = all_codes(bits);
+        for (const QuantCase& c : cases) {
+          INFO("mode " << gelu_mode_name(mode) << " bits " << bits << " in (" << c.in_scale << ", " << c.in_zp
+                       << ") out (" << c.out_scale << ", " << c.out_zp << ")");
+          const GeluParams p = make_gelu_params(mode, c.in_scale, c.in_zp, c.out_scale, c.out_zp, bits);
+          REQUIRE(run_codes(gelu_ref, p, codes) == run_codes(variant.fn, p, codes));
+          REQUIRE(run_codes(gelu, p, codes) == run_codes(gelu_ref, p, codes));
+          // Random lengths (tails of 8/16/32 lanes; 8-bit formula inputs from 256 (AVX2) and 1024
+          // (AVX-512) on take the tabulated path), offsets, and in place.
+          for (int trial = 0; trial < 24; ++trial) {
+            const size_t n = (trial % 4 == 3) ? 1024 + rng() % 100 : (trial % 4 == 2 ? 200 + rng() % 120 : rng() % 200);
+            const size_t off = rng() % 7;
+            std::vector<int32_t> sub(n);
+            for (auto& q : sub) q = codes[rng() % codes.size()];
+            const std::vector<int32_t> want = run_codes(gelu_ref, p, sub);
+            INFO("n " << n << " offset " << off);
+            if (bits == 8) {
+              std::vector<uint8_t> buf(n + off + 40, 0xEE);
+              for (size_t i = 0; i < n; ++i) buf[off + i] = static_cast<uint8_t>(sub[i]);
+              variant.fn(p, n, buf.data() + off, buf.data() + off);
+              for (size_t i = 0; i < n; ++i) REQUIRE(buf[off + i] == want[i]);
+              for (size_t i = off + n; i < buf.size(); ++i) REQUIRE(buf[i] == 0xEE);
+            } else {
+              std::vector<int16_t> buf(n + off + 40, 0x5EE);
+              for (size_t i = 0; i < n; ++i) buf[off + i] = static_cast<int16_t>(sub[i]);
+              variant.fn(p, n, buf.data() + off, buf.data() + off);
+              for (size_t i = 0; i < n; ++i) REQUIRE(buf[off + i] == want[i]);
+              for (size_t i = off + n; i < buf.size(); ++i) REQUIRE(buf[i] == 0x5EE);
+            }
           }
         }
       }

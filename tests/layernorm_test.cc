@@ -189,12 +189,14 @@ TEST_CASE("layernorm: reference vs float64 (outlier channel, dim 192, PTF, eps, 
   if (std::getenv("INTVIT_TEST_REPORT")) std::printf("layernorm max err %.5f steps\n", worst);
 }
 
-TEST_CASE("layernorm: AVX-512 equals the reference bit for bit", "[layernorm]") {
-  INTVIT_REQUIRE_AVX512();
+TEST_CASE("layernorm: SIMD variants equal the reference bit for bit", "[layernorm]") {
+  const auto variants = test::layernorm_variants();
   const uint64_t seed = nonlinear_seed(0x1a7f);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
   std::mt19937_64 rng(seed);
-  for (size_t ch : {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 192, 768, 4096}) {
+  // Lane-count edges of 4 and 8 (AVX2) and 16 (AVX-512) channels, ViT widths, the AVX2 kernel's
+  // 1024-channel summation blocks, the 4096 limit.
+  for (size_t ch : {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 33, 192, 768, 1030, 4096}) {
     for (bool ptf : {false, true}) {
       for (int bits : {8, 16}) {
         for (int kind = 0; kind < 5; ++kind) {
@@ -226,12 +228,16 @@ TEST_CASE("layernorm: AVX-512 equals the reference bit for bit", "[layernorm]") 
             in8[i] = kind == 4 ? static_cast<uint8_t>(in_zp) : (kind == 2 ? static_cast<uint8_t>(in_zp + rng() % 2) : static_cast<uint8_t>(rng()));
           }
           const void* in = ptf ? static_cast<const void*>(in8.data()) : in32.data();
-          std::vector<uint8_t> ref(rows * ld_out * 2, 0xC3), simd(rows * ld_out * 2, 0xC3);
+          std::vector<uint8_t> ref(rows * ld_out * 2, 0xC3);
           layernorm_rows_ref(p, rows, in, ld_in, ref.data(), ld_out);
-          layernorm_rows__avx512(p, rows, in, ld_in, simd.data(), ld_out);
           INFO("channels " << ch << " ptf " << ptf << " out_bits " << bits << " input kind " << kind << " in_scale "
                            << in_scale << " eps " << eps);
-          REQUIRE(ref == simd);
+          for (const auto& variant : variants) {
+            std::vector<uint8_t> simd(rows * ld_out * 2, 0xC3);
+            variant.fn(p, rows, in, ld_in, simd.data(), ld_out);
+            INFO(variant.name);
+            REQUIRE(ref == simd);  // includes the untouched padding between rows
+          }
           std::vector<uint8_t> dispatched(rows * ld_out * 2, 0xC3);
           layernorm_rows(p, rows, in, ld_in, dispatched.data(), ld_out);
           REQUIRE(ref == dispatched);

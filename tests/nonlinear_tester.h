@@ -1,13 +1,17 @@
 // Shared helpers for the nonlinear-operator tests (softmax, GELU, LayerNorm, residual add):
-// seeds that are printed on failure and overridable, and a visible skip without AVX-512.
+// seeds that are printed on failure and overridable, and the list of SIMD variants to hold to the
+// reference: every variant this CPU runs (an AVX-512 machine tests AVX2 and AVX-512), with a
+// visible skip for each one it cannot.
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "kernels/nonlinear.h"
 
@@ -25,13 +29,50 @@ inline int64_t uniform_int(std::mt19937_64& rng, int64_t lo, int64_t hi) {
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
 }
 
-}  // namespace intvit::test
+// One SIMD variant of a kernel family (same signature as its `_ref`).
+template <typename Fn>
+struct Variant {
+  NonlinearIsa isa;
+  const char* name;  // the function's name, for failure messages
+  Fn* fn;
+};
 
-// Skips (visibly, not silently) a test that needs AVX-512 on a CPU without it.
-#define INTVIT_REQUIRE_AVX512()                                                         \
-  do {                                                                                  \
-    if (!intvit::cpu_has_avx512()) {                                                    \
-      WARN("SKIPPED: CPU lacks AVX-512 F/BW/VL/DQ; the SIMD-vs-reference check did not run"); \
-      return;                                                                           \
-    }                                                                                   \
-  } while (0)
+// The variants of `all` this CPU can run; each one it cannot is reported with WARN (skipped, not
+// passed silently).
+template <typename Fn>
+std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> all) {
+  std::vector<Variant<Fn>> out;
+  for (const Variant<Fn>& v : all) {
+    if (nonlinear_isa_supported(v.isa)) {
+      out.push_back(v);
+    } else {
+      WARN("SKIPPED: " << v.name << " (CPU lacks " << nonlinear_isa_name(v.isa)
+                       << "); its SIMD-vs-reference check did not run");
+    }
+  }
+  return out;
+}
+
+inline auto softmax_variants() {
+  return runnable_variants<decltype(softmax_rows_ref)>({{NonlinearIsa::kAvx2, "softmax_rows__avx2", softmax_rows__avx2},
+                                                        {NonlinearIsa::kAvx512, "softmax_rows__avx512", softmax_rows__avx512}});
+}
+inline auto av_log2_variants() {
+  return runnable_variants<decltype(av_log2_ref)>({{NonlinearIsa::kAvx2, "av_log2__avx2", av_log2__avx2},
+                                                   {NonlinearIsa::kAvx512, "av_log2__avx512", av_log2__avx512}});
+}
+inline auto layernorm_variants() {
+  return runnable_variants<decltype(layernorm_rows_ref)>(
+      {{NonlinearIsa::kAvx2, "layernorm_rows__avx2", layernorm_rows__avx2},
+       {NonlinearIsa::kAvx512, "layernorm_rows__avx512", layernorm_rows__avx512}});
+}
+inline auto gelu_variants() {
+  return runnable_variants<decltype(gelu_ref)>({{NonlinearIsa::kAvx2, "gelu__avx2", gelu__avx2},
+                                                {NonlinearIsa::kAvx512, "gelu__avx512", gelu__avx512}});
+}
+inline auto residual_add_variants() {
+  return runnable_variants<decltype(residual_add_ref)>({{NonlinearIsa::kAvx2, "residual_add__avx2", residual_add__avx2},
+                                                        {NonlinearIsa::kAvx512, "residual_add__avx512", residual_add__avx512}});
+}
+
+}  // namespace intvit::test

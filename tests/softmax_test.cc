@@ -102,12 +102,14 @@ std::vector<double> softmax64(const std::vector<int32_t>& acc, double scale) {
   return p;
 }
 
-void run_both(const SoftmaxParams& p, size_t rows, size_t len, const std::vector<int32_t>& in, size_t ld_in,
-              size_t ld_out, std::vector<uint8_t>& ref, std::vector<uint8_t>& simd) {
+using SoftmaxFn = decltype(softmax_rows_ref);
+
+void run_both(SoftmaxFn* simd_fn, const SoftmaxParams& p, size_t rows, size_t len, const std::vector<int32_t>& in,
+              size_t ld_in, size_t ld_out, std::vector<uint8_t>& ref, std::vector<uint8_t>& simd) {
   ref.assign(rows * ld_out, 0xA5);
   simd.assign(rows * ld_out, 0xA5);
   softmax_rows_ref(p, rows, len, in.data(), ld_in, ref.data(), ld_out);
-  softmax_rows__avx512(p, rows, len, in.data(), ld_in, simd.data(), ld_out);
+  simd_fn(p, rows, len, in.data(), ld_in, simd.data(), ld_out);
 }
 
 }  // namespace
@@ -120,36 +122,40 @@ TEST_CASE("softmax: mode names parse and round-trip", "[softmax]") {
   CHECK_THROWS(make_softmax_params(SoftmaxMode::kLog2, 0.1, 9));
 }
 
-TEST_CASE("softmax: AVX-512 equals the reference bit for bit", "[softmax]") {
-  INTVIT_REQUIRE_AVX512();
+TEST_CASE("softmax: SIMD variants equal the reference bit for bit", "[softmax]") {
   const uint64_t seed = nonlinear_seed(0x50f7);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
-  std::mt19937_64 rng(seed);
   const double scales[] = {1e-4, 3.7e-3, 0.05, 1.0, 40.0};
-  const size_t lens[] = {1, 2, 3, 15, 16, 17, 31, 33, 64, 197, 200, 1000, 4096};
+  // Lane-count edges of 8 (AVX2) and 16 (AVX-512) lanes, ViT lengths, the 4096 limit and beyond it
+  // (where the SIMD kernels hand rows to the reference).
+  const size_t lens[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33, 64, 197, 200, 1000, 4096, 4103};
   std::vector<uint8_t> ref, simd;
-  for (SoftmaxMode mode : {SoftmaxMode::kIexp, SoftmaxMode::kShiftmax, SoftmaxMode::kLut, SoftmaxMode::kLog2}) {
-    for (int bits : {4, 8}) {
-      if (bits == 4 && mode != SoftmaxMode::kLog2) continue;
-      for (double scale : scales) {
-        const SoftmaxParams p = make_softmax_params(mode, scale, bits);
-        for (size_t len : lens) {
-          for (int kind = 0; kind < 5; ++kind) {
-            const size_t rows = 3, ld_in = len + 5, ld_out = len + 3;
-            std::vector<int32_t> in(rows * ld_in);
-            for (auto& v : in) {
-              switch (kind) {
-                case 0: v = static_cast<int32_t>(rng()); break;                          // full int32 range
-                case 1: v = static_cast<int32_t>(uniform_int(rng, -3000, 3000)); break;  // narrow
-                case 2: v = 77; break;                                                   // constant
-                case 3: v = (rng() % 2) ? INT32_MIN : INT32_MAX; break;                  // extremes
-                case 4: v = static_cast<int32_t>(uniform_int(rng, -200000, 0)); break;   // wide spread
+  for (const auto& variant : test::softmax_variants()) {
+    std::mt19937_64 rng(seed);
+    for (SoftmaxMode mode : {SoftmaxMode::kIexp, SoftmaxMode::kShiftmax, SoftmaxMode::kLut, SoftmaxMode::kLog2}) {
+      for (int bits : {1, 4, 8}) {
+        if (bits != 8 && mode != SoftmaxMode::kLog2) continue;
+        for (double scale : scales) {
+          const SoftmaxParams p = make_softmax_params(mode, scale, bits);
+          for (size_t len : lens) {
+            for (int kind = 0; kind < 6; ++kind) {
+              const size_t rows = 3, ld_in = len + 5, ld_out = len + 3;
+              std::vector<int32_t> in(rows * ld_in);
+              for (auto& v : in) {
+                switch (kind) {
+                  case 0: v = static_cast<int32_t>(rng()); break;                          // full int32 range
+                  case 1: v = static_cast<int32_t>(uniform_int(rng, -3000, 3000)); break;  // narrow
+                  case 2: v = 77; break;                                                   // constant
+                  case 3: v = (rng() % 2) ? INT32_MIN : INT32_MAX; break;                  // extremes
+                  case 4: v = static_cast<int32_t>(uniform_int(rng, -200000, 0)); break;   // wide spread
+                  case 5: v = static_cast<int32_t>(uniform_int(rng, -40, 40)); break;      // many ties
+                }
               }
+              run_both(variant.fn, p, rows, len, in, ld_in, ld_out, ref, simd);
+              INFO(variant.name << ": mode " << softmax_mode_name(mode) << " bits " << bits << " scale " << scale
+                                << " len " << len << " input kind " << kind);
+              REQUIRE(ref == simd);  // includes the untouched padding between rows
             }
-            run_both(p, rows, len, in, ld_in, ld_out, ref, simd);
-            INFO("mode " << softmax_mode_name(mode) << " bits " << bits << " scale " << scale << " len " << len
-                         << " input kind " << kind);
-            REQUIRE(ref == simd);  // includes the untouched padding between rows
           }
         }
       }
@@ -157,7 +163,16 @@ TEST_CASE("softmax: AVX-512 equals the reference bit for bit", "[softmax]") {
   }
 }
 
-TEST_CASE("softmax: dispatch matches the reference; backend names map to ISAs", "[softmax]") {
+TEST_CASE("softmax: dispatch matches the reference, backend names map to ISAs", "[softmax]") {
+  const NonlinearIsa best = cpu_has_avx512() ? NonlinearIsa::kAvx512 : (cpu_has_avx2() ? NonlinearIsa::kAvx2 : NonlinearIsa::kRef);
+  const NonlinearIsa avx2_class = cpu_has_avx2() ? NonlinearIsa::kAvx2 : NonlinearIsa::kRef;
+  CHECK(nonlinear_isa_for_backend("ref") == NonlinearIsa::kRef);
+  CHECK(nonlinear_isa_for_backend("avx2") == avx2_class);
+  CHECK(nonlinear_isa_for_backend("avxvnni") == avx2_class);
+  CHECK(nonlinear_isa_for_backend("") == best);
+  CHECK(nonlinear_isa_for_backend("avx512vnni") == best);
+  CHECK(nonlinear_isa_for_backend("onednn") == best);
+  CHECK(nonlinear_isa_supported(nonlinear_isa()));
   CHECK_FALSE(nonlinear_avx512_for_backend("ref"));
   CHECK_FALSE(nonlinear_avx512_for_backend("avx2"));
   CHECK_FALSE(nonlinear_avx512_for_backend("avxvnni"));
@@ -301,13 +316,15 @@ TEST_CASE("softmax: log2 codes vs float64 (code error, row mass)", "[softmax]") 
   }
 }
 
-TEST_CASE("softmax: av_log2 equals the exact shift-add sum; AVX-512 equals the reference", "[softmax]") {
+TEST_CASE("softmax: av_log2 equals the exact shift-add sum, SIMD variants equal the reference", "[softmax]") {
+  const auto variants = test::av_log2_variants();
   const uint64_t seed = nonlinear_seed(0xa5a5);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
   std::mt19937_64 rng(seed);
-  for (int bits : {4, 8}) {
+  for (int bits : {1, 4, 8}) {
     const SoftmaxParams p = make_softmax_params(SoftmaxMode::kLog2, 0.01, bits);
-    for (size_t k : {size_t{1}, size_t{15}, size_t{16}, size_t{33}, size_t{197}, size_t{1100}}) {
+    for (size_t k : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{15}, size_t{16}, size_t{24}, size_t{33},
+                     size_t{197}, size_t{1100}, size_t{2071}}) {
       const size_t m = 5, n = 7, ld_codes = k + 3, ld_v = k + 1, ld_acc = n + 2;
       // Codes from real softmax rows (so the sum fits), plus one row of arbitrary codes (wraps).
       std::vector<int32_t> logits(m * k);
@@ -331,11 +348,12 @@ TEST_CASE("softmax: av_log2 equals the exact shift-add sum; AVX-512 equals the r
           REQUIRE(exact == ref[i * ld_acc + j]);
         }
       }
-      if (intvit::cpu_has_avx512()) {
-        av_log2__avx512(p, m, n, k, codes.data(), ld_codes, v.data(), ld_v, zv, simd.data(), ld_acc);
-        REQUIRE(ref == simd);
+      for (const auto& variant : variants) {
+        INFO(variant.name);
+        std::fill(simd.begin(), simd.end(), -7);
+        variant.fn(p, m, n, k, codes.data(), ld_codes, v.data(), ld_v, zv, simd.data(), ld_acc);
+        REQUIRE(ref == simd);  // includes the untouched padding between rows
       }
     }
   }
-  if (!intvit::cpu_has_avx512()) WARN("SKIPPED: AVX-512 part (CPU lacks AVX-512)");
 }

@@ -19,8 +19,10 @@ static_assert(std::is_trivially_copyable_v<ResidualAddParams>);
 // Offline (float allowed): each ratio must be < 2^31 (throws intvit::Error otherwise).
 ResidualAddParams make_residual_add_params(double a_scale, double b_scale, double out_scale);
 
-// n elements; out may alias a or b.
+// n elements; out may alias a or b. The _ref, __avx2 and __avx512 variants compute the same bits;
+// residual_add() runs the one nonlinear_isa() picks (kernels/nonlinear.h).
 void residual_add_ref(const ResidualAddParams& p, size_t n, const int32_t* a, const int32_t* b, int32_t* out);
+void residual_add__avx2(const ResidualAddParams& p, size_t n, const int32_t* a, const int32_t* b, int32_t* out);
 void residual_add__avx512(const ResidualAddParams& p, size_t n, const int32_t* a, const int32_t* b, int32_t* out);
 void residual_add(const ResidualAddParams& p, size_t n, const int32_t* a, const int32_t* b, int32_t* out);
 

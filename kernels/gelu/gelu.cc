@@ -1,15 +1,16 @@
-// Dispatching GELU entry point (kernels/nonlinear.h: AVX-512 unless INTVIT_ISA
-// names ref or an AVX2-class backend).
+// Dispatching GELU entry point: the variant nonlinear_isa() picks (kernels/nonlinear.h: the best
+// the CPU has; INTVIT_ISA=ref forces the reference).
 #include "kernels/nonlinear.h"
 
 namespace intvit {
 
 void gelu(const GeluParams& p, size_t n, const void* in, void* out) {
-  if (nonlinear_use_avx512()) {
-    gelu__avx512(p, n, in, out);
-  } else {
-    gelu_ref(p, n, in, out);
+  switch (nonlinear_isa()) {
+    case NonlinearIsa::kAvx512: return gelu__avx512(p, n, in, out);
+    case NonlinearIsa::kAvx2: return gelu__avx2(p, n, in, out);
+    case NonlinearIsa::kRef: break;
   }
+  gelu_ref(p, n, in, out);
 }
 
 }  // namespace intvit

@@ -16,27 +16,62 @@ int32_t centered(int32_t x, int32_t max) {
   return fp::clamp_to<int32_t>(int64_t{x} - max, std::numeric_limits<int32_t>::min(), 0);
 }
 
-// Eq. 14-20: the unnormalised exponential e(d) in [0, 2^18) of one centred logit d <= 0.
+// Eq. 14-20: the unnormalised exponential e(d) in [0, 2^18) of one centred logit d <= 0. The mode
+// is a template parameter so the row loops below do not switch per element.
+template <SoftmaxMode kMode>
 int32_t exp_of(const SoftmaxParams& p, int32_t d) {
   const int32_t u = fp::multiply_by_quantized_multiplier(d, p.in_multiplier, p.in_shift);
-  switch (p.mode) {
-    case SoftmaxMode::kIexp:
-    case SoftmaxMode::kLog2: {
-      const int32_t x = std::max(u, -(kIexpClampN << kIexpFracBits));                   // Eq. 14
-      const int32_t q = (-x) >> kIexpFracBits, r = x + (q << kIexpFracBits);          // Eq. 15
-      const int32_t z = r * (r + p.poly_b) + p.poly_c;                                  // Eq. 16
-      return static_cast<int32_t>(fp::rounding_divide_by_pot64(z, q + kIexpNarrowShift));  // Eq. 17
-    }
-    case SoftmaxMode::kShiftmax: {
-      const int32_t v = std::max(u, -kShiftPreClamp);                                    // Eq. 18
-      const int32_t t = std::max(v + (v >> 1) - (v >> 4), -(kShiftClampN << kShiftFracBits));
-      const int32_t q = (-t) >> kShiftFracBits, r = t + (q << kShiftFracBits);          // Eq. 19
-      return ((r >> 1) + (1 << kShiftFracBits)) >> q;
-    }
-    case SoftmaxMode::kLut:
-      return p.exp_table[-std::max(u, -255)];                                           // Eq. 20
+  if constexpr (kMode == SoftmaxMode::kIexp || kMode == SoftmaxMode::kLog2) {
+    const int32_t x = std::max(u, -(kIexpClampN << kIexpFracBits));                   // Eq. 14
+    const int32_t q = (-x) >> kIexpFracBits, r = x + (q << kIexpFracBits);          // Eq. 15
+    const int32_t z = r * (r + p.poly_b) + p.poly_c;                                  // Eq. 16
+    return static_cast<int32_t>(fp::rounding_divide_by_pot64(z, q + kIexpNarrowShift));  // Eq. 17
+  } else if constexpr (kMode == SoftmaxMode::kShiftmax) {
+    const int32_t v = std::max(u, -kShiftPreClamp);                                    // Eq. 18
+    const int32_t t = std::max(v + (v >> 1) - (v >> 4), -(kShiftClampN << kShiftFracBits));
+    const int32_t q = (-t) >> kShiftFracBits, r = t + (q << kShiftFracBits);          // Eq. 19
+    return ((r >> 1) + (1 << kShiftFracBits)) >> q;
+  } else {
+    return p.exp_table[-std::max(u, -255)];                                           // Eq. 20
   }
-  return 0;
+}
+
+// One row. e_j is computed once and kept for the normalisation pass (rows up to kKeep entries;
+// longer rows, beyond the documented range, compute it again).
+template <SoftmaxMode kMode>
+void softmax_row(const SoftmaxParams& p, size_t len, const int32_t* x, uint8_t* y) {
+  constexpr size_t kKeep = 4096;
+  int32_t e_buf[kKeep];
+  const bool keep = len <= kKeep;
+  const int32_t max = *std::max_element(x, x + len);
+  int64_t sum = 0;  // Σe < 4096·2^18 = 2^30
+  for (size_t j = 0; j < len; ++j) {
+    const int32_t e = exp_of<kMode>(p, centered(x[j], max));
+    if (keep) e_buf[j] = e;
+    sum += e;
+  }
+  auto e_of = [&](size_t j) -> int64_t { return keep ? e_buf[j] : exp_of<kMode>(p, centered(x[j], max)); };
+  if constexpr (kMode == SoftmaxMode::kLog2) {
+    for (size_t j = 0; j < len; ++j) {  // Eq. 22: c = #{n : 3e·2^n <= 2Σ}, capped
+      const int64_t e = e_of(j);
+      int32_t c = 0;
+      if (e == 0) c = p.max_code;
+      while (c < p.max_code && (3 * e << c) <= 2 * sum) ++c;
+      y[j] = static_cast<uint8_t>(c);
+    }
+  } else {
+    const uint64_t factor = ((uint64_t{1} << 31) + sum / 2) / sum;  // Eq. 21: round(2^31/Σ)
+    for (size_t j = 0; j < len; ++j) {
+      const uint64_t prob = (e_of(j) * factor + (uint64_t{1} << (kProbShift - 1))) >> kProbShift;
+      y[j] = static_cast<uint8_t>(std::min<uint64_t>(prob, 255));
+    }
+  }
+}
+
+template <SoftmaxMode kMode>
+void softmax_rows_mode(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                       uint8_t* out, size_t ld_out) {
+  for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
 }
 
 }  // namespace
@@ -44,25 +79,12 @@ int32_t exp_of(const SoftmaxParams& p, int32_t d) {
 void softmax_rows_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                       uint8_t* out, size_t ld_out) {
   if (len == 0) return;
-  for (size_t row = 0; row < rows; ++row) {
-    const int32_t* x = in + row * ld_in;
-    uint8_t* y = out + row * ld_out;
-    const int32_t max = *std::max_element(x, x + len);
-    int64_t sum = 0;  // Σe < 4096·2^18 = 2^30
-    for (size_t j = 0; j < len; ++j) sum += exp_of(p, centered(x[j], max));
-    const uint64_t factor = ((uint64_t{1} << 31) + sum / 2) / sum;  // Eq. 21: round(2^31/Σ)
-    for (size_t j = 0; j < len; ++j) {
-      const int64_t e = exp_of(p, centered(x[j], max));
-      if (p.mode == SoftmaxMode::kLog2) {  // Eq. 22: c = #{n : 3e·2^n <= 2Σ}, capped
-        int32_t c = 0;
-        if (e == 0) c = p.max_code;
-        while (c < p.max_code && (3 * e << c) <= 2 * sum) ++c;
-        y[j] = static_cast<uint8_t>(c);
-      } else {
-        const uint64_t prob = (e * factor + (uint64_t{1} << (kProbShift - 1))) >> kProbShift;
-        y[j] = static_cast<uint8_t>(std::min<uint64_t>(prob, 255));
-      }
-    }
+  switch (p.mode) {
+    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kShiftmax:
+      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLog2: return softmax_rows_mode<SoftmaxMode::kLog2>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
   }
 }
 

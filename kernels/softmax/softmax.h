@@ -53,9 +53,11 @@ SoftmaxParams make_softmax_params(SoftmaxMode mode, double input_scale, int out_
 // bits (Eq. 13-22).
 void softmax_rows_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                       uint8_t* out, size_t ld_out);
+void softmax_rows__avx2(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                        uint8_t* out, size_t ld_out);
 void softmax_rows__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in,
                           size_t ld_in, uint8_t* out, size_t ld_out);
-// AVX-512 when available unless INTVIT_ISA is ref/avx2/avxvnni (kernels/nonlinear.h).
+// The best variant for this CPU and $INTVIT_ISA (kernels/nonlinear.h: nonlinear_isa()).
 void softmax_rows(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                   uint8_t* out, size_t ld_out);
 
@@ -66,6 +68,8 @@ void softmax_rows(const SoftmaxParams& p, size_t rows, size_t len, const int32_t
 inline constexpr int kAvLog2Shift = 22;
 void av_log2_ref(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
                  const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av_log2__avx2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
+                   const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 void av_log2__avx512(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes,
                      size_t ld_codes, const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc,
                      size_t ld_acc);

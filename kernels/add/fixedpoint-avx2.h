@@ -1,0 +1,154 @@
+// Lane-wise AVX2 forms of kernels/fixedpoint.h (QUANTIZATION.md Eq. 5-7), bit-identical to the
+// scalar functions; the AVX2 twin of fixedpoint-avx512.h. Include only from *-avx2.cc files (they
+// get -mavx2 -mfma -mbmi2). Shared by the nonlinear kernels (softmax, GELU, LayerNorm, add).
+//
+// AVX2 has no 64-bit arithmetic right shift, no 64-bit min/max and no masked loads of bytes; the
+// helpers below supply exact substitutes (rounding on magnitudes, compare + blend, tail buffers).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace intvit::fp_avx2 {
+
+// SRDHM and RDBP both round half away from zero, so both commute with negation: the lane forms
+// below work on |x| (as uint32, so |INT32_MIN| = 2^31 is exact), where rounding half away is
+// rounding half up, and put the sign back with vpsignd.
+
+// Eq. 5 on 8 int32 lanes with one multiplier b in [0, 2^31): round_half_away(a·b / 2^31)
+// = sign(a)·((|a|·b + 2^30) >> 31). (The saturating case a = b = INT32_MIN cannot occur for b >= 0.)
+static inline __m256i srdhm(__m256i a, int32_t b) {
+  const __m256i bv = _mm256_set1_epi64x(b), half = _mm256_set1_epi64x(int64_t{1} << 30);
+  const __m256i mag = _mm256_abs_epi32(a);
+  const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(mag, bv), half), 31);
+  const __m256i odd = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(mag, 32), bv), half);
+  // Bits 31..62 of each sum: shifted down into the even dwords, up into the odd ones.
+  return _mm256_sign_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 1), 0xAA), a);
+}
+
+// Eq. 6 on int32 lanes, one exponent e in [0, 31]: sign(x)·((|x| + 2^(e-1)) >> e); |x| + 2^(e-1)
+// < 2^32 cannot wrap in uint32.
+static inline __m256i rdbp(__m256i x, int e) {
+  const __m256i half = _mm256_set1_epi32(e > 0 ? static_cast<int32_t>(uint32_t{1} << (e - 1)) : 0);
+  const __m256i mag = _mm256_srl_epi32(_mm256_add_epi32(_mm256_abs_epi32(x), half), _mm_cvtsi32_si128(e));
+  return _mm256_sign_epi32(mag, x);
+}
+
+// 64-bit Eq. 6 (fp::rounding_divide_by_pot64) with a per-lane exponent e in [0, 62], for
+// |x| + 2^(e-1) < 2^63: sign(x)·((|x| + ⌊2^e / 2⌋) >> e) (AVX2 has no 64-bit arithmetic shift).
+static inline __m256i rdbp64(__m256i x, __m256i e) {
+  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);  // -1 for x < 0
+  const __m256i half = _mm256_srli_epi64(_mm256_sllv_epi64(_mm256_set1_epi64x(1), e), 1);
+  const __m256i mag = _mm256_sub_epi64(_mm256_xor_si256(x, sign), sign);
+  const __m256i rounded = _mm256_srlv_epi64(_mm256_add_epi64(mag, half), e);
+  return _mm256_sub_epi64(_mm256_xor_si256(rounded, sign), sign);
+}
+
+// Saturating x·2^e, e in [0, 31] (fp::saturating_left_shift).
+static inline __m256i saturating_left_shift(__m256i x, int e) {
+  if (e == 0) return x;
+  const __m256i hi = _mm256_set1_epi32(INT32_MAX >> e), lo = _mm256_set1_epi32(INT32_MIN >> e);
+  __m256i r = _mm256_sll_epi32(x, _mm_cvtsi32_si128(e));
+  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MAX), _mm256_cmpgt_epi32(x, hi));
+  return _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MIN), _mm256_cmpgt_epi32(lo, x));
+}
+
+// Eq. 7 (fp::multiply_by_quantized_multiplier), multiplier in [0, 2^31), shift in [-31, 31].
+// SRDHM and RDBP fused: with x' the saturated left shift, P = |x'|·M0 < 2^62 and r = max(shift, 0),
+//   RDBP(SRDHM(x', M0), r) = sign(x')·⌊(⌊(P + 2^30) / 2^31⌋ + 2^(r-1)) / 2^r⌋
+//                          = sign(x')·⌊(P + 2^30 + 2^(30+r)) / 2^(31+r)⌋     (2^(r-1) read as 0 for r = 0)
+// by ⌊⌊a/m⌋/n⌋ = ⌊a/(mn)⌋; the sum stays below 2^63.
+static inline __m256i mbqm(__m256i x, int32_t multiplier, int shift) {
+  const int left = shift < 0 ? -shift : 0;
+  const int right = shift > 0 ? shift : 0;
+  const __m256i xs = saturating_left_shift(x, left);
+  const __m256i mag = _mm256_abs_epi32(xs);
+  const __m256i bv = _mm256_set1_epi64x(multiplier);
+  const __m256i nudge = _mm256_set1_epi64x((int64_t{1} << 30) + (right > 0 ? int64_t{1} << (30 + right) : 0));
+  const __m128i count = _mm_cvtsi32_si128(31 + right);
+  const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(mag, bv), nudge), count);
+  const __m256i odd = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(mag, 32), bv), nudge), count);
+  return _mm256_sign_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA), xs);
+}
+
+// Sum of the 8 int32 lanes mod 2^32 (vector adds only, no signed-overflow UB).
+static inline uint32_t reduce_add_wrap_epi32(__m256i v) {
+  __m128i b = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0x4E));
+  b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0xB1));
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(b));
+}
+
+static inline int64_t reduce_add_epi64(__m256i v) {
+  const __m128i b = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  return _mm_cvtsi128_si64(b) + _mm_extract_epi64(b, 1);
+}
+
+static inline int32_t reduce_max_epi32(__m256i v) {
+  __m128i b = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  b = _mm_max_epi32(b, _mm_shuffle_epi32(b, 0x4E));
+  b = _mm_max_epi32(b, _mm_shuffle_epi32(b, 0xB1));
+  return _mm_cvtsi128_si32(b);
+}
+
+static inline uint32_t reduce_max_epu32(__m256i v) {
+  __m128i b = _mm_max_epu32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  b = _mm_max_epu32(b, _mm_shuffle_epi32(b, 0x4E));
+  b = _mm_max_epu32(b, _mm_shuffle_epi32(b, 0xB1));
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(b));
+}
+
+// -1 in the first min(n, 8) int32 lanes, 0 above: the mask for _mm256_maskload/maskstore_epi32.
+static inline __m256i tail_mask8(size_t n) {
+  const int32_t k = n >= 8 ? 8 : static_cast<int32_t>(n);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// min/max on int64 lanes (compare + blend).
+static inline __m256i max_epi64(__m256i a, __m256i b) { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(b, a)); }
+static inline __m256i min_epi64(__m256i a, __m256i b) { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b)); }
+
+// 8 bytes from p zero-extended to int32 lanes; only the first n (< 8) bytes are read by the _tail form.
+static inline __m256i load8_u8_epi32(const uint8_t* p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+static inline __m256i load8_u8_epi32_tail(const uint8_t* p, size_t n) {
+  uint64_t bytes = 0;
+  std::memcpy(&bytes, p, n);
+  return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(bytes)));
+}
+
+// The low byte / low 16 bits of each of 8 int32 lanes, packed into the low 8 / 16 bytes (truncation,
+// like the AVX-512 vpmovdb / vpmovdw stores and the reference's casts).
+static inline __m128i narrow_epi32_u8(__m256i v) {
+  const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                        0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i b = _mm256_shuffle_epi8(v, pick);
+  return _mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+}
+static inline __m128i narrow_epi32_s16(__m256i v) {
+  const __m256i pick = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                        0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i b = _mm256_shuffle_epi8(v, pick);
+  return _mm_unpacklo_epi64(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+}
+static inline void store8_u8(uint8_t* p, __m256i v) {
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), narrow_epi32_u8(v));
+}
+static inline void store8_u8_tail(uint8_t* p, __m256i v, size_t n) {
+  const uint64_t bytes = static_cast<uint64_t>(_mm_cvtsi128_si64(narrow_epi32_u8(v)));
+  std::memcpy(p, &bytes, n);
+}
+static inline void store8_s16(int16_t* p, __m256i v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow_epi32_s16(v));
+}
+static inline void store8_s16_tail(int16_t* p, __m256i v, size_t n) {
+  alignas(16) int16_t buf[8];
+  _mm_store_si128(reinterpret_cast<__m128i*>(buf), narrow_epi32_s16(v));
+  std::memcpy(p, buf, n * sizeof(int16_t));
+}
+
+}  // namespace intvit::fp_avx2

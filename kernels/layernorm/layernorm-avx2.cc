@@ -1,0 +1,159 @@
+// AVX2 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Statistics in 8 int32
+// lanes with int64 accumulators (the 128-bit D² is per row, scalar, layernorm-row.h); the output
+// stage runs 4 channels in int64 lanes.
+//
+// AVX2 has no 64-bit multiply-low and no 64-bit arithmetic shift, so Eq. 38 is evaluated on
+// magnitudes: RDBP rounds half away from zero, so RDBP(-v, e) = -RDBP(|v|, e), and for v >= 0 it is
+// (v + 2^(e-1)) >> e. With |ñ| <= 2^31 and R <= 2^30, ñ·R is one unsigned 32×32 multiply.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/add/fixedpoint-avx2.h"
+#include "kernels/fixedpoint.h"
+#include "kernels/layernorm/layernorm.h"
+#include "kernels/layernorm/layernorm-row.h"
+
+namespace intvit {
+namespace {
+
+using namespace layernorm_detail;
+using namespace fp_avx2;
+
+// Eq. 33 for 8 channels from c, of which `left` (>= 1) are in the row; lanes past it are 0.
+template <bool kU8In>
+__m256i load_x(const LayerNormParams& p, const void* row, size_t c, size_t left) {
+  if constexpr (!kU8In) {
+    const int32_t* r = static_cast<const int32_t*>(row) + c;
+    return left >= 8 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r)) : _mm256_maskload_epi32(r, tail_mask8(left));
+  } else {
+    const uint8_t* r = static_cast<const uint8_t*>(row) + c;
+    const uint8_t* a = p.alpha.data() + c;
+    const bool full = left >= 8;
+    const __m256i q = full ? load8_u8_epi32(r) : load8_u8_epi32_tail(r, left);
+    const __m256i alpha = full ? load8_u8_epi32(a) : load8_u8_epi32_tail(a, left);
+    const __m256i x = _mm256_sllv_epi32(_mm256_sub_epi32(q, _mm256_set1_epi32(p.in_zero_point)), alpha);
+    return full ? x : _mm256_and_si256(x, tail_mask8(left));
+  }
+}
+
+// Eq. 34: x' = x·2^s or RDBP(x, -s).
+__m256i pre_shift(__m256i x, int s) {
+  return s >= 0 ? _mm256_sll_epi32(x, _mm_cvtsi32_si128(s)) : rdbp(x, -s);
+}
+
+// The low dwords of the 4 int64 lanes of a and of b, as 8 int32 lanes (a's first).
+__m256i narrow_epi64x2(__m256i a, __m256i b) {
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a, even))),
+                                 _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, even)), 1);
+}
+
+template <bool kU8In, int kOutBits>
+void layernorm_row(const LayerNormParams& p, const void* in, void* out) {
+  alignas(32) int32_t xs_buf[kMaxChannels + 8];
+  const size_t n = p.channels;
+  const auto count = static_cast<int64_t>(n);
+  __m256i vmax = _mm256_setzero_si256();  // Eq. 34: max |x| (unsigned: |INT32_MIN| = 2^31)
+  for (size_t c = 0; c < n; c += 8) vmax = _mm256_max_epu32(vmax, _mm256_abs_epi32(load_x<kU8In>(p, in, c, n - c)));
+  const int s = pre_shift_for(p, reduce_max_epu32(vmax));
+
+  // Eq. 35 (lanes past the row are 0). |x'| <= 2^23: the int32 lane sums are widened every
+  // 128 vectors (128·2^23 = 2^30), the squares (<= 2^46) go straight to int64 lanes.
+  constexpr size_t kBlock = 128 * 8;
+  __m256i vsum = _mm256_setzero_si256(), vsq = _mm256_setzero_si256();
+  for (size_t c0 = 0; c0 < n; c0 += kBlock) {
+    __m256i block_sum = _mm256_setzero_si256();
+    for (size_t c = c0; c < std::min(n, c0 + kBlock); c += 8) {
+      const __m256i xs = pre_shift(load_x<kU8In>(p, in, c, n - c), s);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(xs_buf + c), xs);
+      block_sum = _mm256_add_epi32(block_sum, xs);
+      const __m256i xs_odd = _mm256_srli_epi64(xs, 32);
+      vsq = _mm256_add_epi64(vsq, _mm256_add_epi64(_mm256_mul_epi32(xs, xs), _mm256_mul_epi32(xs_odd, xs_odd)));
+    }
+    vsum = _mm256_add_epi64(vsum, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(block_sum)));
+    vsum = _mm256_add_epi64(vsum, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(block_sum, 1)));
+  }
+  const int64_t sum = reduce_add_epi64(vsum), sum_sq = reduce_add_epi64(vsq);
+  const RowScale rs = row_scale(p, s, sum, sum_sq);  // Eq. 36-37
+
+  // Eq. 38 on magnitudes: |ñ| = ((|n|·2^left) + half) >> right with left/right = max(∓j, 0).
+  const int left = rs.j < 0 ? -rs.j : 0, right = rs.j > 0 ? rs.j : 0;
+  const __m128i vleft = _mm_cvtsi32_si128(left), vright = _mm_cvtsi32_si128(right);
+  const __m256i vhalf = _mm256_set1_epi64x(right > 0 ? int64_t{1} << (right - 1) : 0);
+  const __m256i vrecip = _mm256_set1_epi64x(rs.recip), vsum64 = _mm256_set1_epi64x(sum);
+  const __m256i vcount = _mm256_set1_epi64x(count), t_half = _mm256_set1_epi64x(int64_t{1} << (kTBits - 1));
+  const __m256i zp = _mm256_set1_epi64x(p.out_zero_point);
+  const __m256i lo = _mm256_set1_epi64x(p.out_min), hi = _mm256_set1_epi64x(p.out_max);
+  // Eq. 38-39 for 4 channels: x' in 4 int32, their G, H and h from g, b, h.
+  auto four = [&](__m128i xs4, const int32_t* g, const int64_t* b, const uint8_t* h) {
+    const __m256i centred = _mm256_sub_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(xs4), vcount), vsum64);
+    const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), centred);
+    const __m256i mag = _mm256_sub_epi64(_mm256_xor_si256(centred, sign), sign);  // <= 2^36
+    const __m256i scaled = _mm256_srl_epi64(_mm256_add_epi64(_mm256_sll_epi64(mag, vleft), vhalf), vright);  // <= 2^31
+    const __m256i tmag = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(scaled, vrecip), t_half), kTBits);
+    const __m256i t = _mm256_sub_epi64(_mm256_xor_si256(tmag, sign), sign);  // |t| <= 2^30 + 1: fits int32
+    const __m256i gv = _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g)));
+    const __m256i bv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    uint32_t h4;
+    std::memcpy(&h4, h, 4);
+    const __m256i hv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int32_t>(h4)));
+    // |t·G + H| < 2^61 + 2^62 and h <= 40: inside rdbp64's range.
+    const __m256i y = _mm256_add_epi64(rdbp64(_mm256_add_epi64(_mm256_mul_epi32(t, gv), bv), hv), zp);
+    return min_epi64(max_epi64(y, lo), hi);
+  };
+  auto eight = [&](size_t c, const int32_t* g, const int64_t* b, const uint8_t* h) {  // in [out_min, out_max]
+    const __m256i xs = _mm256_load_si256(reinterpret_cast<const __m256i*>(xs_buf + c));
+    return narrow_epi64x2(four(_mm256_castsi256_si128(xs), g, b, h),
+                          four(_mm256_extracti128_si256(xs, 1), g + 4, b + 4, h + 4));
+  };
+  const int32_t* gamma = p.gamma_multiplier.data();
+  const int64_t* beta = p.beta_bias.data();
+  const uint8_t* out_shift = p.out_shift.data();
+  auto* out_row = static_cast<std::conditional_t<kOutBits == 8, uint8_t, int16_t>*>(out);
+  size_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256i y = eight(c, gamma + c, beta + c, out_shift + c);
+    if constexpr (kOutBits == 8) store8_u8(out_row + c, y); else store8_s16(out_row + c, y);
+  }
+  if (c < n) {  // the last 1..7 channels, their constants copied into zero-padded blocks
+    const size_t rest = n - c;
+    alignas(32) int64_t b8[8] = {};
+    alignas(32) int32_t g8[8] = {};
+    alignas(8) uint8_t h8[8] = {};
+    std::memcpy(g8, gamma + c, rest * sizeof(int32_t));
+    std::memcpy(b8, beta + c, rest * sizeof(int64_t));
+    std::memcpy(h8, out_shift + c, rest);
+    const __m256i y = eight(c, g8, b8, h8);
+    if constexpr (kOutBits == 8) store8_u8_tail(out_row + c, y, rest); else store8_s16_tail(out_row + c, y, rest);
+  }
+}
+
+template <bool kU8In, int kOutBits>
+void layernorm_rows_kind(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out, size_t ld_out) {
+  constexpr size_t in_bytes = kU8In ? 1 : 4, out_bytes = kOutBits == 8 ? 1 : 2;
+  for (size_t row = 0; row < rows; ++row) {
+    layernorm_row<kU8In, kOutBits>(p, static_cast<const char*>(in) + row * ld_in * in_bytes,
+                                   static_cast<char*>(out) + row * ld_out * out_bytes);
+  }
+}
+
+}  // namespace
+
+void layernorm_rows__avx2(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out,
+                          size_t ld_out) {
+  if (p.channels > static_cast<size_t>(kMaxChannels)) {  // make_layernorm_params never builds this
+    return layernorm_rows_ref(p, rows, in, ld_in, out, ld_out);
+  }
+  if (p.uint8_input) {
+    if (p.out_bits == 8) return layernorm_rows_kind<true, 8>(p, rows, in, ld_in, out, ld_out);
+    return layernorm_rows_kind<true, 16>(p, rows, in, ld_in, out, ld_out);
+  }
+  if (p.out_bits == 8) return layernorm_rows_kind<false, 8>(p, rows, in, ld_in, out, ld_out);
+  return layernorm_rows_kind<false, 16>(p, rows, in, ld_in, out, ld_out);
+}
+
+}  // namespace intvit

@@ -1,0 +1,200 @@
+// AVX2 softmax and log2 attn@v, bit-identical to softmax-ref.cc (QUANTIZATION.md §4).
+// 8 int32 lanes per step; the mode is a template parameter so the inner loop has no branch.
+// Differences from the AVX-512 kernel: tails use vpmaskmovd loads / byte buffers instead of mask
+// registers, and the log2 code (Eq. 22) is found by a 5-step binary search over the per-row
+// thresholds (2Σ) >> n instead of 31 compares.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/add/fixedpoint-avx2.h"
+#include "kernels/softmax/softmax.h"
+
+namespace intvit {
+namespace {
+
+using namespace softmax_detail;
+using namespace fp_avx2;
+
+constexpr size_t kMaxLen = 4096;
+
+// The scalars the row loop reads, copied out of SoftmaxParams so that stores to the row buffers
+// cannot alias them (the compiler keeps the broadcasts in registers).
+struct Consts {
+  int32_t in_multiplier, in_shift, poly_b, poly_c, max_code;
+  const int32_t* exp_table;
+};
+
+// Eq. 14-20 on 8 centred logits d <= 0.
+template <SoftmaxMode kMode>
+__m256i exp_of(const Consts& p, __m256i d) {
+  const __m256i u = mbqm(d, p.in_multiplier, p.in_shift);
+  if constexpr (kMode == SoftmaxMode::kIexp || kMode == SoftmaxMode::kLog2) {
+    const __m256i x = _mm256_max_epi32(u, _mm256_set1_epi32(-(kIexpClampN << kIexpFracBits)));
+    const __m256i q = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), x), kIexpFracBits);
+    const __m256i r = _mm256_add_epi32(x, _mm256_slli_epi32(q, kIexpFracBits));
+    const __m256i z = _mm256_add_epi32(_mm256_mullo_epi32(r, _mm256_add_epi32(r, _mm256_set1_epi32(p.poly_b))),
+                                       _mm256_set1_epi32(p.poly_c));
+    // Eq. 17 for 0 < z < 2^31 and shift in [13, 43]: (z + 2^(shift-1)) >> shift in uint32 cannot
+    // wrap, and counts >= 32 give 0 exactly as the 64-bit rounding divide does.
+    const __m256i shift = _mm256_add_epi32(q, _mm256_set1_epi32(kIexpNarrowShift));
+    const __m256i half = _mm256_sllv_epi32(_mm256_set1_epi32(1 << (kIexpNarrowShift - 1)), q);
+    return _mm256_srlv_epi32(_mm256_add_epi32(z, half), shift);
+  } else if constexpr (kMode == SoftmaxMode::kShiftmax) {
+    const __m256i v = _mm256_max_epi32(u, _mm256_set1_epi32(-kShiftPreClamp));
+    __m256i t = _mm256_sub_epi32(_mm256_add_epi32(v, _mm256_srai_epi32(v, 1)), _mm256_srai_epi32(v, 4));
+    t = _mm256_max_epi32(t, _mm256_set1_epi32(-(kShiftClampN << kShiftFracBits)));
+    const __m256i q = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), t), kShiftFracBits);
+    const __m256i r = _mm256_add_epi32(t, _mm256_slli_epi32(q, kShiftFracBits));
+    // q <= 18, so the arithmetic variable shift is in range (vpsravd).
+    return _mm256_srav_epi32(_mm256_add_epi32(_mm256_srai_epi32(r, 1), _mm256_set1_epi32(1 << kShiftFracBits)), q);
+  } else {
+    const __m256i index = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_max_epi32(u, _mm256_set1_epi32(-255)));
+    return _mm256_i32gather_epi32(p.exp_table, index, 4);
+  }
+}
+
+template <SoftmaxMode kMode>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
+  alignas(32) int32_t e_buf[kMaxLen + 8];
+  const size_t full = len & ~size_t{7}, rest = len - full;
+  const __m256i tail = tail_mask8(rest);  // the first `rest` lanes of the last, partial vector
+  // Pass 1: row max.
+  __m256i vmax = _mm256_set1_epi32(std::numeric_limits<int32_t>::min());
+  for (size_t j = 0; j < full; j += 8) {
+    vmax = _mm256_max_epi32(vmax, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
+  }
+  if (rest != 0) {
+    const __m256i xv = _mm256_maskload_epi32(x + full, tail);  // masked lanes read as 0 (no fault)
+    vmax = _mm256_max_epi32(vmax, _mm256_blendv_epi8(vmax, xv, tail));
+  }
+  const int32_t max = reduce_max_epi32(vmax);
+  // Eq. 13 without 64-bit lanes: max(x, max - 2^31) - max cannot wrap.
+  const int64_t floor64 = std::max<int64_t>(int64_t{max} - (int64_t{1} << 31), std::numeric_limits<int32_t>::min());
+  const __m256i vfloor = _mm256_set1_epi32(static_cast<int32_t>(floor64));
+  const __m256i vmax_b = _mm256_set1_epi32(max);
+  auto centred = [&](__m256i xv) { return _mm256_sub_epi32(_mm256_max_epi32(xv, vfloor), vmax_b); };
+  // Pass 2: e and Σe (per lane < 512·2^18, no overflow).
+  __m256i vsum = _mm256_setzero_si256();
+  for (size_t j = 0; j < full; j += 8) {
+    const __m256i e = exp_of<kMode>(p, centred(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j))));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + j), e);
+    vsum = _mm256_add_epi32(vsum, e);
+  }
+  if (rest != 0) {
+    // Lanes past the row read as the max (d = 0, inside every mode's range), then do not count.
+    const __m256i xv = _mm256_blendv_epi8(vmax_b, _mm256_maskload_epi32(x + full, tail), tail);
+    const __m256i e = exp_of<kMode>(p, centred(xv));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + full), e);
+    vsum = _mm256_add_epi32(vsum, _mm256_and_si256(e, tail));
+  }
+  const int64_t sum = reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+  // Pass 3.
+  auto output = [&](auto code_of) {
+    for (size_t j = 0; j < full; j += 8) {
+      store8_u8(y + j, code_of(_mm256_load_si256(reinterpret_cast<const __m256i*>(e_buf + j))));
+    }
+    if (rest != 0) store8_u8_tail(y + full, code_of(_mm256_load_si256(reinterpret_cast<const __m256i*>(e_buf + full))), rest);
+  };
+  if constexpr (kMode == SoftmaxMode::kLog2) {
+    // Eq. 22: c = #{n >= 0 : 3e·2^n <= 2Σ} = #{n : 3e <= (2Σ) >> n}, capped at max_code. The
+    // condition holds for n below the count and fails above, so 5 halving steps find the count
+    // in [0, 31] (for e >= 1 it is <= 30, as 2Σ < 2^31); e = 0 takes the max code.
+    const __m256i two_sum = _mm256_set1_epi32(static_cast<int32_t>(2 * sum));
+    const __m256i vmax_code = _mm256_set1_epi32(p.max_code);
+    output([&](__m256i e) {
+      const __m256i e3 = _mm256_add_epi32(e, _mm256_slli_epi32(e, 1));
+      __m256i c = _mm256_setzero_si256();
+      for (int step = 16; step >= 1; step >>= 1) {
+        const __m256i candidate = _mm256_add_epi32(c, _mm256_set1_epi32(step));
+        const __m256i threshold = _mm256_srlv_epi32(two_sum, _mm256_sub_epi32(candidate, _mm256_set1_epi32(1)));
+        c = _mm256_blendv_epi8(candidate, c, _mm256_cmpgt_epi32(e3, threshold));  // keep c where 3e > threshold
+      }
+      c = _mm256_min_epi32(c, vmax_code);
+      return _mm256_blendv_epi8(c, vmax_code, _mm256_cmpeq_epi32(e, _mm256_setzero_si256()));
+    });
+  } else {
+    // Eq. 21: e·F <= 2^31 + 2^17 and + 2^22 stays below 2^32: exact in uint32 lanes.
+    const uint64_t factor = ((uint64_t{1} << 31) + sum / 2) / sum;
+    const __m256i vf = _mm256_set1_epi32(static_cast<int32_t>(factor));
+    const __m256i round = _mm256_set1_epi32(1 << (kProbShift - 1));
+    const __m256i cap = _mm256_set1_epi32(255);
+    output([&](__m256i e) {
+      const __m256i prob = _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(e, vf), round), kProbShift);
+      return _mm256_min_epu32(prob, cap);
+    });
+  }
+}
+
+template <SoftmaxMode kMode>
+void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                       uint8_t* out, size_t ld_out) {
+  const Consts p{params.in_multiplier, params.in_shift, params.poly_b, params.poly_c, params.max_code,
+                 params.exp_table};
+  for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
+}
+
+}  // namespace
+
+void softmax_rows__avx2(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                        uint8_t* out, size_t ld_out) {
+  if (len == 0) return;
+  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
+    softmax_rows_ref(p, rows, len, in, ld_in, out, ld_out);
+    return;
+  }
+  switch (p.mode) {
+    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kShiftmax:
+      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLog2: return softmax_rows_mode<SoftmaxMode::kLog2>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
+  }
+}
+
+void av_log2__avx2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
+                   const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
+  constexpr size_t kChunk = 1024;  // shift counts of one chunk of a code row, on the stack
+  alignas(32) int32_t shifts[kChunk];
+  const __m256i limit = _mm256_set1_epi32(std::min(p.max_code, kAvLog2Shift + 1));
+  const __m256i vs = _mm256_set1_epi32(kAvLog2Shift), v32 = _mm256_set1_epi32(32);
+  const __m256i vzero_point = _mm256_set1_epi32(v_zero_point);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) acc[i * ld_acc + j] = 0;
+    for (size_t k0 = 0; k0 < k; k0 += kChunk) {
+      const size_t kc = std::min(kChunk, k - k0);
+      const uint8_t* code_row = codes + i * ld_codes + k0;
+      // Eq. 23 weight 2^(22 - c) as a left-shift count; 32 (which shifts to 0) for weight 0.
+      for (size_t kk = 0; kk < kc; kk += 8) {
+        const __m256i c = kc - kk >= 8 ? load8_u8_epi32(code_row + kk) : load8_u8_epi32_tail(code_row + kk, kc - kk);
+        const __m256i live = _mm256_cmpgt_epi32(limit, c);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(shifts + kk), _mm256_blendv_epi8(v32, _mm256_sub_epi32(vs, c), live));
+      }
+      for (size_t j = 0; j < n; ++j) {
+        const uint8_t* v = v_t + j * ld_v + k0;
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+        size_t kk = 0;
+        for (; kk + 16 <= kc; kk += 16) {
+          const __m256i a0 = _mm256_sub_epi32(load8_u8_epi32(v + kk), vzero_point);
+          const __m256i a1 = _mm256_sub_epi32(load8_u8_epi32(v + kk + 8), vzero_point);
+          s0 = _mm256_add_epi32(s0, _mm256_sllv_epi32(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(shifts + kk))));
+          s1 = _mm256_add_epi32(s1, _mm256_sllv_epi32(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(shifts + kk + 8))));
+        }
+        if (kk + 8 <= kc) {
+          const __m256i a = _mm256_sub_epi32(load8_u8_epi32(v + kk), vzero_point);
+          s0 = _mm256_add_epi32(s0, _mm256_sllv_epi32(a, _mm256_load_si256(reinterpret_cast<const __m256i*>(shifts + kk))));
+          kk += 8;
+        }
+        uint32_t part = reduce_add_wrap_epi32(_mm256_add_epi32(s0, s1));
+        for (; kk < kc; ++kk) {  // the last < 8 entries, scalar (no read past the row)
+          if (shifts[kk] < 32) part += static_cast<uint32_t>(static_cast<int32_t>(v[kk]) - v_zero_point) << shifts[kk];
+        }
+        acc[i * ld_acc + j] = static_cast<int32_t>(static_cast<uint32_t>(acc[i * ld_acc + j]) + part);
+      }
+    }
+  }
+}
+
+}  // namespace intvit
