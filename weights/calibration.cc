@@ -89,7 +89,6 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
       const std::string key(name);
       seen[key].push_back(measure(data, rows * cols, kind));
       TensorRange& r = stats.ranges[key];
-      r.channel_abs_max.resize(cols, 0.0);
       r.channel_sum.resize(cols, 0.0);
       r.channel_min.resize(cols, std::numeric_limits<double>::infinity());
       r.channel_max.resize(cols, -std::numeric_limits<double>::infinity());
@@ -97,7 +96,6 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
       for (size_t row = 0; row < rows; ++row) {
         for (size_t c = 0; c < cols; ++c) {
           const double v = data[row * cols + c];
-          r.channel_abs_max[c] = std::max(r.channel_abs_max[c], std::fabs(v));
           r.channel_sum[c] += v;
           r.channel_min[c] = std::min(r.channel_min[c], v);
           r.channel_max[c] = std::max(r.channel_max[c], v);
@@ -109,14 +107,10 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
   for (auto& [name, per_image] : seen) {
     TensorRange& r = stats.ranges[name];
     double mn = per_image[0].min, mx = per_image[0].max;
-    for (const ImageStat& s : per_image) mn = std::min(mn, s.min), mx = std::max(mx, s.max);
-    r.full_min = std::min(mn, 0.0);
-    r.full_max = std::max(mx, 0.0);
     if (kind == ObserverKind::kMinMax) {
-      // mn, mx: the extremes above
+      for (const ImageStat& s : per_image) mn = std::min(mn, s.min), mx = std::max(mx, s.max);
     } else if (kind == ObserverKind::kEma) {
       constexpr double kMomentum = 0.9;  // FQ-ViT / PyTorch default averaging constant 0.1
-      mn = per_image[0].min, mx = per_image[0].max;
       for (const ImageStat& s : per_image) {
         mn = kMomentum * mn + (1 - kMomentum) * s.min;
         mx = kMomentum * mx + (1 - kMomentum) * s.max;

@@ -2,6 +2,7 @@
 // integer engine quantizes (float allowed: this never runs at inference).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,11 +21,13 @@ ObserverKind parse_observer_kind(const std::string& name);
 struct TensorRange {
   double min = 0, max = 0;   // what the observer chose (always min <= 0 <= max)
   double abs_max() const { return std::max(-min, max); }
-  // The observed extremes whatever the observer: int16 and int32 tensors (residual stream, wide
-  // MLP tensors, logits) use these, since clipping them would saturate what 8 bits must clip.
-  double full_min = 0, full_max = 0;
-  double full_abs_max() const { return std::max(-full_min, full_max); }
-  std::vector<double> channel_abs_max;  // per column, max |x| (used for PTF-style reports)
+  // The observed max |x| whatever the observer: int16 and int32 tensors (residual stream, wide
+  // MLP tensors, logits) use it, since clipping them would saturate what 8 bits must clip.
+  double full_abs_max() const {
+    double m = 0;
+    for (size_t c = 0; c < channel_min.size(); ++c) m = std::max({m, -channel_min[c], channel_max[c]});
+    return m;
+  }
   std::vector<double> channel_sum;      // per column, sum over all rows of all images (bias correction)
   std::vector<double> channel_min, channel_max;  // per column, over all rows of all images
   double rows = 0;                      // rows summed into channel_sum
