@@ -27,25 +27,10 @@ namespace intvit::test::c_api {
 
 namespace fs = std::filesystem;
 
-
-// ---- A tiny random integer model (as tests/int_engine_test.cc builds it). ------------------
-
-inline ViTConfig tiny_config() {
-  ViTConfig c;
-  c.image_size = 32;
-  c.patch_size = 8;
-  c.embed_dim = 32;
-  c.depth = 2;
-  c.num_heads = 2;
-  c.mlp_ratio = 4;
-  c.num_classes = 10;
-  c.mean = {0.5, 0.5, 0.5};
-  c.std = {0.5, 0.5, 0.5};
-  c.crop_pct = 0.9;
-  return c;
-}
+// ---- A tiny random integer model (tiny_config() from tests/random_vit.h). ------------------
 
 using intvit::test::random_vit;
+using intvit::test::tiny_config;
 
 // Images of any size: a random gradient plus noise, so that crops differ visibly.
 inline std::vector<uint8_t> random_image(std::mt19937& rng, int width, int height, int channels) {

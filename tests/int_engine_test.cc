@@ -19,22 +19,9 @@
 #include "weights/safetensors.h"
 
 using namespace intvit;
+using intvit::test::tiny_config;
 
 namespace {
-
-ViTConfig tiny_config() {
-  ViTConfig c;
-  c.image_size = 32;
-  c.patch_size = 8;
-  c.embed_dim = 32;
-  c.depth = 2;
-  c.num_heads = 2;
-  c.mlp_ratio = 4;
-  c.num_classes = 10;
-  c.mean = {0.5, 0.5, 0.5};
-  c.std = {0.5, 0.5, 0.5};
-  return c;
-}
 
 using test::random_vit;
 

@@ -11,4 +11,20 @@ using intvit::random_linear;
 using intvit::random_vector;
 using intvit::random_vit;
 
+// The small geometry the engine, C API and concurrency tests quantize and run.
+inline ViTConfig tiny_config() {
+  ViTConfig c;
+  c.image_size = 32;
+  c.patch_size = 8;
+  c.embed_dim = 32;
+  c.depth = 2;
+  c.num_heads = 2;
+  c.mlp_ratio = 4;
+  c.num_classes = 10;
+  c.mean = {0.5, 0.5, 0.5};
+  c.std = {0.5, 0.5, 0.5};
+  c.crop_pct = 0.9;
+  return c;
+}
+
 }  // namespace intvit::test
