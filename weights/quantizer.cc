@@ -99,6 +99,8 @@ QLayerNorm describe_layernorm(const LayerNormF32& n, const ActQuant& out) {
   return q;
 }
 
+}  // namespace
+
 std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConfig& c, double ratio) {
   std::vector<double> amax;
   for (int i = 0; i < c.depth; ++i) amax.push_back(stats.at("blocks." + std::to_string(i) + ".mlp.fc1.out").full_abs_max());
@@ -111,8 +113,6 @@ std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConf
   }
   return wide;
 }
-
-}  // namespace
 
 MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks) {
   const double t = c.num_tokens(), d = c.embed_dim, h = c.mlp_hidden(), p = c.patch_size;

@@ -29,6 +29,9 @@ struct QuantizeReport {
   std::string to_string() const;
 };
 
+// The range-ratio choice: blocks whose GELU-input |max| exceeds ratio × the median block's.
+std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConfig& c, double ratio);
+
 IntViT quantize_vit(const ViTWeightsF32& model, const CalibrationStats& stats, const QuantizeOptions& options,
                     QuantizeReport* report = nullptr);
 

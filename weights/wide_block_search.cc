@@ -33,9 +33,9 @@ std::vector<int> search_wide_blocks(const ViTWeightsF32& fp32, const Calibration
     return compare_outputs(m, isa, images, reference);
   };
   // Start from the range-ratio choice (the blocks whose GELU inputs dwarf the others').
-  QuantizeReport first;
-  quantize_vit(fp32, stats, options, &first);
-  std::vector<int> chosen = options.auto_wide && options.wide_blocks.empty() ? first.wide_blocks : options.wide_blocks;
+  std::vector<int> chosen = options.auto_wide && options.wide_blocks.empty()
+                               ? choose_wide_blocks(stats, fp32.config, options.auto_wide_ratio)
+                               : options.wide_blocks;
   OutputAgreement best = evaluate(chosen);
   auto say = [&](const std::string& what, const std::vector<int>& blocks, const OutputAgreement& a) {
     if (!log) return;
