@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/idx_dataset.h"
 #include "models/image.h"
 #include "weights/safetensors.h"
 
@@ -65,6 +66,31 @@ std::vector<LabeledImage> from_safetensors(const std::filesystem::path& file, co
   return out;
 }
 
+// IDX (MNIST layout): gray images replicated to RGB, then the model's preprocessing.
+std::vector<LabeledImage> from_idx(const std::filesystem::path& images, const std::filesystem::path& labels_file,
+                                   const ViTConfig& c, int limit, const std::function<void(int, int)>& progress) {
+  const IdxImages idx = read_idx_images(images, limit);
+  std::vector<int> labels;
+  if (!labels_file.empty()) {
+    labels = read_idx_labels(labels_file, limit);
+    if (labels.size() != static_cast<size_t>(idx.count)) {
+      throw Error(ErrorCode::kInvalidArgument, labels_file.string() + " has " + std::to_string(labels.size()) +
+                                                   " labels for " + std::to_string(idx.count) + " images");
+    }
+  }
+  const PreprocessConfig pre = preprocess_config_for(c);
+  const size_t area = static_cast<size_t>(idx.height) * idx.width;
+  std::vector<LabeledImage> out;
+  out.reserve(idx.count);
+  for (int i = 0; i < idx.count; ++i) {
+    const Image gray = image_from_pixels(idx.pixels.data() + i * area, idx.width, idx.height, 1, idx.width);
+    out.push_back({images.filename().string() + "[" + std::to_string(i) + "]", preprocess(gray, pre).rgb,
+                   labels.empty() ? -1 : labels[i]});
+    if (progress) progress(i + 1, idx.count);
+  }
+  return out;
+}
+
 }  // namespace
 
 PreprocessConfig preprocess_config_for(const ViTConfig& c) {
@@ -81,6 +107,7 @@ PreprocessConfig preprocess_config_for(const ViTConfig& c) {
 std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,
                                        const ViTConfig& c, int limit, const std::function<void(int, int)>& progress) {
   if (images.extension() == ".safetensors") return from_safetensors(images, c, limit);
+  if (std::filesystem::is_regular_file(images) && is_idx_file(images)) return from_idx(images, labels_csv, c, limit, progress);
   if (!std::filesystem::is_directory(images)) throw Error(ErrorCode::kIo, "not a folder: " + images.string());
   std::vector<std::pair<std::string, int>> entries;
   if (!labels_csv.empty()) {

@@ -1,6 +1,7 @@
 // Labelled evaluation / calibration images, already preprocessed to the model's input size.
 //   DIR + labels CSV (file,class_index[,...])  — e.g. ../shared/data/imagenet-sample
 //   a .safetensors with `pixels` U8 [N,H,W,3] (+ optional `class_index` I32 [N]) — reference files
+//   an IDX images file (MNIST layout, uncompressed) + optional IDX labels file — Fashion-MNIST
 //   DIR alone (no labels; every image file in it, sorted by name) — calibration folders
 #pragma once
 

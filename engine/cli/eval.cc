@@ -18,12 +18,14 @@ namespace intvit::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: intvit eval --model DIR --images DIR|FILE [--labels CSV] [--fp32 FP32_DIR] [--limit N] [--report] [--json]\n"
+    "usage: intvit eval --model DIR --images DIR|FILE [--labels CSV|IDX] [--fp32 FP32_DIR] [--limit N] [--report] [--json]\n"
     "\n"
     "Top-1 / top-5 accuracy of a model on labelled images, and top-1 agreement with an FP32 model.\n"
     "  --model DIR      model to evaluate (integer model.intvit if present, else FP32)\n"
-    "  --images DIR     image folder (with --labels) or a .safetensors with pixels + class_index\n"
-    "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv)\n"
+    "  --images DIR     image folder (with --labels), a .safetensors with pixels + class_index,\n"
+    "                   or an uncompressed IDX images file (MNIST / Fashion-MNIST layout)\n"
+    "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv),\n"
+    "                   or an IDX labels file beside an IDX images file\n"
     "  --fp32 DIR       FP32 model to compare predictions with (agreement)\n"
     "  --limit N        evaluate the first N images only\n"
     "  --report         per-layer SQNR (dB) of every integer activation against FP32 (needs --fp32)\n"
@@ -64,7 +66,7 @@ int run_eval(int argc, char** argv) {
   if (args.has("fp32")) fp32 = load_model(args.get("fp32"), /*prefer_fp32=*/true);
   const int limit = static_cast<int>(args.get_int("limit", 0, 0, 10000000));
   const auto images = load_dataset(args.get("images"), args.get("labels"), model->config(), limit, progress_bar("loading"));
-  int top1 = 0, top5 = 0, labelled = 0, agree = 0;
+  int top1 = 0, top5 = 0, labelled = 0, agree = 0, fp32_top1 = 0;
   nlohmann::json per_image = nlohmann::json::array();
   auto progress = progress_bar("evaluating");
   for (size_t i = 0; i < images.size(); ++i) {
@@ -80,6 +82,7 @@ int run_eval(int argc, char** argv) {
     if (fp32) {
       const int ref = argmax(fp32->logits(im.pixels.data()));
       agree += ref == pred;
+      fp32_top1 += im.label >= 0 && ref == im.label;
       row["fp32_predicted"] = ref;
     }
     per_image.push_back(row);
@@ -90,9 +93,14 @@ int run_eval(int argc, char** argv) {
                            {"images", images.size()}, {"labelled", labelled}};
   if (labelled) {
     result["top1"] = 100.0 * top1 / labelled;
+    result["top1_correct"] = top1;
     result["top5"] = 100.0 * top5 / labelled;
   }
   if (fp32) result["fp32_agreement"] = 100.0 * agree / n;
+  if (fp32 && labelled) {
+    result["fp32_top1"] = 100.0 * fp32_top1 / labelled;
+    result["fp32_top1_correct"] = fp32_top1;
+  }
   std::vector<LayerSqnr> layers;
   if (args.has("report")) {
     if (model->precision() == "fp32") throw UsageError("--report compares an integer model with --fp32");
@@ -110,6 +118,7 @@ int run_eval(int argc, char** argv) {
   }
   std::printf("model:      %s (%s)\nimages:     %zu\n", model->source().c_str(), model->precision().c_str(), images.size());
   if (labelled) std::printf("top-1:      %.2f %%\ntop-5:      %.2f %%\n", 100.0 * top1 / labelled, 100.0 * top5 / labelled);
+  if (fp32 && labelled) std::printf("FP32 top-1: %.2f %%\n", 100.0 * fp32_top1 / labelled);
   if (fp32) std::printf("agreement:  %.2f %% top-1 agreement with FP32 %s\n", 100.0 * agree / n, fp32->source().c_str());
   if (!layers.empty()) {
     std::printf("\n%-28s %5s %10s\n", "activation", "bits", "SQNR dB");
