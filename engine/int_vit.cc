@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "engine/op_profile.h"
 #include "engine/thread_pool.h"
@@ -81,16 +82,13 @@ struct Parallel {
   }
 };
 
-void run_linear(const Parallel& par, const QLinear& l, size_t rows, const uint8_t* in, size_t in_elem, size_t ld_in,
-                uint8_t* out, size_t out_elem, size_t ld_out, OpKind kind = OpKind::kLinear) {
+// Rows [b, e) of a linear layer (every output row depends on its input row only).
+void linear_rows(const QLinear& l, size_t b, size_t e, const uint8_t* in, size_t in_elem, size_t ld_in, uint8_t* out,
+                 size_t out_elem, size_t ld_out) {
   const RequantParams rq = l.requant();
-  par.rows(rows, 8, [&](size_t b, size_t e, int) {
-    ScopedOpTimer timer(par.profile, kind);
-    GemmOutput o{out + b * ld_out * out_elem, ld_out, l.out_type, &rq, l.accumulate};
-    linear(*l.packed, e - b, in + b * ld_in * in_elem, ld_in, o);
-  });
+  GemmOutput o{out + b * ld_out * out_elem, ld_out, l.out_type, &rq, l.accumulate};
+  linear(*l.packed, e - b, in + b * ld_in * in_elem, ld_in, o);
 }
-
 
 // Gathers each P×P×3 patch into one row in (ky, kx, c) order: P runs of 3·P contiguous bytes.
 void gather_patches(const ViTConfig& c, const uint8_t* pixels, uint8_t* patches) {
@@ -109,13 +107,6 @@ void gather_patches(const ViTConfig& c, const uint8_t* pixels, uint8_t* patches)
 // so any split gives the same bits.
 void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa isa, IntWorkspace& ws) {
   const size_t t = c.num_tokens(), d = c.embed_dim, hd = c.head_dim(), heads = c.num_heads;
-  // vᵀ per head ([D][T]) so attn@v is the same "nt" product as q@kᵀ.
-  {
-    ScopedOpTimer timer(par.profile, OpKind::kAv);
-    for (size_t j = 0; j < t; ++j) {
-      for (size_t e = 0; e < d; ++e) ws.vt[e * t + j] = ws.v[j * d + e];
-    }
-  }
   const size_t row_blocks = static_cast<size_t>(par.threads()) > 1 ? std::max<size_t>(1, (2 * par.threads() + heads - 1) / heads) : 1;
   auto task = [&](size_t index, int thread) {
     const size_t h = index / row_blocks, off = h * hd;
@@ -151,91 +142,153 @@ void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa
   }
 }
 
-void layernorm(const Parallel& par, const LayerNormParams& p, size_t rows, const int32_t* in, size_t d, uint8_t* out) {
-  const size_t out_elem = p.out_bits == 8 ? 1 : 2;
-  par.rows(rows, 8, [&](size_t b, size_t e, int) {
-    ScopedOpTimer timer(par.profile, OpKind::kLayerNorm);
-    layernorm_rows(p, e - b, in + b * d, d, out + b * d * out_elem, d);
-  });
-}
+// The row-wise steps of the forward. Rows are independent from one attention to the next, so
+// each thread runs a chain of steps on its own rows without synchronizing: the pool meets only
+// around attention, which reads every row of k and v. Without a pool (or when observing) a chain
+// runs once over all rows, emitting each tensor between steps.
+class RowSteps {
+ public:
+  using Emit = std::function<void(const char* suffix, const void* data, GemmOut type, size_t cols, const ActQuant& q)>;
+  RowSteps(const IntViT& m, IntWorkspace& ws, OpProfile* profile, const Emit* emit)
+      : m_(m), ws_(ws), profile_(profile), emit_(emit), d_(m.config.embed_dim), t_(m.config.num_tokens()) {}
 
-void mlp(const Parallel& par, const QBlock& b, const ViTConfig& c, IntWorkspace& ws) {
-  const size_t t = c.num_tokens(), d = c.embed_dim, hidden = static_cast<size_t>(b.fc1.out);
-  const bool wide = b.gelu_in.bits == 16;
-  uint8_t* h = wide ? reinterpret_cast<uint8_t*>(ws.hidden_s16.data()) : ws.hidden_u8.data();
-  uint8_t* g = wide ? reinterpret_cast<uint8_t*>(ws.gelu_s16.data()) : ws.gelu_u8.data();
-  const size_t elem = wide ? 2 : 1;
-  run_linear(par, b.fc1, t, ws.ln_out.data(), 1, d, h, elem, hidden);
-  par.rows(t * hidden, 4096, [&](size_t begin, size_t end, int) {
-    ScopedOpTimer timer(par.profile, OpKind::kGelu);
-    gelu(b.gelu, end - begin, h + begin * elem, g + begin * elem);
-  });
-  run_linear(par, b.fc2, t, g, elem, hidden, reinterpret_cast<uint8_t*>(ws.residual.data()), 4, d);
-}
+  // LayerNorm 1 -> q, k, v -> this range's columns of vᵀ (per head [D][T], so attn@v is the same
+  // "nt" product as q@kᵀ).
+  void attention_input(const QBlock& b, size_t r0, size_t r1) const {
+    layernorm(b.norm1.params, r0, r1);
+    emit(".norm1.out", ws_.ln_out.data(), GemmOut::kU8, d_, b.norm1.out);
+    {
+      ScopedOpTimer timer(profile_, OpKind::kLinear);
+      linear_rows(b.q, r0, r1, ws_.ln_out.data(), 1, d_, ws_.q.data(), 1, d_);
+      linear_rows(b.k, r0, r1, ws_.ln_out.data(), 1, d_, ws_.k.data(), 1, d_);
+      linear_rows(b.v, r0, r1, ws_.ln_out.data(), 1, d_, ws_.v.data(), 1, d_);
+    }
+    emit(".attn.q", ws_.q.data(), GemmOut::kU8, d_, b.q_out);
+    emit(".attn.k", ws_.k.data(), GemmOut::kU8, d_, b.k_out);
+    emit(".attn.v", ws_.v.data(), GemmOut::kU8, d_, b.v_out);
+    ScopedOpTimer timer(profile_, OpKind::kAv);
+    for (size_t j = r0; j < r1; ++j) {
+      for (size_t e = 0; e < d_; ++e) ws_.vt[e * t_ + j] = ws_.v[j * d_ + e];
+    }
+  }
+
+  // proj (accumulated into the residual) -> LayerNorm 2 -> fc1 -> GELU -> fc2 (accumulated).
+  void block_tail(const QBlock& b, size_t r0, size_t r1) const {
+    uint8_t* residual = reinterpret_cast<uint8_t*>(ws_.residual.data());
+    {
+      ScopedOpTimer timer(profile_, OpKind::kLinear);
+      linear_rows(b.proj, r0, r1, ws_.attn_out.data(), 1, d_, residual, 4, d_);
+    }
+    emit(".norm2.in", ws_.residual.data(), GemmOut::kS32, d_, residual_quant());
+    layernorm(b.norm2.params, r0, r1);
+    emit(".norm2.out", ws_.ln_out.data(), GemmOut::kU8, d_, b.norm2.out);
+    const size_t hidden = static_cast<size_t>(b.fc1.out);
+    const bool wide = b.gelu_in.bits == 16;
+    uint8_t* h = wide ? reinterpret_cast<uint8_t*>(ws_.hidden_s16.data()) : ws_.hidden_u8.data();
+    uint8_t* g = wide ? reinterpret_cast<uint8_t*>(ws_.gelu_s16.data()) : ws_.gelu_u8.data();
+    const size_t elem = wide ? 2 : 1;
+    {
+      ScopedOpTimer timer(profile_, OpKind::kLinear);
+      linear_rows(b.fc1, r0, r1, ws_.ln_out.data(), 1, d_, h, elem, hidden);
+    }
+    {
+      ScopedOpTimer timer(profile_, OpKind::kGelu);
+      gelu(b.gelu, (r1 - r0) * hidden, h + r0 * hidden * elem, g + r0 * hidden * elem);
+    }
+    emit(".mlp.fc1.out", h, b.gelu_in.gemm_out(), hidden, b.gelu_in);
+    emit(".mlp.gelu.out", g, b.gelu_out.gemm_out(), hidden, b.gelu_out);
+    ScopedOpTimer timer(profile_, OpKind::kLinear);
+    linear_rows(b.fc2, r0, r1, g, elem, hidden, residual, 4, d_);
+  }
+
+  ActQuant residual_quant() const {
+    ActQuant q;
+    q.scale = m_.residual_scale;
+    return q;
+  }
+
+ private:
+  void layernorm(const LayerNormParams& p, size_t r0, size_t r1) const {
+    ScopedOpTimer timer(profile_, OpKind::kLayerNorm);
+    layernorm_rows(p, r1 - r0, ws_.residual.data() + r0 * d_, d_, ws_.ln_out.data() + r0 * d_, d_);
+  }
+  // Only called with the full row range (observing runs chains once, on one thread).
+  void emit(const char* suffix, const void* data, GemmOut type, size_t cols, const ActQuant& q) const {
+    if (emit_) (*emit_)(suffix, data, type, cols, q);
+  }
+
+  const IntViT& m_;
+  IntWorkspace& ws_;
+  OpProfile* profile_;
+  const Emit* emit_;
+  size_t d_, t_;
+};
 
 }  // namespace
 
 void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
                      ThreadPool* pool, const IntActivationObserver* observer, OpProfile* profile) {
-  const Parallel par{pool, profile};
-  // Observation happens between parallel steps, on the calling thread.
-  // Names are only built when observing, so a plain run allocates nothing.
-  std::string prefix_name;
-  auto emit = [&](const char* suffix, const void* data, GemmOut type, size_t rows, size_t cols, const ActQuant& q) {
-    if (observer) (*observer)(prefix_name + suffix, IntActivation{data, type, rows, cols, cols, q.scale, q.zero_point});
-  };
-  ActQuant residual_q;
-  residual_q.scale = m.residual_scale;
   const ViTConfig& c = m.config;
   const size_t d = c.embed_dim, t = c.num_tokens(), prefix = c.num_prefix_tokens();
-  uint8_t* residual = reinterpret_cast<uint8_t*>(ws.residual.data());
+  // Observation happens on the calling thread, over whole tensors, so it runs without the pool.
+  // Names are only built when observing, so a plain run allocates nothing.
+  const Parallel par{observer ? nullptr : pool, profile};
+  std::string prefix_name;
+  auto emit_tensor = [&](const char* suffix, const void* data, GemmOut type, size_t rows, size_t cols, const ActQuant& q) {
+    if (observer) (*observer)(prefix_name + suffix, IntActivation{data, type, rows, cols, cols, q.scale, q.zero_point});
+  };
+  RowSteps::Emit emit_rows;  // empty (no allocation) unless observing
+  if (observer) {
+    emit_rows = [&](const char* suffix, const void* data, GemmOut type, size_t cols, const ActQuant& q) {
+      emit_tensor(suffix, data, type, t, cols, q);
+    };
+  }
+  const RowSteps steps(m, ws, profile, observer ? &emit_rows : nullptr);
+  const ActQuant residual_q = steps.residual_quant();
+
   // Residual starts as class token + position embedding; the patch embedding accumulates into it.
   std::copy(m.embed_init.begin(), m.embed_init.end(), ws.residual.begin());
   {
     ScopedOpTimer timer(profile, OpKind::kPatchEmbed);
     gather_patches(c, pixels, ws.patches.data());
   }
-  run_linear(par, m.patch_embed, c.num_patches(), ws.patches.data(), 1, m.patch_embed.in, residual + prefix * d * 4, 4, d,
-             OpKind::kPatchEmbed);
+  par.rows(c.num_patches(), 8, [&](size_t b, size_t e, int) {
+    ScopedOpTimer timer(par.profile, OpKind::kPatchEmbed);
+    linear_rows(m.patch_embed, b, e, ws.patches.data(), 1, m.patch_embed.in,
+                reinterpret_cast<uint8_t*>(ws.residual.data()) + prefix * d * 4, 4, d);
+  });
+  emit_tensor("embed", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
 
-  emit("embed", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
-
+  auto name_block = [&](size_t i) {
+    if (observer) prefix_name = "blocks." + std::to_string(i);
+  };
+  name_block(0);
+  emit_tensor(".norm1.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
+  if (!m.blocks.empty()) par.rows(t, 8, [&](size_t b, size_t e, int) { steps.attention_input(m.blocks[0], b, e); });
   for (size_t i = 0; i < m.blocks.size(); ++i) {
     const QBlock& b = m.blocks[i];
-    if (observer) prefix_name = "blocks." + std::to_string(i);
-    emit(".norm1.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
-    layernorm(par, b.norm1.params, t, ws.residual.data(), d, ws.ln_out.data());
-    emit(".norm1.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm1.out);
-    run_linear(par, b.q, t, ws.ln_out.data(), 1, d, ws.q.data(), 1, d);
-    run_linear(par, b.k, t, ws.ln_out.data(), 1, d, ws.k.data(), 1, d);
-    run_linear(par, b.v, t, ws.ln_out.data(), 1, d, ws.v.data(), 1, d);
-    emit(".attn.q", ws.q.data(), GemmOut::kU8, t, d, b.q_out);
-    emit(".attn.k", ws.k.data(), GemmOut::kU8, t, d, b.k_out);
-    emit(".attn.v", ws.v.data(), GemmOut::kU8, t, d, b.v_out);
+    name_block(i);
     attention(par, b, c, isa, ws);
-    emit(".attn.out", ws.attn_out.data(), GemmOut::kU8, t, d, b.attn_out);
-    run_linear(par, b.proj, t, ws.attn_out.data(), 1, d, residual, 4, d);
-    emit(".norm2.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
-    layernorm(par, b.norm2.params, t, ws.residual.data(), d, ws.ln_out.data());
-    emit(".norm2.out", ws.ln_out.data(), GemmOut::kU8, t, d, b.norm2.out);
-    mlp(par, b, c, ws);
-    if (observer) {
-      const bool wide = b.gelu_in.bits == 16;
-      const size_t hidden = static_cast<size_t>(b.fc1.out);
-      emit(".mlp.fc1.out", wide ? static_cast<const void*>(ws.hidden_s16.data()) : ws.hidden_u8.data(),
-           b.gelu_in.gemm_out(), t, hidden, b.gelu_in);
-      emit(".mlp.gelu.out", wide ? static_cast<const void*>(ws.gelu_s16.data()) : ws.gelu_u8.data(),
-           b.gelu_out.gemm_out(), t, hidden, b.gelu_out);
+    emit_tensor(".attn.out", ws.attn_out.data(), GemmOut::kU8, t, d, b.attn_out);
+    const QBlock* next = i + 1 < m.blocks.size() ? &m.blocks[i + 1] : nullptr;
+    par.rows(t, 8, [&](size_t r0, size_t r1, int) {
+      steps.block_tail(b, r0, r1);
+      if (next && !observer) steps.attention_input(*next, r0, r1);
+    });
+    if (next && observer) {
+      name_block(i + 1);
+      emit_tensor(".norm1.in", ws.residual.data(), GemmOut::kS32, t, d, residual_q);
+      steps.attention_input(*next, 0, t);
     }
   }
   // Only the class token reaches the head.
   prefix_name.clear();
-  emit("norm.in", ws.residual.data(), GemmOut::kS32, 1, d, residual_q);
+  emit_tensor("norm.in", ws.residual.data(), GemmOut::kS32, 1, d, residual_q);
   {
     ScopedOpTimer timer(profile, OpKind::kLayerNorm);
     layernorm_rows(m.norm.params, 1, ws.residual.data(), d, ws.ln_out.data(), d);
   }
-  emit("norm.out", ws.ln_out.data(), GemmOut::kU8, 1, d, m.norm.out);
+  emit_tensor("norm.out", ws.ln_out.data(), GemmOut::kU8, 1, d, m.norm.out);
   const RequantParams rq = m.head.requant();
   GemmOutput o{logits, static_cast<size_t>(c.num_classes), GemmOut::kS32, &rq, false};
   {
@@ -245,7 +298,7 @@ void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWor
   if (observer) {
     ActQuant logit_q;
     logit_q.scale = m.logit_scale;
-    emit("logits", logits, GemmOut::kS32, 1, c.num_classes, logit_q);
+    emit_tensor("logits", logits, GemmOut::kS32, 1, c.num_classes, logit_q);
   }
 }
 

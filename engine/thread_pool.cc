@@ -1,6 +1,8 @@
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+#include <immintrin.h>
 
 namespace intvit {
 
@@ -53,6 +55,11 @@ void ThreadPool::drain(int thread) {
 void ThreadPool::worker(int index) {
   unsigned seen = 0;
   while (true) {
+    // Spin briefly: the next parallel step of a forward usually follows within microseconds.
+    const auto spin_end = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_end) {
+      for (int i = 0; i < 16; ++i) _mm_pause();
+    }
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -73,12 +80,18 @@ void ThreadPool::parallel_for(size_t tasks, TaskRef fn) {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = &fn;
     tasks_ = tasks;
-    next_ = finished_ = 0;
+    next_ = 0;
+    finished_ = 0;
     error_ = nullptr;
     ++generation_;
   }
   wake_.notify_all();
   drain(0);
+  // The other threads' last tasks usually end within microseconds: spin before sleeping.
+  const auto spin_end = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+  while (finished_.load(std::memory_order_acquire) != tasks && std::chrono::steady_clock::now() < spin_end) {
+    for (int i = 0; i < 16; ++i) _mm_pause();
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] { return finished_ == tasks_; });
   fn_ = nullptr;
