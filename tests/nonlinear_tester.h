@@ -61,6 +61,15 @@ inline auto av_log2_variants() {
   return runnable_variants<decltype(av_log2_ref)>({{NonlinearIsa::kAvx2, "av_log2__avx2", av_log2__avx2},
                                                    {NonlinearIsa::kAvx512, "av_log2__avx512", av_log2__avx512}});
 }
+inline auto softmax16_variants() {
+  return runnable_variants<decltype(softmax_rows16_ref)>(
+      {{NonlinearIsa::kAvx2, "softmax_rows16__avx2", softmax_rows16__avx2},
+       {NonlinearIsa::kAvx512, "softmax_rows16__avx512", softmax_rows16__avx512}});
+}
+inline auto av16_variants() {
+  return runnable_variants<decltype(av16_ref)>({{NonlinearIsa::kAvx2, "av16__avx2", av16__avx2},
+                                                {NonlinearIsa::kAvx512, "av16__avx512", av16__avx512}});
+}
 inline auto layernorm_variants() {
   return runnable_variants<decltype(layernorm_rows_ref)>(
       {{NonlinearIsa::kAvx2, "layernorm_rows__avx2", layernorm_rows__avx2},

@@ -1,4 +1,4 @@
-// AVX2 softmax and log2 attn@v, bit-identical to softmax-ref.cc (QUANTIZATION.md §4).
+// AVX2 softmax (8- and 16-bit output) and log2 attn@v, bit-identical to softmax-ref.cc (QUANTIZATION.md §4).
 // 8 int32 lanes per step; the mode is a template parameter so the inner loop has no branch.
 // Differences from the AVX-512 kernel: tails use vpmaskmovd loads / byte buffers instead of mask
 // registers, and the log2 code (Eq. 22) is found by a 5-step binary search over the per-row
@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "kernels/add/fixedpoint-avx2.h"
@@ -56,9 +57,10 @@ __m256i exp_of(const Consts& p, __m256i d) {
   }
 }
 
+// Passes 1-2 of a row (Eq. 13-20), shared by the 8- and 16-bit outputs: e_j into e_buf[0, len)
+// (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
 template <SoftmaxMode kMode>
-void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
-  alignas(32) int32_t e_buf[kMaxLen + 8];
+int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
   const size_t full = len & ~size_t{7}, rest = len - full;
   const __m256i tail = tail_mask8(rest);  // the first `rest` lanes of the last, partial vector
   // Pass 1: row max.
@@ -90,7 +92,15 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
     _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + full), e);
     vsum = _mm256_add_epi32(vsum, _mm256_and_si256(e, tail));
   }
-  const int64_t sum = reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+  return reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+}
+
+// 8-bit output: Eq. 21 or (kLog2) Eq. 22.
+template <SoftmaxMode kMode>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
+  alignas(32) int32_t e_buf[kMaxLen + 8];
+  const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
+  const size_t full = len & ~size_t{7}, rest = len - full;
   // Pass 3.
   auto output = [&](auto code_of) {
     for (size_t j = 0; j < full; j += 8) {
@@ -128,9 +138,44 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
   }
 }
 
+// 16-bit output: Eq. 21b. F16 <= 2^30 fits the low half of a 64-bit lane: vpmuludq gives e·F16
+// (< 2^48) exactly for the even and odd int32 lanes, whose high halves (+ 2^31) are p16.
 template <SoftmaxMode kMode>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, uint16_t* y) {
+  alignas(32) int32_t e_buf[kMaxLen + 8];
+  const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
+  const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
+  const __m256i vf = _mm256_set1_epi64x(static_cast<int64_t>(factor));
+  const __m256i round = _mm256_set1_epi64x(int64_t{1} << (kProb16Shift - 1));
+  const __m256i cap = _mm256_set1_epi32(kProb16Max);
+  auto prob16 = [&](const int32_t* e_ptr) {
+    const __m256i e = _mm256_load_si256(reinterpret_cast<const __m256i*>(e_ptr));
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epu32(e, vf), round);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(e, 32), vf), round);
+    return _mm256_min_epi32(_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA), cap);
+  };
+  size_t j = 0;
+  for (; j + 16 <= len; j += 16) {
+    // vpackusdw packs per 128-bit half ([a0-3 b0-3 | a4-7 b4-7]); vpermq restores the order.
+    const __m256i packed = _mm256_packus_epi32(prob16(e_buf + j), prob16(e_buf + j + 8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), _mm256_permute4x64_epi64(packed, 0xD8));
+  }
+  for (; j < len; j += 8) {
+    const __m256i prob = prob16(e_buf + j);
+    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(prob), _mm256_extracti128_si256(prob, 1));
+    if (len - j >= 8) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y + j), words);
+    } else {
+      alignas(16) uint16_t buf[8];
+      _mm_store_si128(reinterpret_cast<__m128i*>(buf), words);
+      std::memcpy(y + j, buf, (len - j) * sizeof(uint16_t));
+    }
+  }
+}
+
+template <SoftmaxMode kMode, typename Out>
 void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, const int32_t* in, size_t ld_in,
-                       uint8_t* out, size_t ld_out) {
+                       Out* out, size_t ld_out) {
   const Consts p{params.in_multiplier, params.in_shift, params.poly_b, params.poly_c, params.max_code,
                  params.exp_table};
   for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
@@ -151,6 +196,23 @@ void softmax_rows__avx2(const SoftmaxParams& p, size_t rows, size_t len, const i
       return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
     case SoftmaxMode::kLog2: return softmax_rows_mode<SoftmaxMode::kLog2>(p, rows, len, in, ld_in, out, ld_out);
     case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
+  }
+}
+
+void softmax_rows16__avx2(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                          uint16_t* out, size_t ld_out) {
+  check_softmax16_params(p);
+  if (len == 0) return;
+  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
+    softmax_rows16_ref(p, rows, len, in, ld_in, out, ld_out);
+    return;
+  }
+  switch (p.mode) {
+    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kShiftmax:
+      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLog2: break;  // rejected above
   }
 }
 

@@ -1,4 +1,4 @@
-// AVX-512 softmax and log2 attn@v, bit-identical to softmax-ref.cc (QUANTIZATION.md §4).
+// AVX-512 softmax (8- and 16-bit output) and log2 attn@v, bit-identical to softmax-ref.cc (QUANTIZATION.md §4).
 // 16 int32 lanes per step; the mode is a template parameter so the inner loop has no branch.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
@@ -57,9 +57,10 @@ __m512i exp_of(const Consts& p, __m512i d) {
   }
 }
 
+// Passes 1-2 of a row (Eq. 13-20), shared by the 8- and 16-bit outputs: e_j into e_buf[0, len)
+// (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
 template <SoftmaxMode kMode>
-void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
-  alignas(64) int32_t e_buf[kMaxLen + 16];
+int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
   // Pass 1: row max.
   __m512i vmax = _mm512_set1_epi32(std::numeric_limits<int32_t>::min());
   for (size_t j = 0; j < len; j += 16) {
@@ -79,7 +80,14 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
     _mm512_store_si512(e_buf + j, e);
     vsum = _mm512_mask_add_epi32(vsum, m, vsum, e);
   }
-  const int64_t sum = reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+  return reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+}
+
+// 8-bit output: Eq. 21 or (kLog2) Eq. 22.
+template <SoftmaxMode kMode>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
+  alignas(64) int32_t e_buf[kMaxLen + 16];
+  const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
   // Pass 3.
   if constexpr (kMode == SoftmaxMode::kLog2) {
     // Eq. 22 as a count of thresholds: 3e·2^n <= 2Σ  <=>  3e <= (2Σ) >> n. For e >= 1 the count
@@ -113,9 +121,28 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
   }
 }
 
+// 16-bit output: Eq. 21b. F16 <= 2^30 fits the low half of a 64-bit lane: vpmuludq gives e·F16
+// (< 2^48) exactly for the even and odd int32 lanes, whose high halves (+ 2^31) are p16.
 template <SoftmaxMode kMode>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, uint16_t* y) {
+  alignas(64) int32_t e_buf[kMaxLen + 16];
+  const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
+  const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
+  const __m512i vf = _mm512_set1_epi64(static_cast<int64_t>(factor));
+  const __m512i round = _mm512_set1_epi64(int64_t{1} << (kProb16Shift - 1));
+  const __m512i cap = _mm512_set1_epi32(kProb16Max);
+  for (size_t j = 0; j < len; j += 16) {
+    const __m512i e = _mm512_load_si512(e_buf + j);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(e, vf), round);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(e, 32), vf), round);
+    const __m512i prob = _mm512_min_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd), cap);
+    _mm512_mask_cvtepi32_storeu_epi16(y + j, tail_mask16(len - j), prob);
+  }
+}
+
+template <SoftmaxMode kMode, typename Out>
 void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, const int32_t* in, size_t ld_in,
-                       uint8_t* out, size_t ld_out) {
+                       Out* out, size_t ld_out) {
   const Consts p{params.in_multiplier, params.in_shift, params.poly_b, params.poly_c, params.max_code,
                  params.exp_table};
   for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
@@ -136,6 +163,23 @@ void softmax_rows__avx512(const SoftmaxParams& p, size_t rows, size_t len, const
       return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
     case SoftmaxMode::kLog2: return softmax_rows_mode<SoftmaxMode::kLog2>(p, rows, len, in, ld_in, out, ld_out);
     case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
+  }
+}
+
+void softmax_rows16__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                            uint16_t* out, size_t ld_out) {
+  check_softmax16_params(p);
+  if (len == 0) return;
+  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
+    softmax_rows16_ref(p, rows, len, in, ld_in, out, ld_out);
+    return;
+  }
+  switch (p.mode) {
+    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kShiftmax:
+      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLog2: break;  // rejected above
   }
 }
 

@@ -35,14 +35,14 @@ SoftmaxParams make_softmax_params(SoftmaxMode mode, double input_scale, int out_
     throw Error(ErrorCode::kInvalidArgument, "softmax: input scale must be finite and > 0");
   }
   const bool log2 = mode == SoftmaxMode::kLog2;
-  if (log2 ? (out_bits < 1 || out_bits > 8) : out_bits != 8) {
+  if (log2 ? (out_bits < 1 || out_bits > 8) : (out_bits != 8 && out_bits != 16)) {
     throw Error(ErrorCode::kInvalidArgument,
-                "softmax: out_bits must be 8 (or 1..8 for log2), got " + std::to_string(out_bits));
+                "softmax: out_bits must be 8 or 16 (1..8 for log2), got " + std::to_string(out_bits));
   }
   SoftmaxParams p;
   p.mode = mode;
   p.out_bits = out_bits;
-  p.max_code = log2 ? (1 << out_bits) - 1 : 255;
+  p.max_code = log2 ? (1 << out_bits) - 1 : (out_bits == 16 ? kProb16Max : 255);
   const double ln2 = std::log(2.0);
   double internal_scale = 0;  // real value of one unit after the Eq. 14/18/20 rescale
   switch (mode) {
@@ -74,5 +74,16 @@ SoftmaxParams make_softmax_params(SoftmaxMode mode, double input_scale, int out_
   p.in_shift = m.shift;
   return p;
 }
+
+namespace softmax_detail {
+
+void check_softmax16_params(const SoftmaxParams& p) {
+  if (p.mode != SoftmaxMode::kIexp && p.mode != SoftmaxMode::kShiftmax && p.mode != SoftmaxMode::kLut) {
+    throw Error(ErrorCode::kInvalidArgument, std::string("softmax_rows16: mode ") + softmax_mode_name(p.mode) +
+                                                 " has no 16-bit output (iexp, shiftmax or lut only)");
+  }
+}
+
+}  // namespace softmax_detail
 
 }  // namespace intvit

@@ -1,4 +1,5 @@
-// Scalar reference softmax and log2 attn@v: the executable form of QUANTIZATION.md §4.
+// Scalar reference softmax (8- and 16-bit) and attn@v (log2 codes, 16-bit probabilities): the
+// executable form of QUANTIZATION.md §4.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -36,10 +37,11 @@ int32_t exp_of(const SoftmaxParams& p, int32_t d) {
   }
 }
 
-// One row. e_j is computed once and kept for the normalisation pass (rows up to kKeep entries;
-// longer rows, beyond the documented range, compute it again).
-template <SoftmaxMode kMode>
-void softmax_row(const SoftmaxParams& p, size_t len, const int32_t* x, uint8_t* y) {
+// One row, Eq. 13-20: e_j is computed once and kept for the normalisation pass (rows up to kKeep
+// entries; longer rows, beyond the documented range, compute it again). Calls
+// normalise(Σe, e_of) with e_of(j) = e_j: the only part the 8- and 16-bit outputs do not share.
+template <SoftmaxMode kMode, typename Normalise>
+void exp_row(const SoftmaxParams& p, size_t len, const int32_t* x, Normalise&& normalise) {
   constexpr size_t kKeep = 4096;
   int32_t e_buf[kKeep];
   const bool keep = len <= kKeep;
@@ -51,26 +53,47 @@ void softmax_row(const SoftmaxParams& p, size_t len, const int32_t* x, uint8_t* 
     sum += e;
   }
   auto e_of = [&](size_t j) -> int64_t { return keep ? e_buf[j] : exp_of<kMode>(p, centered(x[j], max)); };
-  if constexpr (kMode == SoftmaxMode::kLog2) {
-    for (size_t j = 0; j < len; ++j) {  // Eq. 22: c = #{n : 3e·2^n <= 2Σ}, capped
-      const int64_t e = e_of(j);
-      int32_t c = 0;
-      if (e == 0) c = p.max_code;
-      while (c < p.max_code && (3 * e << c) <= 2 * sum) ++c;
-      y[j] = static_cast<uint8_t>(c);
-    }
-  } else {
-    const uint64_t factor = ((uint64_t{1} << 31) + sum / 2) / sum;  // Eq. 21: round(2^31/Σ)
-    for (size_t j = 0; j < len; ++j) {
-      const uint64_t prob = (e_of(j) * factor + (uint64_t{1} << (kProbShift - 1))) >> kProbShift;
-      y[j] = static_cast<uint8_t>(std::min<uint64_t>(prob, 255));
-    }
-  }
+  normalise(sum, e_of);
 }
 
+// 8-bit output: Eq. 21 or (kLog2) Eq. 22.
 template <SoftmaxMode kMode>
+void softmax_row(const SoftmaxParams& p, size_t len, const int32_t* x, uint8_t* y) {
+  exp_row<kMode>(p, len, x, [&](int64_t sum, auto e_of) {
+    if constexpr (kMode == SoftmaxMode::kLog2) {
+      for (size_t j = 0; j < len; ++j) {  // Eq. 22: c = #{n : 3e·2^n <= 2Σ}, capped
+        const int64_t e = e_of(j);
+        int32_t c = 0;
+        if (e == 0) c = p.max_code;
+        while (c < p.max_code && (3 * e << c) <= 2 * sum) ++c;
+        y[j] = static_cast<uint8_t>(c);
+      }
+    } else {
+      const uint64_t factor = ((uint64_t{1} << 31) + sum / 2) / sum;  // Eq. 21: round(2^31/Σ)
+      for (size_t j = 0; j < len; ++j) {
+        const uint64_t prob = (e_of(j) * factor + (uint64_t{1} << (kProbShift - 1))) >> kProbShift;
+        y[j] = static_cast<uint8_t>(std::min<uint64_t>(prob, 255));
+      }
+    }
+  });
+}
+
+// 16-bit output: Eq. 21b.
+template <SoftmaxMode kMode>
+void softmax_row(const SoftmaxParams& p, size_t len, const int32_t* x, uint16_t* y) {
+  static_assert(kMode != SoftmaxMode::kLog2);
+  exp_row<kMode>(p, len, x, [&](int64_t sum, auto e_of) {
+    const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;  // round(2^47/Σ)
+    for (size_t j = 0; j < len; ++j) {
+      const uint64_t prob = (e_of(j) * factor + (uint64_t{1} << (kProb16Shift - 1))) >> kProb16Shift;
+      y[j] = static_cast<uint16_t>(std::min<uint64_t>(prob, kProb16Max));
+    }
+  });
+}
+
+template <SoftmaxMode kMode, typename Out>
 void softmax_rows_mode(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
-                       uint8_t* out, size_t ld_out) {
+                       Out* out, size_t ld_out) {
   for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
 }
 
@@ -88,6 +111,19 @@ void softmax_rows_ref(const SoftmaxParams& p, size_t rows, size_t len, const int
   }
 }
 
+void softmax_rows16_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                        uint16_t* out, size_t ld_out) {
+  check_softmax16_params(p);
+  if (len == 0) return;
+  switch (p.mode) {
+    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kShiftmax:
+      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
+    case SoftmaxMode::kLog2: break;  // rejected above
+  }
+}
+
 void av_log2_ref(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
                  const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
   const int32_t limit = std::min(p.max_code, kAvLog2Shift + 1);  // codes >= limit weigh 0
@@ -99,6 +135,21 @@ void av_log2_ref(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uin
         if (c >= limit) continue;
         const int32_t v = static_cast<int32_t>(v_t[j * ld_v + kk]) - v_zero_point;
         sum += static_cast<uint32_t>(v) << (kAvLog2Shift - c);
+      }
+      acc[i * ld_acc + j] = static_cast<int32_t>(sum);
+    }
+  }
+}
+
+// Eq. 23b, mod 2^32 (p <= 32767 and |v - z| <= 255 keep each product below 2^23).
+void av16_ref(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+              int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      uint32_t sum = 0;
+      for (size_t kk = 0; kk < k; ++kk) {
+        const uint32_t v = static_cast<uint32_t>(v_t[j * ld_v + kk]) - static_cast<uint32_t>(v_zero_point);
+        sum += uint32_t{probs[i * ld_p + kk]} * v;
       }
       acc[i * ld_acc + j] = static_cast<int32_t>(sum);
     }

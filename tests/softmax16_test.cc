@@ -1,0 +1,335 @@
+// 16-bit softmax and attn@v (QUANTIZATION.md §4.10, Eq. 21b / 23b): SIMD == reference bit for bit,
+// row mass, reference vs float64, av16 vs an exact int64 sum.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels/nonlinear.h"
+#include "nonlinear_tester.h"
+
+using namespace intvit;
+using intvit::test::nonlinear_seed;
+using intvit::test::uniform_int;
+
+namespace {
+
+// Named bounds against float64 softmax of the dequantized row, as |p16/32768 - p| (absolute).
+// kIexp: I-BERT's polynomial is within 0.331 % of exp on (-ln2, 0]; through p(1-p) <= 1/4 that is
+// <= 8.3e-4 (the 0.212 steps of 2^-8 in §4.9), plus 2^-16 of output rounding. Measured 6.8e-4.
+constexpr double kMaxAbsErrIexp16 = 1e-3;
+// kLut with s_in >= 16·ln2/255 (the table is indexed by the logit itself, multiplier 1, so no
+// index error): table entries are rounded to integers (2^-17 of e(0), up to 25 % relative for the
+// smallest), which moves Σ by up to len/2 units on long rows, and entries past index 255 weigh 0.
+// Measured 1.0e-4 (8 seeds), 4.0e-4 (σ = 3, len 4096, worst of 20 seeds). (Finer s_in quantizes
+// the index to s_8 = 0.0435, bounded in §4.9 by 2.09 steps of 2^-8, not here.)
+constexpr double kMaxAbsErrLut16 = 1e-3;
+// p16/128 and the 8-bit p of the same row share e and Σ: both round 256·e/Σ, the 8-bit one with
+// F = round(2^31/Σ) (<= e/2^24 <= 0.016 off) and the 16-bit one to 1/128: <= 0.5 + 0.016 + 0.004.
+constexpr double kMaxDiffVs8Bit = 0.53;
+
+const SoftmaxMode kModes16[] = {SoftmaxMode::kIexp, SoftmaxMode::kShiftmax, SoftmaxMode::kLut};
+
+bool report_enabled() { return std::getenv("INTVIT_TEST_REPORT") != nullptr; }
+
+// Input rows (in accumulator units) that stress every stage: kind in [0, kInputKinds).
+constexpr int kInputKinds = 9;
+const char* input_kind_name(int kind) {
+  constexpr const char* names[kInputKinds] = {"full int32 range", "narrow", "all equal",  "int32 min/max",
+                                              "wide spread",      "ties",   "one huge", "moderate",
+                                              "min/max + narrow"};
+  return names[kind];
+}
+void fill_row(int kind, int32_t* x, size_t len, std::mt19937_64& rng) {
+  for (size_t j = 0; j < len; ++j) {
+    switch (kind) {
+      case 0: x[j] = static_cast<int32_t>(rng()); break;
+      case 1: x[j] = static_cast<int32_t>(uniform_int(rng, -3000, 3000)); break;
+      case 2: x[j] = -123456; break;
+      case 3: x[j] = (rng() % 2) ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max(); break;
+      case 4: x[j] = static_cast<int32_t>(uniform_int(rng, -200000, 0)); break;
+      case 5: x[j] = static_cast<int32_t>(uniform_int(rng, -40, 40)); break;
+      case 6: x[j] = static_cast<int32_t>(uniform_int(rng, -1000, 1000)); break;
+      case 7: x[j] = static_cast<int32_t>(uniform_int(rng, -300, 300)); break;
+      case 8: x[j] = static_cast<int32_t>(uniform_int(rng, -10, 10)); break;
+    }
+  }
+  if (kind == 6) x[rng() % len] = std::numeric_limits<int32_t>::max();
+  if (kind == 8) {
+    x[rng() % len] = std::numeric_limits<int32_t>::min();
+    x[rng() % len] = std::numeric_limits<int32_t>::max();
+  }
+}
+
+std::vector<double> softmax64(const int32_t* acc, size_t len, double scale) {
+  const int32_t max = *std::max_element(acc, acc + len);
+  std::vector<double> p(len);
+  double sum = 0;
+  for (size_t j = 0; j < len; ++j) sum += p[j] = std::exp((static_cast<double>(acc[j]) - max) * scale);
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("softmax16: params accept 16 bits, log2 is rejected", "[softmax][softmax16]") {
+  for (SoftmaxMode mode : kModes16) {
+    INFO("mode " << softmax_mode_name(mode));
+    const SoftmaxParams p8 = make_softmax_params(mode, 0.01, 8);
+    const SoftmaxParams p16 = make_softmax_params(mode, 0.01, 16);
+    CHECK(p16.out_bits == 16);
+    CHECK(p16.max_code == 32767);
+    CHECK(p8.max_code == 255);  // the 8-bit params are unchanged
+    // Only out_bits and max_code differ: the exp stage is shared.
+    CHECK(p16.mode == p8.mode);
+    CHECK(p16.in_multiplier == p8.in_multiplier);
+    CHECK(p16.in_shift == p8.in_shift);
+    CHECK(p16.poly_b == p8.poly_b);
+    CHECK(p16.poly_c == p8.poly_c);
+    CHECK(std::equal(std::begin(p16.exp_table), std::end(p16.exp_table), std::begin(p8.exp_table)));
+  }
+  CHECK_THROWS(make_softmax_params(SoftmaxMode::kLog2, 0.1, 16));
+  CHECK_THROWS(make_softmax_params(SoftmaxMode::kIexp, 0.1, 12));
+  CHECK_THROWS(make_softmax_params(SoftmaxMode::kLut, 0.1, 15));
+  const SoftmaxParams log2 = make_softmax_params(SoftmaxMode::kLog2, 0.1, 8);
+  int32_t x[3] = {1, 2, 3};
+  uint16_t y[3] = {7, 7, 7};
+  CHECK_THROWS(softmax_rows16_ref(log2, 1, 3, x, 3, y, 3));
+  CHECK_THROWS(softmax_rows16(log2, 1, 3, x, 3, y, 3));
+  for (const auto& variant : test::softmax16_variants()) {
+    INFO(variant.name);
+    CHECK_THROWS(variant.fn(log2, 1, 3, x, 3, y, 3));
+  }
+  CHECK((y[0] == 7 && y[1] == 7 && y[2] == 7));
+}
+
+TEST_CASE("softmax16: SIMD variants equal the reference bit for bit", "[softmax][softmax16]") {
+  const uint64_t seed = nonlinear_seed(0x5016);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  const double scales[] = {1e-4, 3.7e-3, 0.05, 1.0, 40.0};
+  // Lane-count edges of 8 / 16 (AVX2: 16 per store) and 16 (AVX-512), ViT lengths, the 4096 limit
+  // and beyond it (handed to the reference).
+  const size_t lens[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33, 64, 197, 200, 1000, 4096, 4103};
+  for (const auto& variant : test::softmax16_variants()) {
+    std::mt19937_64 rng(seed);
+    for (SoftmaxMode mode : kModes16) {
+      for (double scale : scales) {
+        const SoftmaxParams p = make_softmax_params(mode, scale, 16);
+        for (size_t len : lens) {
+          for (int kind = 0; kind < kInputKinds; ++kind) {
+            const size_t rows = 3, ld_in = len + 5, ld_out = len + 3;  // strides > len
+            std::vector<int32_t> in(rows * ld_in, 0);
+            for (size_t r = 0; r < rows; ++r) fill_row(kind, in.data() + r * ld_in, len, rng);
+            std::vector<uint16_t> ref(rows * ld_out, 0xA5A5), simd(rows * ld_out, 0xA5A5);
+            softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref.data(), ld_out);
+            variant.fn(p, rows, len, in.data(), ld_in, simd.data(), ld_out);
+            INFO(variant.name << ": mode " << softmax_mode_name(mode) << " scale " << scale << " len " << len
+                              << " input " << input_kind_name(kind));
+            REQUIRE(ref == simd);  // includes the untouched padding between rows
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax16: row mass, bounds and agreement with the 8-bit path", "[softmax][softmax16]") {
+  const uint64_t seed = nonlinear_seed(0x3a55);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  const size_t lens[] = {1, 2, 7, 15, 16, 17, 64, 197, 1000, 4096};
+  int64_t worst_mass = 0;
+  double worst_vs8 = 0;
+  for (SoftmaxMode mode : kModes16) {
+    for (double scale : {1e-4, 3.7e-3, 0.05, 1.0}) {
+      const SoftmaxParams p16 = make_softmax_params(mode, scale, 16);
+      const SoftmaxParams p8 = make_softmax_params(mode, scale, 8);
+      for (size_t len : lens) {
+        for (int kind = 0; kind < kInputKinds; ++kind) {
+          std::vector<int32_t> x(len);
+          fill_row(kind, x.data(), len, rng);
+          std::vector<uint16_t> y16(len);
+          std::vector<uint8_t> y8(len);
+          softmax_rows16_ref(p16, 1, len, x.data(), len, y16.data(), len);
+          softmax_rows_ref(p8, 1, len, x.data(), len, y8.data(), len);
+          int64_t sum = 0;
+          double vs8 = 0;
+          for (size_t j = 0; j < len; ++j) {
+            sum += y16[j];
+            vs8 = std::max(vs8, std::abs(std::min(y16[j] / 128.0, 255.0) - y8[j]));  // both clamp near 1
+          }
+          const int64_t mass_err = std::abs(sum - 32768);
+          INFO("mode " << softmax_mode_name(mode) << " scale " << scale << " len " << len << " input "
+                       << input_kind_name(kind) << ": Σp16 " << sum << ", max |p16/128 - p8| " << vs8);
+          CHECK(*std::max_element(y16.begin(), y16.end()) <= 32767);
+          CHECK(mass_err <= static_cast<int64_t>(len / 2 + 1));  // each p16 rounds to nearest
+          CHECK(sum <= 32768 + static_cast<int64_t>(len / 2));   // the av16 bound
+          CHECK(vs8 <= kMaxDiffVs8Bit);
+          worst_mass = std::max(worst_mass, mass_err);
+          worst_vs8 = std::max(worst_vs8, vs8);
+        }
+      }
+    }
+  }
+  if (report_enabled()) std::printf("softmax16 worst |Σp16 - 32768| %lld, max |p16/128 - p8| %.4f\n",
+                                    static_cast<long long>(worst_mass), worst_vs8);
+}
+
+TEST_CASE("softmax16: probabilities vs float64", "[softmax][softmax16]") {
+  const uint64_t seed = nonlinear_seed(0xf1f1);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n01(0, 1);
+  struct Case {
+    SoftmaxMode mode;
+    double scale, bound;
+  };
+  const Case cases[] = {{SoftmaxMode::kIexp, 1e-4, kMaxAbsErrIexp16}, {SoftmaxMode::kIexp, 1e-3, kMaxAbsErrIexp16},
+                        {SoftmaxMode::kIexp, 1e-2, kMaxAbsErrIexp16}, {SoftmaxMode::kIexp, 0.1, kMaxAbsErrIexp16},
+                        {SoftmaxMode::kIexp, 1.0, kMaxAbsErrIexp16},  {SoftmaxMode::kLut, 0.05, kMaxAbsErrLut16},
+                        {SoftmaxMode::kLut, 0.1, kMaxAbsErrLut16}, {SoftmaxMode::kLut, 1.0, kMaxAbsErrLut16}};
+  double worst[2] = {0, 0};
+  for (const Case& c : cases) {
+    const SoftmaxParams p = make_softmax_params(c.mode, c.scale, 16);
+    for (size_t len : {size_t{1}, size_t{2}, size_t{17}, size_t{197}, size_t{1000}, size_t{4096}}) {
+      for (double sigma : {0.5, 1.0, 3.0, 8.0}) {  // moderate logits (real units)
+        std::vector<int32_t> x(len);
+        for (auto& v : x) v = static_cast<int32_t>(std::lround(sigma * n01(rng) / c.scale));
+        std::vector<uint16_t> y(len);
+        softmax_rows16_ref(p, 1, len, x.data(), len, y.data(), len);
+        const std::vector<double> exact = softmax64(x.data(), len, c.scale);
+        double err = 0;
+        for (size_t j = 0; j < len; ++j) err = std::max(err, std::abs(y[j] / 32768.0 - std::min(exact[j], 32767.0 / 32768)));
+        INFO("mode " << softmax_mode_name(c.mode) << " scale " << c.scale << " len " << len << " sigma " << sigma
+                     << ": max |p16/32768 - p| " << err);
+        CHECK(err <= c.bound);
+        double& w = worst[c.mode == SoftmaxMode::kLut];
+        w = std::max(w, err);
+      }
+    }
+  }
+  if (report_enabled()) std::printf("softmax16 max abs error: iexp %.2e, lut (s_in >= 0.05) %.2e\n", worst[0], worst[1]);
+}
+
+TEST_CASE("softmax16: edge rows (length 1, certain token, ties, empty)", "[softmax][softmax16]") {
+  for (SoftmaxMode mode : kModes16) {
+    for (double scale : {1e-4, 1.0}) {
+      INFO("mode " << softmax_mode_name(mode) << " scale " << scale);
+      const SoftmaxParams p = make_softmax_params(mode, scale, 16);
+      int32_t one = 12345;
+      uint16_t out = 0;
+      softmax_rows16(p, 1, 1, &one, 1, &out, 1);
+      CHECK(out == 32767);  // p = 1 clamps to 32767/32768
+      const int32_t pair[2] = {std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()};
+      uint16_t po[2];
+      softmax_rows16(p, 1, 2, pair, 2, po, 2);
+      CHECK(po[0] == 32767);
+      CHECK(po[1] == 0);
+      uint16_t untouched = 77;
+      softmax_rows16(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
+      CHECK(untouched == 77);
+      // All tied: round(32768 / len) each (F16's 17+ bits leave no visible error).
+      for (size_t len : {size_t{4}, size_t{197}, size_t{4096}}) {
+        const std::vector<int32_t> tie(len, -9);
+        std::vector<uint16_t> to(len);
+        softmax_rows16(p, 1, len, tie.data(), len, to.data(), len);
+        const uint16_t expect = static_cast<uint16_t>(std::lround(32768.0 / static_cast<double>(len)));
+        INFO("len " << len);
+        CHECK(std::count(to.begin(), to.end(), expect) == static_cast<std::ptrdiff_t>(len));
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax16: dispatch matches the reference", "[softmax][softmax16]") {
+  INFO("nonlinear_isa() = " << nonlinear_isa_name(nonlinear_isa()));
+  std::vector<int32_t> in(2 * 197);
+  for (size_t j = 0; j < in.size(); ++j) in[j] = static_cast<int32_t>((j * 7919) % 1000) - 500;
+  for (SoftmaxMode mode : kModes16) {
+    const SoftmaxParams p = make_softmax_params(mode, 0.01, 16);
+    std::vector<uint16_t> a(2 * 197), b(2 * 197);
+    softmax_rows16_ref(p, 2, 197, in.data(), 197, a.data(), 197);
+    softmax_rows16(p, 2, 197, in.data(), 197, b.data(), 197);
+    CHECK(a == b);
+  }
+  std::vector<uint8_t> v(64 * 197);
+  for (size_t j = 0; j < v.size(); ++j) v[j] = static_cast<uint8_t>(j * 31);
+  std::vector<uint16_t> probs(2 * 197);
+  softmax_rows16_ref(make_softmax_params(SoftmaxMode::kIexp, 0.01, 16), 2, 197, in.data(), 197, probs.data(), 197);
+  std::vector<int32_t> a(2 * 64), b(2 * 64);
+  av16_ref(2, 64, 197, probs.data(), 197, v.data(), 197, 131, a.data(), 64);
+  av16(2, 64, 197, probs.data(), 197, v.data(), 197, 131, b.data(), 64);
+  CHECK(a == b);
+}
+
+TEST_CASE("softmax16: av16 equals the exact int64 sum, SIMD variants equal the reference", "[softmax][softmax16][av16]") {
+  const auto variants = test::av16_variants();
+  const uint64_t seed = nonlinear_seed(0xa716);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  const SoftmaxParams sp = make_softmax_params(SoftmaxMode::kIexp, 0.02, 16);
+  // k: tails of 8 / 16 / 32 lanes, the ViT-Ti 197, long rows; (m, n): row tails of the 2-row tile,
+  // column tails of the 4-column tile, head_dim 64.
+  const size_t ks[] = {0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 197, 1000, 4096};
+  const size_t shapes[][2] = {{1, 1}, {1, 4}, {2, 3}, {3, 5}, {5, 7}, {4, 64}, {3, 65}, {2, 2}};
+  int64_t max_abs_softmax_acc = 0;
+  for (size_t k : ks) {
+    for (const auto& shape : shapes) {
+      const size_t m = shape[0], n = shape[1];
+      for (int prob_kind = 0; prob_kind < 3; ++prob_kind) {
+        const size_t ld_p = k + 3, ld_v = k + 1, ld_acc = n + 2;  // strides > row lengths
+        std::vector<uint16_t> probs(m * ld_p + 1, 0xBEEF);  // padding > 32767: must never be read
+        switch (prob_kind) {
+          case 0: {  // softmax rows: the sum stays below 2^24 (exact)
+            std::vector<int32_t> logits(std::max<size_t>(k, 1) * m);
+            for (auto& x : logits) x = static_cast<int32_t>(uniform_int(rng, -600, 600));
+            softmax_rows16_ref(sp, m, k, logits.data(), k, probs.data(), ld_p);
+            break;
+          }
+          case 1:  // arbitrary probabilities in [0, 32767] (long rows wrap mod 2^32)
+            for (size_t i = 0; i < m; ++i) {
+              for (size_t kk = 0; kk < k; ++kk) probs[i * ld_p + kk] = static_cast<uint16_t>(rng() % 32768);
+            }
+            break;
+          case 2:  // extremes: every p = 32767 (the largest vpmaddwd pair sums)
+            for (size_t i = 0; i < m; ++i) std::fill_n(probs.begin() + static_cast<std::ptrdiff_t>(i * ld_p), k, 32767);
+            break;
+        }
+        std::vector<uint8_t> v(n * ld_v + 1);
+        const int v_kind = static_cast<int>(rng() % 4);
+        for (auto& x : v) x = v_kind == 0 ? 255 : (v_kind == 1 ? 0 : static_cast<uint8_t>(rng()));
+        const int32_t zero_points[] = {0, 255, static_cast<int32_t>(rng() % 256), static_cast<int32_t>(uniform_int(rng, -100000, 100000))};
+        for (int32_t zv : zero_points) {
+          std::vector<int32_t> ref(m * ld_acc, -7), simd(m * ld_acc, -7);
+          av16_ref(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, ref.data(), ld_acc);
+          INFO("m " << m << " n " << n << " k " << k << " probs kind " << prob_kind << " v kind " << v_kind << " z " << zv);
+          for (size_t i = 0; i < m; ++i) {
+            for (size_t j = 0; j < n; ++j) {
+              int64_t exact = 0;
+              for (size_t kk = 0; kk < k; ++kk) exact += int64_t{probs[i * ld_p + kk]} * (int64_t{v[j * ld_v + kk]} - zv);
+              REQUIRE(static_cast<int32_t>(static_cast<uint32_t>(exact)) == ref[i * ld_acc + j]);  // mod 2^32
+              if (prob_kind == 0 && zv >= 0 && zv <= 255) {
+                REQUIRE(std::abs(exact) < (int64_t{1} << 24));  // the documented bound: exact in int32
+                max_abs_softmax_acc = std::max(max_abs_softmax_acc, std::abs(exact));
+              }
+            }
+            for (size_t j = n; j < ld_acc; ++j) REQUIRE(ref[i * ld_acc + j] == -7);  // padding untouched
+          }
+          for (const auto& variant : variants) {
+            INFO(variant.name);
+            std::fill(simd.begin(), simd.end(), -7);
+            variant.fn(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, simd.data(), ld_acc);
+            REQUIRE(ref == simd);  // includes the untouched padding between rows
+          }
+        }
+      }
+    }
+  }
+  if (report_enabled()) std::printf("av16 max |acc| over softmax rows %lld (< 2^24)\n", static_cast<long long>(max_abs_softmax_acc));
+}
