@@ -48,6 +48,7 @@ IntWorkspace::IntWorkspace(const ViTConfig& c, int threads) {
   for (AttentionScratch& a : attention) {
     a.scores.resize(t * t);
     a.probs.resize(t * t);
+    a.probs16.resize(t * t);
     a.av_acc.resize(t * c.head_dim());
   }
 }
@@ -56,7 +57,7 @@ size_t IntWorkspace::bytes() const {
   size_t n = residual.size() * 4 + (ln_out.size() + q.size() + k.size() + v.size() + vt.size() + attn_out.size() +
                                     hidden_u8.size() + gelu_u8.size() + patches.size()) +
              (hidden_s16.size() + gelu_s16.size()) * 2;
-  for (const AttentionScratch& a : attention) n += (a.scores.size() + a.av_acc.size()) * 4 + a.probs.size();
+  for (const AttentionScratch& a : attention) n += (a.scores.size() + a.av_acc.size()) * 4 + a.probs.size() + a.probs16.size() * 2;
   return n;
 }
 
@@ -119,13 +120,20 @@ void attention(const Parallel& par, const QBlock& b, const ViTConfig& c, GemmIsa
       matmul_u8u8_nt(isa, rows, t, hd, &ws.q[r0 * d + off], d, b.q.out_zero_point, &ws.k[off], d, b.k.out_zero_point,
                      s.scores.data(), t);
     }
+    const bool probs16 = b.probs.bits == 16;
     {
       ScopedOpTimer timer(par.profile, OpKind::kSoftmax);
-      softmax_rows(b.softmax, rows, t, s.scores.data(), t, s.probs.data(), t);
+      if (probs16) {
+        softmax_rows16(b.softmax, rows, t, s.scores.data(), t, s.probs16.data(), t);
+      } else {
+        softmax_rows(b.softmax, rows, t, s.scores.data(), t, s.probs.data(), t);
+      }
     }
     ScopedOpTimer timer(par.profile, OpKind::kAv);
     const uint8_t* vt = &ws.vt[off * t];
-    if (b.softmax.mode == SoftmaxMode::kLog2) {
+    if (probs16) {
+      av16(rows, hd, t, s.probs16.data(), t, vt, t, b.v.out_zero_point, s.av_acc.data(), hd);
+    } else if (b.softmax.mode == SoftmaxMode::kLog2) {
       av_log2(b.softmax, rows, hd, t, s.probs.data(), t, vt, t, b.v.out_zero_point, s.av_acc.data(), hd);
     } else {
       matmul_u8u8_nt(isa, rows, hd, t, s.probs.data(), t, b.probs.zero_point, vt, t, b.v.out_zero_point,

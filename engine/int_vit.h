@@ -136,6 +136,7 @@ class IntWorkspace {
   struct AttentionScratch {
     std::vector<int32_t> scores, av_acc;
     std::vector<uint8_t> probs;
+    std::vector<uint16_t> probs16;  // models with 16-bit attention probabilities
   };
   std::vector<int32_t> residual;
   std::vector<uint8_t> ln_out, q, k, v, vt, attn_out, hidden_u8, gelu_u8, patches;

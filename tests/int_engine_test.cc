@@ -75,7 +75,10 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
   const Mode modes[] = {{SoftmaxMode::kIexp, GeluMode::kLut, 8, {}},
                         {SoftmaxMode::kShiftmax, GeluMode::kShiftgelu, 8, {1}},
                         {SoftmaxMode::kLut, GeluMode::kIgelu, 8, {0}},
-                        {SoftmaxMode::kLog2, GeluMode::kLut, 4, {0, 1}}};
+                        {SoftmaxMode::kLog2, GeluMode::kLut, 4, {0, 1}},
+                        {SoftmaxMode::kIexp, GeluMode::kLut, 16, {1}},
+                        {SoftmaxMode::kShiftmax, GeluMode::kIgelu, 16, {}},
+                        {SoftmaxMode::kLut, GeluMode::kLut, 16, {}}};
   for (const Mode& mode : modes) {
     QuantizeOptions opt;
     opt.softmax = mode.softmax;
@@ -92,7 +95,8 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
           continue;
         }
         for (int threads : {1, 2, 3}) {
-          INFO("softmax " << softmax_mode_name(mode.softmax) << ", gelu " << gelu_mode_name(mode.gelu) << ", backend "
+          INFO("softmax " << softmax_mode_name(mode.softmax) << ", attn bits " << mode.attn_bits << ", gelu "
+                          << gelu_mode_name(mode.gelu) << ", backend "
                           << gemm_isa_name(isa) << ", threads " << threads);
           REQUIRE(run(m, isa, image, threads) == want);
         }
@@ -153,6 +157,13 @@ TEST_CASE("integer model file round-trips and rejects corruption", "[int_engine]
   const Fixture f;
   const IntViT m = f.quantize({});
   const auto dir = std::filesystem::temp_directory_path() / "intvit_format_test";
+  QuantizeOptions attn16;
+  attn16.attn_bits = 16;
+  const IntViT m16 = f.quantize(attn16);
+  save_int_model(m16, dir);
+  const IntViT loaded16 = load_int_model(dir);
+  CHECK(loaded16.attn_bits == 16);
+  for (const auto& image : f.eval) REQUIRE(run(loaded16, GemmIsa::kRef, image, 1) == run(m16, GemmIsa::kRef, image, 1));
   save_int_model(m, dir);
   const IntViT loaded = load_int_model(dir);
   for (const auto& image : f.eval) REQUIRE(run(loaded, GemmIsa::kRef, image, 1) == run(m, GemmIsa::kRef, image, 1));

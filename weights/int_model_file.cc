@@ -156,8 +156,10 @@ IntViT parse(const SafeTensorsFile& file) {
     check(!m.config.distillation_token, "distillation heads are not supported by this version");
     m.softmax_mode = parse_softmax_mode(g.at("softmax").get<std::string>());
     m.gelu_mode = parse_gelu_mode(g.at("gelu").get<std::string>());
-    m.attn_bits = get_int(g, "attn_bits", 4, 8, "graph");
-    check(m.attn_bits == 8 || (m.attn_bits == 4 && m.softmax_mode == SoftmaxMode::kLog2), "attn_bits");
+    m.attn_bits = get_int(g, "attn_bits", 4, 16, "graph");
+    check(m.attn_bits == 8 || (m.attn_bits == 4 && m.softmax_mode == SoftmaxMode::kLog2) ||
+              (m.attn_bits == 16 && m.softmax_mode != SoftmaxMode::kLog2),
+          "attn_bits");
     m.residual_scale = g.at("residual_scale").get<double>();
     m.logit_scale = g.at("logit_scale").get<double>();
     check(m.residual_scale > 0 && m.logit_scale > 0, "scales must be > 0");
@@ -187,6 +189,7 @@ IntViT parse(const SafeTensorsFile& file) {
       b.scores_scale = bj.at("scores_scale").get<double>();
       check(b.scores_scale > 0, n + ": scores_scale must be > 0");
       b.probs = act_from_json(bj.at("probs"), n + ".probs");
+      check((b.probs.bits == 16) == (m.attn_bits == 16) && b.probs.zero_point == 0, n + ": probs disagree with attn_bits");
       b.attn_out = act_from_json(bj.at("attn_out"), n + ".attn_out");
       b.attn_out_multiplier = get_int(bj, "attn_out_multiplier", 1 << 30, kI32Max, n);
       b.attn_out_shift = get_int(bj, "attn_out_shift", -31, 31, n);

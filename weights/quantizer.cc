@@ -114,13 +114,14 @@ std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConf
   return wide;
 }
 
-MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks) {
+MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks, int attn_bits) {
   const double t = c.num_tokens(), d = c.embed_dim, h = c.mlp_hidden(), p = c.patch_size;
   MacCount m;
   m.total += c.num_patches() * 3 * p * p * d;
   const double attn = t * t * d * 2, qkvo = t * d * d * 4, mlp_one = t * d * h;
   for (int i = 0; i < c.depth; ++i) {
     m.total += attn + qkvo + 2 * mlp_one;
+    if (attn_bits == 16) m.wide += attn / 2;  // attn@v reads 16-bit probabilities
     if (std::find(wide_blocks.begin(), wide_blocks.end(), i) != wide_blocks.end()) m.wide += mlp_one;  // fc2 reads s16
   }
   m.total += d * c.num_classes;
@@ -132,6 +133,7 @@ std::string QuantizeReport::to_string() const {
   o << "zero-points clamped: " << clamped_zero_points << "\n16-bit blocks (GELU in/out):";
   if (wide_blocks.empty()) o << " none";
   for (int b : wide_blocks) o << " " << b;
+  if (attn_bits == 16) o << "\n16-bit attention probabilities (attn@v)";
   o << "\nMACs with a 16-bit operand: " << 100.0 * wide_mac_share << " %\n";
   for (const std::string& n : notes) o << n << "\n";
   return o.str();
@@ -141,8 +143,14 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
                     QuantizeReport* report_out) {
   const ViTConfig& c = f.config;
   if (c.distillation_token) throw Error(ErrorCode::kUnsupported, "integer DeiT-distilled heads are not supported yet");
-  if (opt.attn_bits != 8 && !(opt.attn_bits == 4 && opt.softmax == SoftmaxMode::kLog2)) {
+  if (opt.attn_bits == 4 && opt.softmax != SoftmaxMode::kLog2) {
     throw Error(ErrorCode::kInvalidArgument, "--attn-bits 4 needs --softmax log2");
+  }
+  if (opt.attn_bits == 16 && opt.softmax == SoftmaxMode::kLog2) {
+    throw Error(ErrorCode::kInvalidArgument, "--attn-bits 16 does not apply to --softmax log2 (codes, not probabilities)");
+  }
+  if (opt.attn_bits != 4 && opt.attn_bits != 8 && opt.attn_bits != 16) {
+    throw Error(ErrorCode::kInvalidArgument, "attention bits must be 4, 8 or 16");
   }
   QuantizeReport report;
   IntViT m;
@@ -223,8 +231,9 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
     b.v_out = v;
     b.scores_scale = q.scale * k.scale;
     b.softmax = make_softmax_params(opt.softmax, b.scores_scale, opt.attn_bits);  // for av_log2_scale
-    b.probs.scale = 1.0 / 256;
+    b.probs.scale = opt.attn_bits == 16 ? 1.0 / 32768 : 1.0 / 256;
     b.probs.zero_point = 0;
+    b.probs.bits = opt.attn_bits == 16 ? 16 : 8;
     b.attn_out = uint8_quant(range(".attn.out"), report);
     const double av_scale = opt.softmax == SoftmaxMode::kLog2 ? v.scale * std::ldexp(1.0, -kAvLog2Shift) : b.probs.scale * v.scale;
     const QuantizedMultiplier am = quantize_multiplier(av_scale / b.attn_out.scale);
@@ -251,7 +260,8 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   set_output(m.head, m.logit_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
 
   build_nonlinear_params(m);
-  const MacCount macs = count_macs(c, report.wide_blocks);
+  report.attn_bits = opt.attn_bits;
+  const MacCount macs = count_macs(c, report.wide_blocks, opt.attn_bits);
   report.wide_mac_share = macs.wide / macs.total;
   if (report_out) *report_out = report;
   return m;

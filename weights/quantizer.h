@@ -12,7 +12,9 @@ namespace intvit {
 
 struct QuantizeOptions {
   SoftmaxMode softmax = SoftmaxMode::kIexp;
-  int attn_bits = 8;              // 8, or 4 with the log2 softmax
+  // Softmax output bits: 8, 4 (log2 softmax only) or 16 (not log2: probabilities at 2^-15,
+  // attn@v with a 16-bit operand — ~7 % of ViT-Ti's MACs, counted in wide_mac_share).
+  int attn_bits = 8;
   GeluMode gelu = GeluMode::kLut;
   // Blocks whose GELU input AND output (the fc2 input) run in 16 bits. Empty + auto_wide: chosen
   // from the calibration ranges (blocks whose GELU input range is far above the others').
@@ -24,6 +26,7 @@ struct QuantizeOptions {
 struct QuantizeReport {
   int clamped_zero_points = 0;    // Eq. 2 clamps (ranges that did not contain 0)
   std::vector<int> wide_blocks;
+  int attn_bits = 8;
   double wide_mac_share = 0;      // share of MACs with a 16-bit operand
   std::vector<std::string> notes;
   std::string to_string() const;
@@ -39,6 +42,6 @@ IntViT quantize_vit(const ViTWeightsF32& model, const CalibrationStats& stats, c
 struct MacCount {
   double total = 0, wide = 0;
 };
-MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks);
+MacCount count_macs(const ViTConfig& c, const std::vector<int>& wide_blocks, int attn_bits = 8);
 
 }  // namespace intvit

@@ -55,7 +55,7 @@ std::vector<int> search_wide_blocks(const ViTWeightsF32& fp32, const Calibration
       std::vector<int> candidate = chosen;
       candidate.push_back(b);
       std::sort(candidate.begin(), candidate.end());
-      const MacCount macs = count_macs(fp32.config, candidate);
+      const MacCount macs = count_macs(fp32.config, candidate, options.attn_bits);
       if (macs.wide > search.max_wide_mac_share * macs.total) continue;
       const OutputAgreement a = evaluate(candidate);
       say("  try", candidate, a);
