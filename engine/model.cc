@@ -67,9 +67,7 @@ class IntModel final : public Model {
     default_isa_ = select_gemm_isa();
     packed(default_isa_);  // pack once at load for the default backend
   }
-  std::string precision() const override { return base_.attn_bits == 4    ? "int8 (4-bit attention)"
-           : base_.attn_bits == 16 ? "int8 (16-bit attention)"
-                                   : "int8"; }
+  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
   std::vector<double> logits(const uint8_t* pixels) const override {
     IntWorkspace ws(config_);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
     std::vector<int32_t> raw(config_.num_classes);

@@ -217,25 +217,47 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
   const std::vector<LabeledImage> images = load_dataset(images_dir, images_dir / "labels.csv", fp32.config, 0);
   std::vector<std::vector<uint8_t>> calib;
   for (size_t i = 0; i < 100; ++i) calib.push_back(images[i].pixels);
-  IntViT m = quantize_vit(fp32, calibrate(fp32, calib, ObserverKind::kMinMax), {});
-  const GemmIsa isa = select_gemm_isa();
-  m.prepare(isa);
-  IntWorkspace ws(m.config);
-  std::vector<int32_t> out(1000);
-  int agree = 0, top1_int = 0, top1_fp32 = 0;
+  const CalibrationStats stats = calibrate(fp32, calib, ObserverKind::kMinMax);
+  std::vector<long> fp32_pred;
+  int top1_fp32 = 0;
   for (const LabeledImage& im : images) {
-    int_vit_forward(m, isa, im.pixels.data(), ws, out.data());
     const std::vector<float> ref = vit_forward_f32(fp32, im.pixels.data());
-    const long pi = std::max_element(out.begin(), out.end()) - out.begin();
-    const long pf = std::max_element(ref.begin(), ref.end()) - ref.begin();
-    agree += pi == pf;
-    top1_int += pi == im.label;
-    top1_fp32 += pf == im.label;
+    fp32_pred.push_back(std::max_element(ref.begin(), ref.end()) - ref.begin());
+    top1_fp32 += fp32_pred.back() == im.label;
   }
   const double n = static_cast<double>(images.size());
-  std::printf("ViT-Ti on %zu shared images: FP32 top-1 %.1f %%, int8 top-1 %.1f %%, agreement %.1f %%\n", images.size(),
-              100 * top1_fp32 / n, 100 * top1_int / n, 100 * agree / n);
-  // Issue 5 W8A8 targets: >= 95 % top-1 agreement and top-1 within 1.0 point of FP32.
-  CHECK(100 * agree / n >= 95.0);
-  CHECK(100 * (top1_fp32 - top1_int) / n <= 1.0);
+  struct Target {
+    const char* name;
+    SoftmaxMode softmax;
+    int attn_bits;
+    double min_agreement, max_top1_drop;
+  };
+  // Issue 5's W8A8 target (8-bit attention): >= 95 % agreement, top-1 within 1.0 point (measured
+  // 95.6 % / 0.8). The default (16-bit probabilities) measured 97.6 % / 0.4 on this protocol; 500
+  // images and host-dependent calibration rounding make 1-2 images of noise, so its guard is
+  // 96.5 % / 1.0 point, not the 97 % / 0.5 stretch goal itself (measured in the issue notes).
+  const Target targets[] = {{"W8A8, iexp softmax, 8-bit probabilities", SoftmaxMode::kIexp, 8, 95.0, 1.0},
+                            {"default: lut softmax, 16-bit probabilities", SoftmaxMode::kLut, 16, 96.5, 1.0}};
+  for (const Target& target : targets) {
+    QuantizeOptions opt;
+    opt.softmax = target.softmax;
+    opt.attn_bits = target.attn_bits;
+    IntViT m = quantize_vit(fp32, stats, opt);
+    const GemmIsa isa = select_gemm_isa();
+    m.prepare(isa);
+    IntWorkspace ws(m.config);
+    std::vector<int32_t> out(1000);
+    int agree = 0, top1_int = 0;
+    for (size_t i = 0; i < images.size(); ++i) {
+      int_vit_forward(m, isa, images[i].pixels.data(), ws, out.data());
+      const long pi = std::max_element(out.begin(), out.end()) - out.begin();
+      agree += pi == fp32_pred[i];
+      top1_int += pi == images[i].label;
+    }
+    std::printf("ViT-Ti on %zu shared images (%s): FP32 top-1 %.1f %%, int top-1 %.1f %%, agreement %.1f %%\n",
+                images.size(), target.name, 100 * top1_fp32 / n, 100 * top1_int / n, 100 * agree / n);
+    INFO(target.name);
+    CHECK(100 * agree / n >= target.min_agreement);
+    CHECK(100 * (top1_fp32 - top1_int) / n <= target.max_top1_drop);
+  }
 }

@@ -25,9 +25,9 @@ constexpr const char* kHelp =
     "  --calib IMAGES       a folder of images, or a .safetensors with `pixels` [N,H,W,3]\n"
     "  --calib-count N      use the first N images (default 100)\n"
     "  --observer KIND      minmax (default) | ema | percentile | omse (8-bit tensors only; 16/32-bit keep min/max)\n"
-    "  --softmax MODE       iexp (default) | shiftmax | log2 | lut\n"
-    "  --attn-bits 8|4|16   attention probability bits (4 needs --softmax log2; 16: not log2,\n"
-    "                       attn@v with 16-bit probabilities, ~7 %% of ViT-Ti MACs)\n"
+    "  --softmax MODE       lut (default) | iexp | shiftmax | log2\n"
+    "  --attn-bits 16|8|4   attention probability bits (default 16 with lut/iexp/shiftmax, 8 with log2;\n"
+    "                       4 needs --softmax log2; 16: attn@v with 16-bit probabilities, ~7 % of ViT-Ti MACs)\n"
     "  --gelu MODE          lut (default) | igelu | shiftgelu\n"
     "  --wide-blocks LIST   blocks whose MLP hidden tensors run in 16 bits: auto (default), search, none, or e.g. 7,8\n"
     "                       auto: blocks whose GELU input range is > 4x the median block's; search: from auto,\n"
@@ -65,9 +65,9 @@ int run_quantize(int argc, char** argv) {
   if (!args.has("model") || !args.has("calib") || !args.has("output")) throw UsageError("--model, --calib and -o are required");
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals[0] + "'");
   QuantizeOptions opt;
-  opt.softmax = parse_softmax_mode(args.get("softmax", "iexp"));
+  opt.softmax = parse_softmax_mode(args.get("softmax", "lut"));
   opt.gelu = parse_gelu_mode(args.get("gelu", "lut"));
-  opt.attn_bits = static_cast<int>(args.get_int("attn-bits", 8, 4, 16));
+  opt.attn_bits = static_cast<int>(args.get_int("attn-bits", opt.softmax == SoftmaxMode::kLog2 ? 8 : 16, 4, 16));
   const std::string wide = args.get("wide-blocks", "auto");
   if (wide == "none") {
     opt.auto_wide = false;
