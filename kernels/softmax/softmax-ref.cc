@@ -102,26 +102,16 @@ void softmax_rows_mode(const SoftmaxParams& p, size_t rows, size_t len, const in
 void softmax_rows_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                       uint8_t* out, size_t ld_out) {
   if (len == 0) return;
-  switch (p.mode) {
-    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
-    case SoftmaxMode::kShiftmax:
-      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
-    case SoftmaxMode::kLog2: return softmax_rows_mode<SoftmaxMode::kLog2>(p, rows, len, in, ld_in, out, ld_out);
-    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
-  }
+  for_softmax_mode(p.mode, [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
 }
 
 void softmax_rows16_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                         uint16_t* out, size_t ld_out) {
   check_softmax16_params(p);
   if (len == 0) return;
-  switch (p.mode) {
-    case SoftmaxMode::kIexp: return softmax_rows_mode<SoftmaxMode::kIexp>(p, rows, len, in, ld_in, out, ld_out);
-    case SoftmaxMode::kShiftmax:
-      return softmax_rows_mode<SoftmaxMode::kShiftmax>(p, rows, len, in, ld_in, out, ld_out);
-    case SoftmaxMode::kLut: return softmax_rows_mode<SoftmaxMode::kLut>(p, rows, len, in, ld_in, out, ld_out);
-    case SoftmaxMode::kLog2: break;  // rejected above
-  }
+  for_softmax_mode(p.mode, [&]<SoftmaxMode kMode>() {
+    if constexpr (kMode != SoftmaxMode::kLog2) softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out);  // log2 rejected above
+  });
 }
 
 void av_log2_ref(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,

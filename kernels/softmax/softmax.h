@@ -58,6 +58,18 @@ namespace softmax_detail {
 // a 16-bit output). Defined in softmax-params.cc (ISA-neutral, so no std::string code is compiled
 // with AVX flags); every softmax_rows16* entry point calls it once per call, never per row.
 void check_softmax16_params(const SoftmaxParams& p);
+
+// Calls kernel.template operator()<kMode>() for `mode`: the one mode switch every entry point
+// (8/16-bit output; ref, AVX2, AVX-512) shares, so row loops are instantiated per mode.
+template <typename Kernel>
+void for_softmax_mode(SoftmaxMode mode, Kernel&& kernel) {
+  switch (mode) {
+    case SoftmaxMode::kIexp: return kernel.template operator()<SoftmaxMode::kIexp>();
+    case SoftmaxMode::kShiftmax: return kernel.template operator()<SoftmaxMode::kShiftmax>();
+    case SoftmaxMode::kLog2: return kernel.template operator()<SoftmaxMode::kLog2>();
+    case SoftmaxMode::kLut: return kernel.template operator()<SoftmaxMode::kLut>();
+  }
+}
 }  // namespace softmax_detail
 
 // Offline (float allowed). input_scale: s_in of the accumulators (> 0). out_bits: 8 or 16 for
