@@ -63,8 +63,14 @@ Image preprocess(const Image& image, const PreprocessConfig& config) {
     // The crop lies inside the resized image: resample only the pixels it keeps.
     return resize_window(image, resized.width, resized.height, config.filter, left, top, side, side);
   }
-  // crop_pct > 1: part of the crop is zero padding (torchvision CenterCrop pads with 0).
-  return crop_window(resize(image, resized.width, resized.height, config.filter), left, top, side, side);
+  // crop_pct > 1: part of the crop is zero padding (torchvision CenterCrop pads with 0). Resample
+  // only the part of the crop inside the resized image (a 1×54227 GIF would otherwise resize to
+  // millions of pixels that the crop throws away), then pad.
+  const int x0 = std::max(left, 0), x1 = std::min(left + side, resized.width);
+  const int y0 = std::max(top, 0), y1 = std::min(top + side, resized.height);
+  if (x0 >= x1 || y0 >= y1) return crop_window(Image{1, 1, {0, 0, 0}}, side, side, side, side);
+  const Image inside = resize_window(image, resized.width, resized.height, config.filter, x0, y0, x1 - x0, y1 - y0);
+  return crop_window(inside, left - x0, top - y0, side, side);
 }
 
 }  // namespace intvit

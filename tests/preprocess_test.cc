@@ -366,3 +366,30 @@ TEST_CASE("measure preprocess against PIL on a directory", "[.][pil-compare]") {
 }
 
 }  // namespace intvit
+
+namespace intvit {
+
+// crop_pct > 1 resamples only the part of the crop inside the resized image; it must equal
+// resizing everything and zero-padding the crop (the torchvision definition).
+TEST_CASE("padded center crop equals full resize then crop", "[preprocess]") {
+  std::mt19937 rng(7);
+  for (const auto& [w, h] : {std::pair{13, 9}, std::pair{1, 300}, std::pair{300, 2}, std::pair{40, 40}}) {
+    Image image{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
+    for (uint8_t& v : image.rgb) v = static_cast<uint8_t>(rng());
+    for (double crop_pct : {1.2, 1.5, 3.0}) {
+      for (ResizeFilter filter : {ResizeFilter::kBilinear, ResizeFilter::kBicubic}) {
+        PreprocessConfig c;
+        c.input_size = 16;
+        c.crop_pct = crop_pct;
+        c.filter = filter;
+        const Size2D r = resized_size_keep_aspect(w, h, preprocess_scale_size(c), c.rounding);
+        const Image full = crop_window(resize(image, r.width, r.height, filter), preprocess_crop_offset(r.width, 16, c.rounding),
+                                       preprocess_crop_offset(r.height, 16, c.rounding), 16, 16);
+        INFO(w << "x" << h << " crop_pct " << crop_pct);
+        CHECK(preprocess(image, c).rgb == full.rgb);
+      }
+    }
+  }
+}
+
+}  // namespace intvit
