@@ -9,16 +9,12 @@
 namespace intvit {
 namespace {
 
-struct IdxHeader {
-  std::vector<uint32_t> dims;
-};
-
 uint32_t big_endian32(const uint8_t* b) {
   return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
 }
 
-// Opens `path`, checks the magic for unsigned bytes of rank `rank` and reads the dimensions.
-IdxHeader read_header(std::ifstream& in, const std::filesystem::path& path, int rank) {
+// Checks the magic for unsigned bytes of rank `rank` and returns the dimensions.
+std::vector<uint32_t> read_header(std::ifstream& in, const std::filesystem::path& path, int rank) {
   if (!in) throw Error(ErrorCode::kIo, "cannot open " + path.string());
   std::array<uint8_t, 4> magic{};
   in.read(reinterpret_cast<char*>(magic.data()), 4);
@@ -29,14 +25,14 @@ IdxHeader read_header(std::ifstream& in, const std::filesystem::path& path, int 
     throw Error(ErrorCode::kCorruptFile, path.string() + ": not an IDX file of unsigned bytes with " + std::to_string(rank) +
                                              " dimension(s)");
   }
-  IdxHeader h;
+  std::vector<uint32_t> dims;
   for (int i = 0; i < rank; ++i) {
     std::array<uint8_t, 4> b{};
     in.read(reinterpret_cast<char*>(b.data()), 4);
     if (in.gcount() != 4) throw Error(ErrorCode::kCorruptFile, path.string() + ": truncated IDX header");
-    h.dims.push_back(big_endian32(b.data()));
+    dims.push_back(big_endian32(b.data()));
   }
-  return h;
+  return dims;
 }
 
 void read_exact(std::ifstream& in, const std::filesystem::path& path, uint8_t* dst, size_t bytes) {
@@ -59,15 +55,15 @@ bool is_idx_file(const std::filesystem::path& path) {
 
 IdxImages read_idx_images(const std::filesystem::path& path, int limit) {
   std::ifstream in(path, std::ios::binary);
-  const IdxHeader h = read_header(in, path, 3);
-  if (h.dims[1] == 0 || h.dims[2] == 0 || int64_t{h.dims[1]} * h.dims[2] > kMaxImagePixels) {
-    throw Error(ErrorCode::kInvalidArgument, path.string() + ": image size " + std::to_string(h.dims[1]) + "x" +
-                                                 std::to_string(h.dims[2]) + " is empty or too large");
+  const std::vector<uint32_t> dims = read_header(in, path, 3);
+  if (dims[1] == 0 || dims[2] == 0 || int64_t{dims[1]} * dims[2] > kMaxImagePixels) {
+    throw Error(ErrorCode::kInvalidArgument, path.string() + ": image size " + std::to_string(dims[1]) + "x" +
+                                                 std::to_string(dims[2]) + " is empty or too large");
   }
   IdxImages out;
-  out.count = static_cast<int>(std::min<uint32_t>(limited(h.dims[0], limit), 1u << 30));
-  out.height = static_cast<int>(h.dims[1]);
-  out.width = static_cast<int>(h.dims[2]);
+  out.count = static_cast<int>(std::min<uint32_t>(limited(dims[0], limit), 1u << 30));
+  out.height = static_cast<int>(dims[1]);
+  out.width = static_cast<int>(dims[2]);
   // Read image by image so a header claiming billions of images fails on the data, not on a huge allocation.
   const size_t image_bytes = static_cast<size_t>(out.height) * out.width;
   for (int i = 0; i < out.count; ++i) {
@@ -79,9 +75,9 @@ IdxImages read_idx_images(const std::filesystem::path& path, int limit) {
 
 std::vector<int> read_idx_labels(const std::filesystem::path& path, int limit) {
   std::ifstream in(path, std::ios::binary);
-  const IdxHeader h = read_header(in, path, 1);
+  const std::vector<uint32_t> dims = read_header(in, path, 1);
   std::vector<int> labels;
-  const uint32_t n = limited(h.dims[0], limit);
+  const uint32_t n = limited(dims[0], limit);
   for (uint32_t i = 0; i < n; ++i) {
     uint8_t b = 0;
     read_exact(in, path, &b, 1);

@@ -5,6 +5,18 @@
 #include <immintrin.h>
 
 namespace intvit {
+namespace {
+
+// Busy-waits (pause loop) until done() or ThreadPool::kSpinMicros have passed.
+template <typename Done>
+void spin_briefly(Done&& done) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(ThreadPool::kSpinMicros);
+  while (!done() && std::chrono::steady_clock::now() < end) {
+    for (int i = 0; i < 16; ++i) _mm_pause();
+  }
+}
+
+}  // namespace
 
 // If starting the k-th worker throws (std::system_error from pthread_create, std::bad_alloc for
 // the thread state), the workers already running are stopped and joined before the exception
@@ -56,10 +68,7 @@ void ThreadPool::worker(int index) {
   unsigned seen = 0;
   while (true) {
     // Spin briefly: the next parallel step of a forward usually follows within microseconds.
-    const auto spin_end = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
-    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_end) {
-      for (int i = 0; i < 16; ++i) _mm_pause();
-    }
+    spin_briefly([&] { return generation_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -88,10 +97,7 @@ void ThreadPool::parallel_for(size_t tasks, TaskRef fn) {
   wake_.notify_all();
   drain(0);
   // The other threads' last tasks usually end within microseconds: spin before sleeping.
-  const auto spin_end = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
-  while (finished_.load(std::memory_order_acquire) != tasks && std::chrono::steady_clock::now() < spin_end) {
-    for (int i = 0; i < 16; ++i) _mm_pause();
-  }
+  spin_briefly([&] { return finished_.load(std::memory_order_acquire) == tasks; });
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] { return finished_ == tasks_; });
   fn_ = nullptr;
