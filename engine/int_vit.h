@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/graph.h"
 #include "kernels/gelu/gelu.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/layernorm/layernorm.h"
@@ -126,27 +127,45 @@ struct IntActivation {
 };
 using IntActivationObserver = std::function<void(std::string_view name, const IntActivation&)>;
 
-// Scratch memory for one forward, sized once from the config and thread count (no allocation
-// during a run). Attention scratch is per thread.
+// The parameters a graph node of an integer ViT graph uses (engine/graph.h Node::block, param).
+// Throw intvit::Error(kInvalidArgument) for a node without such parameters.
+const QLinear& node_linear(const IntViT& m, const Node& n);
+const QLayerNorm& node_norm(const IntViT& m, const Node& n);
+
+// The integer graph of `m`: models/vit_graph.h's structure with every tensor's dtype, scale and
+// zero-point taken from the model (16-bit GELU tensors in wide blocks, u16 probabilities with
+// 16-bit attention, ...). Throws intvit::Error(kInvalidArgument) when the model's layer sizes
+// disagree with its config.
+Graph build_int_vit_graph(const IntViT& m);
+
+// Everything one forward needs besides the model: the typed graph, its segments and a memory plan
+// for `threads` threads, in one 64-byte aligned arena allocated here (zeroed; a run allocates
+// nothing). Made for one model's geometry and bit widths; int_vit_forward checks that.
 class IntWorkspace {
  public:
-  IntWorkspace(const ViTConfig& c, int threads = 1);
-  size_t bytes() const;
+  explicit IntWorkspace(const IntViT& m, int threads = 1);
+  size_t bytes() const { return plan_.bytes; }  // the arena
+  int threads() const { return threads_; }
+  const Graph& graph() const { return graph_; }
+  const std::vector<Segment>& segments() const { return segments_; }
+  const MemoryPlan& plan() const { return plan_; }
+  uint8_t* arena() { return arena_.get(); }
 
-  struct AttentionScratch {
-    std::vector<int32_t> scores, av_acc;
-    std::vector<uint8_t> probs;
-    std::vector<uint16_t> probs16;  // models with 16-bit attention probabilities
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const;
   };
-  std::vector<int32_t> residual;
-  std::vector<uint8_t> ln_out, q, k, v, vt, attn_out, hidden_u8, gelu_u8, patches;
-  std::vector<int16_t> hidden_s16, gelu_s16;
-  std::vector<AttentionScratch> attention;  // [threads]
+  Graph graph_;
+  std::vector<Segment> segments_;
+  MemoryPlan plan_;
+  int threads_;
+  std::unique_ptr<uint8_t, Free> arena_;
 };
 
 // uint8 RGB HWC pixels of image_size² -> int32 logits [num_classes] (real = logit_scale · value).
-// With a pool, rows, heads and elements are split across its threads (the workspace must have
-// been made for at least pool->threads()); the result is bit-identical for any thread count.
+// Runs the workspace's graph segment by segment (engine/int_executor.cc). With a pool, rows and
+// (head, row block) tasks are split across its threads (the workspace must have been made for at
+// least pool->threads(), else intvit::Error); the result is bit-identical for any thread count.
 // `profile`, if given, accumulates the time spent per op type (engine/op_profile.h).
 void int_vit_forward(const IntViT& model, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws,
                      int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,

@@ -69,9 +69,10 @@ class IntModel final : public Model {
   }
   std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
   std::vector<double> logits(const uint8_t* pixels) const override {
-    IntWorkspace ws(config_);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
+    const std::shared_ptr<const IntViT> net = packed(default_isa_);
+    IntWorkspace ws(*net);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
     std::vector<int32_t> raw(config_.num_classes);
-    int_vit_forward(*packed(default_isa_), default_isa_, pixels, ws, raw.data());
+    int_vit_forward(*net, default_isa_, pixels, ws, raw.data());
     std::vector<double> out(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) out[i] = base_.logit_scale * raw[i];
     return out;
@@ -111,10 +112,10 @@ class IntSession final : public Session {
         isa_(o.backend.empty() ? model.default_isa() : parse_gemm_isa(o.backend)),
         net_(model.packed(isa_)),
         pool_(checked_threads(o.threads)),
-        ws_(net_->config, pool_.threads()),
+        ws_(*net_, pool_.threads()),
         profile_(o.profile) {
     if (!gemm_isa_supported(isa_)) throw Error(ErrorCode::kUnsupported, std::string("backend not supported here: ") + gemm_isa_name(isa_));
-    for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(net_->config, 1);
+    for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(*net_, 1);
     scratch_logits_.resize(net_->config.num_classes);
   }
   const Model& model() const override { return *owner_; }

@@ -56,7 +56,7 @@ std::vector<int32_t> run(const IntViT& m, GemmIsa isa, const std::vector<uint8_t
   IntViT packed = m;
   packed.prepare(isa);
   ThreadPool pool(threads);
-  IntWorkspace ws(m.config, threads);
+  IntWorkspace ws(m, threads);
   std::vector<int32_t> logits(m.config.num_classes);
   int_vit_forward(packed, isa, image.data(), ws, logits.data(), &pool);
   return logits;
@@ -245,7 +245,7 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
     IntViT m = quantize_vit(fp32, stats, opt);
     const GemmIsa isa = select_gemm_isa();
     m.prepare(isa);
-    IntWorkspace ws(m.config);
+    IntWorkspace ws(m);
     std::vector<int32_t> out(1000);
     int agree = 0, top1_int = 0;
     for (size_t i = 0; i < images.size(); ++i) {

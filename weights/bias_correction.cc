@@ -22,7 +22,7 @@ Means integer_means(const IntViT& m, GemmIsa isa, const std::vector<std::vector<
       for (size_t c = 0; c < a.cols; ++c) sum[c] += a.real(r, c);
     }
   };
-  IntWorkspace ws(m.config);
+  IntWorkspace ws(m);
   std::vector<int32_t> logits(m.config.num_classes);
   for (const auto& image : images) int_vit_forward(m, isa, image.data(), ws, logits.data(), nullptr, &observe);
   Means means;

@@ -36,7 +36,7 @@ OutputAgreement compare_outputs(const IntViT& model, GemmIsa isa, const Images& 
                                 const std::vector<std::vector<float>>& reference_logits) {
   if (reference_logits.size() != images.size()) throw Error(ErrorCode::kInternal, "compare_outputs: size mismatch");
   const size_t classes = static_cast<size_t>(model.config.num_classes);
-  IntWorkspace ws(model.config);
+  IntWorkspace ws(model);
   std::vector<int32_t> q(classes);
   std::vector<float> real(classes);
   OutputAgreement a;
@@ -86,7 +86,7 @@ std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model
       }
     }
   };
-  IntWorkspace ws(model.config);
+  IntWorkspace ws(model);
   std::vector<int32_t> logits(model.config.num_classes);
   for (size_t i = 0; i < images.size(); ++i) {
     vit_forward_f32(fp32, images[i].data(), keep_fp32);

@@ -6,7 +6,11 @@
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
+#include "engine/graph.h"
+#include "engine/int_vit.h"
 #include "models/vit_config.h"
+#include "models/vit_graph.h"
+#include "weights/int_model_file.h"
 #include "weights/safetensors.h"
 
 namespace intvit::cli {
@@ -14,14 +18,49 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: intvit inspect [--json] MODEL\n"
+    "       intvit inspect --graph MODEL\n"
     "\n"
     "Prints a model's configuration, tensor count, parameter count and file size.\n"
-    "MODEL is a model folder (config.json + model.safetensors) or a .safetensors file.\n";
+    "MODEL is a model folder (config.json + model.safetensors) or a .safetensors file.\n"
+    "--graph prints the inference graph instead, one line per node, grouped into segments, and the\n"
+    "planned arena size for one thread: the integer graph when MODEL holds model.intvit (or is an\n"
+    ".intvit file), else the FP32 graph of its config.json.\n";
+
+std::string describe(const TensorDesc& t) {
+  return t.name + " " + elem_type_name(t.dtype) + "[" + std::to_string(t.rows) + "x" + std::to_string(t.cols) + "]";
+}
+
+void print_graph(const Graph& g, const char* precision) {
+  const std::vector<Segment> segments = derive_segments(g);
+  const MemoryPlan plan = plan_memory(g, segments, 1);
+  size_t meetings = 0;
+  for (const Segment& s : segments) meetings += s.rows > 1;
+  std::printf("%s graph: %zu nodes, %zu tensors, %zu segments (%zu thread-pool meetings per image)\n", precision, g.nodes.size(),
+              g.tensors.size(), segments.size(), meetings);
+  for (size_t si = 0; si < segments.size(); ++si) {
+    const Segment& s = segments[si];
+    std::printf("segment %zu: %s, %zu rows\n", si, s.kind == SegmentKind::kAttention ? "attention (head x row-block tasks)" : "row-wise", s.rows);
+    for (int i = s.begin; i < s.end; ++i) {
+      const Node& n = g.nodes[i];
+      std::string in;
+      for (int id : n.inputs) {
+        if (!in.empty()) in += ", ";
+        in += describe(g.tensors[id]);
+      }
+      const TensorDesc& out = g.tensors[n.outputs[0]];
+      std::string where = out.kind == Lifetime::kOutput ? "output" : out.kind == Lifetime::kScratch ? "scratch @" : out.alias >= 0 ? "aliased @" : "@";
+      if (plan.offset[n.outputs[0]] != kNotPlanned) where += std::to_string(plan.offset[n.outputs[0]]);
+      std::printf("  %4d %-12s %-22s %s -> %s (scale %.4g, zp %d) %s\n", i, op_name(n.op), n.name.c_str(), in.empty() ? "-" : in.c_str(),
+                  describe(out).c_str(), out.scale, out.zero_point, where.c_str());
+    }
+  }
+  std::printf("arena: %zu bytes for 1 thread (one buffer per tensor: %zu bytes)\n", plan.bytes, unplanned_bytes(g, 1));
+}
 
 }  // namespace
 
 int run_inspect(int argc, char** argv) {
-  const Args args = parse_args(argc, argv, 2, {}, {"help", "json"});
+  const Args args = parse_args(argc, argv, 2, {}, {"help", "json", "graph"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -30,6 +69,14 @@ int run_inspect(int argc, char** argv) {
   const std::filesystem::path path = args.positionals[0];
   const bool is_dir = std::filesystem::is_directory(path);
   const std::filesystem::path dir = is_dir ? path : path.parent_path();
+  if (args.has("graph")) {
+    if (is_dir ? std::filesystem::exists(dir / kIntModelFileName) : path.extension() == ".intvit") {
+      print_graph(build_int_vit_graph(load_int_model(path)), "integer");
+    } else {
+      print_graph(build_vit_graph(load_vit_config(dir / "config.json"), GraphPrecision::kFp32), "FP32");
+    }
+    return 0;
+  }
   const std::filesystem::path weights = is_dir ? dir / "model.safetensors" : path;
   const SafeTensorsFile file = SafeTensorsFile::open(weights);
   int64_t params = 0;

@@ -1,0 +1,272 @@
+// int_vit_forward: runs an IntWorkspace's typed graph (engine/graph.h) segment by segment.
+//   - row-wise segment: one pool step; each thread runs every node of the segment on its own row
+//     range (Parallel::rows), so threads meet only at segment ends;
+//   - attention segment: (head × query-row block) tasks, each running qk -> softmax -> av ->
+//     requantize on its tile with per-thread scratch. Every row is computed independently, so any
+//     split gives the same bits.
+// Per node: one switch on the op, then a kernel call on a row range or tile; no allocation,
+// virtual call or std::function below the segment level. Integer only (tests/no_float).
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "engine/error.h"
+#include "engine/int_vit.h"
+#include "engine/op_profile.h"
+#include "engine/thread_pool.h"
+
+namespace intvit {
+namespace {
+
+// Work split: `parts` contiguous row ranges per parallel step (a few per thread for balance).
+struct Parallel {
+  ThreadPool* pool;
+  OpProfile* profile = nullptr;  // per-op time accounting, when intvit-bench asks for it
+  int threads() const { return pool ? pool->threads() : 1; }
+  // fn(begin, end, thread) over [0, n) in contiguous chunks of at least `grain` items.
+  template <typename Fn>
+  void rows(size_t n, size_t grain, Fn&& fn) const {
+    const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads()), n / std::max<size_t>(grain, 1)));
+    if (!pool || parts == 1) {
+      fn(size_t{0}, n, 0);
+      return;
+    }
+    pool->parallel_for(parts, [&](size_t part, int thread) {
+      const auto [b, e] = split_range(n, parts, part);
+      if (b < e) fn(b, e, thread);
+    });
+  }
+};
+
+GemmOut gemm_out(ElemType t) { return t == ElemType::kU8 ? GemmOut::kU8 : t == ElemType::kS16 ? GemmOut::kS16 : GemmOut::kS32; }
+
+OpKind op_kind(const Node& n) {
+  switch (n.op) {
+    case OpType::kPatchEmbed:
+    case OpType::kClassToken: return OpKind::kPatchEmbed;
+    case OpType::kLinear: return n.param == Param::kPatchEmbed ? OpKind::kPatchEmbed : OpKind::kLinear;
+    case OpType::kHead: return OpKind::kLinear;
+    case OpType::kLayerNorm: return OpKind::kLayerNorm;
+    case OpType::kQk: return OpKind::kQk;
+    case OpType::kSoftmax: return OpKind::kSoftmax;
+    case OpType::kGelu: return OpKind::kGelu;
+    default: return OpKind::kAv;  // av, its requantization and the vᵀ transpose that feeds it
+  }
+}
+
+// Rows of a tensor with fewer rows than its node's domain are the domain's last ones (the patch
+// rows after the class token): returns how many domain rows come before its row 0.
+size_t skipped(const TensorDesc& t, size_t domain) { return t.rows < domain ? domain - t.rows : 0; }
+
+class Executor {
+ public:
+  Executor(const IntViT& m, GemmIsa isa, IntWorkspace& ws, const uint8_t* pixels, int32_t* logits, OpProfile* profile)
+      : m_(m), isa_(isa), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile) {}
+
+  const Graph& graph() const { return g_; }
+  const TensorDesc& tensor(int id) const { return g_.tensors[static_cast<size_t>(id)]; }
+  uint8_t* data(int id, int thread = 0) const {
+    const TensorDesc& t = tensor(id);
+    if (t.kind == Lifetime::kInput) return const_cast<uint8_t*>(pixels_);
+    if (t.kind == Lifetime::kOutput) return reinterpret_cast<uint8_t*>(logits_);
+    return arena_ + plan_.offset[static_cast<size_t>(id)] + static_cast<size_t>(thread) * plan_.thread_stride[static_cast<size_t>(id)];
+  }
+
+  // A row-wise node on rows [r0, r1) of its domain.
+  void rows(const Node& n, size_t r0, size_t r1) const {
+    ScopedOpTimer timer(profile_, op_kind(n));
+    const TensorDesc& out = tensor(n.outputs[0]);
+    uint8_t* y = data(n.outputs[0]);
+    switch (n.op) {
+      case OpType::kPatchEmbed: return gather_patches(out, y, r0, r1, skipped(out, n.rows));
+      case OpType::kClassToken:  // the class-token + position table (QUANTIZATION.md: s_res units)
+        std::memcpy(y + r0 * out.row_bytes(), m_.embed_init.data() + r0 * out.cols, (r1 - r0) * out.row_bytes());
+        return;
+      case OpType::kLayerNorm: {
+        const TensorDesc& in = tensor(n.inputs[0]);
+        layernorm_rows(node_norm(m_, n).params, r1 - r0, data(n.inputs[0]) + r0 * in.row_bytes(), in.cols, y + r0 * out.row_bytes(), out.cols);
+        return;
+      }
+      case OpType::kLinear:
+      case OpType::kHead: {
+        const TensorDesc& in = tensor(n.inputs[0]);
+        const size_t in_skip = skipped(in, n.rows), out_skip = skipped(out, n.rows), a = std::max(r0, in_skip);
+        if (a >= r1) return;
+        const QLinear& l = node_linear(m_, n);
+        const RequantParams rq = l.requant();
+        const GemmOutput o{y + (a - out_skip) * out.row_bytes(), out.cols, l.out_type, &rq, l.accumulate};
+        linear(*l.packed, r1 - a, data(n.inputs[0]) + (a - in_skip) * in.row_bytes(), in.cols, o);
+        return;
+      }
+      case OpType::kTranspose: {  // [T][D] -> [D][T]: columns [r0, r1) of vᵀ
+        const uint8_t* x = data(n.inputs[0]);
+        const size_t t = out.cols, d = out.rows;
+        for (size_t j = r0; j < r1; ++j) {
+          for (size_t e = 0; e < d; ++e) y[e * t + j] = x[j * d + e];
+        }
+        return;
+      }
+      case OpType::kGelu:
+        gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0]) + r0 * tensor(n.inputs[0]).row_bytes(),
+             y + r0 * out.row_bytes());
+        return;
+      default: return;  // kSelectToken: a view, nothing to compute
+    }
+  }
+
+  // An attention node on query rows [r0, r1) of head h; scratch is this thread's copy.
+  void tile(const Node& n, size_t h, size_t r0, size_t r1, int thread) const {
+    ScopedOpTimer timer(profile_, op_kind(n));
+    const QBlock& b = m_.blocks[static_cast<size_t>(n.block)];
+    const size_t t = m_.config.num_tokens(), hd = m_.config.head_dim(), off = h * hd, rows = r1 - r0;
+    const TensorDesc& in = tensor(n.inputs[0]);
+    const TensorDesc& out = tensor(n.outputs[0]);
+    const uint8_t* x = data(n.inputs[0], thread);
+    uint8_t* y = data(n.outputs[0], thread);
+    switch (n.op) {
+      case OpType::kQk: {  // (Eq. 9) scores = (q - zq)(k - zk)ᵀ at s_q·s_k (head_dim^-0.5 is inside s_q)
+        const TensorDesc& k = tensor(n.inputs[1]);
+        matmul_u8u8_nt(isa_, rows, t, hd, x + r0 * in.cols + off, in.cols, in.zero_point, data(n.inputs[1]) + off, k.cols, k.zero_point,
+                       reinterpret_cast<int32_t*>(y), out.cols);
+        return;
+      }
+      case OpType::kSoftmax: {
+        const int32_t* scores = reinterpret_cast<const int32_t*>(x);
+        if (out.dtype == ElemType::kU16) {
+          softmax_rows16(b.softmax, rows, t, scores, in.cols, reinterpret_cast<uint16_t*>(y), out.cols);
+        } else {
+          softmax_rows(b.softmax, rows, t, scores, in.cols, y, out.cols);
+        }
+        return;
+      }
+      case OpType::kAv: {  // probs @ v per head; v is transposed ([D][T]), so row `off` starts the head
+        const TensorDesc& vt = tensor(n.inputs[1]);
+        const uint8_t* v = data(n.inputs[1]) + off * vt.cols;
+        int32_t* acc = reinterpret_cast<int32_t*>(y);
+        if (in.dtype == ElemType::kU16) {
+          av16(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
+        } else if (b.softmax.mode == SoftmaxMode::kLog2) {
+          av_log2(b.softmax, rows, hd, t, x, in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
+        } else {
+          matmul_u8u8_nt(isa_, rows, hd, t, x, in.cols, in.zero_point, v, vt.cols, vt.zero_point, acc, out.cols);
+        }
+        return;
+      }
+      case OpType::kRequantize: {
+        const RequantParams rq{&b.attn_out_multiplier, &b.attn_out_shift, false, out.zero_point, 0, 255};
+        const GemmOutput o{y + r0 * out.cols + off, out.cols, GemmOut::kU8, &rq, false};
+        requantize(isa_, rows, hd, reinterpret_cast<const int32_t*>(x), in.cols, rq, o);
+        return;
+      }
+      default: return;
+    }
+  }
+
+ private:
+  // Each P×P×3 patch as one row in (ky, kx, c) order: P runs of 3·P contiguous bytes. Domain rows
+  // [r0, r1) are tokens; patch p is token p + skip.
+  void gather_patches(const TensorDesc& out, uint8_t* patches, size_t r0, size_t r1, size_t skip) const {
+    const ViTConfig& c = m_.config;
+    const size_t p = c.patch_size, g = c.grid(), img = c.image_size, run = 3 * p;
+    for (size_t i = std::max(r0, skip) - skip; i + skip < r1; ++i) {
+      uint8_t* dst = patches + i * out.row_bytes();
+      const size_t py = i / g, px = i % g;
+      for (size_t ky = 0; ky < p; ++ky) std::memcpy(dst + ky * run, pixels_ + ((py * p + ky) * img + px * p) * 3, run);
+    }
+  }
+
+  const IntViT& m_;
+  GemmIsa isa_;
+  const Graph& g_;
+  const MemoryPlan& plan_;
+  uint8_t* arena_;
+  const uint8_t* pixels_;
+  int32_t* logits_;
+  OpProfile* profile_;
+};
+
+// (head × query-row block) tasks: a few per thread when the heads alone would leave threads idle.
+void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t heads) {
+  const size_t row_blocks = static_cast<size_t>(par.threads()) > 1 ? std::max<size_t>(1, (2 * par.threads() + heads - 1) / heads) : 1;
+  auto task = [&](size_t index, int thread) {
+    const size_t h = index / row_blocks;
+    const auto [r0, r1] = split_range(s.rows, row_blocks, index % row_blocks);
+    for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], h, r0, r1, thread);
+  };
+  if (par.pool && heads * row_blocks > 1) {
+    par.pool->parallel_for(heads * row_blocks, task);
+  } else {
+    for (size_t i = 0; i < heads * row_blocks; ++i) task(i, 0);
+  }
+}
+
+// The model must be the one the workspace was typed for (geometry, bit widths) and be packed:
+// a few integer compares per node, so every run checks it instead of trusting the caller.
+void check_workspace(const IntViT& m, const IntWorkspace& ws, const ThreadPool* pool) {
+  auto fail = [](const std::string& why) { throw Error(ErrorCode::kInvalidArgument, "int_vit_forward: " + why); };
+  if (pool && pool->threads() > ws.threads()) {
+    fail("a pool of " + std::to_string(pool->threads()) + " threads needs a workspace made for as many (this one: " + std::to_string(ws.threads()) + ")");
+  }
+  const Graph& g = ws.graph();
+  if (m.blocks.size() != static_cast<size_t>(m.config.depth) || g.tensors[static_cast<size_t>(g.nodes.back().outputs[0])].cols != static_cast<size_t>(m.config.num_classes)) {
+    fail("the workspace was made for another model geometry");
+  }
+  for (const Node& n : g.nodes) {
+    const TensorDesc& out = g.tensors[static_cast<size_t>(n.outputs[0])];
+    const TensorDesc* in = n.inputs.empty() ? nullptr : &g.tensors[static_cast<size_t>(n.inputs[0])];
+    bool ok = n.block < static_cast<int>(m.blocks.size());
+    if (ok && (n.op == OpType::kLinear || n.op == OpType::kHead)) {
+      const QLinear& l = node_linear(m, n);
+      if (!l.packed) fail("layer '" + n.name + "' is not packed (IntViT::prepare)");
+      ok = static_cast<size_t>(l.in) == in->cols && static_cast<size_t>(l.out) == out.cols && l.accumulate == n.accumulate &&
+           gemm_out(in->dtype) == (l.input.bits == 16 ? GemmOut::kS16 : GemmOut::kU8) && gemm_out(out.dtype) == l.out_type;
+    } else if (ok && n.op == OpType::kSoftmax) {
+      ok = (out.dtype == ElemType::kU16) == (m.blocks[static_cast<size_t>(n.block)].probs.bits == 16);
+    } else if (ok && n.op == OpType::kClassToken) {
+      ok = m.embed_init.size() == out.rows * out.cols;
+    }
+    if (!ok) fail("the workspace was made for another model (node '" + n.name + "' disagrees)");
+  }
+}
+
+void emit(const IntActivationObserver& observer, const Executor& x, int id, std::string_view name) {
+  const TensorDesc& t = x.tensor(id);
+  observer(name, IntActivation{x.data(id), gemm_out(t.dtype), t.rows, t.cols, t.cols, t.scale, t.zero_point});
+}
+
+}  // namespace
+
+void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits, ThreadPool* pool,
+                     const IntActivationObserver* observer, OpProfile* profile) {
+  check_workspace(m, ws, pool);
+  // Observation happens on the calling thread, over whole tensors, so it runs without the pool.
+  const Parallel par{observer ? nullptr : pool, profile};
+  const Executor x(m, isa, ws, pixels, logits, profile);
+  const std::vector<Node>& nodes = ws.graph().nodes;
+  const size_t heads = static_cast<size_t>(m.config.num_heads);
+  for (const Segment& s : ws.segments()) {
+    if (s.kind == SegmentKind::kAttention) {
+      run_attention(par, x, s, heads);
+    } else if (!observer) {
+      par.rows(s.rows, 8, [&](size_t r0, size_t r1, int) {
+        for (int i = s.begin; i < s.end; ++i) x.rows(nodes[static_cast<size_t>(i)], r0, r1);
+      });
+    }
+    if (!observer) continue;
+    // Observing: the segment runs once over all rows, each node's tensors emitted after it (scratch
+    // tiles are not observable). A LayerNorm's input is also "<norm>.in" (block 0 reads "embed").
+    for (int i = s.begin; i < s.end; ++i) {
+      const Node& n = nodes[static_cast<size_t>(i)];
+      if (n.op == OpType::kLayerNorm) {
+        const std::string name = n.name + ".in";  // allocates, but only when observing
+        if (name != x.tensor(n.inputs[0]).name) emit(*observer, x, n.inputs[0], name);
+      }
+      if (s.kind == SegmentKind::kRows) x.rows(n, 0, s.rows);
+      for (int id : n.outputs) {
+        if (x.tensor(id).observed) emit(*observer, x, id, x.tensor(id).name);
+      }
+    }
+  }
+}
+
+}  // namespace intvit
