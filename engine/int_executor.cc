@@ -147,6 +147,7 @@ class Executor {
           av16(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
         } else if (b.softmax.mode == SoftmaxMode::kLog2) {
           av_log2(b.softmax, rows, hd, t, x, in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
+          if (b.softmax.renormalize) av_log2_renormalize(b.softmax, rows, hd, t, x, in.cols, acc, out.cols);  // Eq. 24
         } else {
           matmul_u8u8_nt(isa_, rows, hd, t, x, in.cols, in.zero_point, v, vt.cols, vt.zero_point, acc, out.cols);
         }

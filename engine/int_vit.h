@@ -90,6 +90,7 @@ struct IntViT {
   SoftmaxMode softmax_mode = SoftmaxMode::kIexp;
   GeluMode gelu_mode = GeluMode::kLut;
   int attn_bits = 8;
+  bool log2_renormalize = false;   // kLog2: attn@v rows divided by their quantized weight sum (Eq. 24)
   double residual_scale = 1;       // s_res of the int32 residual stream
   double logit_scale = 1;          // real logit = logit_scale · int32 logit
   QLinear patch_embed;             // weight [D][P·P·3] in (ky, kx, c) order; reads raw pixels (scale 1, zp 0)

@@ -71,11 +71,13 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
     GeluMode gelu;
     int attn_bits;
     std::vector<int> wide;
+    bool log2_renormalize = true;
   };
   const Mode modes[] = {{SoftmaxMode::kIexp, GeluMode::kLut, 8, {}},
                         {SoftmaxMode::kShiftmax, GeluMode::kShiftgelu, 8, {1}},
                         {SoftmaxMode::kLut, GeluMode::kIgelu, 8, {0}},
                         {SoftmaxMode::kLog2, GeluMode::kLut, 4, {0, 1}},
+                        {SoftmaxMode::kLog2, GeluMode::kIgelu, 8, {}, false},
                         {SoftmaxMode::kIexp, GeluMode::kLut, 16, {1}},
                         {SoftmaxMode::kShiftmax, GeluMode::kIgelu, 16, {}},
                         {SoftmaxMode::kLut, GeluMode::kLut, 16, {}}};
@@ -86,6 +88,7 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
     opt.attn_bits = mode.attn_bits;
     opt.wide_blocks = mode.wide;
     opt.auto_wide = false;
+    opt.log2_renormalize = mode.log2_renormalize;
     const IntViT m = f.quantize(opt);
     for (const auto& image : f.eval) {
       const std::vector<int32_t> want = run(m, GemmIsa::kRef, image, 1);
@@ -164,8 +167,28 @@ TEST_CASE("integer model file round-trips and rejects corruption", "[int_engine]
   const IntViT loaded16 = load_int_model(dir);
   CHECK(loaded16.attn_bits == 16);
   for (const auto& image : f.eval) REQUIRE(run(loaded16, GemmIsa::kRef, image, 1) == run(m16, GemmIsa::kRef, image, 1));
+  // log2 softmax: the row renormalization flag survives the file and changes the computation.
+  QuantizeOptions log2;
+  log2.softmax = SoftmaxMode::kLog2;
+  log2.attn_bits = 4;
+  const IntViT renorm = f.quantize(log2);
+  log2.log2_renormalize = false;
+  const IntViT plain = f.quantize(log2);
+  CHECK(renorm.log2_renormalize);
+  CHECK_FALSE(plain.log2_renormalize);
+  save_int_model(renorm, dir);
+  const IntViT loaded_renorm = load_int_model(dir);
+  CHECK(loaded_renorm.log2_renormalize);
+  bool renorm_differs = false;
+  for (const auto& image : f.eval) {
+    const std::vector<int32_t> want = run(renorm, GemmIsa::kRef, image, 1);
+    REQUIRE(run(loaded_renorm, GemmIsa::kRef, image, 1) == want);
+    renorm_differs |= run(plain, GemmIsa::kRef, image, 1) != want;
+  }
+  CHECK(renorm_differs);
   save_int_model(m, dir);
   const IntViT loaded = load_int_model(dir);
+  CHECK_FALSE(loaded.log2_renormalize);
   for (const auto& image : f.eval) REQUIRE(run(loaded, GemmIsa::kRef, image, 1) == run(m, GemmIsa::kRef, image, 1));
 
   std::ifstream in(dir / kIntModelFileName, std::ios::binary);

@@ -357,3 +357,50 @@ TEST_CASE("softmax: av_log2 equals the exact shift-add sum, SIMD variants equal 
     }
   }
 }
+
+TEST_CASE("softmax: av_log2_renormalize divides each row by its quantized weight sum", "[softmax]") {
+  const uint64_t seed = nonlinear_seed(0x5eed);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  for (int bits : {1, 4, 8}) {
+    const SoftmaxParams p = make_softmax_params(SoftmaxMode::kLog2, 0.01, bits);
+    const int32_t limit = std::min(p.max_code, kAvLog2Shift + 1);
+    for (size_t k : {size_t{1}, size_t{9}, size_t{197}, size_t{2071}}) {
+      const size_t m = 4, n = 7, ld_codes = k + 3, ld_v = k + 1, ld_acc = n + 2;
+      std::vector<int32_t> logits(m * k);
+      for (auto& x : logits) x = static_cast<int32_t>(uniform_int(rng, -800, 800));
+      std::vector<uint8_t> codes(m * ld_codes, 0);
+      softmax_rows_ref(p, m - 1, k, logits.data(), k, codes.data(), ld_codes);
+      for (size_t kk = 0; kk < k; ++kk) codes[(m - 1) * ld_codes + kk] = static_cast<uint8_t>(p.max_code);  // W = 0
+      std::vector<uint8_t> v(n * ld_v);
+      for (auto& x : v) x = static_cast<uint8_t>(rng());
+      // Row n-1 of v is constant: its attn@v is 100 × the row's weight sum, so after
+      // renormalization it must be 100 · 2^22 (weights summing to exactly 1).
+      for (size_t kk = 0; kk < k; ++kk) v[(n - 1) * ld_v + kk] = 140;
+      const int32_t zv = 40;
+      std::vector<int32_t> acc(m * ld_acc, -7);
+      av_log2_ref(p, m, n, k, codes.data(), ld_codes, v.data(), ld_v, zv, acc.data(), ld_acc);
+      const std::vector<int32_t> before = acc;
+      av_log2_renormalize(p, m, n, k, codes.data(), ld_codes, acc.data(), ld_acc);
+      INFO("bits " << bits << " k " << k);
+      for (size_t i = 0; i + 1 < m; ++i) {
+        int64_t w = 0;
+        for (size_t kk = 0; kk < k; ++kk) {
+          const int c = codes[i * ld_codes + kk];
+          if (c < limit) w += int64_t{1} << (kAvLog2Shift - c);
+        }
+        if (w == 0) {  // 1-bit codes keep only weights >= 0.75: a flat row has none
+          for (size_t j = 0; j < ld_acc; ++j) REQUIRE(acc[i * ld_acc + j] == before[i * ld_acc + j]);
+          continue;
+        }
+        for (size_t j = 0; j < n; ++j) {
+          const double exact = static_cast<double>(before[i * ld_acc + j]) * std::ldexp(1.0, kAvLog2Shift) / static_cast<double>(w);
+          REQUIRE(std::abs(acc[i * ld_acc + j] - exact) <= 1.0);  // R's rounding (≤ 2^-31 relative) + final rounding
+        }
+        REQUIRE(std::abs(acc[i * ld_acc + n - 1] - 100 * (int64_t{1} << kAvLog2Shift)) <= 1);
+        REQUIRE(acc[i * ld_acc + n] == -7);  // padding untouched
+      }
+      for (size_t j = 0; j < ld_acc; ++j) REQUIRE(acc[(m - 1) * ld_acc + j] == before[(m - 1) * ld_acc + j]);
+    }
+  }
+}

@@ -160,6 +160,9 @@ IntViT parse(const SafeTensorsFile& file) {
     check(m.attn_bits == 8 || (m.attn_bits == 4 && m.softmax_mode == SoftmaxMode::kLog2) ||
               (m.attn_bits == 16 && m.softmax_mode != SoftmaxMode::kLog2),
           "attn_bits");
+    // Absent in files written before Eq. 24 existed: those models ran without it.
+    m.log2_renormalize = g.value("log2_renormalize", false);
+    check(!m.log2_renormalize || m.softmax_mode == SoftmaxMode::kLog2, "log2_renormalize needs softmax log2");
     m.residual_scale = g.at("residual_scale").get<double>();
     m.logit_scale = g.at("logit_scale").get<double>();
     check(m.residual_scale > 0 && m.logit_scale > 0, "scales must be > 0");
@@ -254,6 +257,7 @@ void save_int_model(const IntViT& m, const std::filesystem::path& dir) {
                       {"softmax", softmax_mode_name(m.softmax_mode)},
                       {"gelu", gelu_mode_name(m.gelu_mode)},
                       {"attn_bits", m.attn_bits},
+                      {"log2_renormalize", m.log2_renormalize},
                       {"residual_scale", m.residual_scale},
                       {"logit_scale", m.logit_scale},
                       {"labels", m.labels},

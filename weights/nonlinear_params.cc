@@ -15,6 +15,7 @@ void build_nonlinear_params(IntViT& m) {
     build_layernorm(b.norm1, m.config, m.residual_scale);
     build_layernorm(b.norm2, m.config, m.residual_scale);
     b.softmax = make_softmax_params(m.softmax_mode, b.scores_scale, m.attn_bits);
+    b.softmax.renormalize = m.softmax_mode == SoftmaxMode::kLog2 && m.log2_renormalize;
     b.gelu = make_gelu_params(m.gelu_mode, b.gelu_in.scale, b.gelu_in.zero_point, b.gelu_out.scale,
                               b.gelu_out.zero_point, b.gelu_in.bits);
   }

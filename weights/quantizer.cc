@@ -158,6 +158,7 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   m.softmax_mode = opt.softmax;
   m.gelu_mode = opt.gelu;
   m.attn_bits = opt.attn_bits;
+  m.log2_renormalize = opt.softmax == SoftmaxMode::kLog2 && opt.log2_renormalize;
   const int d = c.embed_dim, hidden = c.mlp_hidden(), t = c.num_tokens(), prefix = c.num_prefix_tokens();
 
   // One residual scale for the whole stream (so adds are plain int32 adds).

@@ -17,6 +17,9 @@ struct QuantizeOptions {
   // Softmax output bits: 8, 4 (log2 softmax only) or 16 (not log2: probabilities at 2^-15,
   // attn@v with a 16-bit operand — ~7 % of ViT-Ti's MACs, counted in wide_mac_share).
   int attn_bits = 16;
+  // log2 softmax only: divide each attn@v row by its quantized weight sum (QUANTIZATION.md Eq. 24;
+  // ViT-Ti, 4-bit codes: 92.0 -> 95.8 % agreement). Off = FQ-ViT's plain shifts.
+  bool log2_renormalize = true;
   GeluMode gelu = GeluMode::kLut;
   // Blocks whose GELU input AND output (the fc2 input) run in 16 bits. Empty + auto_wide: chosen
   // from the calibration ranges (blocks whose GELU input range is far above the others').

@@ -24,6 +24,12 @@ struct Args {
     auto it = values.find(name);
     return it == values.end() ? fallback : it->second;
   }
+  // --name on|off
+  bool get_on_off(const std::string& name, bool fallback) const {
+    const std::string v = get(name, fallback ? "on" : "off");
+    if (v != "on" && v != "off") throw UsageError("--" + name + " expects on or off, got '" + v + "'");
+    return v == "on";
+  }
   long get_int(const std::string& name, long fallback, long lo, long hi) const {
     auto it = values.find(name);
     if (it == values.end()) return fallback;

@@ -28,6 +28,8 @@ constexpr const char* kHelp =
     "  --softmax MODE       lut (default) | iexp | shiftmax | log2\n"
     "  --attn-bits 16|8|4   attention probability bits (default 16 with lut/iexp/shiftmax, 8 with log2;\n"
     "                       4 needs --softmax log2; 16: attn@v with 16-bit probabilities, ~7 % of ViT-Ti MACs)\n"
+    "  --log2-renorm on|off log2 softmax: divide each attn@v row by its quantized weight sum (default on;\n"
+    "                       off: FQ-ViT's plain shifts, whose row weights sum to 0.75..1.5)\n"
     "  --gelu MODE          lut (default) | igelu | shiftgelu\n"
     "  --wide-blocks LIST   blocks whose MLP hidden tensors run in 16 bits: auto (default), search, none, or e.g. 7,8\n"
     "                       auto: blocks whose GELU input range is > 4x the median block's; search: from auto,\n"
@@ -56,7 +58,7 @@ std::vector<int> parse_int_list(const std::string& s) {
 
 int run_quantize(int argc, char** argv) {
   const Args args = parse_args(argc, argv, 2,
-                               {"model", "calib", "calib-count", "observer", "softmax", "attn-bits", "gelu", "wide-blocks", "bias-correction", "ln-reparam", "output"},
+                               {"model", "calib", "calib-count", "observer", "softmax", "attn-bits", "gelu", "wide-blocks", "bias-correction", "ln-reparam", "log2-renorm", "output"},
                                {"help"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
@@ -68,6 +70,7 @@ int run_quantize(int argc, char** argv) {
   opt.softmax = parse_softmax_mode(args.get("softmax", "lut"));
   opt.gelu = parse_gelu_mode(args.get("gelu", "lut"));
   opt.attn_bits = static_cast<int>(args.get_int("attn-bits", opt.softmax == SoftmaxMode::kLog2 ? 8 : 16, 4, 16));
+  opt.log2_renormalize = args.get_on_off("log2-renorm", true);
   const std::string wide = args.get("wide-blocks", "auto");
   if (wide == "none") {
     opt.auto_wide = false;
@@ -84,17 +87,14 @@ int run_quantize(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> pixels;
   for (const auto& im : images) pixels.push_back(im.pixels);
   CalibrationStats stats = calibrate(fp32, pixels, observer, progress_bar("calibrating"));
-  const std::string reparam = args.get("ln-reparam", "off");
-  if (reparam != "on" && reparam != "off") throw UsageError("--ln-reparam expects on or off");
-  if (reparam == "on") {
+  if (args.get_on_off("ln-reparam", false)) {
     // Equalize the LayerNorm output channels (weights/layernorm_reparam.h), then calibrate the
     // equivalent model again: only its LayerNorm output ranges differ.
     fp32 = reparameterize_layernorms(fp32, stats);
     stats = calibrate(fp32, pixels, observer, progress_bar("recalibrating"));
   }
   QuantizeReport report;
-  const std::string bias_correction = args.get("bias-correction", "off");
-  if (bias_correction != "on" && bias_correction != "off") throw UsageError("--bias-correction expects on or off");
+  const bool bias_correction = args.get_on_off("bias-correction", false);
   if (wide == "search") {
     std::printf("searching the 16-bit MLP blocks on the %zu calibration images\n", pixels.size());
     opt.wide_blocks = search_wide_blocks(fp32, stats, opt, pixels, WideSearchOptions{}, nullptr,
@@ -102,7 +102,7 @@ int run_quantize(int argc, char** argv) {
     opt.auto_wide = false;
   }
   IntViT model = quantize_vit(fp32, stats, opt, &report);
-  if (bias_correction == "on") correct_biases(model, stats, pixels, progress_bar("bias corr."));
+  if (bias_correction) correct_biases(model, stats, pixels, progress_bar("bias corr."));
   model.labels = load_labels(std::filesystem::is_directory(model_dir) ? model_dir : model_dir.parent_path(),
                              fp32.config.num_classes);
   save_int_model(model, args.get("output"));

@@ -50,6 +50,7 @@ struct SoftmaxParams {
   int32_t poly_b = 0;             // kIexp/kLog2 polynomial constants B, C (Eq. 16)
   int32_t poly_c = 0;
   int32_t exp_table[256] = {};    // kLut: round(2^17·exp(-i·s_8)), last entry 0 (Eq. 20)
+  int32_t renormalize = 0;        // kLog2, executor: attn@v rows divided by their weight sum (Eq. 24)
 };
 static_assert(std::is_trivially_copyable_v<SoftmaxParams> && std::is_standard_layout_v<SoftmaxParams>);
 
@@ -103,6 +104,13 @@ void av_log2__avx512(const SoftmaxParams& p, size_t m, size_t n, size_t k, const
                      size_t ld_acc);
 void av_log2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
              const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+
+// Divides each row of av_log2's result by that row's quantized weight sum (Eq. 24):
+//   acc[i][j] <- round(acc[i][j] · 2^kAvLog2Shift / W_i),  W_i = Σ_k w(code[i][k])
+// so a row's effective weights sum to exactly 1 again (log2 codes alone sum to 0.75..1.5); real
+// value and scale unchanged (acc·2^-kAvLog2Shift·s_v). Rows with W_i = 0 are left as they are.
+void av_log2_renormalize(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes,
+                         size_t ld_codes, int32_t* acc, size_t ld_acc);
 
 // 16-bit softmax (QUANTIZATION.md §4.10, Eq. 21b) for kIexp / kShiftmax / kLut: the same e_j (Eq.
 // 13-20) and Σ as softmax_rows, normalised to scale 2^-15:

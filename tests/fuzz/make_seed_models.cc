@@ -176,7 +176,8 @@ void write_fuzz_seeds(const fs::path& corpus) {
   const Seed seeds[] = {{"iexp_lut", SoftmaxMode::kIexp, GeluMode::kLut, 8, {}},
                         {"shiftmax_shiftgelu_wide", SoftmaxMode::kShiftmax, GeluMode::kShiftgelu, 8, {0}},
                         {"lut_igelu", SoftmaxMode::kLut, GeluMode::kIgelu, 8, {}},
-                        {"log2_attn4_lut_wide", SoftmaxMode::kLog2, GeluMode::kLut, 4, {0}}};
+                        {"log2_attn4_lut_wide", SoftmaxMode::kLog2, GeluMode::kLut, 4, {0}},
+                        {"lut_attn16", SoftmaxMode::kLut, GeluMode::kLut, 16, {}}};
   unsigned seed = 11;
   for (const Seed& s : seeds) {
     QuantizeOptions opt;
@@ -494,6 +495,8 @@ void write_model_corpus(const fs::path& dir) {
   top("residual_scale_huge.intvit", "residual_scale", 1e300, "any", "residual_scale 1e300: reject or run");
   top("logit_scale_negative.intvit", "logit_scale", -1.0, "corrupt_file", "negative logit_scale");
   top("attn_bits_4_iexp.intvit", "attn_bits", 4, "corrupt_file", "4-bit attention without log2 softmax");
+  top("log2_renormalize_iexp.intvit", "log2_renormalize", true, "corrupt_file", "row renormalization without log2 softmax");
+  top("log2_renormalize_string.intvit", "log2_renormalize", "yes", "corrupt_file", "log2_renormalize is a string");
   top("softmax_unknown.intvit", "softmax", "sparsemax", "corrupt_file", "unknown softmax mode");
   top("gelu_unknown.intvit", "gelu", "relu", "corrupt_file", "unknown GELU mode");
   top("labels_not_strings.intvit", "labels", json::array({1, 2}), "corrupt_file", "labels are numbers");
