@@ -4,9 +4,12 @@
 // operator new, so they live in their own binary: tests/c_api_alloc/c_api_alloc_test.cc.
 #include <climits>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "c_api_fixture.h"
+#include "engine/c_api/c_api_internal.h"
+#include "engine/error.h"
 #include "engine/dataset.h"
 #include "models/image.h"
 #include "models/preprocess.h"
@@ -46,6 +49,25 @@ TEST_CASE("c_api: versions and status strings", "[c_api]") {
   std::string fresh = "x";
   std::thread([&] { fresh = intvit_last_error(); }).join();
   CHECK(fresh.empty());
+}
+
+TEST_CASE("c_api: exceptions map to statuses (threads exhausted is out of memory, not a bug)", "[c_api]") {
+  auto status_of = [](auto&& thrower, std::string& message) {
+    try {
+      thrower();
+    } catch (...) {
+      return capi::status_of_current_exception("f", capi::InputKind::kModel, message);
+    }
+    return INTVIT_OK;
+  };
+  std::string message;
+  CHECK(status_of([] { throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again), "thread"); },
+                  message) == INTVIT_ERROR_OUT_OF_MEMORY);
+  CHECK(message.find("thread") != std::string::npos);
+  CHECK(status_of([] { throw std::system_error(std::make_error_code(std::errc::invalid_argument), "x"); }, message) ==
+        INTVIT_ERROR_INTERNAL);
+  CHECK(status_of([] { throw std::bad_alloc(); }, message) == INTVIT_ERROR_OUT_OF_MEMORY);
+  CHECK(status_of([] { throw Error(ErrorCode::kCorruptFile, "bad"); }, message) == INTVIT_ERROR_CORRUPT_MODEL);
 }
 
 TEST_CASE("c_api: destroy(NULL) is a no-op and the model outlives its handle in sessions", "[c_api]") {

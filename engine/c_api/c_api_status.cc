@@ -1,6 +1,7 @@
 // C API: versions, status names, and the exception -> status + message translation.
 #include <filesystem>
 #include <new>
+#include <system_error>
 
 #include "engine/c_api/c_api_internal.h"
 #include "engine/error.h"
@@ -83,6 +84,11 @@ intvit_status status_of_current_exception(const char* function, InputKind kind, 
     what = "out of memory";
   } catch (const std::filesystem::filesystem_error& e) {
     status = INTVIT_ERROR_IO;
+    what = e.what();
+  } catch (const std::system_error& e) {
+    // std::thread reports a process out of threads or memory as resource_unavailable_try_again.
+    const bool exhausted = e.code() == std::errc::resource_unavailable_try_again || e.code() == std::errc::not_enough_memory;
+    status = exhausted ? INTVIT_ERROR_OUT_OF_MEMORY : INTVIT_ERROR_INTERNAL;
     what = e.what();
   } catch (const std::exception& e) {
     status = INTVIT_ERROR_INTERNAL;

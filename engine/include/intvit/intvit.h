@@ -56,7 +56,7 @@ typedef enum intvit_status {
   INTVIT_ERROR_IO = 2,               /* file or folder missing or unreadable */
   INTVIT_ERROR_CORRUPT_MODEL = 3,    /* model file malformed, truncated or inconsistent */
   INTVIT_ERROR_UNSUPPORTED = 4,      /* valid but not supported here (format version, backend, FP32) */
-  INTVIT_ERROR_OUT_OF_MEMORY = 5,
+  INTVIT_ERROR_OUT_OF_MEMORY = 5,    /* memory, or threads for a session's pool, exhausted */
   INTVIT_ERROR_BUFFER_TOO_SMALL = 6, /* a caller-provided output buffer is shorter than needed */
   INTVIT_ERROR_INTERNAL = 7,         /* a bug in intvit: please report the message */
   INTVIT_ERROR_CORRUPT_IMAGE = 8     /* encoded image malformed, truncated or of an unknown format */
