@@ -33,25 +33,36 @@ std::vector<int32_t> run(intvit::Session& session, const std::vector<uint8_t>& p
   return logits;
 }
 
-[[noreturn]] void diverged(const char* what) {
-  std::fprintf(stderr, "FINDING: %s__avx512 disagrees with %s_ref on loader-built parameters\n", what, what);
+// The SIMD nonlinear kernels of one ISA, each held to its reference on loader-built parameters.
+struct SimdKernels {
+  intvit::NonlinearIsa isa;
+  const char* name;
+  decltype(&intvit::gelu_ref) gelu;
+  decltype(&intvit::softmax_rows_ref) softmax;
+  decltype(&intvit::softmax_rows16_ref) softmax16;
+  decltype(&intvit::layernorm_rows_ref) layernorm;
+};
+constexpr SimdKernels kSimdKernels[] = {
+    {intvit::NonlinearIsa::kAvx2, "avx2", intvit::gelu__avx2, intvit::softmax_rows__avx2, intvit::softmax_rows16__avx2,
+     intvit::layernorm_rows__avx2},
+    {intvit::NonlinearIsa::kAvx512, "avx512", intvit::gelu__avx512, intvit::softmax_rows__avx512,
+     intvit::softmax_rows16__avx512, intvit::layernorm_rows__avx512}};
+
+[[noreturn]] void diverged(const char* what, const SimdKernels& k) {
+  std::fprintf(stderr, "FINDING: %s__%s disagrees with %s_ref on loader-built parameters\n", what, k.name, what);
   std::abort();
 }
 
-void compare_gelu(const intvit::GeluParams& p) {
-  if (p.bits == 8) {
-    std::vector<uint8_t> in(256), ref(256), simd(256);
-    for (int i = 0; i < 256; ++i) in[i] = static_cast<uint8_t>(i);
-    intvit::gelu_ref(p, in.size(), in.data(), ref.data());
-    intvit::gelu__avx512(p, in.size(), in.data(), simd.data());
-    if (ref != simd) diverged("gelu");
-  } else {
-    std::vector<int16_t> in(65536), ref(65536), simd(65536);
-    for (int i = 0; i < 65536; ++i) in[i] = static_cast<int16_t>(i - 32768);
-    intvit::gelu_ref(p, in.size(), in.data(), ref.data());
-    intvit::gelu__avx512(p, in.size(), in.data(), simd.data());
-    if (ref != simd) diverged("gelu");
+void compare_gelu(const intvit::GeluParams& p, const SimdKernels& k) {
+  const size_t n = p.bits == 8 ? 256 : 65536, elem = p.bits == 8 ? 1 : 2;
+  std::vector<uint8_t> in(n * elem), ref(n * elem), simd(n * elem);
+  for (size_t i = 0; i < n; ++i) {  // every input value: 0..255, or -32768..32767
+    const uint16_t v = static_cast<uint16_t>(p.bits == 8 ? i : i - 32768);
+    std::memcpy(&in[i * elem], &v, elem);  // little-endian: the low byte first
   }
+  intvit::gelu_ref(p, n, in.data(), ref.data());
+  k.gelu(p, n, in.data(), simd.data());
+  if (ref != simd) diverged("gelu", k);
 }
 
 // Rows of int32 whose spread grows row by row (2^4 .. 2^26): from near-uniform to one-hot.
@@ -65,36 +76,46 @@ std::vector<int32_t> spread_rows(std::mt19937& rng, size_t rows, size_t len) {
   return v;
 }
 
-void compare_softmax(const intvit::SoftmaxParams& p, size_t len, std::mt19937& rng) {
+void compare_softmax(const intvit::SoftmaxParams& p, bool probs16, size_t len, std::mt19937& rng, const SimdKernels& k) {
   const size_t rows = 8;
   const std::vector<int32_t> in = spread_rows(rng, rows, len);
+  if (probs16) {
+    std::vector<uint16_t> ref(rows * len), simd(rows * len);
+    intvit::softmax_rows16_ref(p, rows, len, in.data(), len, ref.data(), len);
+    k.softmax16(p, rows, len, in.data(), len, simd.data(), len);
+    if (ref != simd) diverged("softmax_rows16", k);
+    return;
+  }
   std::vector<uint8_t> ref(rows * len), simd(rows * len);
   intvit::softmax_rows_ref(p, rows, len, in.data(), len, ref.data(), len);
-  intvit::softmax_rows__avx512(p, rows, len, in.data(), len, simd.data(), len);
-  if (ref != simd) diverged("softmax_rows");
+  k.softmax(p, rows, len, in.data(), len, simd.data(), len);
+  if (ref != simd) diverged("softmax_rows", k);
 }
 
-void compare_layernorm(const intvit::LayerNormParams& p, std::mt19937& rng) {
+void compare_layernorm(const intvit::LayerNormParams& p, std::mt19937& rng, const SimdKernels& k) {
   const size_t rows = 8, d = p.channels;
   const std::vector<int32_t> in = spread_rows(rng, rows, d);
   const size_t elem = p.out_bits == 8 ? 1 : 2;
   std::vector<uint8_t> ref(rows * d * elem), simd(rows * d * elem);
   intvit::layernorm_rows_ref(p, rows, in.data(), d, ref.data(), d);
-  intvit::layernorm_rows__avx512(p, rows, in.data(), d, simd.data(), d);
-  if (ref != simd) diverged("layernorm_rows");
+  k.layernorm(p, rows, in.data(), d, simd.data(), d);
+  if (ref != simd) diverged("layernorm_rows", k);
 }
 
+// Every SIMD variant this CPU runs (AVX2 on any x86-64-v3 host, AVX-512 where present).
 void compare_nonlinear_kernels(const intvit::IntViT& m, size_t seed) {
-  if (!intvit::cpu_has_avx512()) return;
-  std::mt19937 rng(static_cast<unsigned>(seed));
   const size_t tokens = static_cast<size_t>(m.config.num_tokens());
-  for (const intvit::QBlock& b : m.blocks) {
-    compare_gelu(b.gelu);
-    compare_softmax(b.softmax, tokens, rng);
-    compare_layernorm(b.norm1.params, rng);
-    compare_layernorm(b.norm2.params, rng);
+  for (const SimdKernels& k : kSimdKernels) {
+    if (!intvit::nonlinear_isa_supported(k.isa)) continue;
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    for (const intvit::QBlock& b : m.blocks) {
+      compare_gelu(b.gelu, k);
+      compare_softmax(b.softmax, b.probs.bits == 16, tokens, rng, k);
+      compare_layernorm(b.norm1.params, rng, k);
+      compare_layernorm(b.norm2.params, rng, k);
+    }
+    compare_layernorm(m.norm.params, rng, k);
   }
-  compare_layernorm(m.norm.params, rng);
 }
 
 void exercise(const uint8_t* data, size_t size) {
