@@ -260,7 +260,10 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
   // images and host-dependent calibration rounding make 1-2 images of noise, so its guard is
   // 96.5 % / 1.0 point, not the 97 % / 0.5 stretch goal itself (measured in the issue notes).
   const Target targets[] = {{"W8A8, iexp softmax, 8-bit probabilities", SoftmaxMode::kIexp, 8, 95.0, 1.0},
-                            {"default: lut softmax, 16-bit probabilities", SoftmaxMode::kLut, 16, 96.5, 1.0}};
+                            {"default: lut softmax, 16-bit probabilities", SoftmaxMode::kLut, 16, 96.5, 1.0},
+                            // 4-bit log2 codes (row-renormalized, Eq. 24): target top-1 within 1.5
+                            // points, measured 95.8 % / 1.4; guard 95 % / 2.0 for host noise.
+                            {"4-bit log2 softmax", SoftmaxMode::kLog2, 4, 95.0, 2.0}};
   for (const Target& target : targets) {
     QuantizeOptions opt;
     opt.softmax = target.softmax;
