@@ -115,7 +115,10 @@ class IntSession final : public Session {
         ws_(*net_, pool_.threads()),
         profile_(o.profile) {
     if (!gemm_isa_supported(isa_)) throw Error(ErrorCode::kUnsupported, std::string("backend not supported here: ") + gemm_isa_name(isa_));
-    for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(*net_, 1);
+    // Per-image workspaces for batches; a 1-thread session's own workspace already is one.
+    if (pool_.threads() > 1) {
+      for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(*net_, 1);
+    }
     scratch_logits_.resize(net_->config.num_classes);
   }
   const Model& model() const override { return *owner_; }
@@ -143,8 +146,8 @@ class IntSession final : public Session {
     }
     // Enough images for every thread: one image per thread at a time (no intra-image sync).
     pool_.parallel_for(n, [&](size_t i, int thread) {
-      int_vit_forward(*net_, isa_, pixels + i * in_bytes, image_ws_[thread], logits + i * c.num_classes, nullptr, nullptr,
-                      profile_);
+      IntWorkspace& ws = image_ws_.empty() ? ws_ : image_ws_[static_cast<size_t>(thread)];
+      int_vit_forward(*net_, isa_, pixels + i * in_bytes, ws, logits + i * c.num_classes, nullptr, nullptr, profile_);
     });
   }
 

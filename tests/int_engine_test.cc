@@ -141,6 +141,8 @@ TEST_CASE("sessions: batch and thread pool give the single-image bits", "[int_en
   std::vector<int32_t> single(f.eval.size() * classes);
   auto s1 = create_session(model, {1, ""});
   for (size_t i = 0; i < f.eval.size(); ++i) s1->run_int(f.eval[i].data(), &single[i * classes]);
+  // A 1-thread session holds one arena: its own workspace also serves batches.
+  CHECK(s1->workspace_bytes() == IntWorkspace(f.quantize({}), 1).bytes());
   for (int threads : {1, 2, 4}) {
     auto s = create_session(model, {threads, ""});
     for (size_t n : {size_t{1}, size_t{3}, f.eval.size()}) {
