@@ -139,10 +139,7 @@ std::string QuantizeReport::to_string() const {
   return o.str();
 }
 
-IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt,
-                    QuantizeReport* report_out) {
-  const ViTConfig& c = f.config;
-  if (c.distillation_token) throw Error(ErrorCode::kUnsupported, "integer DeiT-distilled heads are not supported yet");
+void check_quantize_options(const QuantizeOptions& opt) {
   if (opt.attn_bits == 4 && opt.softmax != SoftmaxMode::kLog2) {
     throw Error(ErrorCode::kInvalidArgument, "--attn-bits 4 needs --softmax log2");
   }
@@ -152,6 +149,13 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   if (opt.attn_bits != 4 && opt.attn_bits != 8 && opt.attn_bits != 16) {
     throw Error(ErrorCode::kInvalidArgument, "attention bits must be 4, 8 or 16");
   }
+}
+
+IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt,
+                    QuantizeReport* report_out) {
+  const ViTConfig& c = f.config;
+  if (c.distillation_token) throw Error(ErrorCode::kUnsupported, "integer DeiT-distilled heads are not supported yet");
+  check_quantize_options(opt);
   QuantizeReport report;
   IntViT m;
   m.config = c;

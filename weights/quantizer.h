@@ -40,6 +40,10 @@ struct QuantizeReport {
 // The range-ratio choice: blocks whose GELU-input |max| exceeds ratio × the median block's.
 std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConfig& c, double ratio);
 
+// Throws Error(kInvalidArgument) for option combinations quantize_vit rejects (4-bit attention
+// without log2, 16-bit with log2, other bit counts): callers check before calibrating.
+void check_quantize_options(const QuantizeOptions& options);
+
 IntViT quantize_vit(const ViTWeightsF32& model, const CalibrationStats& stats, const QuantizeOptions& options,
                     QuantizeReport* report = nullptr);
 

@@ -71,6 +71,9 @@ int run_quantize(int argc, char** argv) {
   opt.gelu = parse_gelu_mode(args.get("gelu", "lut"));
   opt.attn_bits = static_cast<int>(args.get_int("attn-bits", opt.softmax == SoftmaxMode::kLog2 ? 8 : 16, 4, 16));
   opt.log2_renormalize = args.get_on_off("log2-renorm", true);
+  // Every flag is checked before the slow part (loading, calibration), so a typo fails at once.
+  const bool ln_reparam = args.get_on_off("ln-reparam", false);
+  const bool bias_correction = args.get_on_off("bias-correction", false);
   const std::string wide = args.get("wide-blocks", "auto");
   if (wide == "none") {
     opt.auto_wide = false;
@@ -80,6 +83,7 @@ int run_quantize(int argc, char** argv) {
   }
   const ObserverKind observer = parse_observer_kind(args.get("observer", "minmax"));
   const int count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
+  check_quantize_options(opt);
 
   const std::filesystem::path model_dir = args.get("model");
   ViTWeightsF32 fp32 = load_vit_f32(model_dir);
@@ -87,14 +91,13 @@ int run_quantize(int argc, char** argv) {
   std::vector<std::vector<uint8_t>> pixels;
   for (const auto& im : images) pixels.push_back(im.pixels);
   CalibrationStats stats = calibrate(fp32, pixels, observer, progress_bar("calibrating"));
-  if (args.get_on_off("ln-reparam", false)) {
+  if (ln_reparam) {
     // Equalize the LayerNorm output channels (weights/layernorm_reparam.h), then calibrate the
     // equivalent model again: only its LayerNorm output ranges differ.
     fp32 = reparameterize_layernorms(fp32, stats);
     stats = calibrate(fp32, pixels, observer, progress_bar("recalibrating"));
   }
   QuantizeReport report;
-  const bool bias_correction = args.get_on_off("bias-correction", false);
   if (wide == "search") {
     std::printf("searching the 16-bit MLP blocks on the %zu calibration images\n", pixels.size());
     opt.wide_blocks = search_wide_blocks(fp32, stats, opt, pixels, WideSearchOptions{}, nullptr,
