@@ -212,7 +212,8 @@ IntViT parse(const SafeTensorsFile& file) {
     }
     m.norm = r.norm("norm", d);
     m.head = r.linear("head", d, c.num_classes);
-    check(m.patch_embed.accumulate && m.head.out_type == GemmOut::kS32, "patch_embed/head output types");
+    check(m.patch_embed.accumulate && m.head.out_type == GemmOut::kS32 && !m.head.accumulate,
+          "patch_embed must accumulate; head must write s32 logits without accumulating");
     build_nonlinear_params(m);
     if (m.labels.empty()) m.labels = load_labels({}, c.num_classes);
     m.labels.resize(c.num_classes);

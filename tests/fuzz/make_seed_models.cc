@@ -495,6 +495,8 @@ void write_model_corpus(const fs::path& dir) {
   top("residual_scale_huge.intvit", "residual_scale", 1e300, "any", "residual_scale 1e300: reject or run");
   top("logit_scale_negative.intvit", "logit_scale", -1.0, "corrupt_file", "negative logit_scale");
   top("attn_bits_4_iexp.intvit", "attn_bits", 4, "corrupt_file", "4-bit attention without log2 softmax");
+  out.add("head_accumulate.intvit", edit_graph(good, [](json& g) { g["tensors"]["head"]["accumulate"] = true; }), "corrupt_file",
+          "head accumulating into the logits (fuzz_c_api finding)");
   top("log2_renormalize_iexp.intvit", "log2_renormalize", true, "corrupt_file", "row renormalization without log2 softmax");
   top("log2_renormalize_string.intvit", "log2_renormalize", "yes", "corrupt_file", "log2_renormalize is a string");
   top("softmax_unknown.intvit", "softmax", "sparsemax", "corrupt_file", "unknown softmax mode");
