@@ -109,6 +109,7 @@ void av_log2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t
 //   acc[i][j] <- round(acc[i][j] · 2^kAvLog2Shift / W_i),  W_i = Σ_k w(code[i][k])
 // so a row's effective weights sum to exactly 1 again (log2 codes alone sum to 0.75..1.5); real
 // value and scale unchanged (acc·2^-kAvLog2Shift·s_v). Rows with W_i = 0 are left as they are.
+// Rows of k < 2^32 (int64 arithmetic).
 void av_log2_renormalize(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes,
                          size_t ld_codes, int32_t* acc, size_t ld_acc);
 
