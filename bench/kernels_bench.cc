@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 
 double measure_vpdpbusd_peak_gops(double seconds);         // vnni_peak-avx512vnni.cc

@@ -33,14 +33,15 @@
 #include <unistd.h>
 
 #include "bench/machine.h"
-#include "engine/error.h"
+#include "kernels/backend/backend.h"
+#include "kernels/error.h"
 #include "engine/model.h"
 #include "engine/op_profile.h"
 #include "engine/session.h"
 #include "weights/calibration.h"
 #include "weights/int_model_file.h"
 #include "weights/quantizer.h"
-#include "weights/random_vit.h"
+#include "random_vit.h"  // tests/random_vit.h
 
 namespace {
 
@@ -510,7 +511,7 @@ nlohmann::json row_json(const Row& r, const LoadedModel& m, const std::string& b
 }
 
 int run(const Options& o) {
-  const intvit::GemmIsa isa = o.backend.empty() ? intvit::select_gemm_isa() : intvit::parse_gemm_isa(o.backend);
+  const intvit::GemmIsa isa = intvit::resolve_backend(o.backend);
   const std::string backend = intvit::gemm_isa_name(isa);
   const double load_start = intvit::bench::load_average_1min();
   const std::string cpu = intvit::bench::cpu_model_name();

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/idx_dataset.h"
 #include "models/image.h"
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 namespace intvit {
 namespace {

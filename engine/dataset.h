@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "models/preprocess.h"
-#include "models/vit_config.h"
+#include "engine/vit_config.h"
 
 namespace intvit {
 

@@ -2,7 +2,7 @@
 //
 // Graph: tensors (dtype, [rows][cols] row-major, scale/zero-point, lifetime kind) and nodes in
 // execution order (op, input/output tensor ids, the block and parameter set they use). Built from
-// a config by models/vit_graph.h (FP32 and integer structure) and typed from an integer model by
+// a config by engine/vit_graph.h (FP32 and integer structure) and typed from an integer model by
 // build_int_vit_graph (engine/int_vit.h). Tensor names are the activation-observer names of
 // models/vit_fp32.h ("blocks.3.attn.q", "norm.out", ...), so reports match FP32 and integer runs.
 //
@@ -41,7 +41,7 @@
 
 namespace intvit {
 
-// Element type of an activation (not "DType": weights/dtype.h has that name for safetensors).
+// Element type of an activation (not "DType": models/dtype.h has that name for safetensors).
 enum class ElemType : uint8_t { kU8, kU16, kS16, kS32, kF32 };
 size_t elem_bytes(ElemType t);
 const char* elem_type_name(ElemType t);

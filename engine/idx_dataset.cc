@@ -3,7 +3,7 @@
 #include <array>
 #include <fstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "models/image.h"
 
 namespace intvit {

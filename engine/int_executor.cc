@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/int_vit.h"
 #include "engine/op_profile.h"
 #include "engine/thread_pool.h"
@@ -60,8 +60,8 @@ size_t skipped(const TensorDesc& t, size_t domain) { return t.rows < domain ? do
 
 class Executor {
  public:
-  Executor(const IntViT& m, GemmIsa isa, IntWorkspace& ws, const uint8_t* pixels, int32_t* logits, OpProfile* profile)
-      : m_(m), isa_(isa), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile) {}
+  Executor(const IntViT& m, const KernelSet& k, IntWorkspace& ws, const uint8_t* pixels, int32_t* logits, OpProfile* profile)
+      : m_(m), k_(k), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile) {}
 
   const Graph& graph() const { return g_; }
   const TensorDesc& tensor(int id) const { return g_.tensors[static_cast<size_t>(id)]; }
@@ -84,7 +84,7 @@ class Executor {
         return;
       case OpType::kLayerNorm: {
         const TensorDesc& in = tensor(n.inputs[0]);
-        layernorm_rows(node_norm(m_, n).params, r1 - r0, data(n.inputs[0]) + r0 * in.row_bytes(), in.cols, y + r0 * out.row_bytes(), out.cols);
+        k_.layernorm_rows(node_norm(m_, n).params, r1 - r0, data(n.inputs[0]) + r0 * in.row_bytes(), in.cols, y + r0 * out.row_bytes(), out.cols);
         return;
       }
       case OpType::kLinear:
@@ -107,7 +107,7 @@ class Executor {
         return;
       }
       case OpType::kGelu:
-        gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0]) + r0 * tensor(n.inputs[0]).row_bytes(),
+        k_.gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0]) + r0 * tensor(n.inputs[0]).row_bytes(),
              y + r0 * out.row_bytes());
         return;
       default: return;  // kSelectToken: a view, nothing to compute
@@ -126,16 +126,16 @@ class Executor {
     switch (n.op) {
       case OpType::kQk: {  // (Eq. 9) scores = (q - zq)(k - zk)ᵀ at s_q·s_k (head_dim^-0.5 is inside s_q)
         const TensorDesc& k = tensor(n.inputs[1]);
-        matmul_u8u8_nt(isa_, rows, t, hd, x + r0 * in.cols + off, in.cols, in.zero_point, data(n.inputs[1]) + off, k.cols, k.zero_point,
+        matmul_u8u8_nt(k_.gemm, rows, t, hd, x + r0 * in.cols + off, in.cols, in.zero_point, data(n.inputs[1]) + off, k.cols, k.zero_point,
                        reinterpret_cast<int32_t*>(y), out.cols);
         return;
       }
       case OpType::kSoftmax: {
         const int32_t* scores = reinterpret_cast<const int32_t*>(x);
         if (out.dtype == ElemType::kU16) {
-          softmax_rows16(b.softmax, rows, t, scores, in.cols, reinterpret_cast<uint16_t*>(y), out.cols);
+          k_.softmax_rows16(b.softmax, rows, t, scores, in.cols, reinterpret_cast<uint16_t*>(y), out.cols);
         } else {
-          softmax_rows(b.softmax, rows, t, scores, in.cols, y, out.cols);
+          k_.softmax_rows(b.softmax, rows, t, scores, in.cols, y, out.cols);
         }
         return;
       }
@@ -144,19 +144,19 @@ class Executor {
         const uint8_t* v = data(n.inputs[1]) + off * vt.cols;
         int32_t* acc = reinterpret_cast<int32_t*>(y);
         if (in.dtype == ElemType::kU16) {
-          av16(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
+          k_.av16(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
         } else if (b.softmax.mode == SoftmaxMode::kLog2) {
-          av_log2(b.softmax, rows, hd, t, x, in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
+          k_.av_log2(b.softmax, rows, hd, t, x, in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
           if (b.softmax.renormalize) av_log2_renormalize(b.softmax, rows, hd, t, x, in.cols, acc, out.cols);  // Eq. 24
         } else {
-          matmul_u8u8_nt(isa_, rows, hd, t, x, in.cols, in.zero_point, v, vt.cols, vt.zero_point, acc, out.cols);
+          matmul_u8u8_nt(k_.gemm, rows, hd, t, x, in.cols, in.zero_point, v, vt.cols, vt.zero_point, acc, out.cols);
         }
         return;
       }
       case OpType::kRequantize: {
         const RequantParams rq{&b.attn_out_multiplier, &b.attn_out_shift, false, out.zero_point, 0, 255};
         const GemmOutput o{y + r0 * out.cols + off, out.cols, GemmOut::kU8, &rq, false};
-        requantize(isa_, rows, hd, reinterpret_cast<const int32_t*>(x), in.cols, rq, o);
+        requantize(k_.gemm, rows, hd, reinterpret_cast<const int32_t*>(x), in.cols, rq, o);
         return;
       }
       default: return;
@@ -177,7 +177,7 @@ class Executor {
   }
 
   const IntViT& m_;
-  GemmIsa isa_;
+  const KernelSet& k_;
   const Graph& g_;
   const MemoryPlan& plan_;
   uint8_t* arena_;
@@ -237,12 +237,12 @@ void emit(const IntActivationObserver& observer, const Executor& x, int id, std:
 
 }  // namespace
 
-void int_vit_forward(const IntViT& m, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits, ThreadPool* pool,
+void int_vit_forward(const IntViT& m, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits, ThreadPool* pool,
                      const IntActivationObserver* observer, OpProfile* profile) {
   check_workspace(m, ws, pool);
   // Observation happens on the calling thread, over whole tensors, so it runs without the pool.
   const Parallel par{observer ? nullptr : pool, profile};
-  const Executor x(m, isa, ws, pixels, logits, profile);
+  const Executor x(m, kernels, ws, pixels, logits, profile);
   const std::vector<Node>& nodes = ws.graph().nodes;
   const size_t heads = static_cast<size_t>(m.config.num_heads);
   for (const Segment& s : ws.segments()) {

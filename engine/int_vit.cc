@@ -4,7 +4,7 @@
 #include <cstring>
 #include <new>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 

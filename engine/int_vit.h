@@ -19,11 +19,12 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "kernels/backend/backend.h"
 #include "kernels/gelu/gelu.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/softmax/softmax.h"
-#include "models/vit_config.h"
+#include "engine/vit_config.h"
 
 namespace intvit {
 
@@ -133,11 +134,15 @@ using IntActivationObserver = std::function<void(std::string_view name, const In
 const QLinear& node_linear(const IntViT& m, const Node& n);
 const QLayerNorm& node_norm(const IntViT& m, const Node& n);
 
-// The integer graph of `m`: models/vit_graph.h's structure with every tensor's dtype, scale and
+// The integer graph of `m`: engine/vit_graph.h's structure with every tensor's dtype, scale and
 // zero-point taken from the model (16-bit GELU tensors in wide blocks, u16 probabilities with
 // 16-bit attention, ...). Throws intvit::Error(kInvalidArgument) when the model's layer sizes
 // disagree with its config.
 Graph build_int_vit_graph(const IntViT& m);
+
+// The real value of one attn@v accumulator unit, s_probs · s_v (a description for observers and
+// reports; nominal for log2 codes). Offline: engine/int_vit_scales.cc.
+double av_accumulator_scale(const QBlock& b);
 
 // Everything one forward needs besides the model: the typed graph, its segments and a memory plan
 // for `threads` threads, in one 64-byte aligned arena allocated here (zeroed; a run allocates
@@ -167,8 +172,9 @@ class IntWorkspace {
 // Runs the workspace's graph segment by segment (engine/int_executor.cc). With a pool, rows and
 // (head, row block) tasks are split across its threads (the workspace must have been made for at
 // least pool->threads(), else intvit::Error); the result is bit-identical for any thread count.
-// `profile`, if given, accumulates the time spent per op type (engine/op_profile.h).
-void int_vit_forward(const IntViT& model, GemmIsa isa, const uint8_t* pixels, IntWorkspace& ws,
+// Every kernel call goes through `kernels` (kernels/backend/backend.h); the model must be packed
+// for kernels.gemm. `profile`, if given, accumulates the time spent per op type (engine/op_profile.h).
+void int_vit_forward(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
                      int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
                      OpProfile* profile = nullptr);
 

@@ -1,9 +1,10 @@
-// Types models/vit_graph.h's integer structure from a quantized model (build_int_vit_graph in
+// Types engine/vit_graph.h's integer structure from a quantized model (build_int_vit_graph in
 // engine/int_vit.h). Session setup, not the forward: it copies the offline scales (doubles) into
-// the tensor descriptions, which nothing on the integer path computes with.
-#include "engine/error.h"
+// the tensor descriptions, which nothing on the integer path computes with; the one scale that
+// needs arithmetic comes from engine/int_vit_scales.cc (offline), so this object stays integer-only.
+#include "kernels/error.h"
 #include "engine/int_vit.h"
-#include "models/vit_graph.h"
+#include "engine/vit_graph.h"
 
 namespace intvit {
 namespace {
@@ -67,7 +68,7 @@ Graph build_int_vit_graph(const IntViT& m) {
       case OpType::kSelectToken: set(out, in->dtype, in->scale, in->zero_point); break;
       case OpType::kQk: set(out, ElemType::kS32, b->scores_scale, 0); break;
       case OpType::kSoftmax: set(out, b->probs.bits == 16 ? ElemType::kU16 : ElemType::kU8, b->probs.scale, b->probs.zero_point); break;
-      case OpType::kAv: set(out, ElemType::kS32, b->probs.scale * b->v_out.scale, 0); break;  // description (log2: nominal)
+      case OpType::kAv: set(out, ElemType::kS32, av_accumulator_scale(*b), 0); break;
       case OpType::kRequantize: set(out, ElemType::kU8, b->attn_out.scale, b->attn_out.zero_point); break;
       case OpType::kGelu: set(out, act_dtype(b->gelu_out), b->gelu_out.scale, b->gelu_out.zero_point); break;
       default: throw Error(ErrorCode::kInternal, std::string("integer graph has an FP32-only ") + op_name(n.op) + " node");

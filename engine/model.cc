@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <mutex>
 #include <numeric>
 
-#include "engine/error.h"
-#include "engine/int_vit.h"
+#include "engine/int_model.h"
 #include "engine/session.h"
-#include "engine/thread_pool.h"
+#include "kernels/error.h"
 #include "models/vit_fp32.h"
 #include "weights/int_model_file.h"
 
@@ -58,114 +55,6 @@ std::unique_ptr<Session> Fp32Model::new_session(std::shared_ptr<const Model> sel
   return std::make_unique<Fp32Session>(std::move(self));
 }
 
-class IntModel final : public Model {
- public:
-  IntModel(IntViT model, const std::filesystem::path& source) : base_(std::move(model)) {
-    config_ = base_.config;
-    labels_ = base_.labels;
-    source_ = source;
-    default_isa_ = select_gemm_isa();
-    packed(default_isa_);  // pack once at load for the default backend
-  }
-  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
-  std::vector<double> logits(const uint8_t* pixels) const override {
-    const std::shared_ptr<const IntViT> net = packed(default_isa_);
-    IntWorkspace ws(*net);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
-    std::vector<int32_t> raw(config_.num_classes);
-    int_vit_forward(*net, default_isa_, pixels, ws, raw.data());
-    std::vector<double> out(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) out[i] = base_.logit_scale * raw[i];
-    return out;
-  }
-  std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
-
-  GemmIsa default_isa() const { return default_isa_; }
-  // The model's weights packed for `isa`, packed on first use and shared by all sessions.
-  std::shared_ptr<const IntViT> packed(GemmIsa isa) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = packed_[isa];
-    if (!slot) {
-      auto m = std::make_shared<IntViT>(base_);
-      m->prepare(isa);
-      m->release_plain_weights();
-      slot = std::move(m);
-    }
-    return slot;
-  }
-
- private:
-  IntViT base_;
-  GemmIsa default_isa_;
-  mutable std::mutex mutex_;
-  mutable std::map<GemmIsa, std::shared_ptr<const IntViT>> packed_;
-};
-
-int checked_threads(int threads) {
-  if (threads < 1 || threads > 256) throw Error(ErrorCode::kInvalidArgument, "threads must be in [1, 256], got " + std::to_string(threads));
-  return threads;
-}
-
-class IntSession final : public Session {
- public:
-  IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o)
-      : owner_(std::move(owner)),
-        isa_(o.backend.empty() ? model.default_isa() : parse_gemm_isa(o.backend)),
-        net_(model.packed(isa_)),
-        pool_(checked_threads(o.threads)),
-        ws_(*net_, pool_.threads()),
-        profile_(o.profile) {
-    if (!gemm_isa_supported(isa_)) throw Error(ErrorCode::kUnsupported, std::string("backend not supported here: ") + gemm_isa_name(isa_));
-    // Per-image workspaces for batches; a 1-thread session's own workspace already is one.
-    if (pool_.threads() > 1) {
-      for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(*net_, 1);
-    }
-    scratch_logits_.resize(net_->config.num_classes);
-  }
-  const Model& model() const override { return *owner_; }
-  int threads() const override { return pool_.threads(); }
-  std::string backend() const override { return gemm_isa_name(isa_); }
-  size_t workspace_bytes() const override {
-    size_t n = ws_.bytes();
-    for (const IntWorkspace& w : image_ws_) n += w.bytes();
-    return n;
-  }
-  void run(const uint8_t* pixels, double* logits) override {
-    run_int(pixels, scratch_logits_.data());
-    for (size_t i = 0; i < scratch_logits_.size(); ++i) logits[i] = net_->logit_scale * scratch_logits_[i];
-  }
-  void run_int(const uint8_t* pixels, int32_t* logits) override {
-    int_vit_forward(*net_, isa_, pixels, ws_, logits, &pool_, nullptr, profile_);
-  }
-  double logit_scale() const override { return net_->logit_scale; }
-  void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
-    const ViTConfig& c = net_->config;
-    const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
-    if (n < static_cast<size_t>(pool_.threads())) {
-      for (size_t i = 0; i < n; ++i) run_int(pixels + i * in_bytes, logits + i * c.num_classes);
-      return;
-    }
-    // Enough images for every thread: one image per thread at a time (no intra-image sync).
-    pool_.parallel_for(n, [&](size_t i, int thread) {
-      IntWorkspace& ws = image_ws_.empty() ? ws_ : image_ws_[static_cast<size_t>(thread)];
-      int_vit_forward(*net_, isa_, pixels + i * in_bytes, ws, logits + i * c.num_classes, nullptr, nullptr, profile_);
-    });
-  }
-
- private:
-  std::shared_ptr<const Model> owner_;
-  GemmIsa isa_;
-  std::shared_ptr<const IntViT> net_;
-  ThreadPool pool_;
-  IntWorkspace ws_;
-  std::vector<IntWorkspace> image_ws_;
-  std::vector<int32_t> scratch_logits_;
-  OpProfile* profile_;
-};
-
-std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {
-  return std::make_unique<IntSession>(std::move(self), *this, options);
-}
-
 bool is_int_model(const std::filesystem::path& p) {
   if (std::filesystem::is_directory(p)) return std::filesystem::exists(p / kIntModelFileName);
   return p.extension() == ".intvit";
@@ -173,17 +62,21 @@ bool is_int_model(const std::filesystem::path& p) {
 
 }  // namespace
 
+void dequantize_logits(const int32_t* logits, size_t n, double scale, double* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = scale * logits[i];
+}
+
 std::unique_ptr<Model> load_model(const std::filesystem::path& path, bool prefer_fp32) {
   if (!std::filesystem::exists(path)) throw Error(ErrorCode::kIo, "model not found: " + path.string());
   const bool has_fp32 = std::filesystem::is_directory(path) ? std::filesystem::exists(path / "model.safetensors")
                                                             : path.extension() == ".safetensors";
-  if (is_int_model(path) && !(prefer_fp32 && has_fp32)) return std::make_unique<IntModel>(load_int_model(path), path);
+  if (is_int_model(path) && !(prefer_fp32 && has_fp32)) return make_int_model(load_int_model(path), path);
   return std::make_unique<Fp32Model>(path);
 }
 
 std::unique_ptr<Model> load_int_model_buffer(const void* data, size_t size) {
   if (!data || size == 0) throw Error(ErrorCode::kInvalidArgument, "empty model buffer");
-  return std::make_unique<IntModel>(load_int_model_from_buffer(data, size), "<memory>");
+  return make_int_model(load_int_model_from_buffer(data, size), "<memory>");
 }
 
 std::unique_ptr<Session> create_session(std::shared_ptr<const Model> model, const SessionOptions& options) {

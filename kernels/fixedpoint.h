@@ -10,6 +10,8 @@
 #include <limits>
 
 namespace intvit::fp {
+// Internal linkage: included by files compiled with different ISA flags (see fixedpoint-avx2.h).
+namespace {
 
 // (Eq. 5) High 32 bits of 2·a·b, rounded half away from zero. Saturates only for
 // a == b == INT32_MIN (the one case where 2ab does not fit), returning INT32_MAX.
@@ -80,4 +82,5 @@ inline uint64_t isqrt64(uint64_t v) {
   }
 }
 
+}  // namespace
 }  // namespace intvit::fp

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 #ifdef INTVIT_WITH_ONEDNN
 #include <oneapi/dnnl/dnnl.h>

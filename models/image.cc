@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "models/image_container.h"
 
 namespace intvit {

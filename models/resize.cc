@@ -12,7 +12,7 @@
 #include <limits>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 namespace {

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "models/fp32_gemm.h"
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 namespace intvit {
 namespace {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "models/vit_config.h"
+#include "engine/vit_config.h"
 
 namespace intvit {
 

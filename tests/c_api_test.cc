@@ -9,7 +9,7 @@
 
 #include "c_api_fixture.h"
 #include "engine/c_api/c_api_internal.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/dataset.h"
 #include "models/image.h"
 #include "models/preprocess.h"

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "kernels/fixedpoint.h"
-#include "weights/quantized_multiplier.h"
+#include "kernels/quantized_multiplier.h"
 
 using namespace intvit;
 

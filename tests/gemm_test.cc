@@ -8,8 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "gemm_tester.h"
+#include "kernels/backend/backend.h"
 #include "kernels/gemm/gemm.h"
 
 using intvit::GemmInput;
@@ -43,7 +44,7 @@ class ScopedEnv {
 
 }  // namespace
 
-TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA", "[gemm]") {
+TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA (resolve_backend)", "[gemm]") {
   for (GemmIsa isa : intvit::kAllGemmIsas) {
     CHECK(intvit::parse_gemm_isa(intvit::gemm_isa_name(isa)) == isa);
     CHECK(intvit::gemm_isa_supported(isa) == (std::string(intvit::gemm_isa_missing_feature(isa)).empty()));
@@ -54,24 +55,36 @@ TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA", "[gemm]") {
   CHECK_THROWS_AS(intvit::parse_gemm_isa("sse2"), intvit::Error);
   {
     ScopedEnv env("INTVIT_ISA", "ref");
-    CHECK(intvit::select_gemm_isa() == GemmIsa::kRef);
+    CHECK(intvit::resolve_backend("") == GemmIsa::kRef);
   }
   {
     ScopedEnv env("INTVIT_ISA", "bogus");
     try {
-      intvit::select_gemm_isa();
+      intvit::resolve_backend("");
       FAIL("unknown INTVIT_ISA accepted");
     } catch (const intvit::Error& e) {
       CHECK(e.code() == intvit::ErrorCode::kInvalidArgument);
+      CHECK_THAT(e.what(), Catch::Contains("INTVIT_ISA") && Catch::Contains("bogus"));
+    }
+    // A backend named by the caller wins over the environment.
+    CHECK(intvit::resolve_backend("ref") == GemmIsa::kRef);
+  }
+  {
+    try {
+      intvit::resolve_backend("bogus");
+      FAIL("unknown backend name accepted");
+    } catch (const intvit::Error& e) {
+      CHECK(e.code() == intvit::ErrorCode::kInvalidArgument);
+      CHECK_THAT(e.what(), !Catch::Contains("INTVIT_ISA") && Catch::Contains("bogus"));
     }
   }
   for (GemmIsa isa : intvit::kAllGemmIsas) {
     ScopedEnv env("INTVIT_ISA", intvit::gemm_isa_name(isa));
     if (intvit::gemm_isa_supported(isa)) {
-      CHECK(intvit::select_gemm_isa() == isa);
+      CHECK(intvit::resolve_backend("") == isa);
     } else {
       try {
-        intvit::select_gemm_isa();
+        intvit::resolve_backend("");
         FAIL("unsupported INTVIT_ISA accepted");
       } catch (const intvit::Error& e) {
         CHECK(e.code() == intvit::ErrorCode::kUnsupported);
@@ -80,7 +93,7 @@ TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA", "[gemm]") {
   }
   {
     ScopedEnv env("INTVIT_ISA", "");
-    CHECK(intvit::select_gemm_isa() == intvit::best_native_gemm_isa());
+    CHECK(intvit::resolve_backend("") == intvit::best_native_gemm_isa());
   }
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "coverage.h"
 #include "kernels/gemm/gemm.h"
 
 namespace intvit::test {
@@ -60,8 +61,10 @@ void for_each_gemm_backend(Fn&& fn) {
   for (GemmIsa isa : kAllGemmIsas) {
     if (!gemm_isa_supported(isa)) {
       WARN("SKIPPED gemm backend " << gemm_isa_name(isa) << ": " << gemm_isa_missing_feature(isa));
+      record_variant_unsupported(std::string("gemm:") + gemm_isa_name(isa), gemm_isa_missing_feature(isa));
       continue;
     }
+    record_variant_ran(std::string("gemm:") + gemm_isa_name(isa));
     fn(isa);
   }
 }

@@ -8,11 +8,11 @@
 #include <random>
 
 #include "random_vit.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/graph.h"
 #include "engine/int_vit.h"
 #include "engine/thread_pool.h"
-#include "models/vit_graph.h"
+#include "engine/vit_graph.h"
 #include "test_support.h"
 #include "weights/calibration.h"
 #include "weights/quantizer.h"
@@ -428,7 +428,7 @@ TEST_CASE("integer workspace: typed arena, observer names, misuse errors", "[gra
   };
   std::vector<int32_t> observed(c.num_classes), plain(c.num_classes);
   IntWorkspace run_ws(m, 2);
-  int_vit_forward(m, GemmIsa::kRef, image.data(), run_ws, observed.data(), nullptr, &observe);
+  int_vit_forward(m, kernel_set(GemmIsa::kRef), image.data(), run_ws, observed.data(), nullptr, &observe);
   std::vector<std::string> want = {"embed 17x32"};
   for (int b = 0; b < 2; ++b) {
     const std::string p = "blocks." + std::to_string(b);
@@ -440,19 +440,19 @@ TEST_CASE("integer workspace: typed arena, observer names, misuse errors", "[gra
   for (const char* s : {"norm.in 1x32", "norm.out 1x32", "logits 1x10"}) want.push_back(s);
   CHECK(seen == want);
   ThreadPool pool(2);
-  int_vit_forward(m, GemmIsa::kRef, image.data(), run_ws, plain.data(), &pool);
+  int_vit_forward(m, kernel_set(GemmIsa::kRef), image.data(), run_ws, plain.data(), &pool);
   CHECK(plain == observed);
 
   ThreadPool pool3(3);
-  CHECK_THROWS_WITH(int_vit_forward(m, GemmIsa::kRef, image.data(), run_ws, plain.data(), &pool3),
+  CHECK_THROWS_WITH(int_vit_forward(m, kernel_set(GemmIsa::kRef), image.data(), run_ws, plain.data(), &pool3),
                     Catch::Contains("a pool of 3 threads needs a workspace made for as many (this one: 2)"));
   const IntViT narrow = quantized_tiny(8, {});  // 8-bit probabilities and MLP: a smaller arena
   CHECK(IntWorkspace(narrow, 2).bytes() < ws.bytes());
-  CHECK_THROWS_WITH(int_vit_forward(narrow, GemmIsa::kRef, image.data(), run_ws, plain.data()),
+  CHECK_THROWS_WITH(int_vit_forward(narrow, kernel_set(GemmIsa::kRef), image.data(), run_ws, plain.data()),
                     Catch::Contains("the workspace was made for another model"));
   IntViT unpacked = narrow;
   unpacked.head.packed.reset();
   IntWorkspace narrow_ws(narrow);
-  CHECK_THROWS_WITH(int_vit_forward(unpacked, GemmIsa::kRef, image.data(), narrow_ws, plain.data()),
+  CHECK_THROWS_WITH(int_vit_forward(unpacked, kernel_set(GemmIsa::kRef), image.data(), narrow_ws, plain.data()),
                     Catch::Contains("layer 'head' is not packed"));
 }

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/dataset.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/idx_dataset.h"
 #include "random_vit.h"
 

@@ -6,7 +6,10 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
+#include <vector>
 
+#include "coverage.h"
 #include "random_vit.h"
 #include "engine/dataset.h"
 #include "engine/int_vit.h"
@@ -16,7 +19,7 @@
 #include "test_support.h"
 #include "weights/int_model_file.h"
 #include "weights/quantizer.h"
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 using namespace intvit;
 using intvit::test::tiny_config;
@@ -58,7 +61,7 @@ std::vector<int32_t> run(const IntViT& m, GemmIsa isa, const std::vector<uint8_t
   ThreadPool pool(threads);
   IntWorkspace ws(m, threads);
   std::vector<int32_t> logits(m.config.num_classes);
-  int_vit_forward(packed, isa, image.data(), ws, logits.data(), &pool);
+  int_vit_forward(packed, kernel_set(isa), image.data(), ws, logits.data(), &pool);
   return logits;
 }
 
@@ -81,6 +84,7 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
                         {SoftmaxMode::kIexp, GeluMode::kLut, 16, {1}},
                         {SoftmaxMode::kShiftmax, GeluMode::kIgelu, 16, {}},
                         {SoftmaxMode::kLut, GeluMode::kLut, 16, {}}};
+  std::set<NonlinearIsa> nonlinear_seen;  // the backends vary the nonlinear kernels too
   for (const Mode& mode : modes) {
     QuantizeOptions opt;
     opt.softmax = mode.softmax;
@@ -95,8 +99,11 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
       for (GemmIsa isa : kAllGemmIsas) {
         if (!gemm_isa_supported(isa)) {
           WARN("SKIPPED backend " << gemm_isa_name(isa) << ": CPU lacks " << gemm_isa_missing_feature(isa));
+          test::record_variant_unsupported(std::string("engine:") + gemm_isa_name(isa), gemm_isa_missing_feature(isa));
           continue;
         }
+        test::record_variant_ran(std::string("engine:") + gemm_isa_name(isa));
+        nonlinear_seen.insert(kernel_set(isa).nonlinear);
         for (int threads : {1, 2, 3}) {
           INFO("softmax " << softmax_mode_name(mode.softmax) << ", attn bits " << mode.attn_bits << ", gelu "
                           << gelu_mode_name(mode.gelu) << ", backend "
@@ -105,6 +112,10 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
         }
       }
     }
+  }
+  for (NonlinearIsa isa : kAllNonlinearIsas) {
+    INFO("nonlinear variant " << nonlinear_isa_name(isa));
+    CHECK(nonlinear_seen.count(isa) == (nonlinear_isa_supported(isa) ? 1u : 0u));
   }
 }
 
@@ -116,7 +127,7 @@ TEST_CASE("integer logits track the FP32 reference on a random ViT", "[int_engin
   double signal = 0, noise = 0;
   for (const auto& image : f.eval) {
     const std::vector<float> ref = vit_forward_f32(f.fp32, image.data());
-    const std::vector<int32_t> q = run(m, select_gemm_isa(), image, 1);
+    const std::vector<int32_t> q = run(m, resolve_backend(""), image, 1);
     for (size_t c = 0; c < ref.size(); ++c) {
       const double err = m.logit_scale * q[c] - ref[c];
       signal += double(ref[c]) * ref[c];
@@ -271,13 +282,13 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
     opt.softmax = target.softmax;
     opt.attn_bits = target.attn_bits;
     IntViT m = quantize_vit(fp32, stats, opt);
-    const GemmIsa isa = select_gemm_isa();
+    const GemmIsa isa = resolve_backend("");
     m.prepare(isa);
     IntWorkspace ws(m);
     std::vector<int32_t> out(1000);
     int agree = 0, top1_int = 0;
     for (size_t i = 0; i < images.size(); ++i) {
-      int_vit_forward(m, isa, images[i].pixels.data(), ws, out.data());
+      int_vit_forward(m, kernel_set(isa), images[i].pixels.data(), ws, out.data());
       const long pi = std::max_element(out.begin(), out.end()) - out.begin();
       agree += pi == fp32_pred[i];
       top1_int += pi == images[i].label;

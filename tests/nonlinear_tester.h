@@ -1,4 +1,4 @@
-// Shared helpers for the nonlinear-operator tests (softmax, GELU, LayerNorm, residual add):
+// Shared helpers for the nonlinear-operator tests (softmax, GELU, LayerNorm):
 // seeds that are printed on failure and overridable, and the list of SIMD variants to hold to the
 // reference: every variant this CPU runs (an AVX-512 machine tests AVX2 and AVX-512), with a
 // visible skip for each one it cannot.
@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/nonlinear.h"
+#include "coverage.h"
+#include "kernels/backend/backend.h"
 
 namespace intvit::test {
 
@@ -29,6 +30,12 @@ inline int64_t uniform_int(std::mt19937_64& rng, int64_t lo, int64_t hi) {
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
 }
 
+// The kernels a default session on this CPU runs (its best backend).
+inline const KernelSet& best_kernels() {
+  static const KernelSet k = kernel_set(best_native_gemm_isa());
+  return k;
+}
+
 // One SIMD variant of a kernel family (same signature as its `_ref`).
 template <typename Fn>
 struct Variant {
@@ -38,50 +45,44 @@ struct Variant {
 };
 
 // The variants of `all` this CPU can run; each one it cannot is reported with WARN (skipped, not
-// passed silently).
+// passed silently) and recorded for the coverage summary (coverage.h), as is each one it runs.
 template <typename Fn>
 std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> all) {
   std::vector<Variant<Fn>> out;
   for (const Variant<Fn>& v : all) {
     if (nonlinear_isa_supported(v.isa)) {
       out.push_back(v);
+      record_variant_ran(v.name);
     } else {
       WARN("SKIPPED: " << v.name << " (CPU lacks " << nonlinear_isa_name(v.isa)
                        << "); its SIMD-vs-reference check did not run");
+      record_variant_unsupported(v.name, std::string("CPU lacks ") + nonlinear_isa_name(v.isa));
     }
   }
   return out;
 }
 
-inline auto softmax_variants() {
-  return runnable_variants<decltype(softmax_rows_ref)>({{NonlinearIsa::kAvx2, "softmax_rows__avx2", softmax_rows__avx2},
-                                                        {NonlinearIsa::kAvx512, "softmax_rows__avx512", softmax_rows__avx512}});
-}
-inline auto av_log2_variants() {
-  return runnable_variants<decltype(av_log2_ref)>({{NonlinearIsa::kAvx2, "av_log2__avx2", av_log2__avx2},
-                                                   {NonlinearIsa::kAvx512, "av_log2__avx512", av_log2__avx512}});
-}
-inline auto softmax16_variants() {
-  return runnable_variants<decltype(softmax_rows16_ref)>(
-      {{NonlinearIsa::kAvx2, "softmax_rows16__avx2", softmax_rows16__avx2},
-       {NonlinearIsa::kAvx512, "softmax_rows16__avx512", softmax_rows16__avx512}});
-}
-inline auto av16_variants() {
-  return runnable_variants<decltype(av16_ref)>({{NonlinearIsa::kAvx2, "av16__avx2", av16__avx2},
-                                                {NonlinearIsa::kAvx512, "av16__avx512", av16__avx512}});
-}
-inline auto layernorm_variants() {
-  return runnable_variants<decltype(layernorm_rows_ref)>(
-      {{NonlinearIsa::kAvx2, "layernorm_rows__avx2", layernorm_rows__avx2},
-       {NonlinearIsa::kAvx512, "layernorm_rows__avx512", layernorm_rows__avx512}});
-}
-inline auto gelu_variants() {
-  return runnable_variants<decltype(gelu_ref)>({{NonlinearIsa::kAvx2, "gelu__avx2", gelu__avx2},
-                                                {NonlinearIsa::kAvx512, "gelu__avx512", gelu__avx512}});
-}
-inline auto residual_add_variants() {
-  return runnable_variants<decltype(residual_add_ref)>({{NonlinearIsa::kAvx2, "residual_add__avx2", residual_add__avx2},
-                                                        {NonlinearIsa::kAvx512, "residual_add__avx512", residual_add__avx512}});
+// Every SIMD variant of every nonlinear family: fn(name, isa). The lists below and this one are
+// written from the same X-macro, so a variant cannot be tested without being listed.
+#define INTVIT_NONLINEAR_VARIANTS(X)                                                      \
+  X(softmax, softmax_rows) X(av_log2, av_log2) X(softmax16, softmax_rows16) X(av16, av16) \
+  X(layernorm, layernorm_rows) X(gelu, gelu)
+
+#define INTVIT_VARIANT_LIST(family, fn)                                                                          \
+  inline auto family##_variants() {                                                                             \
+    return runnable_variants<decltype(fn##_ref)>(                                                               \
+        {{NonlinearIsa::kAvx2, #fn "__avx2", fn##__avx2}, {NonlinearIsa::kAvx512, #fn "__avx512", fn##__avx512}}); \
+  }
+INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_LIST)
+#undef INTVIT_VARIANT_LIST
+
+template <typename Fn>
+void for_each_nonlinear_variant(Fn&& fn) {
+#define INTVIT_VARIANT_NAMES(family, f)    \
+  fn(#f "__avx2", NonlinearIsa::kAvx2); \
+  fn(#f "__avx512", NonlinearIsa::kAvx512);
+  INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_NAMES)
+#undef INTVIT_VARIANT_NAMES
 }
 
 }  // namespace intvit::test

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "models/image.h"
 #include "models/preprocess.h"
 #include "models/resize.h"

@@ -13,10 +13,10 @@
 #include <string>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "test_support.h"
-#include "weights/safetensors.h"
-#include "weights/safetensors_writer.h"
+#include "models/safetensors.h"
+#include "models/safetensors_writer.h"
 
 using namespace intvit;
 

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/nonlinear.h"
+#include "kernels/backend/nonlinear.h"
 #include "nonlinear_tester.h"
 
 using namespace intvit;
@@ -101,7 +101,7 @@ TEST_CASE("softmax16: params accept 16 bits, log2 is rejected", "[softmax][softm
   int32_t x[3] = {1, 2, 3};
   uint16_t y[3] = {7, 7, 7};
   CHECK_THROWS(softmax_rows16_ref(log2, 1, 3, x, 3, y, 3));
-  CHECK_THROWS(softmax_rows16(log2, 1, 3, x, 3, y, 3));
+  CHECK_THROWS(test::best_kernels().softmax_rows16(log2, 1, 3, x, 3, y, 3));
   for (const auto& variant : test::softmax16_variants()) {
     INFO(variant.name);
     CHECK_THROWS(variant.fn(log2, 1, 3, x, 3, y, 3));
@@ -224,21 +224,21 @@ TEST_CASE("softmax16: edge rows (length 1, certain token, ties, empty)", "[softm
       const SoftmaxParams p = make_softmax_params(mode, scale, 16);
       int32_t one = 12345;
       uint16_t out = 0;
-      softmax_rows16(p, 1, 1, &one, 1, &out, 1);
+      test::best_kernels().softmax_rows16(p, 1, 1, &one, 1, &out, 1);
       CHECK(out == 32767);  // p = 1 clamps to 32767/32768
       const int32_t pair[2] = {std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()};
       uint16_t po[2];
-      softmax_rows16(p, 1, 2, pair, 2, po, 2);
+      test::best_kernels().softmax_rows16(p, 1, 2, pair, 2, po, 2);
       CHECK(po[0] == 32767);
       CHECK(po[1] == 0);
       uint16_t untouched = 77;
-      softmax_rows16(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
+      test::best_kernels().softmax_rows16(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
       CHECK(untouched == 77);
       // All tied: round(32768 / len) each (F16's 17+ bits leave no visible error).
       for (size_t len : {size_t{4}, size_t{197}, size_t{4096}}) {
         const std::vector<int32_t> tie(len, -9);
         std::vector<uint16_t> to(len);
-        softmax_rows16(p, 1, len, tie.data(), len, to.data(), len);
+        test::best_kernels().softmax_rows16(p, 1, len, tie.data(), len, to.data(), len);
         const uint16_t expect = static_cast<uint16_t>(std::lround(32768.0 / static_cast<double>(len)));
         INFO("len " << len);
         CHECK(std::count(to.begin(), to.end(), expect) == static_cast<std::ptrdiff_t>(len));
@@ -248,14 +248,14 @@ TEST_CASE("softmax16: edge rows (length 1, certain token, ties, empty)", "[softm
 }
 
 TEST_CASE("softmax16: dispatch matches the reference", "[softmax][softmax16]") {
-  INFO("nonlinear_isa() = " << nonlinear_isa_name(nonlinear_isa()));
+  INFO("best kernels: " << nonlinear_isa_name(test::best_kernels().nonlinear));
   std::vector<int32_t> in(2 * 197);
   for (size_t j = 0; j < in.size(); ++j) in[j] = static_cast<int32_t>((j * 7919) % 1000) - 500;
   for (SoftmaxMode mode : kModes16) {
     const SoftmaxParams p = make_softmax_params(mode, 0.01, 16);
     std::vector<uint16_t> a(2 * 197), b(2 * 197);
     softmax_rows16_ref(p, 2, 197, in.data(), 197, a.data(), 197);
-    softmax_rows16(p, 2, 197, in.data(), 197, b.data(), 197);
+    test::best_kernels().softmax_rows16(p, 2, 197, in.data(), 197, b.data(), 197);
     CHECK(a == b);
   }
   std::vector<uint8_t> v(64 * 197);
@@ -264,7 +264,7 @@ TEST_CASE("softmax16: dispatch matches the reference", "[softmax][softmax16]") {
   softmax_rows16_ref(make_softmax_params(SoftmaxMode::kIexp, 0.01, 16), 2, 197, in.data(), 197, probs.data(), 197);
   std::vector<int32_t> a(2 * 64), b(2 * 64);
   av16_ref(2, 64, 197, probs.data(), 197, v.data(), 197, 131, a.data(), 64);
-  av16(2, 64, 197, probs.data(), 197, v.data(), 197, 131, b.data(), 64);
+  test::best_kernels().av16(2, 64, 197, probs.data(), 197, v.data(), 197, 131, b.data(), 64);
   CHECK(a == b);
 }
 

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/nonlinear.h"
+#include "kernels/backend/backend.h"
+#include "kernels/error.h"
 #include "nonlinear_tester.h"
 
 using namespace intvit;
@@ -163,27 +164,38 @@ TEST_CASE("softmax: SIMD variants equal the reference bit for bit", "[softmax]")
   }
 }
 
-TEST_CASE("softmax: dispatch matches the reference, backend names map to ISAs", "[softmax]") {
-  const NonlinearIsa best = cpu_has_avx512() ? NonlinearIsa::kAvx512 : (cpu_has_avx2() ? NonlinearIsa::kAvx2 : NonlinearIsa::kRef);
-  const NonlinearIsa avx2_class = cpu_has_avx2() ? NonlinearIsa::kAvx2 : NonlinearIsa::kRef;
-  CHECK(nonlinear_isa_for_backend("ref") == NonlinearIsa::kRef);
-  CHECK(nonlinear_isa_for_backend("avx2") == avx2_class);
-  CHECK(nonlinear_isa_for_backend("avxvnni") == avx2_class);
-  CHECK(nonlinear_isa_for_backend("") == best);
-  CHECK(nonlinear_isa_for_backend("avx512vnni") == best);
-  CHECK(nonlinear_isa_for_backend("onednn") == best);
-  CHECK(nonlinear_isa_supported(nonlinear_isa()));
-  CHECK_FALSE(nonlinear_avx512_for_backend("ref"));
-  CHECK_FALSE(nonlinear_avx512_for_backend("avx2"));
-  CHECK_FALSE(nonlinear_avx512_for_backend("avxvnni"));
-  CHECK(nonlinear_avx512_for_backend("") == cpu_has_avx512());
-  CHECK(nonlinear_avx512_for_backend("avx512vnni") == cpu_has_avx512());
+TEST_CASE("softmax: every backend's kernel set holds its nonlinear variant, and dispatch matches the reference", "[softmax]") {
+  const CpuFeatures& cpu = cpu_features();
+  const NonlinearIsa best = cpu.avx512 ? NonlinearIsa::kAvx512 : (cpu.avx2 ? NonlinearIsa::kAvx2 : NonlinearIsa::kRef);
+  CHECK(nonlinear_isa_of(GemmIsa::kRef) == NonlinearIsa::kRef);
+  CHECK(nonlinear_isa_of(GemmIsa::kAvx2) == NonlinearIsa::kAvx2);
+  CHECK(nonlinear_isa_of(GemmIsa::kAvxVnni) == NonlinearIsa::kAvx2);
+  CHECK(nonlinear_isa_of(GemmIsa::kAvx512Vnni) == NonlinearIsa::kAvx512);
+  CHECK(nonlinear_isa_of(GemmIsa::kOneDnn) == best);
+  CHECK(test::best_kernels().nonlinear == best);
+  for (GemmIsa isa : kAllGemmIsas) {
+    if (!gemm_isa_supported(isa)) {
+      CHECK_THROWS_AS(kernel_set(isa), Error);
+      continue;
+    }
+    const KernelSet k = kernel_set(isa);
+    INFO("backend " << gemm_isa_name(isa));
+    CHECK(k.gemm == isa);
+    CHECK(nonlinear_isa_supported(k.nonlinear));
+    const bool ref = k.nonlinear == NonlinearIsa::kRef, avx2 = k.nonlinear == NonlinearIsa::kAvx2;
+    CHECK(k.softmax_rows == (ref ? softmax_rows_ref : avx2 ? softmax_rows__avx2 : softmax_rows__avx512));
+    CHECK(k.softmax_rows16 == (ref ? softmax_rows16_ref : avx2 ? softmax_rows16__avx2 : softmax_rows16__avx512));
+    CHECK(k.av_log2 == (ref ? av_log2_ref : avx2 ? av_log2__avx2 : av_log2__avx512));
+    CHECK(k.av16 == (ref ? av16_ref : avx2 ? av16__avx2 : av16__avx512));
+    CHECK(k.gelu == (ref ? gelu_ref : avx2 ? gelu__avx2 : gelu__avx512));
+    CHECK(k.layernorm_rows == (ref ? layernorm_rows_ref : avx2 ? layernorm_rows__avx2 : layernorm_rows__avx512));
+  }
   const SoftmaxParams p = make_softmax_params(SoftmaxMode::kIexp, 0.01, 8);
   std::vector<int32_t> in(197);
   for (size_t j = 0; j < in.size(); ++j) in[j] = static_cast<int32_t>((j * 7919) % 1000) - 500;
   std::vector<uint8_t> a(197), b(197);
   softmax_rows_ref(p, 1, 197, in.data(), 197, a.data(), 197);
-  softmax_rows(p, 1, 197, in.data(), 197, b.data(), 197);
+  test::best_kernels().softmax_rows(p, 1, 197, in.data(), 197, b.data(), 197);
   CHECK(a == b);
 }
 
@@ -255,7 +267,7 @@ TEST_CASE("softmax: edge rows (length 1, certain token, all tied)", "[softmax]")
       CHECK(po[0] == 255);
       CHECK(po[1] == 0);
       uint8_t untouched = 77;
-      softmax_rows(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
+      test::best_kernels().softmax_rows(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
       CHECK(untouched == 77);
       const int32_t tie[4] = {-9, -9, -9, -9};
       uint8_t to[4];

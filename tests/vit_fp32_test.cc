@@ -6,7 +6,7 @@
 
 #include "models/vit_fp32.h"
 #include "test_support.h"
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 using namespace intvit;
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 namespace {
@@ -24,7 +24,8 @@ Means integer_means(const IntViT& m, GemmIsa isa, const std::vector<std::vector<
   };
   IntWorkspace ws(m);
   std::vector<int32_t> logits(m.config.num_classes);
-  for (const auto& image : images) int_vit_forward(m, isa, image.data(), ws, logits.data(), nullptr, &observe);
+  const KernelSet kernels = kernel_set(isa);
+  for (const auto& image : images) int_vit_forward(m, kernels, image.data(), ws, logits.data(), nullptr, &observe);
   Means means;
   for (auto& [name, sr] : sums) {
     for (double& v : sr.first) v /= sr.second;
@@ -66,7 +67,7 @@ void apply(QLinear& l, const std::vector<double>& delta, double gain, GemmIsa is
 // and correcting their means made agreement worse in our measurements.
 void correct_biases(IntViT& m, const CalibrationStats& fp, const std::vector<std::vector<uint8_t>>& images,
                     const std::function<void(int, int)>& progress) {
-  const GemmIsa isa = select_gemm_isa();
+  const GemmIsa isa = resolve_backend("");
   m.prepare(isa);
   const int depth = static_cast<int>(m.blocks.size());
   const double tokens = m.config.num_tokens(), prefix = m.config.num_prefix_tokens();

@@ -5,7 +5,7 @@
 #include <limits>
 #include <map>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 namespace {
@@ -41,7 +41,7 @@ OutputAgreement compare_outputs(const IntViT& model, GemmIsa isa, const Images& 
   std::vector<float> real(classes);
   OutputAgreement a;
   for (size_t i = 0; i < images.size(); ++i) {
-    int_vit_forward(model, isa, images[i].data(), ws, q.data());
+    int_vit_forward(model, kernel_set(isa), images[i].data(), ws, q.data());
     for (size_t c = 0; c < classes; ++c) real[c] = static_cast<float>(model.logit_scale * q[c]);
     const std::vector<float>& ref = reference_logits[i];
     const auto ref_top = std::max_element(ref.begin(), ref.end()) - ref.begin();
@@ -90,7 +90,7 @@ std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model
   std::vector<int32_t> logits(model.config.num_classes);
   for (size_t i = 0; i < images.size(); ++i) {
     vit_forward_f32(fp32, images[i].data(), keep_fp32);
-    int_vit_forward(model, isa, images[i].data(), ws, logits.data(), nullptr, &compare);
+    int_vit_forward(model, kernel_set(isa), images[i].data(), ws, logits.data(), nullptr, &compare);
     if (progress) progress(static_cast<int>(i + 1), static_cast<int>(images.size()));
   }
   std::vector<LayerSqnr> out;

@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "weights/nonlinear_params.h"
-#include "weights/safetensors.h"
-#include "weights/safetensors_writer.h"
+#include "models/safetensors.h"
+#include "models/safetensors_writer.h"
 
 namespace intvit {
 namespace {

@@ -5,9 +5,9 @@
 #include <limits>
 #include <sstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "weights/nonlinear_params.h"
-#include "weights/quantized_multiplier.h"
+#include "kernels/quantized_multiplier.h"
 
 namespace intvit {
 namespace {

@@ -92,6 +92,9 @@ intvit_status guarded(const char* function, Body&& body) noexcept {
 // of logits.size() entries. Allocates nothing.
 void top_k_into(const std::vector<double>& logits, std::vector<int32_t>& order,
                 const std::vector<std::string>& labels, intvit_prediction* top, size_t k);
+// intvit_session_top_k's body: s.logit_scale · logits (the session's class count of them) into
+// s.real_logits, then top_k_into. The only float of running a session through the C API.
+void top_k_of_int_logits(intvit_session& s, const int32_t* logits, intvit_prediction* top, size_t k);
 
 }  // namespace intvit::capi
 

@@ -1,7 +1,8 @@
 // C API: running a session — on an image of any size (preprocessing included), on a cropped
 // input (top-k or raw int32 logits into caller memory), and on a batch of cropped inputs.
 // Every argument is checked before the engine sees it; nothing here allocates on the
-// cropped-input paths of integer models.
+// cropped-input paths of integer models. Integer only (tests/no_float scans this object): the
+// real-valued presentation of logits lives in c_api_top_k.cc.
 #include <cstdint>
 #include <limits>
 
@@ -139,9 +140,7 @@ intvit_status intvit_session_top_k(intvit_session* session, const int32_t* logit
     }
     check_top(s, top, k);
     require_integer(s);
-    // The same double products as Session::run, so the result equals intvit_session_run_cropped's.
-    for (size_t i = 0; i < logits_len; ++i) s.real_logits[i] = s.logit_scale * logits[i];
-    intvit::capi::top_k_into(s.real_logits, s.order, s.session->model().labels(), top, k);
+    intvit::capi::top_k_of_int_logits(s, logits, top, k);
   });
 }
 

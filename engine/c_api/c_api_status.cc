@@ -4,7 +4,7 @@
 #include <system_error>
 
 #include "engine/c_api/c_api_internal.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit::capi {
 namespace {

@@ -31,4 +31,10 @@ void top_k_into(const std::vector<double>& logits, std::vector<int32_t>& order, 
   }
 }
 
+void top_k_of_int_logits(intvit_session& s, const int32_t* logits, intvit_prediction* top, size_t k) {
+  // The same double products as Session::run, so the result equals intvit_session_run_cropped's.
+  for (size_t i = 0; i < s.real_logits.size(); ++i) s.real_logits[i] = s.logit_scale * logits[i];
+  top_k_into(s.real_logits, s.order, s.session->model().labels(), top, k);
+}
+
 }  // namespace intvit::capi

@@ -9,7 +9,7 @@
 #include "engine/model.h"
 #include "models/image.h"
 #include "engine/dataset.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "models/image.h"
 
 namespace intvit::cli {

@@ -10,7 +10,7 @@
 #include "engine/cli/progress.h"
 #include "engine/dataset.h"
 #include "engine/model.h"
-#include "kernels/gemm/gemm.h"
+#include "kernels/backend/backend.h"
 #include "weights/fp32_comparison.h"
 #include "weights/int_model_file.h"
 
@@ -44,7 +44,7 @@ std::vector<LayerSqnr> sqnr_report(const Args& args, const std::vector<LabeledIm
   if (!args.has("fp32")) throw UsageError("--report needs --fp32");
   const ViTWeightsF32 fp32 = load_vit_f32(args.get("fp32"));
   IntViT model = load_int_model(args.get("model"));
-  const GemmIsa isa = select_gemm_isa();
+  const GemmIsa isa = resolve_backend("");
   model.prepare(isa);
   Images pixels;
   pixels.reserve(images.size());
@@ -96,7 +96,10 @@ int run_eval(int argc, char** argv) {
     result["top1_correct"] = top1;
     result["top5"] = 100.0 * top5 / labelled;
   }
-  if (fp32) result["fp32_agreement"] = 100.0 * agree / n;
+  if (fp32) {
+    result["fp32_agreement"] = 100.0 * agree / n;
+    result["fp32_agreement_count"] = agree;
+  }
   if (fp32 && labelled) {
     result["fp32_top1"] = 100.0 * fp32_top1 / labelled;
     result["fp32_top1_correct"] = fp32_top1;

@@ -8,10 +8,10 @@
 #include "engine/cli/commands.h"
 #include "engine/graph.h"
 #include "engine/int_vit.h"
-#include "models/vit_config.h"
-#include "models/vit_graph.h"
+#include "engine/vit_config.h"
+#include "engine/vit_graph.h"
 #include "weights/int_model_file.h"
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 namespace intvit::cli {
 namespace {

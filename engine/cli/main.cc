@@ -6,7 +6,7 @@
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace {
 

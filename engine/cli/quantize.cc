@@ -6,7 +6,7 @@
 #include "engine/cli/commands.h"
 #include "engine/cli/progress.h"
 #include "engine/dataset.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "models/vit_fp32.h"
 #include "weights/bias_correction.h"
 #include "weights/int_model_file.h"

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/add/fixedpoint-avx2.h"
+#include "kernels/fixedpoint-avx2.h"
 #include "kernels/gelu/gelu.h"
 
 namespace intvit {

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "kernels/add/fixedpoint-avx512.h"
+#include "kernels/fixedpoint-avx512.h"
 #include "kernels/gelu/gelu.h"
 
 namespace intvit {

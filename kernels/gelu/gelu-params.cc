@@ -2,9 +2,9 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/gelu/gelu.h"
-#include "weights/quantized_multiplier.h"
+#include "kernels/quantized_multiplier.h"
 
 namespace intvit {
 

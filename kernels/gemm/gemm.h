@@ -28,9 +28,6 @@ GemmIsa parse_gemm_isa(std::string_view name);
 bool gemm_isa_supported(GemmIsa);
 // The fastest supported native (non-oneDNN) backend: avx512vnni > avxvnni > avx2 > ref.
 GemmIsa best_native_gemm_isa();
-// $INTVIT_ISA (ref|avx2|avxvnni|avx512vnni|onednn) if set — Error(kUnsupported) if this CPU or
-// build lacks it, Error(kInvalidArgument) if unknown — else best_native_gemm_isa().
-GemmIsa select_gemm_isa();
 // What the CPU lacks for `isa` (e.g. "AVX512-VNNI"), for skip messages; "" when supported.
 const char* gemm_isa_missing_feature(GemmIsa);
 

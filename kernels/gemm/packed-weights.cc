@@ -4,7 +4,7 @@
 #include <numeric>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/gemm/gemm-kernels.h"
 
 namespace intvit {

@@ -2,14 +2,7 @@
 // output_stage__avx512 (requantize-avx512.cc) use these, so Eq. 11 is written once for the ISA.
 // Include only from *-avx512*.cc files.
 //
-// MBQM (Eq. 7) is evaluated on magnitudes, which is exact because both of its roundings are
-// symmetric (half away from zero) and the multiplier is >= 0 (validated):
-//   MBQM(x) = sign(x') · floor((|x'|·M + 2^30 + h·2^31) / 2^(31 + right)),  x' = sat(x << left),
-// with h = 2^(right−1) (0 if right = 0). This is SRDHM (Eq. 5: floor((|x'|M + 2^30) / 2^31)) followed
-// by RDBP (Eq. 6: floor((q + h) / 2^right)) merged by the identity floor(floor(y/a)/b) = floor(y/(ab)).
-// |x'| <= 2^31 and M < 2^31 keep every intermediate below 2^63 in an unsigned 64-bit lane;
-// vpmuludq multiplies the even dwords, the odd ones are done with 2M so that their result lands in
-// the high dword directly (floor(2v / 2^right) has floor(v / 2^(31+right)) in bits 32..63).
+// MBQM (Eq. 7) per column: kernels/fixedpoint-avx512.h (ColumnConsts, mbqm<kLeftShift>).
 // Eq. 11's clamp and zero-point follow as clamp(MBQM, qmin − zp, qmax − zp) + zp (OutputPlan).
 #pragma once
 
@@ -23,63 +16,19 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/fixedpoint-avx512.h"
 #include "kernels/gemm/gemm-kernels.h"
 
 namespace intvit::gemm::avx512 {
+// Internal linkage: the files including this header are compiled with different ISA flags, so
+// external-linkage inline helpers could be merged across them by the linker (an ODR violation).
+namespace {
 
-struct ColumnConsts {  // Eq. 7 constants for 16 output columns
-  __m512i mult_even, mult2_odd;    // M (even dwords), 2M in 64-bit odd lanes
-  __m512i round_even, round2_odd;  // 2^30 + h·2^31 and twice that, as 64-bit lanes
-  __m512i shift_even, right_odd;   // 31 + right (even), right (odd), as 64-bit lanes
-  __m512i left, left_hi, left_lo;  // saturating left shift: x > left_hi or x < left_lo saturates
-};
-
-inline __attribute__((always_inline)) ColumnConsts column_consts(__m512i mult, __m512i shift) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll);
-  const __m512i right = _mm512_max_epi32(shift, zero);
-  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);
-  ColumnConsts c;
-  c.mult_even = mult;
-  c.mult2_odd = _mm512_slli_epi64(_mm512_srli_epi64(mult, 32), 1);
-  c.round_even = _mm512_add_epi64(_mm512_slli_epi64(_mm512_and_si512(half, low32), 31), _mm512_set1_epi64(1ll << 30));
-  c.round2_odd = _mm512_add_epi64(_mm512_andnot_si512(low32, half), _mm512_set1_epi64(1ll << 31));
-  c.shift_even = _mm512_and_si512(_mm512_add_epi32(right, _mm512_set1_epi32(31)), low32);
-  c.right_odd = _mm512_srli_epi64(right, 32);
-  c.left = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-  c.left_hi = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
-  c.left_lo = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
-  return c;
-}
-
-// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
-template <bool kLeftShift>
-inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
-  if constexpr (kLeftShift) {
-    const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
-    x = _mm512_sllv_epi32(x, c.left);
-    x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
-    x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
-  }
-  // |x| as max(x, −x) and the sign by srai: on AMD Zen 5 vpabsd and vpmovd2m take issue slots from
-  // vpdpbusd, max/sub/shift/xor do not (measured); |INT32_MIN| = 2^31 as an unsigned dword.
-  const __m512i ax = _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
-  const __m512i sign = _mm512_srai_epi32(x, 31);
-  __m512i even = _mm512_mul_epu32(ax, c.mult_even);
-  __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(ax, 32), c.mult2_odd);
-  even = _mm512_srlv_epi64(_mm512_add_epi64(even, c.round_even), c.shift_even);
-  odd = _mm512_srlv_epi64(_mm512_add_epi64(odd, c.round2_odd), c.right_odd);
-  const __m512i magnitude = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-  return _mm512_sub_epi32(_mm512_xor_si512(magnitude, sign), sign);
-}
-
-inline __attribute__((always_inline)) __m512i saturating_add(__m512i a, __m512i b) {
-  const __m512i sum = _mm512_add_epi32(a, b);
-  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0.
-  const __m512i overflow = _mm512_srai_epi32(_mm512_ternarylogic_epi32(a, b, sum, 0x42), 31);
-  const __m512i saturated = _mm512_xor_si512(_mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
-  return _mm512_ternarylogic_epi32(overflow, saturated, sum, 0xCA);  // overflow ? saturated : sum
-}
+// Eq. 7 and the saturating add: the AVX-512 fixed-point core (kernels/fixedpoint-avx512.h).
+using fp_avx512::column_consts;
+using fp_avx512::ColumnConsts;
+using fp_avx512::mbqm;
+using fp_avx512::saturating_add;
 
 // The constants of columns n..n+15 of `plan` (all 16 must exist; per-tensor: any n).
 inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
@@ -208,4 +157,5 @@ decltype(auto) with_stage(const OutputPlan& plan, Fn&& fn) {
   }
 }
 
+}  // namespace
 }  // namespace intvit::gemm::avx512

@@ -6,60 +6,18 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/fixedpoint-avx2.h"
 #include "kernels/gemm/gemm-kernels.h"
 
 namespace intvit::gemm {
 namespace {
 
-struct ColumnConsts {
-  __m256i mult_even, mult2_odd, round_even, round2_odd, shift_even, right_odd;
-  __m256i left, left_hi, left_lo;
-};
+// Eq. 7 and the saturating add: the AVX2 fixed-point core (kernels/fixedpoint-avx2.h).
+using fp_avx2::column_consts;
+using fp_avx2::ColumnConsts;
+using fp_avx2::mbqm;
+using fp_avx2::saturating_add;
 
-inline ColumnConsts column_consts(__m256i mult, __m256i shift) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll);
-  const __m256i right = _mm256_max_epi32(shift, zero);
-  const __m256i half = _mm256_srli_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), 1);
-  ColumnConsts c;
-  c.mult_even = mult;
-  c.mult2_odd = _mm256_slli_epi64(_mm256_srli_epi64(mult, 32), 1);
-  c.round_even = _mm256_add_epi64(_mm256_slli_epi64(_mm256_and_si256(half, low32), 31), _mm256_set1_epi64x(1ll << 30));
-  c.round2_odd = _mm256_add_epi64(_mm256_andnot_si256(low32, half), _mm256_set1_epi64x(1ll << 31));
-  c.shift_even = _mm256_and_si256(_mm256_add_epi32(right, _mm256_set1_epi32(31)), low32);
-  c.right_odd = _mm256_srli_epi64(right, 32);
-  c.left = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-  c.left_hi = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
-  c.left_lo = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
-  return c;
-}
-
-// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
-template <bool kLeftShift>
-inline __m256i mbqm(__m256i x, const ColumnConsts& c) {
-  if constexpr (kLeftShift) {
-    const __m256i hi = _mm256_cmpgt_epi32(x, c.left_hi), lo = _mm256_cmpgt_epi32(c.left_lo, x);
-    x = _mm256_sllv_epi32(x, c.left);
-    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::max()), hi);
-    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::min()), lo);
-  }
-  const __m256i sign = _mm256_srai_epi32(x, 31);
-  const __m256i ax = _mm256_abs_epi32(x);
-  __m256i even = _mm256_mul_epu32(ax, c.mult_even);
-  __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(ax, 32), c.mult2_odd);
-  even = _mm256_srlv_epi64(_mm256_add_epi64(even, c.round_even), c.shift_even);
-  odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, c.round2_odd), c.right_odd);
-  const __m256i magnitude = _mm256_blend_epi32(even, odd, 0xAA);
-  return _mm256_sub_epi32(_mm256_xor_si256(magnitude, sign), sign);
-}
-
-inline __m256i saturating_add(__m256i a, __m256i b) {
-  const __m256i sum = _mm256_add_epi32(a, b);
-  const __m256i overflow = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
-  const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(std::numeric_limits<int32_t>::max()));
-  return _mm256_castps_si256(
-      _mm256_blendv_ps(_mm256_castsi256_ps(sum), _mm256_castsi256_ps(saturated), _mm256_castsi256_ps(overflow)));
-}
 
 // Loads `count` (< 8 allowed) int32 without touching memory beyond them.
 inline __m256i load_partial(const int32_t* p, size_t count) {

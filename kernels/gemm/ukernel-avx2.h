@@ -34,6 +34,9 @@
 #include "kernels/gemm/gemm-kernels.h"
 
 namespace intvit::gemm::avx2 {
+// Internal linkage: the files including this header are compiled with different ISA flags, so
+// external-linkage inline helpers could be merged across them by the linker (an ODR violation).
+namespace {
 
 enum class Kind { kU8Widen, kS16Madd, kU8Dpbusd, kS16Dpwssd };
 
@@ -461,4 +464,5 @@ void linear_panels(const PackedWeights& w, size_t m, const void* a, size_t lda, 
   }
 }
 
+}  // namespace
 }  // namespace intvit::gemm::avx2

@@ -19,6 +19,9 @@
 #include "kernels/gemm/gemm-kernels.h"
 
 namespace intvit::gemm::avx512vnni {
+// Internal linkage: the files including this header are compiled with different ISA flags, so
+// external-linkage inline helpers could be merged across them by the linker (an ODR violation).
+namespace {
 
 struct TileArgs {
   size_t k;                   // depth, in elements of A
@@ -273,4 +276,5 @@ void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, c
   }
 }
 
+}  // namespace
 }  // namespace intvit::gemm::avx512vnni

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/add/fixedpoint-avx2.h"
+#include "kernels/fixedpoint-avx2.h"
 #include "kernels/fixedpoint.h"
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/layernorm/layernorm-row.h"

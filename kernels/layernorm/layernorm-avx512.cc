@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/add/fixedpoint-avx512.h"
+#include "kernels/fixedpoint-avx512.h"
 #include "kernels/fixedpoint.h"
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/layernorm/layernorm-row.h"

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/fixedpoint.h"
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/layernorm/layernorm-row.h"

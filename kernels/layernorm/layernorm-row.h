@@ -9,6 +9,8 @@
 #include "kernels/layernorm/layernorm.h"
 
 namespace intvit::layernorm_detail {
+// Internal linkage: included by files compiled with different ISA flags (see fixedpoint-avx2.h).
+namespace {
 
 // Eq. 34: the pre-shift s that brings max |x| below 2^23 (capped by s_max for eps).
 inline int pre_shift_for(const LayerNormParams& p, uint32_t max_abs) {
@@ -44,4 +46,5 @@ inline RowScale row_scale(const LayerNormParams& p, int s, int64_t sum, int64_t 
   return {j, static_cast<int64_t>(((uint64_t{1} << 60) + root / 2) / root)};
 }
 
+}  // namespace
 }  // namespace intvit::layernorm_detail

@@ -43,15 +43,13 @@ LayerNormParams make_layernorm_params(const float* gamma, const float* beta, siz
                                       double out_scale, int32_t out_zero_point, int out_bits);
 
 // rows × channels; `in` is int32_t* or uint8_t* (PTF), `out` uint8_t* or int16_t*; strides in elements.
-// The _ref, __avx2 and __avx512 variants compute the same bits; layernorm_rows() runs the one
-// nonlinear_isa() picks (kernels/nonlinear.h).
+// The _ref, __avx2 and __avx512 variants compute the same bits; the session's
+// KernelSet picks one (kernels/backend/backend.h).
 void layernorm_rows_ref(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out,
                         size_t ld_out);
 void layernorm_rows__avx2(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out,
                           size_t ld_out);
 void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out,
                             size_t ld_out);
-void layernorm_rows(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out,
-                    size_t ld_out);
 
 }  // namespace intvit

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/add/fixedpoint-avx2.h"
+#include "kernels/fixedpoint-avx2.h"
 #include "kernels/softmax/softmax.h"
 
 namespace intvit {

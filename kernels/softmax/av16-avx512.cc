@@ -15,7 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/add/fixedpoint-avx512.h"
+#include "kernels/fixedpoint-avx512.h"
 #include "kernels/softmax/softmax.h"
 
 namespace intvit {

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-#include "kernels/add/fixedpoint-avx2.h"
+#include "kernels/fixedpoint-avx2.h"
 #include "kernels/softmax/softmax.h"
 
 namespace intvit {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "kernels/add/fixedpoint-avx512.h"
+#include "kernels/fixedpoint-avx512.h"
 #include "kernels/softmax/softmax.h"
 
 namespace intvit {

@@ -86,9 +86,6 @@ void softmax_rows__avx2(const SoftmaxParams& p, size_t rows, size_t len, const i
                         uint8_t* out, size_t ld_out);
 void softmax_rows__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in,
                           size_t ld_in, uint8_t* out, size_t ld_out);
-// The best variant for this CPU and $INTVIT_ISA (kernels/nonlinear.h: nonlinear_isa()).
-void softmax_rows(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
-                  uint8_t* out, size_t ld_out);
 
 // attn@v for kLog2 codes (Eq. 23): acc[i][j] = Σ_k w(code[i][k])·(v_t[j][k] - v_zero_point)
 // with w(c) = 2^(kAvLog2Shift - c), w(max_code) = 0; real value acc·2^-kAvLog2Shift·s_v.
@@ -102,8 +99,6 @@ void av_log2__avx2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const u
 void av_log2__avx512(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes,
                      size_t ld_codes, const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc,
                      size_t ld_acc);
-void av_log2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,
-             const uint8_t* v_t, size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 
 // Divides each row of av_log2's result by that row's quantized weight sum (Eq. 24):
 //   acc[i][j] <- round(acc[i][j] · 2^kAvLog2Shift / W_i),  W_i = Σ_k w(code[i][k])
@@ -126,9 +121,6 @@ void softmax_rows16__avx2(const SoftmaxParams& p, size_t rows, size_t len, const
                           uint16_t* out, size_t ld_out);
 void softmax_rows16__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                             uint16_t* out, size_t ld_out);
-// The best variant for this CPU and $INTVIT_ISA (kernels/nonlinear.h: nonlinear_isa()).
-void softmax_rows16(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
-                    uint16_t* out, size_t ld_out);
 
 // attn@v with 16-bit probabilities (Eq. 23b): acc[i][j] = Σ_kk p[i][kk]·(v_t[j][kk] - v_zero_point)
 // (mod 2^32, like Eq. 10: every order gives the same bits), real value acc·2^-15·s_v. v is given
@@ -141,7 +133,5 @@ void av16__avx2(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p
                 int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 void av16__avx512(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t,
                   size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
-void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
-          int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 
 }  // namespace intvit

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <exception>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit::fuzz {
 

@@ -3,7 +3,7 @@
 // patterned one, so parameters the loader accepted but the kernels cannot handle show up here; the
 // same inputs on the reference backend must give the same int32 logits (the bit-identity contract
 // of STYLE.md §5), so a loader-accepted value that makes a SIMD kernel diverge is a finding too.
-// The nonlinear kernels pick AVX-512 or ref once per process (kernels/nonlinear.h), so the two
+// The nonlinear kernels pick AVX-512 or ref once per process (kernels/backend/nonlinear.h), so the two
 // sessions share them; their variants are compared directly instead, on the parameters the loader
 // built: every GELU input code, and softmax / LayerNorm rows of seeded pseudo-random values.
 // Four in five mutations are structure-aware (model_mutator.h): they keep the container and the
@@ -21,7 +21,7 @@
 #include "engine/model.h"
 #include "engine/session.h"
 #include "fuzz_common.h"
-#include "kernels/nonlinear.h"
+#include "kernels/backend/nonlinear.h"
 #include "model_mutator.h"
 #include "weights/int_model_file.h"
 

@@ -1,4 +1,4 @@
-// libFuzzer target: the safetensors container reader (weights/safetensors.h).
+// libFuzzer target: the safetensors container reader (models/safetensors.h).
 // Parses the input, then checks what a successful parse promises — every view lies inside the
 // buffer, byte sizes match shape × dtype, ranges tile the data section in order — and reads every
 // tensor (to_f32 on the small ones, first and last byte of the others) so ASan sees any
@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "fuzz_common.h"
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 namespace {
 

@@ -24,11 +24,11 @@
 #include <nlohmann/json.hpp>
 
 #include "random_vit.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "weights/calibration.h"
 #include "weights/int_model_file.h"
 #include "weights/quantizer.h"
-#include "weights/safetensors_writer.h"
+#include "models/safetensors_writer.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

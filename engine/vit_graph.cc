@@ -1,4 +1,4 @@
-#include "models/vit_graph.h"
+#include "engine/vit_graph.h"
 
 #include <string>
 

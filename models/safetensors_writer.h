@@ -1,4 +1,4 @@
-// Writer for the safetensors format read by weights/safetensors.h (and by Hugging Face's libraries).
+// Writer for the safetensors format read by models/safetensors.h (and by Hugging Face's libraries).
 #pragma once
 
 #include <cstddef>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "weights/dtype.h"
+#include "models/dtype.h"
 
 namespace intvit {
 

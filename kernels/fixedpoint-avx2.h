@@ -1,6 +1,8 @@
 // Lane-wise AVX2 forms of kernels/fixedpoint.h (QUANTIZATION.md Eq. 5-7), bit-identical to the
-// scalar functions; the AVX2 twin of fixedpoint-avx512.h. Include only from *-avx2.cc files (they
-// get -mavx2 -mfma -mbmi2). Shared by the nonlinear kernels (softmax, GELU, LayerNorm, add).
+// scalar functions; the AVX2 twin of fixedpoint-avx512.h and the AVX2 fixed-point core that every
+// AVX2-class kernel (nonlinear and GEMM, avx2 and avxvnni) includes. Include only from files
+// compiled with at least -mavx2 -mfma -mbmi2. Internal linkage (static): those files are compiled
+// with different flags, so no helper may be shared between them by the linker.
 //
 // AVX2 has no 64-bit arithmetic right shift, no 64-bit min/max and no masked loads of bytes; the
 // helpers below supply exact substitutes (rounding on magnitudes, compare + blend, tail buffers).
@@ -11,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace intvit::fp_avx2 {
 
@@ -56,22 +59,66 @@ static inline __m256i saturating_left_shift(__m256i x, int e) {
   return _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MIN), _mm256_cmpgt_epi32(lo, x));
 }
 
-// Eq. 7 (fp::multiply_by_quantized_multiplier), multiplier in [0, 2^31), shift in [-31, 31].
-// SRDHM and RDBP fused: with x' the saturated left shift, P = |x'|·M0 < 2^62 and r = max(shift, 0),
-//   RDBP(SRDHM(x', M0), r) = sign(x')·⌊(⌊(P + 2^30) / 2^31⌋ + 2^(r-1)) / 2^r⌋
-//                          = sign(x')·⌊(P + 2^30 + 2^(30+r)) / 2^(31+r)⌋     (2^(r-1) read as 0 for r = 0)
-// by ⌊⌊a/m⌋/n⌋ = ⌊a/(mn)⌋; the sum stays below 2^63.
+// ---- Eq. 7 (fp::multiply_by_quantized_multiplier) lane-wise, per-lane multiplier and shift: the one
+// AVX2 form, used by the GEMM output stage (per column) and the nonlinear kernels (broadcast). On
+// magnitudes, SRDHM and RDBP fused: with x' the saturated left shift, P = |x'|·M0 < 2^62, r = right,
+//   RDBP(SRDHM(x', M0), r) = sign(x')·⌊(P + 2^30 + 2^(30+r)) / 2^(31+r)⌋   (2^(r-1) read as 0 for r = 0)
+// by ⌊⌊a/m⌋/n⌋ = ⌊a/(mn)⌋; the sum stays below 2^63. Odd lanes use 2M so the result lands in the
+// high dword.
+struct ColumnConsts {
+  __m256i mult_even, mult2_odd, round_even, round2_odd, shift_even, right_odd;
+  __m256i left, left_hi, left_lo;
+};
+
+static inline ColumnConsts column_consts(__m256i mult, __m256i shift) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll);
+  const __m256i right = _mm256_max_epi32(shift, zero);
+  const __m256i half = _mm256_srli_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), 1);
+  ColumnConsts c;
+  c.mult_even = mult;
+  c.mult2_odd = _mm256_slli_epi64(_mm256_srli_epi64(mult, 32), 1);
+  c.round_even = _mm256_add_epi64(_mm256_slli_epi64(_mm256_and_si256(half, low32), 31), _mm256_set1_epi64x(1ll << 30));
+  c.round2_odd = _mm256_add_epi64(_mm256_andnot_si256(low32, half), _mm256_set1_epi64x(1ll << 31));
+  c.shift_even = _mm256_and_si256(_mm256_add_epi32(right, _mm256_set1_epi32(31)), low32);
+  c.right_odd = _mm256_srli_epi64(right, 32);
+  c.left = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+  c.left_hi = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
+  c.left_lo = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
+  return c;
+}
+
+// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
+template <bool kLeftShift>
+static inline __m256i mbqm(__m256i x, const ColumnConsts& c) {
+  if constexpr (kLeftShift) {
+    const __m256i hi = _mm256_cmpgt_epi32(x, c.left_hi), lo = _mm256_cmpgt_epi32(c.left_lo, x);
+    x = _mm256_sllv_epi32(x, c.left);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::max()), hi);
+    x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::min()), lo);
+  }
+  const __m256i sign = _mm256_srai_epi32(x, 31);
+  const __m256i ax = _mm256_abs_epi32(x);
+  __m256i even = _mm256_mul_epu32(ax, c.mult_even);
+  __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(ax, 32), c.mult2_odd);
+  even = _mm256_srlv_epi64(_mm256_add_epi64(even, c.round_even), c.shift_even);
+  odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, c.round2_odd), c.right_odd);
+  const __m256i magnitude = _mm256_blend_epi32(even, odd, 0xAA);
+  return _mm256_sub_epi32(_mm256_xor_si256(magnitude, sign), sign);
+}
+
+static inline __m256i saturating_add(__m256i a, __m256i b) {
+  const __m256i sum = _mm256_add_epi32(a, b);
+  const __m256i overflow = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
+  const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(std::numeric_limits<int32_t>::max()));
+  return _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(sum), _mm256_castsi256_ps(saturated), _mm256_castsi256_ps(overflow)));
+}
+
+// Eq. 7 with one multiplier in [0, 2^31) and shift in [-31, 31] for all lanes.
 static inline __m256i mbqm(__m256i x, int32_t multiplier, int shift) {
-  const int left = shift < 0 ? -shift : 0;
-  const int right = shift > 0 ? shift : 0;
-  const __m256i xs = saturating_left_shift(x, left);
-  const __m256i mag = _mm256_abs_epi32(xs);
-  const __m256i bv = _mm256_set1_epi64x(multiplier);
-  const __m256i nudge = _mm256_set1_epi64x((int64_t{1} << 30) + (right > 0 ? int64_t{1} << (30 + right) : 0));
-  const __m128i count = _mm_cvtsi32_si128(31 + right);
-  const __m256i even = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(mag, bv), nudge), count);
-  const __m256i odd = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(mag, 32), bv), nudge), count);
-  return _mm256_sign_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA), xs);
+  const ColumnConsts c = column_consts(_mm256_set1_epi32(multiplier), _mm256_set1_epi32(shift > 0 ? shift : 0));
+  return mbqm<false>(saturating_left_shift(x, shift < 0 ? -shift : 0), c);
 }
 
 // Sum of the 8 int32 lanes mod 2^32 (vector adds only, no signed-overflow UB).

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "engine/graph.h"
-#include "models/vit_config.h"
+#include "engine/vit_config.h"
 
 namespace intvit {
 

@@ -1,9 +1,9 @@
-#include "weights/dtype.h"
+#include "models/dtype.h"
 
 #include <bit>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 

@@ -4,7 +4,7 @@
 // exactly (no holes, no overlaps, nothing after the last one). Beyond it, duplicate JSON keys are rejected
 // (nlohmann would silently keep one of them) and nesting is capped at the format's depth so that no input
 // can exhaust the stack. Unknown fields inside a tensor entry are ignored, as the reference does.
-#include "weights/safetensors.h"
+#include "models/safetensors.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,4 +1,4 @@
-#include "weights/safetensors_writer.h"
+#include "models/safetensors_writer.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/error.h"
-#include "weights/dtype.h"
+#include "kernels/error.h"
+#include "models/dtype.h"
 
 namespace intvit {
 

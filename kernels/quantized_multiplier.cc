@@ -1,9 +1,9 @@
-#include "weights/quantized_multiplier.h"
+#include "kernels/quantized_multiplier.h"
 
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 

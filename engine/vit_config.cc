@@ -1,4 +1,4 @@
-#include "models/vit_config.h"
+#include "engine/vit_config.h"
 
 #include <cstdint>
 #include <fstream>
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace intvit {
 namespace {

@@ -1,0 +1,135 @@
+// The integer model and its sessions: loading packs the weights per backend, a session resolves its
+// backend once into a KernelSet and runs the integer forward. Integer only (tests/no_float scans
+// this object): the real-valued logits are produced by dequantize_logits in engine/model.cc.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/int_model.h"
+#include "engine/int_vit.h"
+#include "engine/session.h"
+#include "engine/thread_pool.h"
+#include "kernels/error.h"
+
+namespace intvit {
+namespace {
+
+class IntModel final : public Model {
+ public:
+  IntModel(IntViT model, const std::filesystem::path& source) : base_(std::move(model)) {
+    config_ = base_.config;
+    labels_ = base_.labels;
+    source_ = source;
+    default_isa_ = resolve_backend("");
+    packed(default_isa_);  // pack once at load for the default backend
+  }
+  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
+  std::vector<double> logits(const uint8_t* pixels) const override {
+    const std::shared_ptr<const IntViT> net = packed(default_isa_);
+    IntWorkspace ws(*net);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
+    std::vector<int32_t> raw(config_.num_classes);
+    int_vit_forward(*net, kernel_set(default_isa_), pixels, ws, raw.data());
+    std::vector<double> out(raw.size());
+    dequantize_logits(raw.data(), raw.size(), base_.logit_scale, out.data());
+    return out;
+  }
+  std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
+
+  GemmIsa default_isa() const { return default_isa_; }
+  // The model's weights packed for `isa`, packed on first use and shared by all sessions.
+  std::shared_ptr<const IntViT> packed(GemmIsa isa) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = packed_[isa];
+    if (!slot) {
+      auto m = std::make_shared<IntViT>(base_);
+      m->prepare(isa);
+      m->release_plain_weights();
+      slot = std::move(m);
+    }
+    return slot;
+  }
+
+ private:
+  IntViT base_;
+  GemmIsa default_isa_;
+  mutable std::mutex mutex_;
+  mutable std::map<GemmIsa, std::shared_ptr<const IntViT>> packed_;
+};
+
+int checked_threads(int threads) {
+  if (threads < 1 || threads > 256) throw Error(ErrorCode::kInvalidArgument, "threads must be in [1, 256], got " + std::to_string(threads));
+  return threads;
+}
+
+class IntSession final : public Session {
+ public:
+  IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o)
+      : owner_(std::move(owner)),
+        isa_(o.backend.empty() ? model.default_isa() : resolve_backend(o.backend)),
+        kernels_(kernel_set(isa_)),
+        net_(model.packed(isa_)),
+        pool_(checked_threads(o.threads)),
+        ws_(*net_, pool_.threads()),
+        profile_(o.profile) {
+    // Per-image workspaces for batches; a 1-thread session's own workspace already is one.
+    if (pool_.threads() > 1) {
+      for (int i = 0; i < pool_.threads(); ++i) image_ws_.emplace_back(*net_, 1);
+    }
+    scratch_logits_.resize(net_->config.num_classes);
+  }
+  const Model& model() const override { return *owner_; }
+  int threads() const override { return pool_.threads(); }
+  std::string backend() const override { return gemm_isa_name(isa_); }
+  size_t workspace_bytes() const override {
+    size_t n = ws_.bytes();
+    for (const IntWorkspace& w : image_ws_) n += w.bytes();
+    return n;
+  }
+  void run(const uint8_t* pixels, double* logits) override {
+    run_int(pixels, scratch_logits_.data());
+    dequantize_logits(scratch_logits_.data(), scratch_logits_.size(), net_->logit_scale, logits);
+  }
+  void run_int(const uint8_t* pixels, int32_t* logits) override {
+    int_vit_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
+  }
+  double logit_scale() const override { return net_->logit_scale; }
+  void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
+    const ViTConfig& c = net_->config;
+    const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
+    if (n < static_cast<size_t>(pool_.threads())) {
+      for (size_t i = 0; i < n; ++i) run_int(pixels + i * in_bytes, logits + i * c.num_classes);
+      return;
+    }
+    // Enough images for every thread: one image per thread at a time (no intra-image sync).
+    pool_.parallel_for(n, [&](size_t i, int thread) {
+      IntWorkspace& ws = image_ws_.empty() ? ws_ : image_ws_[static_cast<size_t>(thread)];
+      int_vit_forward(*net_, kernels_, pixels + i * in_bytes, ws, logits + i * c.num_classes, nullptr, nullptr, profile_);
+    });
+  }
+
+ private:
+  std::shared_ptr<const Model> owner_;
+  GemmIsa isa_;
+  KernelSet kernels_;  // every kernel this session runs, resolved once from its backend
+  std::shared_ptr<const IntViT> net_;
+  ThreadPool pool_;
+  IntWorkspace ws_;
+  std::vector<IntWorkspace> image_ws_;
+  std::vector<int32_t> scratch_logits_;
+  OpProfile* profile_;
+};
+
+std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {
+  return std::make_unique<IntSession>(std::move(self), *this, options);
+}
+
+}  // namespace
+
+std::unique_ptr<Model> make_int_model(IntViT model, const std::filesystem::path& source) {
+  return std::make_unique<IntModel>(std::move(model), source);
+}
+
+}  // namespace intvit

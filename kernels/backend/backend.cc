@@ -1,0 +1,62 @@
+#include "kernels/backend/backend.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "kernels/error.h"
+
+namespace intvit {
+namespace {
+
+void require_supported(GemmIsa backend) {
+  if (!gemm_isa_supported(backend)) {
+    throw Error(ErrorCode::kUnsupported, std::string("backend ") + gemm_isa_name(backend) + " is not supported here (" +
+                                             gemm_isa_missing_feature(backend) + ")");
+  }
+}
+
+}  // namespace
+
+NonlinearIsa nonlinear_isa_of(GemmIsa backend) {
+  switch (backend) {
+    case GemmIsa::kRef: return NonlinearIsa::kRef;
+    case GemmIsa::kAvx2:
+    case GemmIsa::kAvxVnni: return NonlinearIsa::kAvx2;
+    case GemmIsa::kAvx512Vnni: return NonlinearIsa::kAvx512;
+    case GemmIsa::kOneDnn: return nonlinear_isa_of(best_native_gemm_isa());  // oneDNN runs linear layers only
+  }
+  throw Error(ErrorCode::kInternal, "nonlinear_isa_of: unknown backend");
+}
+
+KernelSet kernel_set(GemmIsa backend) {
+  require_supported(backend);
+  const NonlinearIsa n = nonlinear_isa_of(backend);
+  switch (n) {
+    case NonlinearIsa::kRef:
+      return {backend, n, softmax_rows_ref, softmax_rows16_ref, av_log2_ref, av16_ref, gelu_ref, layernorm_rows_ref};
+    case NonlinearIsa::kAvx2:
+      return {backend,    n,          softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2,
+              av16__avx2, gelu__avx2, layernorm_rows__avx2};
+    case NonlinearIsa::kAvx512:
+      return {backend,      n,           softmax_rows__avx512, softmax_rows16__avx512, av_log2__avx512,
+              av16__avx512, gelu__avx512, layernorm_rows__avx512};
+  }
+  throw Error(ErrorCode::kInternal, "kernel_set: unknown nonlinear variant");
+}
+
+GemmIsa resolve_backend(std::string_view name) {
+  const char* env = name.empty() ? std::getenv("INTVIT_ISA") : nullptr;
+  const std::string_view chosen = env != nullptr ? std::string_view(env) : name;
+  if (chosen.empty()) return best_native_gemm_isa();
+  GemmIsa isa = GemmIsa::kRef;
+  try {
+    isa = parse_gemm_isa(chosen);
+  } catch (const Error& e) {
+    if (env == nullptr) throw;
+    throw Error(e.code(), std::string("INTVIT_ISA: ") + e.what());
+  }
+  require_supported(isa);
+  return isa;
+}
+
+}  // namespace intvit

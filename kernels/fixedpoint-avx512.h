@@ -1,0 +1,149 @@
+// Lane-wise AVX-512 forms of kernels/fixedpoint.h (QUANTIZATION.md Eq. 5-7), bit-identical to
+// the scalar functions: the AVX-512 fixed-point core that every AVX-512 kernel (nonlinear and GEMM)
+// includes. Include only from files compiled with AVX-512 F/BW/VL/DQ flags (*-avx512*.cc).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace intvit::fp_avx512 {
+
+// Eq. 5 on 16 int32 lanes with one multiplier b in [0, 2^31): round_half_away(a·b / 2^31).
+// (The saturating case a = b = INT32_MIN cannot occur for b >= 0.) For p = a·b the rounded
+// quotient is (p + 2^30 - [p < 0]) >> 31: half up for p >= 0, half down (away) for p < 0.
+static inline __m512i srdhm(__m512i a, int32_t b) {
+  const __m512i bv = _mm512_set1_epi64(b);
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i even = _mm512_mul_epi32(a, bv);
+  const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), bv);
+  const __m512i even_r = _mm512_add_epi64(_mm512_add_epi64(even, half), _mm512_srai_epi64(even, 63));
+  const __m512i odd_r = _mm512_add_epi64(_mm512_add_epi64(odd, half), _mm512_srai_epi64(odd, 63));
+  // Bits 31..62 of each sum: shifted down into the even dwords, up into the odd ones.
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even_r, 31), _mm512_slli_epi64(odd_r, 1));
+}
+
+// Eq. 6 on int32 lanes, one exponent e in [0, 31].
+static inline __m512i rdbp(__m512i x, int e) {
+  const __m512i mask = _mm512_set1_epi32(static_cast<int32_t>((int64_t{1} << e) - 1));
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  // threshold = (mask >> 1) + (x < 0): subtracting x >> 31 (= -1 for negatives) adds the 1.
+  const __m512i threshold = _mm512_sub_epi32(_mm512_srli_epi32(mask, 1), _mm512_srai_epi32(x, 31));
+  const __m512i shifted = _mm512_srav_epi32(x, _mm512_set1_epi32(e));
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+  return _mm512_mask_add_epi32(shifted, up, shifted, _mm512_set1_epi32(1));
+}
+
+// 64-bit Eq. 6 with a per-lane exponent in [0, 62] (fp::rounding_divide_by_pot64).
+static inline __m512i rdbp64(__m512i x, __m512i e) {
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i mask = _mm512_sub_epi64(_mm512_sllv_epi64(one, e), one);
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  const __m512i threshold = _mm512_sub_epi64(_mm512_srli_epi64(mask, 1), _mm512_srai_epi64(x, 63));
+  const __m512i shifted = _mm512_srav_epi64(x, e);
+  const __mmask8 up = _mm512_cmpgt_epi64_mask(remainder, threshold);
+  return _mm512_mask_add_epi64(shifted, up, shifted, one);
+}
+
+// Saturating x·2^e, e in [0, 31] (fp::saturating_left_shift).
+static inline __m512i saturating_left_shift(__m512i x, int e) {
+  if (e == 0) return x;
+  const __m512i hi = _mm512_set1_epi32(INT32_MAX >> e), lo = _mm512_set1_epi32(INT32_MIN >> e);
+  __m512i r = _mm512_sllv_epi32(x, _mm512_set1_epi32(e));
+  r = _mm512_mask_mov_epi32(r, _mm512_cmpgt_epi32_mask(x, hi), _mm512_set1_epi32(INT32_MAX));
+  return _mm512_mask_mov_epi32(r, _mm512_cmplt_epi32_mask(x, lo), _mm512_set1_epi32(INT32_MIN));
+}
+
+// ---- Eq. 7 (fp::multiply_by_quantized_multiplier) lane-wise, per-lane multiplier and shift: the one
+// AVX-512 form, used by the GEMM output stage (per column) and the nonlinear kernels (broadcast).
+//
+// MBQM (Eq. 7) is evaluated on magnitudes, which is exact because both of its roundings are
+// symmetric (half away from zero) and the multiplier is >= 0 (validated):
+//   MBQM(x) = sign(x') · floor((|x'|·M + 2^30 + h·2^31) / 2^(31 + right)),  x' = sat(x << left),
+// with h = 2^(right−1) (0 if right = 0). This is SRDHM (Eq. 5: floor((|x'|M + 2^30) / 2^31)) followed
+// by RDBP (Eq. 6: floor((q + h) / 2^right)) merged by the identity floor(floor(y/a)/b) = floor(y/(ab)).
+// |x'| <= 2^31 and M < 2^31 keep every intermediate below 2^63 in an unsigned 64-bit lane;
+// vpmuludq multiplies the even dwords, the odd ones are done with 2M so that their result lands in
+// the high dword directly (floor(2v / 2^right) has floor(v / 2^(31+right)) in bits 32..63).
+
+struct ColumnConsts {  // Eq. 7 constants for 16 output columns
+  __m512i mult_even, mult2_odd;    // M (even dwords), 2M in 64-bit odd lanes
+  __m512i round_even, round2_odd;  // 2^30 + h·2^31 and twice that, as 64-bit lanes
+  __m512i shift_even, right_odd;   // 31 + right (even), right (odd), as 64-bit lanes
+  __m512i left, left_hi, left_lo;  // saturating left shift: x > left_hi or x < left_lo saturates
+};
+
+static inline __attribute__((always_inline)) ColumnConsts column_consts(__m512i mult, __m512i shift) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll);
+  const __m512i right = _mm512_max_epi32(shift, zero);
+  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);
+  ColumnConsts c;
+  c.mult_even = mult;
+  c.mult2_odd = _mm512_slli_epi64(_mm512_srli_epi64(mult, 32), 1);
+  c.round_even = _mm512_add_epi64(_mm512_slli_epi64(_mm512_and_si512(half, low32), 31), _mm512_set1_epi64(1ll << 30));
+  c.round2_odd = _mm512_add_epi64(_mm512_andnot_si512(low32, half), _mm512_set1_epi64(1ll << 31));
+  c.shift_even = _mm512_and_si512(_mm512_add_epi32(right, _mm512_set1_epi32(31)), low32);
+  c.right_odd = _mm512_srli_epi64(right, 32);
+  c.left = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+  c.left_hi = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
+  c.left_lo = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
+  return c;
+}
+
+// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
+template <bool kLeftShift>
+static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
+  if constexpr (kLeftShift) {
+    const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
+    x = _mm512_sllv_epi32(x, c.left);
+    x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
+    x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
+  }
+  // |x| as max(x, −x) and the sign by srai: on AMD Zen 5 vpabsd and vpmovd2m take issue slots from
+  // vpdpbusd, max/sub/shift/xor do not (measured); |INT32_MIN| = 2^31 as an unsigned dword.
+  const __m512i ax = _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
+  const __m512i sign = _mm512_srai_epi32(x, 31);
+  __m512i even = _mm512_mul_epu32(ax, c.mult_even);
+  __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(ax, 32), c.mult2_odd);
+  even = _mm512_srlv_epi64(_mm512_add_epi64(even, c.round_even), c.shift_even);
+  odd = _mm512_srlv_epi64(_mm512_add_epi64(odd, c.round2_odd), c.right_odd);
+  const __m512i magnitude = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  return _mm512_sub_epi32(_mm512_xor_si512(magnitude, sign), sign);
+}
+
+static inline __attribute__((always_inline)) __m512i saturating_add(__m512i a, __m512i b) {
+  const __m512i sum = _mm512_add_epi32(a, b);
+  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0.
+  const __m512i overflow = _mm512_srai_epi32(_mm512_ternarylogic_epi32(a, b, sum, 0x42), 31);
+  const __m512i saturated = _mm512_xor_si512(_mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
+  return _mm512_ternarylogic_epi32(overflow, saturated, sum, 0xCA);  // overflow ? saturated : sum
+}
+
+// Eq. 7 with one multiplier in [0, 2^31) and shift in [-31, 31] for all lanes.
+static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, int32_t multiplier, int shift) {
+  const ColumnConsts c = column_consts(_mm512_set1_epi32(multiplier), _mm512_set1_epi32(shift > 0 ? shift : 0));
+  return mbqm<false>(saturating_left_shift(x, shift < 0 ? -shift : 0), c);
+}
+
+// Sum of the 16 int32 lanes mod 2^32 (vector adds only: _mm512_reduce_add_epi32 adds in C int,
+// which is undefined behaviour when the sum wraps).
+static inline uint32_t reduce_add_wrap_epi32(__m512i v) {
+  const __m256i a = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+  __m128i b = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+  b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0x4E));
+  b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0xB1));
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(b));
+}
+
+// Tail mask for the last n < 16 lanes (n == 16 or more: all lanes).
+static inline __mmask16 tail_mask16(size_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
+}
+static inline __mmask8 tail_mask8(size_t n) {
+  return n >= 8 ? static_cast<__mmask8>(0xFF) : static_cast<__mmask8>((1u << n) - 1);
+}
+
+}  // namespace intvit::fp_avx512

@@ -1,0 +1,26 @@
+// The list tests/coverage/summary.sh compares a test run with: every kernel variant of this build
+// and whether this CPU can run it. Hidden ([.]): the summary runs it by name, CTest does not.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "coverage.h"
+#include "gemm_tester.h"
+#include "nonlinear_tester.h"
+
+using namespace intvit;
+
+TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
+  int n = 0;
+  test::for_each_nonlinear_variant([&](const char* name, NonlinearIsa isa) {
+    test::record_variant_known(name, nonlinear_isa_supported(isa), std::string("CPU lacks ") + nonlinear_isa_name(isa));
+    ++n;
+  });
+  for (GemmIsa isa : kAllGemmIsas) {
+    for (const char* family : {"gemm:", "engine:"}) {
+      test::record_variant_known(family + std::string(gemm_isa_name(isa)), gemm_isa_supported(isa), gemm_isa_missing_feature(isa));
+      ++n;
+    }
+  }
+  CHECK(n == 12 + 2 * static_cast<int>(std::size(kAllGemmIsas)));
+}
