@@ -181,7 +181,7 @@ TEST_CASE("sessions: batch and thread pool give the single-image bits", "[int_en
   save_int_model(f.quantize({}), dir);
   std::shared_ptr<const Model> model = load_model(dir);
   const size_t in_bytes = f.eval[0].size(), classes = f.config.num_classes;
-  // 40 images (the 12 eval images repeated): more than one 16-image pass.
+  // 40 images (the 12 eval images repeated): several 8-image passes.
   const size_t total = 40;
   std::vector<uint8_t> batch;
   for (size_t i = 0; i < total; ++i) batch.insert(batch.end(), f.eval[i % f.eval.size()].begin(), f.eval[i % f.eval.size()].end());
@@ -204,7 +204,7 @@ TEST_CASE("sessions: batch and thread pool give the single-image bits", "[int_en
         s->run_batch_int(n, batch.data(), out.data());
         INFO("backend " << gemm_isa_name(isa) << ", threads " << threads << ", batch " << n);
         REQUIRE(std::equal(out.begin(), out.end(), single.begin()));
-        // The workspace grows with the biggest pass so far (at most 16 images), never shrinks.
+        // The workspace grows with the biggest pass so far (at most 8 images), never shrinks.
         CHECK(s->workspace_bytes() >= grown);
         if (n == 1) CHECK(s->workspace_bytes() == one_image);
         if (n > 1 && n <= 8) CHECK(s->workspace_bytes() > one_image);

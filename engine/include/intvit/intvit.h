@@ -164,7 +164,7 @@ INTVIT_API intvit_status intvit_session_run_cropped_into(intvit_session* session
                                                          int32_t* logits, size_t logits_len);
 /* n >= 1 cropped inputs stored back to back (pixels: borrowed, n * input_bytes bytes) -> raw
  * int32 logits [n][num_classes] (logits: borrowed, logits_len >= n * num_classes). The images run
- * as one batch (in passes of up to 16): each linear is one GEMM over all their tokens, attention
+ * as one batch (in passes of up to 8): each linear is one GEMM over all their tokens, attention
  * is split over (image, head, row block), on the session's threads; each image gives the bits of
  * intvit_session_run_cropped_into. The first call with a bigger batch than before grows the
  * session's workspace (intvit_session_workspace_bytes); later calls allocate nothing.
