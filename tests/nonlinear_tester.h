@@ -76,8 +76,14 @@ inline auto layernorm_variants() {
        {NonlinearIsa::kAvx512, "layernorm_rows__avx512", layernorm_rows__avx512}});
 }
 inline auto gelu_variants() {
-  return runnable_variants<decltype(gelu_ref)>({{NonlinearIsa::kAvx2, "gelu__avx2", gelu__avx2},
-                                                {NonlinearIsa::kAvx512, "gelu__avx512", gelu__avx512}});
+  auto out = runnable_variants<decltype(gelu_ref)>({{NonlinearIsa::kAvx2, "gelu__avx2", gelu__avx2},
+                                                    {NonlinearIsa::kAvx512, "gelu__avx512", gelu__avx512}});
+  if (nonlinear_isa_supported(NonlinearIsa::kAvx512) && __builtin_cpu_supports("avx512vbmi")) {
+    out.push_back({NonlinearIsa::kAvx512, "gelu__avx512vbmi", gelu__avx512vbmi});
+  } else {
+    WARN("SKIPPED: gelu__avx512vbmi (CPU lacks AVX-512 VBMI); its SIMD-vs-reference check did not run");
+  }
+  return out;
 }
 inline auto residual_add_variants() {
   return runnable_variants<decltype(residual_add_ref)>({{NonlinearIsa::kAvx2, "residual_add__avx2", residual_add__avx2},

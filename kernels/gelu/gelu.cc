@@ -6,7 +6,10 @@ namespace intvit {
 
 void gelu(const GeluParams& p, size_t n, const void* in, void* out) {
   switch (nonlinear_isa()) {
-    case NonlinearIsa::kAvx512: return gelu__avx512(p, n, in, out);
+    case NonlinearIsa::kAvx512: {
+      static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
+      return vbmi ? gelu__avx512vbmi(p, n, in, out) : gelu__avx512(p, n, in, out);
+    }
     case NonlinearIsa::kAvx2: return gelu__avx2(p, n, in, out);
     case NonlinearIsa::kRef: break;
   }
