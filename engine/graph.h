@@ -31,6 +31,10 @@
 // threads are at different nodes on different rows, so two tensors alive in one segment must never
 // share bytes. Offsets are assigned greedy-by-size, first fit (TFLite's arena planner), 64-byte
 // aligned; per-thread scratch gets one copy per thread. One allocation per session, none per run.
+// Batches: a plan for `batch` images stores each activation batch-major, [batch][rows][cols] (so
+// the image copies of a row-wise tensor are one [batch·rows][cols] matrix: a linear over a batch is
+// one GEMM with M = batch·rows); image i of tensor t starts image_stride[t] bytes after image i-1
+// (its storage's per-image size, so aliases step with their target). Scratch stays per thread.
 #pragma once
 
 #include <cstddef>
@@ -134,10 +138,12 @@ struct MemoryPlan {
   size_t bytes = 0;                   // arena size
   std::vector<size_t> offset;         // per tensor; aliases point inside their target
   std::vector<size_t> thread_stride;  // per tensor: bytes between per-thread copies (scratch), else 0
+  std::vector<size_t> image_stride;   // per tensor: bytes between per-image copies (activations), else 0
+  size_t batch = 1;                   // images planned for
 };
 
-MemoryPlan plan_memory(const Graph& g, const std::vector<Segment>& segments, int threads);
+MemoryPlan plan_memory(const Graph& g, const std::vector<Segment>& segments, int threads, size_t batch = 1);
 // What one buffer per tensor would take (aliases and I/O excluded, scratch × threads, aligned).
-size_t unplanned_bytes(const Graph& g, int threads);
+size_t unplanned_bytes(const Graph& g, int threads, size_t batch = 1);
 
 }  // namespace intvit

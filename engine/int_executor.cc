@@ -1,9 +1,13 @@
-// int_vit_forward: runs an IntWorkspace's typed graph (engine/graph.h) segment by segment.
-//   - row-wise segment: one pool step; each thread runs every node of the segment on its own row
-//     range (Parallel::rows), so threads meet only at segment ends;
-//   - attention segment: (head × query-row block) tasks, each running qk -> softmax -> av ->
-//     requantize on its tile with per-thread scratch. Every row is computed independently, so any
-//     split gives the same bits.
+// int_vit_forward(_batch): runs an IntWorkspace's typed graph (engine/graph.h) segment by segment
+// on n images stored batch-major.
+//   - row-wise segment: one pool step over the n·rows rows of the batch; each thread runs every
+//     node of the segment on its own row range (Parallel::rows), so threads meet only at segment
+//     ends. A node whose tensors are all [rows][cols] per image sees its range as one matrix (one
+//     GEMM with M up to n·tokens); the others (patch gather, class token, vᵀ, the class-token
+//     tail) run image by image on the part of the range inside each image;
+//   - attention segment: (image × head × query-row block) tasks, each running qk -> softmax -> av
+//     -> requantize on its tile with per-thread scratch. Every row is computed independently, so
+//     any split and any batch give the same bits.
 // Per node: one switch on the op, then a kernel call on a row range or tile; no allocation,
 // virtual call or std::function below the segment level. Integer only (tests/no_float).
 #include <algorithm>
@@ -65,26 +69,35 @@ class Executor {
 
   const Graph& graph() const { return g_; }
   const TensorDesc& tensor(int id) const { return g_.tensors[static_cast<size_t>(id)]; }
-  uint8_t* data(int id, int thread = 0) const {
+  // Image `img`'s copy of tensor `id` (the model input and output are per image too, back to back).
+  uint8_t* data(int id, size_t img = 0, int thread = 0) const {
     const TensorDesc& t = tensor(id);
-    if (t.kind == Lifetime::kInput) return const_cast<uint8_t*>(pixels_);
-    if (t.kind == Lifetime::kOutput) return reinterpret_cast<uint8_t*>(logits_);
-    return arena_ + plan_.offset[static_cast<size_t>(id)] + static_cast<size_t>(thread) * plan_.thread_stride[static_cast<size_t>(id)];
+    if (t.kind == Lifetime::kInput) return const_cast<uint8_t*>(pixels_) + img * t.bytes();
+    if (t.kind == Lifetime::kOutput) return reinterpret_cast<uint8_t*>(logits_) + img * t.bytes();
+    const auto i = static_cast<size_t>(id);
+    return arena_ + plan_.offset[i] + img * plan_.image_stride[i] + static_cast<size_t>(thread) * plan_.thread_stride[i];
   }
 
-  // A row-wise node on rows [r0, r1) of its domain.
-  void rows(const Node& n, size_t r0, size_t r1) const {
+  // Rows [b0, b1) of the batch's n·rows domain of a row-wise node.
+  void batch_rows(const Node& n, size_t b0, size_t b1) const {
+    if (batch_flat(n)) return rows(n, 0, b0, b1);
+    const size_t d = n.rows;
+    for (size_t img = b0 / d; img * d < b1; ++img) rows(n, img, std::max(b0, img * d) - img * d, std::min(b1, (img + 1) * d) - img * d);
+  }
+
+  // Rows [r0, r1) of image img's domain of a row-wise node (img 0 with a flat node: any batch row).
+  void rows(const Node& n, size_t img, size_t r0, size_t r1) const {
     ScopedOpTimer timer(profile_, op_kind(n));
     const TensorDesc& out = tensor(n.outputs[0]);
-    uint8_t* y = data(n.outputs[0]);
+    uint8_t* y = data(n.outputs[0], img);
     switch (n.op) {
-      case OpType::kPatchEmbed: return gather_patches(out, y, r0, r1, skipped(out, n.rows));
+      case OpType::kPatchEmbed: return gather_patches(data(n.inputs[0], img), out, y, r0, r1, skipped(out, n.rows));
       case OpType::kClassToken:  // the class-token + position table (QUANTIZATION.md: s_res units)
         std::memcpy(y + r0 * out.row_bytes(), m_.embed_init.data() + r0 * out.cols, (r1 - r0) * out.row_bytes());
         return;
       case OpType::kLayerNorm: {
         const TensorDesc& in = tensor(n.inputs[0]);
-        k_.layernorm_rows(node_norm(m_, n).params, r1 - r0, data(n.inputs[0]) + r0 * in.row_bytes(), in.cols, y + r0 * out.row_bytes(), out.cols);
+        k_.layernorm_rows(node_norm(m_, n).params, r1 - r0, data(n.inputs[0], img) + r0 * in.row_bytes(), in.cols, y + r0 * out.row_bytes(), out.cols);
         return;
       }
       case OpType::kLinear:
@@ -95,11 +108,11 @@ class Executor {
         const QLinear& l = node_linear(m_, n);
         const RequantParams rq = l.requant();
         const GemmOutput o{y + (a - out_skip) * out.row_bytes(), out.cols, l.out_type, &rq, l.accumulate};
-        linear(*l.packed, r1 - a, data(n.inputs[0]) + (a - in_skip) * in.row_bytes(), in.cols, o);
+        linear(*l.packed, r1 - a, data(n.inputs[0], img) + (a - in_skip) * in.row_bytes(), in.cols, o);
         return;
       }
       case OpType::kTranspose: {  // [T][D] -> [D][T]: columns [r0, r1) of vᵀ
-        const uint8_t* x = data(n.inputs[0]);
+        const uint8_t* x = data(n.inputs[0], img);
         const size_t t = out.cols, d = out.rows;
         for (size_t j = r0; j < r1; ++j) {
           for (size_t e = 0; e < d; ++e) y[e * t + j] = x[j * d + e];
@@ -107,26 +120,26 @@ class Executor {
         return;
       }
       case OpType::kGelu:
-        k_.gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0]) + r0 * tensor(n.inputs[0]).row_bytes(),
+        k_.gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0], img) + r0 * tensor(n.inputs[0]).row_bytes(),
              y + r0 * out.row_bytes());
         return;
       default: return;  // kSelectToken: a view, nothing to compute
     }
   }
 
-  // An attention node on query rows [r0, r1) of head h; scratch is this thread's copy.
-  void tile(const Node& n, size_t h, size_t r0, size_t r1, int thread) const {
+  // An attention node on query rows [r0, r1) of head h of image img; scratch is this thread's copy.
+  void tile(const Node& n, size_t img, size_t h, size_t r0, size_t r1, int thread) const {
     ScopedOpTimer timer(profile_, op_kind(n));
     const QBlock& b = m_.blocks[static_cast<size_t>(n.block)];
     const size_t t = m_.config.num_tokens(), hd = m_.config.head_dim(), off = h * hd, rows = r1 - r0;
     const TensorDesc& in = tensor(n.inputs[0]);
     const TensorDesc& out = tensor(n.outputs[0]);
-    const uint8_t* x = data(n.inputs[0], thread);
-    uint8_t* y = data(n.outputs[0], thread);
+    const uint8_t* x = data(n.inputs[0], img, thread);
+    uint8_t* y = data(n.outputs[0], img, thread);
     switch (n.op) {
       case OpType::kQk: {  // (Eq. 9) scores = (q - zq)(k - zk)ᵀ at s_q·s_k (head_dim^-0.5 is inside s_q)
         const TensorDesc& k = tensor(n.inputs[1]);
-        matmul_u8u8_nt(k_.gemm, rows, t, hd, x + r0 * in.cols + off, in.cols, in.zero_point, data(n.inputs[1]) + off, k.cols, k.zero_point,
+        matmul_u8u8_nt(k_.gemm, rows, t, hd, x + r0 * in.cols + off, in.cols, in.zero_point, data(n.inputs[1], img) + off, k.cols, k.zero_point,
                        reinterpret_cast<int32_t*>(y), out.cols);
         return;
       }
@@ -141,7 +154,7 @@ class Executor {
       }
       case OpType::kAv: {  // probs @ v per head; v is transposed ([D][T]), so row `off` starts the head
         const TensorDesc& vt = tensor(n.inputs[1]);
-        const uint8_t* v = data(n.inputs[1]) + off * vt.cols;
+        const uint8_t* v = data(n.inputs[1], img) + off * vt.cols;
         int32_t* acc = reinterpret_cast<int32_t*>(y);
         if (in.dtype == ElemType::kU16) {
           k_.av16(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
@@ -164,15 +177,28 @@ class Executor {
   }
 
  private:
-  // Each P×P×3 patch as one row in (ky, kx, c) order: P runs of 3·P contiguous bytes. Domain rows
-  // [r0, r1) are tokens; patch p is token p + skip.
-  void gather_patches(const TensorDesc& out, uint8_t* patches, size_t r0, size_t r1, size_t skip) const {
+  // Whether a row-wise node may treat the batch as one [n·rows][cols] matrix: a layernorm, linear
+  // or GELU whose every tensor holds exactly the domain's rows per image, back to back.
+  bool batch_flat(const Node& n) const {
+    if (n.op != OpType::kLayerNorm && n.op != OpType::kLinear && n.op != OpType::kGelu) return false;
+    for (const std::vector<int>* ids : {&n.inputs, &n.outputs}) {
+      for (int id : *ids) {
+        const TensorDesc& t = tensor(id);
+        if (t.kind != Lifetime::kActivation || t.rows != n.rows || plan_.image_stride[static_cast<size_t>(id)] != t.bytes()) return false;
+      }
+    }
+    return true;
+  }
+
+  // Each P×P×3 patch of `image` as one row in (ky, kx, c) order: P runs of 3·P contiguous bytes.
+  // Domain rows [r0, r1) are tokens; patch p is token p + skip.
+  void gather_patches(const uint8_t* image, const TensorDesc& out, uint8_t* patches, size_t r0, size_t r1, size_t skip) const {
     const ViTConfig& c = m_.config;
     const size_t p = c.patch_size, g = c.grid(), img = c.image_size, run = 3 * p;
     for (size_t i = std::max(r0, skip) - skip; i + skip < r1; ++i) {
       uint8_t* dst = patches + i * out.row_bytes();
       const size_t py = i / g, px = i % g;
-      for (size_t ky = 0; ky < p; ++ky) std::memcpy(dst + ky * run, pixels_ + ((py * p + ky) * img + px * p) * 3, run);
+      for (size_t ky = 0; ky < p; ++ky) std::memcpy(dst + ky * run, image + ((py * p + ky) * img + px * p) * 3, run);
     }
   }
 
@@ -186,25 +212,30 @@ class Executor {
   OpProfile* profile_;
 };
 
-// (head × query-row block) tasks: a few per thread when the heads alone would leave threads idle.
-void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t heads) {
-  const size_t row_blocks = static_cast<size_t>(par.threads()) > 1 ? std::max<size_t>(1, (2 * par.threads() + heads - 1) / heads) : 1;
+// (image × head × query-row block) tasks: a few per thread when the images' heads alone would
+// leave threads idle.
+void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t images, size_t heads) {
+  const size_t units = images * heads, threads = static_cast<size_t>(par.threads());
+  const size_t row_blocks = threads > 1 ? std::max<size_t>(1, (2 * threads + units - 1) / units) : 1;
   auto task = [&](size_t index, int thread) {
-    const size_t h = index / row_blocks;
+    const size_t unit = index / row_blocks;
     const auto [r0, r1] = split_range(s.rows, row_blocks, index % row_blocks);
-    for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], h, r0, r1, thread);
+    for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], unit / heads, unit % heads, r0, r1, thread);
   };
-  if (par.pool && heads * row_blocks > 1) {
-    par.pool->parallel_for(heads * row_blocks, task);
+  if (par.pool && units * row_blocks > 1) {
+    par.pool->parallel_for(units * row_blocks, task);
   } else {
-    for (size_t i = 0; i < heads * row_blocks; ++i) task(i, 0);
+    for (size_t i = 0; i < units * row_blocks; ++i) task(i, 0);
   }
 }
 
 // The model must be the one the workspace was typed for (geometry, bit widths) and be packed:
 // a few integer compares per node, so every run checks it instead of trusting the caller.
-void check_workspace(const IntViT& m, const IntWorkspace& ws, const ThreadPool* pool) {
+void check_workspace(const IntViT& m, const IntWorkspace& ws, const ThreadPool* pool, size_t images) {
   auto fail = [](const std::string& why) { throw Error(ErrorCode::kInvalidArgument, "int_vit_forward: " + why); };
+  if (images < 1 || images > ws.batch()) {
+    fail(std::to_string(images) + " images need a workspace made for as many (this one: " + std::to_string(ws.batch()) + ")");
+  }
   if (pool && pool->threads() > ws.threads()) {
     fail("a pool of " + std::to_string(pool->threads()) + " threads needs a workspace made for as many (this one: " + std::to_string(ws.threads()) + ")");
   }
@@ -235,11 +266,9 @@ void emit(const IntActivationObserver& observer, const Executor& x, int id, std:
   observer(name, IntActivation{x.data(id), gemm_out(t.dtype), t.rows, t.cols, t.cols, t.scale, t.zero_point});
 }
 
-}  // namespace
-
-void int_vit_forward(const IntViT& m, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits, ThreadPool* pool,
-                     const IntActivationObserver* observer, OpProfile* profile) {
-  check_workspace(m, ws, pool);
+void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
+                 ThreadPool* pool, const IntActivationObserver* observer, OpProfile* profile) {
+  check_workspace(m, ws, pool, images);
   // Observation happens on the calling thread, over whole tensors, so it runs without the pool.
   const Parallel par{observer ? nullptr : pool, profile};
   const Executor x(m, kernels, ws, pixels, logits, profile);
@@ -247,27 +276,40 @@ void int_vit_forward(const IntViT& m, const KernelSet& kernels, const uint8_t* p
   const size_t heads = static_cast<size_t>(m.config.num_heads);
   for (const Segment& s : ws.segments()) {
     if (s.kind == SegmentKind::kAttention) {
-      run_attention(par, x, s, heads);
+      run_attention(par, x, s, images, heads);
     } else if (!observer) {
-      par.rows(s.rows, 8, [&](size_t r0, size_t r1, int) {
-        for (int i = s.begin; i < s.end; ++i) x.rows(nodes[static_cast<size_t>(i)], r0, r1);
+      par.rows(images * s.rows, 8, [&](size_t r0, size_t r1, int) {
+        for (int i = s.begin; i < s.end; ++i) x.batch_rows(nodes[static_cast<size_t>(i)], r0, r1);
       });
     }
     if (!observer) continue;
-    // Observing: the segment runs once over all rows, each node's tensors emitted after it (scratch
-    // tiles are not observable). A LayerNorm's input is also "<norm>.in" (block 0 reads "embed").
+    // Observing (one image): the segment runs once over all rows, each node's tensors emitted
+    // after it (scratch tiles are not observable). A LayerNorm's input is also "<norm>.in" (block
+    // 0 reads "embed").
     for (int i = s.begin; i < s.end; ++i) {
       const Node& n = nodes[static_cast<size_t>(i)];
       if (n.op == OpType::kLayerNorm) {
         const std::string name = n.name + ".in";  // allocates, but only when observing
         if (name != x.tensor(n.inputs[0]).name) emit(*observer, x, n.inputs[0], name);
       }
-      if (s.kind == SegmentKind::kRows) x.rows(n, 0, s.rows);
+      if (s.kind == SegmentKind::kRows) x.rows(n, 0, 0, s.rows);
       for (int id : n.outputs) {
         if (x.tensor(id).observed) emit(*observer, x, id, x.tensor(id).name);
       }
     }
   }
+}
+
+}  // namespace
+
+void int_vit_forward(const IntViT& m, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits, ThreadPool* pool,
+                     const IntActivationObserver* observer, OpProfile* profile) {
+  run_forward(m, kernels, 1, pixels, ws, logits, pool, observer, profile);
+}
+
+void int_vit_forward_batch(const IntViT& m, const KernelSet& kernels, size_t n, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
+                           ThreadPool* pool, OpProfile* profile) {
+  run_forward(m, kernels, n, pixels, ws, logits, pool, nullptr, profile);
 }
 
 }  // namespace intvit

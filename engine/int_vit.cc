@@ -59,9 +59,12 @@ const QLayerNorm& node_norm(const IntViT& m, const Node& n) {
   throw Error(ErrorCode::kInvalidArgument, "node '" + n.name + "' has no layernorm of this model");
 }
 
-IntWorkspace::IntWorkspace(const IntViT& m, int threads)
+IntWorkspace::IntWorkspace(const IntViT& m, int threads, size_t batch)
     : graph_(build_int_vit_graph(m)), segments_(derive_segments(graph_)), threads_(std::max(threads, 1)) {
-  plan_ = plan_memory(graph_, segments_, threads_);
+  if (batch < 1 || batch > kMaxWorkspaceBatch) {
+    throw Error(ErrorCode::kInvalidArgument, "IntWorkspace: batch must be in [1, " + std::to_string(kMaxWorkspaceBatch) + "], got " + std::to_string(batch));
+  }
+  plan_ = plan_memory(graph_, segments_, threads_, batch);
   const size_t n = std::max<size_t>(plan_.bytes, 1);
   arena_.reset(static_cast<uint8_t*>(::operator new(n, std::align_val_t(kArenaAlignment))));
   std::memset(arena_.get(), 0, n);

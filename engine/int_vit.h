@@ -145,13 +145,16 @@ Graph build_int_vit_graph(const IntViT& m);
 double av_accumulator_scale(const QBlock& b);
 
 // Everything one forward needs besides the model: the typed graph, its segments and a memory plan
-// for `threads` threads, in one 64-byte aligned arena allocated here (zeroed; a run allocates
-// nothing). Made for one model's geometry and bit widths; int_vit_forward checks that.
+// for `threads` threads and up to `batch` images (batch-major activations, engine/graph.h), in one
+// 64-byte aligned arena allocated here (zeroed; a run allocates nothing). Made for one model's
+// geometry and bit widths; int_vit_forward checks that. batch in [1, kMaxWorkspaceBatch].
+inline constexpr size_t kMaxWorkspaceBatch = 256;
 class IntWorkspace {
  public:
-  explicit IntWorkspace(const IntViT& m, int threads = 1);
+  explicit IntWorkspace(const IntViT& m, int threads = 1, size_t batch = 1);
   size_t bytes() const { return plan_.bytes; }  // the arena
   int threads() const { return threads_; }
+  size_t batch() const { return plan_.batch; }  // images one run may hold
   const Graph& graph() const { return graph_; }
   const std::vector<Segment>& segments() const { return segments_; }
   const MemoryPlan& plan() const { return plan_; }
@@ -177,5 +180,13 @@ class IntWorkspace {
 void int_vit_forward(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
                      int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
                      OpProfile* profile = nullptr);
+
+// n images (pixels back to back) -> logits [n][num_classes] in one pass over the graph: each
+// row-wise node runs once over the n·rows batch-major rows (a linear is one GEMM with M = n·tokens,
+// its weights read once per batch), attention as (image, head, query-row block) tasks; the pool's
+// threads split both. Bit-identical to n int_vit_forward calls. n in [1, ws.batch()], else
+// intvit::Error(kInvalidArgument).
+void int_vit_forward_batch(const IntViT& model, const KernelSet& kernels, size_t n, const uint8_t* pixels, IntWorkspace& ws,
+                           int32_t* logits, ThreadPool* pool = nullptr, OpProfile* profile = nullptr);
 
 }  // namespace intvit

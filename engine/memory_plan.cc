@@ -22,22 +22,24 @@ std::pair<int, size_t> storage_of(const Graph& g, int id) {
   return {id, row};
 }
 
-size_t storage_bytes(const TensorDesc& t, int threads) {
-  return align_up(t.bytes()) * (t.kind == Lifetime::kScratch ? static_cast<size_t>(threads) : 1);
+size_t storage_bytes(const TensorDesc& t, int threads, size_t batch) {
+  if (t.kind == Lifetime::kScratch) return align_up(t.bytes()) * static_cast<size_t>(threads);
+  return align_up(t.bytes() * batch);  // batch-major: image copies back to back, no padding between
 }
 
 }  // namespace
 
-size_t unplanned_bytes(const Graph& g, int threads) {
+size_t unplanned_bytes(const Graph& g, int threads, size_t batch) {
   size_t n = 0;
   for (const TensorDesc& t : g.tensors) {
-    if (planned(t) && t.alias < 0) n += storage_bytes(t, std::max(threads, 1));
+    if (planned(t) && t.alias < 0) n += storage_bytes(t, std::max(threads, 1), std::max<size_t>(batch, 1));
   }
   return n;
 }
 
-MemoryPlan plan_memory(const Graph& g, const std::vector<Segment>& segments, int threads) {
+MemoryPlan plan_memory(const Graph& g, const std::vector<Segment>& segments, int threads, size_t batch) {
   threads = std::max(threads, 1);
+  batch = std::max<size_t>(batch, 1);
   const size_t nt = g.tensors.size();
   // Lifetime of each storage: the segments that touch it through any of its aliases.
   std::vector<int> first(nt, INT_MAX), last(nt, -1);
@@ -58,20 +60,22 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Segment>& segments, int
   }
   // Largest first (they are the hardest to fit); ties by first use, then id, so plans are stable.
   std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const size_t sa = storage_bytes(g.tensors[a], threads), sb = storage_bytes(g.tensors[b], threads);
+    const size_t sa = storage_bytes(g.tensors[a], threads, batch), sb = storage_bytes(g.tensors[b], threads, batch);
     return sa != sb ? sa > sb : first[a] != first[b] ? first[a] < first[b] : a < b;
   });
 
   MemoryPlan plan;
   plan.offset.assign(nt, kNotPlanned);
   plan.thread_stride.assign(nt, 0);
+  plan.image_stride.assign(nt, 0);
+  plan.batch = batch;
   struct Placed {
     size_t offset, bytes;
     int first, last;
   };
   std::vector<Placed> placed, live;
   for (int id : order) {
-    const size_t bytes = storage_bytes(g.tensors[id], threads);
+    const size_t bytes = storage_bytes(g.tensors[id], threads, batch);
     live.clear();
     for (const Placed& p : placed) {
       if (p.first <= last[id] && first[id] <= p.last) live.push_back(p);
@@ -92,6 +96,10 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<Segment>& segments, int
     if (g.tensors[i].alias < 0) continue;
     const auto [root, row] = storage_of(g, static_cast<int>(i));
     if (plan.offset[root] != kNotPlanned) plan.offset[i] = plan.offset[root] + row * g.tensors[i].row_bytes();
+  }
+  for (size_t i = 0; i < nt; ++i) {
+    const int root = storage_of(g, static_cast<int>(i)).first;
+    if (g.tensors[root].kind == Lifetime::kActivation && plan.offset[i] != kNotPlanned) plan.image_stride[i] = g.tensors[root].bytes();
   }
   return plan;
 }

@@ -31,7 +31,9 @@ class Session {
   // Integer models only: raw int32 logits; real = logit_scale() · value. Throws kUnsupported for FP32.
   virtual void run_int(const uint8_t* pixels, int32_t* logits) = 0;
   virtual double logit_scale() const = 0;
-  // n inputs stored back to back; logits [n][num_classes]. Images are spread over the threads.
+  // n inputs stored back to back; logits [n][num_classes], each image's the bits of run_int. Runs as
+  // batched passes (one GEMM per linear over all images' tokens); the first bigger batch grows the
+  // workspace once (workspace_bytes), later runs allocate nothing.
   virtual void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) = 0;
 };
 

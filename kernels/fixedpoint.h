@@ -6,6 +6,7 @@
 // same functions lane-wise and are tested bit-exact against these.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 
@@ -68,18 +69,45 @@ inline T clamp_to(int64_t v, int64_t lo, int64_t hi) {
   return static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
 }
 
+namespace detail {
+// kSqrtStart[k - 64] = ceil(sqrt(k + 1) · 2^8) for k in [64, 256): an upper bound on the square
+// root of any value whose top bits (taken at an even shift) read k, at most 2^-7 above it.
+constexpr std::array<uint16_t, 192> make_sqrt_start() {
+  std::array<uint16_t, 192> t{};
+  uint32_t r = 0;  // floor(sqrt((k + 1)·2^16)), nondecreasing in k
+  for (uint32_t k = 64; k < 256; ++k) {
+    const uint32_t v = (k + 1) << 16;
+    while ((r + 1) * (r + 1) <= v) ++r;
+    t[k - 64] = static_cast<uint16_t>(r * r == v ? r : r + 1);
+  }
+  return t;
+}
+inline constexpr std::array<uint16_t, 192> kSqrtStart = make_sqrt_start();
+}  // namespace detail
+
 // Integer square root: floor(sqrt(v)) for v >= 0, by Newton iterations on integers
-// (bit-exact, no float). Converges from above; used by IntLayerNorm (QUANTIZATION.md §LayerNorm).
+// (bit-exact, no float), used by the integer LayerNorm (QUANTIZATION.md Eq. 37, once per row).
+// Newton from above never goes below floor(sqrt(v)) (x + v/x >= 2·sqrt(v)); a start from an
+// 8-bit table within 2^-7 of the root gets there in three steps (2^-15, 2^-31, exact or one above)
+// and the last multiply-check steps down the rest, so a row pays three divisions instead of six.
 inline uint64_t isqrt64(uint64_t v) {
   if (v < 2) return v;
-  // Start above the root: 2^ceil(bits/2).
-  int bits = 64 - __builtin_clzll(v);
-  uint64_t x = uint64_t{1} << ((bits + 1) / 2);
-  while (true) {
-    const uint64_t y = (x + v / x) >> 1;
-    if (y >= x) return x;
-    x = y;
+  const int bits = 64 - __builtin_clzll(v);
+  if (bits < 16) {  // small values: start at 2^ceil(bits/2) and stop when Newton stops decreasing
+    uint64_t x = uint64_t{1} << ((bits + 1) / 2);
+    while (true) {
+      const uint64_t y = (x + v / x) >> 1;
+      if (y >= x) return x;
+      x = y;
+    }
   }
+  const int sh = (bits - 7) & ~1;  // even: v >> sh has 7 or 8 bits, in [64, 256)
+  const auto k = static_cast<uint32_t>(v >> sh);
+  // sqrt(v) < sqrt(k + 1)·2^(sh/2) <= kSqrtStart·2^(sh/2 - 8), rounded up: an upper bound.
+  uint64_t x = ((uint64_t{detail::kSqrtStart[k - 64]} << (sh / 2)) + 255) >> 8;
+  for (int i = 0; i < 3; ++i) x = (x + v / x) >> 1;
+  while (static_cast<unsigned __int128>(x) * x > v) --x;
+  return x;
 }
 
 }  // namespace

@@ -88,4 +88,19 @@ TEST_CASE("isqrt64 is floor(sqrt)", "[fixedpoint]") {
     REQUIRE(static_cast<unsigned __int128>(r) * r <= v);
     REQUIRE(static_cast<unsigned __int128>(r + 1) * (r + 1) > v);
   }
+  // Around perfect squares (where a start or a Newton step one off would show), every table entry
+  // and magnitude: r² - 1, r², r² + 1 for random r of 8..32 bits, and the LayerNorm range
+  // [2^60, 2^62) (Eq. 37) at its ends.
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t r = (rng() >> (32 + rng() % 25)) | (uint64_t{1} << 7);
+    const uint64_t sq = r * r;
+    CHECK(fp::isqrt64(sq) == r);
+    CHECK(fp::isqrt64(sq - 1) == r - 1);
+    CHECK(fp::isqrt64(sq + 1) == r);
+  }
+  CHECK(fp::isqrt64(uint64_t{1} << 60) == uint64_t{1} << 30);
+  CHECK(fp::isqrt64((uint64_t{1} << 62) - 1) == (uint64_t{1} << 31) - 1);
+  CHECK(fp::isqrt64(~0ull) == 0xFFFFFFFFull);
+  CHECK(fp::isqrt64(0xFFFFFFFE00000001ull) == 0xFFFFFFFFull);  // (2^32 - 1)²
+  CHECK(fp::isqrt64(0xFFFFFFFE00000000ull) == 0xFFFFFFFEull);
 }

@@ -104,6 +104,7 @@ void check_plan(const Graph& g, const std::vector<Segment>& segments, const Memo
         root = g.tensors[root].alias;
       }
       CHECK(plan.offset[i] == plan.offset[root] + row * t.row_bytes());
+      CHECK(plan.image_stride[i] == plan.image_stride[root]);  // image i of a view is in image i of its target
       continue;
     }
     REQUIRE(plan.offset[i] != kNotPlanned);
@@ -113,7 +114,10 @@ void check_plan(const Graph& g, const std::vector<Segment>& segments, const Memo
       CHECK(plan.thread_stride[i] >= t.bytes());
       CHECK(plan.thread_stride[i] % kArenaAlignment == 0);
     }
-    const size_t end = plan.offset[i] + (copies - 1) * plan.thread_stride[i] + t.bytes();
+    // Batch-major activations: image copies back to back; scratch is per thread, not per image.
+    const size_t images = t.kind == Lifetime::kScratch ? 1 : plan.batch;
+    CHECK(plan.image_stride[i] == (t.kind == Lifetime::kScratch ? 0 : t.bytes()));
+    const size_t end = plan.offset[i] + (copies - 1) * plan.thread_stride[i] + (images - 1) * plan.image_stride[i] + t.bytes();
     CHECK(end <= plan.bytes);
     ranges.push_back({plan.offset[i], end, life[i].first, life[i].second, static_cast<int>(i)});
   }
@@ -125,7 +129,7 @@ void check_plan(const Graph& g, const std::vector<Segment>& segments, const Memo
       CHECK((x.end <= y.begin || y.end <= x.begin));
     }
   }
-  CHECK(plan.bytes <= unplanned_bytes(g, threads));
+  CHECK(plan.bytes <= unplanned_bytes(g, threads, plan.batch));
 }
 
 // The workspace's old layout (one std::vector per intermediate, before the graph IR): the
@@ -350,12 +354,19 @@ TEST_CASE("memory plan: one segment keeps every tensor apart, odd sizes stay 64-
 TEST_CASE("memory plan: in-place outputs and views share their target's storage", "[graph][plan]") {
   const Graph g = build_vit_graph(tiny_config(), GraphPrecision::kInteger);
   const std::vector<Segment> segments = derive_segments(g);
-  const MemoryPlan plan = plan_memory(g, segments, 2);
-  check_plan(g, segments, plan, 2);
-  const size_t residual = plan.offset[g.find("tokens")];
-  for (const char* name : {"embed", "blocks.0.norm2.in", "blocks.1.norm1.in", "blocks.1.out", "norm.in"}) {
-    INFO(name);
-    CHECK(plan.offset[g.find(name)] == residual);
+  for (size_t batch : {size_t{1}, size_t{2}, size_t{5}}) {
+    INFO("batch " << batch);
+    const MemoryPlan plan = plan_memory(g, segments, 2, batch);
+    CHECK(plan.batch == batch);
+    check_plan(g, segments, plan, 2);
+    const size_t residual = plan.offset[g.find("tokens")];
+    for (const char* name : {"embed", "blocks.0.norm2.in", "blocks.1.norm1.in", "blocks.1.out", "norm.in"}) {
+      INFO(name);
+      CHECK(plan.offset[g.find(name)] == residual);
+      CHECK(plan.image_stride[g.find(name)] == g.tensors[g.find("tokens")].bytes());  // the class token of image i
+    }
+    // A batch costs at most batch × the activations (scratch tiles do not grow with it).
+    CHECK(plan.bytes <= batch * plan_memory(g, segments, 2).bytes);
   }
 }
 
@@ -378,7 +389,9 @@ TEST_CASE("memory plan: random graphs keep the invariants", "[graph][plan]") {
     validate(b.g);
     const std::vector<Segment> segments = derive_segments(b.g);
     const int threads = 1 + static_cast<int>(rng() % 3);
-    check_plan(b.g, segments, plan_memory(b.g, segments, threads), threads);
+    const size_t batch = 1 + rng() % 4;
+    INFO("threads " << threads << ", batch " << batch);
+    check_plan(b.g, segments, plan_memory(b.g, segments, threads, batch), threads);
   }
 }
 

@@ -65,6 +65,19 @@ std::vector<int32_t> run(const IntViT& m, GemmIsa isa, const std::vector<uint8_t
   return logits;
 }
 
+// The first n images as one batched forward (int_vit_forward_batch): logits [n][classes].
+std::vector<int32_t> run_batch(const IntViT& m, GemmIsa isa, const std::vector<std::vector<uint8_t>>& images, size_t n, int threads) {
+  IntViT packed = m;
+  packed.prepare(isa);
+  ThreadPool pool(threads);
+  IntWorkspace ws(m, threads, n);
+  std::vector<uint8_t> pixels;
+  for (size_t i = 0; i < n; ++i) pixels.insert(pixels.end(), images[i].begin(), images[i].end());
+  std::vector<int32_t> logits(n * m.config.num_classes);
+  int_vit_forward_batch(packed, kernel_set(isa), n, pixels.data(), ws, logits.data(), &pool);
+  return logits;
+}
+
 }  // namespace
 
 TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes", "[int_engine]") {
@@ -94,8 +107,10 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
     opt.auto_wide = false;
     opt.log2_renormalize = mode.log2_renormalize;
     const IntViT m = f.quantize(opt);
+    std::vector<int32_t> singles;  // every eval image, one forward each, reference backend
     for (const auto& image : f.eval) {
       const std::vector<int32_t> want = run(m, GemmIsa::kRef, image, 1);
+      singles.insert(singles.end(), want.begin(), want.end());
       for (GemmIsa isa : kAllGemmIsas) {
         if (!gemm_isa_supported(isa)) {
           WARN("SKIPPED backend " << gemm_isa_name(isa) << ": CPU lacks " << gemm_isa_missing_feature(isa));
@@ -112,11 +127,41 @@ TEST_CASE("integer ViT is bit-identical across backends, thread counts and modes
         }
       }
     }
+    // Batched forwards (one GEMM per linear over all images, (image, head, row block) attention
+    // tasks) give each image's single-run bits.
+    for (GemmIsa isa : kAllGemmIsas) {
+      if (!gemm_isa_supported(isa)) continue;  // reported above
+      for (int threads : {1, 2, 3}) {
+        for (size_t n : {size_t{2}, f.eval.size()}) {
+          INFO("softmax " << softmax_mode_name(mode.softmax) << ", attn bits " << mode.attn_bits << ", gelu "
+                          << gelu_mode_name(mode.gelu) << ", backend " << gemm_isa_name(isa) << ", threads " << threads
+                          << ", batch " << n);
+          const std::vector<int32_t> got = run_batch(m, isa, f.eval, n, threads);
+          REQUIRE(std::equal(got.begin(), got.end(), singles.begin()));
+        }
+      }
+    }
   }
   for (NonlinearIsa isa : kAllNonlinearIsas) {
     INFO("nonlinear variant " << nonlinear_isa_name(isa));
     CHECK(nonlinear_seen.count(isa) == (nonlinear_isa_supported(isa) ? 1u : 0u));
   }
+}
+
+TEST_CASE("batched forward checks its workspace's batch size", "[int_engine]") {
+  const Fixture f;
+  IntViT m = f.quantize({});
+  m.prepare(GemmIsa::kRef);
+  std::vector<uint8_t> pixels(3 * f.eval[0].size());
+  std::vector<int32_t> logits(3 * f.config.num_classes);
+  IntWorkspace ws2(m, 1, 2);
+  CHECK(ws2.batch() == 2);
+  CHECK(ws2.bytes() > IntWorkspace(m, 1, 1).bytes());
+  CHECK_THROWS_AS(int_vit_forward_batch(m, kernel_set(GemmIsa::kRef), 3, pixels.data(), ws2, logits.data()), Error);
+  CHECK_THROWS_AS(int_vit_forward_batch(m, kernel_set(GemmIsa::kRef), 0, pixels.data(), ws2, logits.data()), Error);
+  CHECK_NOTHROW(int_vit_forward_batch(m, kernel_set(GemmIsa::kRef), 2, pixels.data(), ws2, logits.data()));
+  CHECK_THROWS_AS(IntWorkspace(m, 1, 0), Error);
+  CHECK_THROWS_AS(IntWorkspace(m, 1, kMaxWorkspaceBatch + 1), Error);
 }
 
 TEST_CASE("integer logits track the FP32 reference on a random ViT", "[int_engine]") {
@@ -147,23 +192,41 @@ TEST_CASE("sessions: batch and thread pool give the single-image bits", "[int_en
   save_int_model(f.quantize({}), dir);
   std::shared_ptr<const Model> model = load_model(dir);
   const size_t in_bytes = f.eval[0].size(), classes = f.config.num_classes;
+  // 40 images (the 12 eval images repeated): several 8-image passes.
+  const size_t total = 40;
   std::vector<uint8_t> batch;
-  for (const auto& im : f.eval) batch.insert(batch.end(), im.begin(), im.end());
-  std::vector<int32_t> single(f.eval.size() * classes);
+  for (size_t i = 0; i < total; ++i) batch.insert(batch.end(), f.eval[i % f.eval.size()].begin(), f.eval[i % f.eval.size()].end());
+  std::vector<int32_t> single(total * classes);
   auto s1 = create_session(model, {1, ""});
-  for (size_t i = 0; i < f.eval.size(); ++i) s1->run_int(f.eval[i].data(), &single[i * classes]);
-  // A 1-thread session holds one arena: its own workspace also serves batches.
+  for (size_t i = 0; i < total; ++i) s1->run_int(&batch[i * in_bytes], &single[i * classes]);
+  // A session starts with a one-image arena.
   CHECK(s1->workspace_bytes() == IntWorkspace(f.quantize({}), 1).bytes());
-  for (int threads : {1, 2, 4}) {
-    auto s = create_session(model, {threads, ""});
-    for (size_t n : {size_t{1}, size_t{3}, f.eval.size()}) {
-      std::vector<int32_t> out(n * classes);
-      s->run_batch_int(n, batch.data(), out.data());
-      INFO("threads " << threads << ", batch " << n);
-      REQUIRE(std::equal(out.begin(), out.end(), single.begin()));
+  for (GemmIsa isa : kAllGemmIsas) {
+    if (!gemm_isa_supported(isa)) {
+      WARN("SKIPPED backend " << gemm_isa_name(isa) << ": CPU lacks " << gemm_isa_missing_feature(isa));
+      continue;
+    }
+    for (int threads : {1, 2, 3}) {
+      auto s = create_session(model, {threads, gemm_isa_name(isa)});
+      const size_t one_image = s->workspace_bytes();
+      size_t grown = one_image;
+      for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{8}, size_t{2}, total}) {
+        std::vector<int32_t> out(n * classes);
+        s->run_batch_int(n, batch.data(), out.data());
+        INFO("backend " << gemm_isa_name(isa) << ", threads " << threads << ", batch " << n);
+        REQUIRE(std::equal(out.begin(), out.end(), single.begin()));
+        // The workspace grows with the biggest pass so far (at most 8 images), never shrinks.
+        CHECK(s->workspace_bytes() >= grown);
+        if (n == 1) CHECK(s->workspace_bytes() == one_image);
+        if (n > 1 && n <= 8) CHECK(s->workspace_bytes() > one_image);
+        grown = s->workspace_bytes();
+      }
+      // Single runs on the grown workspace keep their bits.
+      std::vector<int32_t> again(classes);
+      s->run_int(&batch[5 * in_bytes], again.data());
+      REQUIRE(std::equal(again.begin(), again.end(), &single[5 * classes]));
     }
   }
-  (void)in_bytes;
   CHECK_THROWS_AS(create_session(model, {0, ""}), Error);
   CHECK_THROWS_AS(create_session(model, {1, "no-such-backend"}), Error);
   std::filesystem::remove_all(dir);

@@ -246,3 +246,55 @@ TEST_CASE("layernorm: SIMD variants equal the reference bit for bit", "[layernor
     }
   }
 }
+
+TEST_CASE("layernorm: SIMD equals the reference on mixed rows and on channels without rounding", "[layernorm]") {
+  // One call over rows of every kind, in a random order: the AVX-512 kernel plans row r + 1
+  // (statistics, square root) before it writes row r, and picks per row between the one-pass
+  // statistics (left pre-shift), the second pass (right pre-shift, |x| >= 2^23) and the left or
+  // right shift by j. Some channels get h_c = 0 (no rounding in Eq. 39), which
+  // make_layernorm_params never produces but the kernels must follow.
+  const auto variants = test::layernorm_variants();
+  const uint64_t seed = nonlinear_seed(0x1a80);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  for (size_t ch : {size_t{1}, size_t{17}, size_t{192}, size_t{384}, size_t{1030}}) {
+    for (int bits : {8, 16}) {
+      std::vector<float> gamma(ch), beta(ch);
+      for (size_t i = 0; i < ch; ++i) {
+        gamma[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 400.0);
+        beta[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 300.0);
+      }
+      LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, 1e-6, 1.0 / 4096, nullptr, 0, 0.02,
+                                                bits == 8 ? 120 : 0, bits);
+      for (size_t i = 0; i < ch; i += 5) {
+        p.out_shift[i] = 0;
+        p.gamma_multiplier[i] = static_cast<int32_t>(uniform_int(rng, -3, 3));
+        p.beta_bias[i] = uniform_int(rng, -40, 40);
+      }
+      const size_t rows = 40;
+      std::vector<int32_t> in(rows * ch);
+      for (size_t r = 0; r < rows; ++r) {
+        const int kind = static_cast<int>(rng() % 5);
+        for (size_t c = 0; c < ch; ++c) {
+          int32_t& x = in[r * ch + c];
+          switch (kind) {
+            case 0: x = static_cast<int32_t>(rng()); break;                                      // right pre-shift
+            case 1: x = static_cast<int32_t>(uniform_int(rng, -(1 << 20), 1 << 20)); break;     // the residual range
+            case 2: x = static_cast<int32_t>(uniform_int(rng, -2, 2)); break;                   // tiny variance: j <= 0
+            case 3: x = 777; break;                                                             // constant row
+            case 4: x = c == 57 % ch ? -(1 << 22) : static_cast<int32_t>(uniform_int(rng, -900, 900)); break;  // outlier
+          }
+        }
+      }
+      std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
+      layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
+      INFO("channels " << ch << " out_bits " << bits);
+      for (const auto& variant : variants) {
+        std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
+        variant.fn(p, rows, in.data(), ch, simd.data(), ch);
+        INFO(variant.name);
+        REQUIRE(ref == simd);
+      }
+    }
+  }
+}

@@ -66,7 +66,7 @@ std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> al
 // written from the same X-macro, so a variant cannot be tested without being listed.
 #define INTVIT_NONLINEAR_VARIANTS(X)                                                      \
   X(softmax, softmax_rows) X(av_log2, av_log2) X(softmax16, softmax_rows16) X(av16, av16) \
-  X(layernorm, layernorm_rows) X(gelu, gelu)
+  X(layernorm, layernorm_rows)
 
 #define INTVIT_VARIANT_LIST(family, fn)                                                                          \
   inline auto family##_variants() {                                                                             \
@@ -76,6 +76,15 @@ std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> al
 INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_LIST)
 #undef INTVIT_VARIANT_LIST
 
+// GELU also has a VBMI variant (byte tables by vpermi2b).
+#define INTVIT_GELU_VARIANTS(X) \
+  X(kAvx2, gelu__avx2) X(kAvx512, gelu__avx512) X(kAvx512Vbmi, gelu__avx512vbmi)
+inline auto gelu_variants() {
+#define INTVIT_GELU_ENTRY(isa, f) {NonlinearIsa::isa, #f, f},
+  return runnable_variants<decltype(gelu_ref)>({INTVIT_GELU_VARIANTS(INTVIT_GELU_ENTRY)});
+#undef INTVIT_GELU_ENTRY
+}
+
 template <typename Fn>
 void for_each_nonlinear_variant(Fn&& fn) {
 #define INTVIT_VARIANT_NAMES(family, f)    \
@@ -83,6 +92,9 @@ void for_each_nonlinear_variant(Fn&& fn) {
   fn(#f "__avx512", NonlinearIsa::kAvx512);
   INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_NAMES)
 #undef INTVIT_VARIANT_NAMES
+#define INTVIT_GELU_NAME(isa, f) fn(#f, NonlinearIsa::isa);
+  INTVIT_GELU_VARIANTS(INTVIT_GELU_NAME)
+#undef INTVIT_GELU_NAME
 }
 
 }  // namespace intvit::test

@@ -38,8 +38,10 @@ KernelSet kernel_set(GemmIsa backend) {
       return {backend,    n,          softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2,
               av16__avx2, gelu__avx2, layernorm_rows__avx2};
     case NonlinearIsa::kAvx512:
-      return {backend,      n,           softmax_rows__avx512, softmax_rows16__avx512, av_log2__avx512,
-              av16__avx512, gelu__avx512, layernorm_rows__avx512};
+    case NonlinearIsa::kAvx512Vbmi: {
+      const GeluFn gelu = cpu_features().avx512vbmi ? gelu__avx512vbmi : gelu__avx512;
+      return {backend, n, softmax_rows__avx512, softmax_rows16__avx512, av_log2__avx512, av16__avx512, gelu, layernorm_rows__avx512};
+    }
   }
   throw Error(ErrorCode::kInternal, "kernel_set: unknown nonlinear variant");
 }

@@ -19,7 +19,7 @@ CpuFeatures detect_cpu() {
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
   const bool avx2 = ebx & (1u << 5), bmi2 = ebx & (1u << 8);
   const bool avx512f = ebx & (1u << 16), avx512dq = ebx & (1u << 17), avx512bw = ebx & (1u << 30),
-             avx512vl = ebx & (1u << 31), avx512vnni = ecx & (1u << 11);
+             avx512vl = ebx & (1u << 31), avx512vnni = ecx & (1u << 11), avx512vbmi = ecx & (1u << 1);
   const unsigned max_subleaf = eax;
   unsigned eax1 = 0, ebx1, ecx1, edx1;
   if (max_subleaf >= 1) __cpuid_count(7, 1, eax1, ebx1, ecx1, edx1);
@@ -28,6 +28,7 @@ CpuFeatures detect_cpu() {
   f.avxvnni = f.avx2 && avxvnni;
   f.avx512 = f.avx2 && os_avx512 && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512vnni = f.avx512 && avx512vnni;
+  f.avx512vbmi = f.avx512 && avx512vbmi;
   return f;
 }
 

@@ -9,6 +9,7 @@ struct CpuFeatures {
   bool avxvnni = false;     // + AVX-VNNI
   bool avx512 = false;      // + AVX-512 F/BW/VL/DQ with OS-enabled ZMM state (the *-avx512.cc flags)
   bool avx512vnni = false;  // + AVX512-VNNI
+  bool avx512vbmi = false;  // + AVX512-VBMI (vpermb / vpermi2b byte tables)
 };
 
 const CpuFeatures& cpu_features();

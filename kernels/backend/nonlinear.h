@@ -15,8 +15,10 @@
 
 namespace intvit {
 
-// The variants of every nonlinear family, in order of preference (higher is faster).
-enum class NonlinearIsa { kRef, kAvx2, kAvx512 };
+// The variants of every nonlinear family, in order of preference (higher is faster). kAvx512Vbmi
+// (AVX-512 + VBMI byte-table lookups) exists for GELU only; an AVX-512 backend runs it where the
+// CPU has VBMI (backend.cc).
+enum class NonlinearIsa { kRef, kAvx2, kAvx512, kAvx512Vbmi };
 inline constexpr NonlinearIsa kAllNonlinearIsas[] = {NonlinearIsa::kRef, NonlinearIsa::kAvx2, NonlinearIsa::kAvx512};
 
 inline const char* nonlinear_isa_name(NonlinearIsa isa) {
@@ -24,6 +26,7 @@ inline const char* nonlinear_isa_name(NonlinearIsa isa) {
     case NonlinearIsa::kRef: return "ref";
     case NonlinearIsa::kAvx2: return "avx2";
     case NonlinearIsa::kAvx512: return "avx512";
+    case NonlinearIsa::kAvx512Vbmi: return "avx512vbmi";
   }
   return "?";
 }
@@ -33,6 +36,7 @@ inline bool nonlinear_isa_supported(NonlinearIsa isa) {
     case NonlinearIsa::kRef: return true;
     case NonlinearIsa::kAvx2: return cpu_features().avx2;
     case NonlinearIsa::kAvx512: return cpu_features().avx512;
+    case NonlinearIsa::kAvx512Vbmi: return cpu_features().avx512vbmi;
   }
   return false;
 }

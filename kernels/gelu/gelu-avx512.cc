@@ -1,5 +1,6 @@
 // AVX-512 GELU, bit-identical to gelu-ref.cc (QUANTIZATION.md §5). The 8-bit table is held in
-// eight registers and read with vpermi2w (AVX-512BW); the 16-bit table with plain loads. The
+// eight registers and read with vpermi2w (AVX-512BW), or, in gelu__avx512vbmi, as bytes in four
+// registers read with vpermi2b (64 codes per step); the 16-bit table with plain loads. The
 // 8-bit formula modes tabulate the formula over all 256 codes first when the input is long.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
@@ -96,6 +97,27 @@ void gelu_lut8(const int16_t* table, size_t n, const uint8_t* in, uint8_t* out) 
   }
 }
 
+// AVX-512 VBMI: the 256 table entries as bytes (8-bit outputs: the low byte is the code, as the
+// reference's uint8 store takes it) in four registers; per 64 codes two vpermi2b (bits 0-6 pick
+// among 128 bytes) and bit 7 picks the half. Compiled for VBMI by the target attribute, called
+// only when the CPU has it (gelu__avx512vbmi).
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void gelu_lut8_vbmi(const int16_t* table, size_t n, const uint8_t* in,
+                                                                            uint8_t* out) {
+  __m512i t[4];
+  for (int i = 0; i < 4; ++i) {
+    const __m256i lo = _mm512_cvtepi16_epi8(_mm512_loadu_si512(table + 64 * i));
+    const __m256i hi = _mm512_cvtepi16_epi8(_mm512_loadu_si512(table + 64 * i + 32));
+    t[i] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  }
+  for (size_t i = 0; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - i)) - 1;
+    const __m512i idx = _mm512_maskz_loadu_epi8(m, in + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t[0], idx, t[1]);
+    const __m512i hi = _mm512_permutex2var_epi8(t[2], idx, t[3]);
+    _mm512_mask_storeu_epi8(out + i, m, _mm512_mask_mov_epi8(lo, _mm512_movepi8_mask(idx), hi));
+  }
+}
+
 // 16-bit table: plain loads. (A 32-bit vpgatherdd at 2-byte steps is bit-identical but measured
 // no faster than scalar loads on Zen 4 and up to 3x slower under load.)
 void gelu_lut16(const GeluParams& p, size_t n, const int16_t* in, int16_t* out) {
@@ -105,32 +127,40 @@ void gelu_lut16(const GeluParams& p, size_t n, const int16_t* in, int16_t* out) 
 
 // 8-bit formula modes on long inputs: evaluate the formula once on all 256 codes (the same lanes
 // of arithmetic, so the same bits) and look the input up in that table.
+using Lut8Fn = void (*)(const int16_t* table, size_t n, const uint8_t* in, uint8_t* out);
+
 template <GeluMode kMode>
-void gelu_formula_tabulated8(const GeluParams& p, size_t n, const uint8_t* in, uint8_t* out) {
+void gelu_formula_tabulated8(const GeluParams& p, size_t n, const uint8_t* in, uint8_t* out, Lut8Fn lut8) {
   alignas(64) int16_t table[256];
   for (int i = 0; i < 256; i += 16) {
     const __m512i q = _mm512_add_epi32(_mm512_set1_epi32(i), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     _mm256_store_si256(reinterpret_cast<__m256i*>(table + i), _mm512_cvtepi32_epi16(gelu_codes<kMode>(p, q)));
   }
-  gelu_lut8(table, n, in, out);
+  lut8(table, n, in, out);
 }
 
-}  // namespace
-
-void gelu__avx512(const GeluParams& p, size_t n, const void* in, void* out) {
+void gelu_with_lut8(const GeluParams& p, size_t n, const void* in, void* out, Lut8Fn lut8) {
   if (p.bits == 8 && p.mode != GeluMode::kLut && n >= 1024) {
     const auto* x = static_cast<const uint8_t*>(in);
     auto* y = static_cast<uint8_t*>(out);
-    if (p.mode == GeluMode::kIgelu) return gelu_formula_tabulated8<GeluMode::kIgelu>(p, n, x, y);
-    return gelu_formula_tabulated8<GeluMode::kShiftgelu>(p, n, x, y);
+    if (p.mode == GeluMode::kIgelu) return gelu_formula_tabulated8<GeluMode::kIgelu>(p, n, x, y, lut8);
+    return gelu_formula_tabulated8<GeluMode::kShiftgelu>(p, n, x, y, lut8);
   }
   switch (p.mode) {
     case GeluMode::kIgelu: return gelu_formula<GeluMode::kIgelu>(p, n, in, out);
     case GeluMode::kShiftgelu: return gelu_formula<GeluMode::kShiftgelu>(p, n, in, out);
     case GeluMode::kLut:
-      if (p.bits == 8) return gelu_lut8(p.table.data(), n, static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out));
+      if (p.bits == 8) return lut8(p.table.data(), n, static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out));
       return gelu_lut16(p, n, static_cast<const int16_t*>(in), static_cast<int16_t*>(out));
   }
+}
+
+}  // namespace
+
+void gelu__avx512(const GeluParams& p, size_t n, const void* in, void* out) { gelu_with_lut8(p, n, in, out, gelu_lut8); }
+
+void gelu__avx512vbmi(const GeluParams& p, size_t n, const void* in, void* out) {
+  gelu_with_lut8(p, n, in, out, gelu_lut8_vbmi);
 }
 
 }  // namespace intvit

@@ -40,10 +40,12 @@ GeluParams make_gelu_params(GeluMode mode, double in_scale, int32_t in_zero_poin
                             int32_t out_zero_point, int bits);
 
 // n elements; in/out are uint8_t* (bits = 8) or int16_t* (bits = 16). May run in place. The _ref,
-// __avx2 and __avx512 variants compute the same bits; the session's KernelSet picks one
-// (kernels/backend/backend.h).
+// __avx2, __avx512 and __avx512vbmi (AVX-512 + VBMI: the 8-bit tables by vpermi2b) variants compute
+// the same bits; the session's KernelSet picks one (kernels/backend/backend.h), VBMI where the CPU
+// has it.
 void gelu_ref(const GeluParams& p, size_t n, const void* in, void* out);
 void gelu__avx2(const GeluParams& p, size_t n, const void* in, void* out);
 void gelu__avx512(const GeluParams& p, size_t n, const void* in, void* out);
+void gelu__avx512vbmi(const GeluParams& p, size_t n, const void* in, void* out);
 
 }  // namespace intvit

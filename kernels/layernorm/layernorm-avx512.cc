@@ -1,6 +1,7 @@
-// AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Statistics in
-// 16 int32 lanes with int64 accumulators (the 128-bit D² is per row, scalar); the output stage
-// runs 8 channels in int64 lanes.
+// AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Max and statistics
+// in one pass of 16 int32 lanes with int64 accumulators (the 128-bit D² is per row, scalar); the
+// output stage runs 8 channels in int64 lanes with 32×32-bit multiplies only (vpmuldq) and
+// rounding shifts as add-half-and-sign (the per-row shifts are positive by construction).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -40,55 +41,132 @@ __m512i add_low_high_epi64(__m512i acc, __m512i v32) {  // acc += sign-extended 
   return _mm512_add_epi64(acc, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v32, 1)));
 }
 
-void layernorm_row(const LayerNormParams& p, const void* in, void* out) {
+__m512i add_squares_epi64(__m512i acc, __m512i v32) {  // acc += x² of 16 int32 lanes (exact, 64-bit)
+  acc = _mm512_add_epi64(acc, _mm512_mul_epi32(v32, v32));
+  const __m512i odd = _mm512_srli_epi64(v32, 32);
+  return _mm512_add_epi64(acc, _mm512_mul_epi32(odd, odd));
+}
+
+// RDBP64(x, e) for a shift e >= 1 in every lane (|x| < 2^62): round half away from zero is
+// floor((x + 2^(e-1) - [x < 0]) / 2^e). The sign test is a compare into a mask (port 5), not a
+// shift: 512-bit shifts and multiplies share port 0, which bounds this kernel.
+__m512i rdbp64_pos(__m512i x, __m512i half, __m512i e) {
+  const __m512i w = _mm512_add_epi64(x, half);
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(x, _mm512_setzero_si512());
+  return _mm512_srav_epi64(_mm512_mask_sub_epi64(w, negative, w, _mm512_set1_epi64(1)), e);
+}
+
+// Per-row constants of Eq. 38-39, hoisted out of the channel loop (the output pointer may alias
+// anything, so the compiler would otherwise reload them from the params on every iteration).
+struct RowConsts {
+  __m512i count, sum, j, half_j, recip, t_half, t_shift, zero_point, lo, hi;
+  const int32_t* gamma;
+  const int64_t* bias;
+  const uint8_t* shift;
+};
+
+// Eq. 38-39 for the 8 channels from ch (tail lanes masked off); `xs` holds their x' as int64.
+// Returns the clamped outputs in int64 lanes.
+template <bool kRightShiftJ>
+inline __m512i normalize8(const RowConsts& k, size_t ch, __m512i xs, __mmask8 m) {
+  const __m512i one = _mm512_set1_epi64(1);
+  // Eq. 38: n = C·x' - S (|n| <= 2^36) -> ñ = n·2^-j, |ñ| < 2^31 (|n|² <= (C-1)/C·D², §6.3), so ñ
+  // is an int32 in its lane and ñ·R is one signed 32×32 multiply (vpmuldq), |ñ·R| < 2^61.
+  const __m512i n = _mm512_sub_epi64(_mm512_mul_epi32(xs, k.count), k.sum);
+  const __m512i scaled = kRightShiftJ ? rdbp64_pos(n, k.half_j, k.j) : _mm512_sllv_epi64(n, k.j);
+  const __m512i t = rdbp64_pos(_mm512_mul_epi32(scaled, k.recip), k.t_half, k.t_shift);
+  // Eq. 39: t·G + H (|t| < 2^31, so vpmuldq again), rounded by 2^-h_c (h_c = 0: no rounding).
+  const __m512i g = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, k.gamma + ch));
+  const __m512i bias = _mm512_maskz_loadu_epi64(m, k.bias + ch);
+  const __m512i h = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(m, k.shift + ch));
+  const __m512i v = _mm512_add_epi64(_mm512_mul_epi32(t, g), bias);
+  const __m512i half = _mm512_sllv_epi64(one, _mm512_sub_epi64(h, one));  // h = 0: count 2^64-1 -> 0
+  const __mmask8 negative = _mm512_mask_cmplt_epi64_mask(_mm512_test_epi64_mask(h, h), v, _mm512_setzero_si512());
+  const __m512i w = _mm512_add_epi64(v, half);
+  const __m512i y = _mm512_add_epi64(_mm512_srav_epi64(_mm512_mask_sub_epi64(w, negative, w, one), h), k.zero_point);
+  return _mm512_min_epi64(_mm512_max_epi64(y, k.lo), k.hi);
+}
+
+template <bool kRightShiftJ, typename OutT>
+void normalize_row(const LayerNormParams& p, const void* in, int s, int64_t sum, const RowScale& rs, OutT* out) {
   const size_t n = p.channels;
-  const auto count = static_cast<int64_t>(n);
-  __m512i vmax = _mm512_setzero_si512();  // Eq. 34: max |x| (unsigned: |INT32_MIN| = 2^31)
+  const RowConsts k{_mm512_set1_epi64(static_cast<int64_t>(n)),
+                    _mm512_set1_epi64(sum),
+                    _mm512_set1_epi64(rs.j >= 0 ? rs.j : -rs.j),
+                    _mm512_set1_epi64(rs.j > 0 ? int64_t{1} << (rs.j - 1) : 0),
+                    _mm512_set1_epi64(rs.recip),
+                    _mm512_set1_epi64(int64_t{1} << (kTBits - 1)),
+                    _mm512_set1_epi64(kTBits),
+                    _mm512_set1_epi64(p.out_zero_point),
+                    _mm512_set1_epi64(p.out_min),
+                    _mm512_set1_epi64(p.out_max),
+                    p.gamma_multiplier.data(),
+                    p.beta_bias.data(),
+                    p.out_shift.data()};
+  // Low dwords of two int64 vectors -> 16 int32 lanes (outputs are clamped, so they fit).
+  const __m512i low_dwords = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   for (size_t c = 0; c < n; c += 16) {
-    vmax = _mm512_max_epu32(vmax, _mm512_abs_epi32(load_x(p, in, c, tail_mask16(n - c))));
-  }
-  const uint32_t max_abs = _mm512_reduce_max_epu32(vmax);
-  const int s = pre_shift_for(p, max_abs);
-
-  __m512i vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();  // Eq. 35 (tail lanes are 0)
-  for (size_t c = 0; c < n; c += 16) {
-    const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);  // |x'| <= 2^23
-    vsum = add_low_high_epi64(vsum, xs);
-    vsq = _mm512_add_epi64(vsq, _mm512_mul_epi32(xs, xs));
-    const __m512i xs_odd = _mm512_srli_epi64(xs, 32);
-    vsq = _mm512_add_epi64(vsq, _mm512_mul_epi32(xs_odd, xs_odd));
-  }
-  const int64_t sum = _mm512_reduce_add_epi64(vsum), sum_sq = _mm512_reduce_add_epi64(vsq);
-  const RowScale rs = row_scale(p, s, sum, sum_sq);  // Eq. 36-37
-  const int j = rs.j;
-
-  const __m512i vrecip = _mm512_set1_epi64(rs.recip), vsum64 = _mm512_set1_epi64(sum);
-  const __m512i vcount = _mm512_set1_epi64(count), vj = _mm512_set1_epi64(j >= 0 ? j : -j);
-  const __m512i t_shift = _mm512_set1_epi64(kTBits);
-  const __m512i zp = _mm512_set1_epi64(p.out_zero_point);
-  const __m512i lo = _mm512_set1_epi64(p.out_min), hi = _mm512_set1_epi64(p.out_max);
-  for (size_t c = 0; c < n; c += 16) {
-    const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);
-    for (size_t half = 0; half < 2 && c + 8 * half < n; ++half) {
-      const size_t ch = c + 8 * half;
-      const __mmask8 m = tail_mask8(n - ch);
-      const __m512i x64 = _mm512_cvtepi32_epi64(half == 0 ? _mm512_castsi512_si256(xs) : _mm512_extracti64x4_epi64(xs, 1));
-      // Eq. 38: C·x' - S (|.| <= 2^36), scaled by 2^-j to below 2^31, times R (<= 2^30).
-      const __m512i centred = _mm512_sub_epi64(_mm512_mul_epi32(x64, vcount), vsum64);
-      const __m512i scaled = j >= 0 ? rdbp64(centred, vj) : _mm512_sllv_epi64(centred, vj);
-      const __m512i t = rdbp64(_mm512_mullo_epi64(scaled, vrecip), t_shift);
-      // Eq. 39
-      const __m512i g = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, p.gamma_multiplier.data() + ch));
-      const __m512i bias = _mm512_maskz_loadu_epi64(m, p.beta_bias.data() + ch);
-      const __m512i h = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(m, p.out_shift.data() + ch));
-      __m512i y = _mm512_add_epi64(rdbp64(_mm512_add_epi64(_mm512_mul_epi32(t, g), bias), h), zp);
-      y = _mm512_min_epi64(_mm512_max_epi64(y, lo), hi);
-      if (p.out_bits == 8) {
-        _mm512_mask_cvtepi64_storeu_epi8(static_cast<uint8_t*>(out) + ch, m, y);
-      } else {
-        _mm512_mask_cvtepi64_storeu_epi16(static_cast<int16_t*>(out) + ch, m, y);
-      }
+    const __mmask16 m16 = tail_mask16(n - c);
+    const __m512i xs = pre_shift(load_x(p, in, c, m16), s);
+    const __m512i y0 = normalize8<kRightShiftJ>(k, c, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(xs)), tail_mask8(n - c));
+    const __m512i y1 = c + 8 < n ? normalize8<kRightShiftJ>(k, c + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(xs, 1)), tail_mask8(n - c - 8))
+                                 : _mm512_setzero_si512();
+    const __m512i y = _mm512_permutex2var_epi32(y0, low_dwords, y1);
+    if constexpr (sizeof(OutT) == 1) {
+      _mm_mask_storeu_epi8(out + c, m16, _mm512_cvtepi32_epi8(y));
+    } else {
+      _mm256_mask_storeu_epi16(out + c, m16, _mm512_cvtepi32_epi16(y));
     }
+  }
+}
+
+template <bool kRightShiftJ>
+void normalize_row(const LayerNormParams& p, const void* in, int s, int64_t sum, const RowScale& rs, void* out) {
+  if (p.out_bits == 8) return normalize_row<kRightShiftJ>(p, in, s, sum, rs, static_cast<uint8_t*>(out));
+  normalize_row<kRightShiftJ>(p, in, s, sum, rs, static_cast<int16_t*>(out));
+}
+
+// Everything Eq. 38-39 needs from a row's statistics.
+struct RowPlan {
+  int s;          // Eq. 34 pre-shift
+  int64_t sum;    // S
+  RowScale scale; // j, R (Eq. 36-37)
+};
+
+RowPlan plan_row(const LayerNormParams& p, const void* in) {
+  const size_t n = p.channels;
+  // One pass for Eq. 34 (max |x|, unsigned: |INT32_MIN| = 2^31) and Eq. 35 on the unshifted x: a
+  // left pre-shift is exact, so S = 2^s·Σx and Q = 4^s·Σx² (|x| < 2^23 there: no overflow). Rows
+  // that need a right shift (|x| >= 2^23, outside the residual contract) take a second pass.
+  __m512i vmax = _mm512_setzero_si512(), vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
+  for (size_t c = 0; c < n; c += 16) {  // tail lanes are 0
+    const __m512i x = load_x(p, in, c, tail_mask16(n - c));
+    vmax = _mm512_max_epu32(vmax, _mm512_abs_epi32(x));
+    vsum = add_low_high_epi64(vsum, x);
+    vsq = add_squares_epi64(vsq, x);  // wraps harmlessly for rows that take the second pass
+  }
+  const int s = pre_shift_for(p, _mm512_reduce_max_epu32(vmax));
+  int64_t sum, sum_sq;
+  if (s >= 0) {
+    sum = static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsum)) << s);
+    sum_sq = static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s));
+  } else {
+    vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
+    for (size_t c = 0; c < n; c += 16) {
+      const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);  // |x'| <= 2^23
+      vsum = add_low_high_epi64(vsum, xs);
+      vsq = add_squares_epi64(vsq, xs);
+    }
+    sum = _mm512_reduce_add_epi64(vsum), sum_sq = _mm512_reduce_add_epi64(vsq);
+  }
+  return {s, sum, row_scale(p, s, sum, sum_sq)};  // Eq. 36-37
+}
+
+void normalize(const LayerNormParams& p, const void* in, const RowPlan& r, void* out) {
+  if (r.scale.j > 0) {
+    normalize_row<true>(p, in, r.s, r.sum, r.scale, out);
+  } else {
+    normalize_row<false>(p, in, r.s, r.sum, r.scale, out);
   }
 }
 
@@ -96,10 +174,17 @@ void layernorm_row(const LayerNormParams& p, const void* in, void* out) {
 
 void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out,
                             size_t ld_out) {
+  if (rows == 0) return;
   const size_t in_bytes = p.uint8_input ? 1 : 4, out_bytes = p.out_bits == 8 ? 1 : 2;
+  auto row_in = [&](size_t row) { return static_cast<const char*>(in) + row * ld_in * in_bytes; };
+  // Software-pipelined by one row: the next row's statistics and its scalar square root and
+  // division (Eq. 37, a chain of dependent divisions) are issued before this row's output stage,
+  // which does not depend on them, so the out-of-order core overlaps the two.
+  RowPlan plan = plan_row(p, row_in(0));
   for (size_t row = 0; row < rows; ++row) {
-    layernorm_row(p, static_cast<const char*>(in) + row * ld_in * in_bytes,
-                  static_cast<char*>(out) + row * ld_out * out_bytes);
+    const RowPlan next = row + 1 < rows ? plan_row(p, row_in(row + 1)) : plan;
+    normalize(p, row_in(row), plan, static_cast<char*>(out) + row * ld_out * out_bytes);
+    plan = next;
   }
 }
 

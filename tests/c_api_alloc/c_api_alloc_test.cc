@@ -189,3 +189,44 @@ TEST_CASE("c_api: session creation with worker threads survives out of memory", 
   CHECK(create > 0);
 }
 
+
+// A batch bigger than any before grows the session's workspace once (the C API documents it):
+// that growth fails cleanly under out of memory, leaving a session that still works; later
+// batches of that size or smaller allocate nothing, and every image keeps its single-run bits.
+TEST_CASE("c_api: a bigger batch grows the workspace once, then batches allocate nothing", "[c_api][alloc]") {
+  const ViTConfig c = tiny_config();
+  ModelPtr m{load_tiny()};
+  const auto inputs = random_inputs(c, 3, 29);
+  std::vector<uint8_t> pixels;
+  for (const auto& in : inputs) pixels.insert(pixels.end(), in.begin(), in.end());
+  for (int threads : {1, 2}) {
+    INFO("threads " << threads);
+    SessionPtr s{new_session(m.p, threads)};
+    std::vector<int32_t> single(inputs.size() * c.num_classes);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      REQUIRE(intvit_session_run_cropped_into(s.p, inputs[i].data(), &single[i * c.num_classes], c.num_classes) == INTVIT_OK);
+    }
+    size_t before = 0, after = 0;
+    REQUIRE(intvit_session_workspace_bytes(s.p, &before) == INTVIT_OK);
+    std::vector<int32_t> batch(single.size());
+    const int injected = survive_each_failing_allocation(
+        "intvit_session_run_batch_into (first batch of 3)",
+        [&] { return intvit_session_run_batch_into(s.p, pixels.data(), inputs.size(), batch.data(), batch.size()); },
+        {INTVIT_ERROR_OUT_OF_MEMORY});
+    CHECK(injected > 0);
+    REQUIRE(intvit_session_workspace_bytes(s.p, &after) == INTVIT_OK);
+    CHECK(after > before);
+    CHECK(batch == single);
+    g_allocations = 0;
+    g_count_allocations = true;
+    int failures = 0;
+    for (int i = 0; i < 10; ++i) {
+      failures += intvit_session_run_batch_into(s.p, pixels.data(), 3 - i % 3, batch.data(), batch.size()) != INTVIT_OK;
+    }
+    g_count_allocations = false;
+    CHECK(failures == 0);
+    CHECK(g_allocations.load() == 0);
+    REQUIRE(intvit_session_run_batch_into(s.p, pixels.data(), inputs.size(), batch.data(), batch.size()) == INTVIT_OK);
+    CHECK(batch == single);
+  }
+}

@@ -163,8 +163,11 @@ INTVIT_API intvit_status intvit_session_run_cropped(intvit_session* session, con
 INTVIT_API intvit_status intvit_session_run_cropped_into(intvit_session* session, const uint8_t* pixels,
                                                          int32_t* logits, size_t logits_len);
 /* n >= 1 cropped inputs stored back to back (pixels: borrowed, n * input_bytes bytes) -> raw
- * int32 logits [n][num_classes] (logits: borrowed, logits_len >= n * num_classes). The images are
- * spread over the session's threads; each image gives the bits of intvit_session_run_cropped_into.
+ * int32 logits [n][num_classes] (logits: borrowed, logits_len >= n * num_classes). The images run
+ * as one batch (in passes of up to 8): each linear is one GEMM over all their tokens, attention
+ * is split over (image, head, row block), on the session's threads; each image gives the bits of
+ * intvit_session_run_cropped_into. The first call with a bigger batch than before grows the
+ * session's workspace (intvit_session_workspace_bytes); later calls allocate nothing.
  * Integer models only. */
 INTVIT_API intvit_status intvit_session_run_batch_into(intvit_session* session, const uint8_t* pixels, size_t n,
                                                        int32_t* logits, size_t logits_len);
