@@ -50,9 +50,10 @@ inline bool nonlinear_isa_supported(NonlinearIsa isa) {
   return false;
 }
 
-// The nonlinear variant for a GEMM backend name (ref|avx2|avxvnni|avx512vnni|onednn, "" = best):
-// ref forces the reference; the AVX2-class backends (avx2, avxvnni) stand for a CPU without
-// AVX-512 and get AVX2; anything else gets the best this CPU has. Never an ISA the CPU lacks.
+// The nonlinear variant for a GEMM backend name (ref|avx2|avxvnni|avx512vnni|onednn|amx|amx-emu,
+// "" = best): ref forces the reference; the AVX2-class backends (avx2, avxvnni) stand for a CPU
+// without AVX-512 and get AVX2; anything else (amx and amx-emu included) gets the best this CPU
+// has — AVX-512 on every AMX CPU. Never an ISA the CPU lacks.
 inline NonlinearIsa nonlinear_isa_for_backend(std::string_view backend) {
   if (backend == "ref") return NonlinearIsa::kRef;
   const bool avx2_class = backend == "avx2" || backend == "avxvnni";
