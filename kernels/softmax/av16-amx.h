@@ -1,0 +1,18 @@
+// attn@v with 16-bit probabilities (av16, QUANTIZATION.md §4.10) on AMX tiles: the same ABI and
+// bits as av16_ref (kernels/softmax/softmax.h), through the shared amx micro-kernel
+// (kernels/gemm/amx-drivers.h). __amx runs the real tile instructions (the caller checks
+// gemm_isa_supported(GemmIsa::kAmx)); __amxemu the portable emulation (any host, slow).
+// Not yet dispatched by av16(): a session's GEMM backend decides whether its attn@v may use AMX.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace intvit {
+
+void av16__amx(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+               int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av16__amxemu(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+                  int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+
+}  // namespace intvit
