@@ -29,9 +29,11 @@ struct AmxTileOps {
   static constexpr bool kEmulated = false;
   static void configure(const TileConfig& cfg) {
     static thread_local ReleaseTilesAtExit guard;
+    // The operands are the whole 64-byte configs (GCC 12's _tile_storeconfig declares only 8
+    // bytes written, which would let the compiler assume the rest of `live` unchanged).
     TileConfig live;
-    _tile_storeconfig(&live);
-    if (std::memcmp(&live, &cfg, sizeof cfg) != 0) _tile_loadconfig(&cfg);
+    __asm__ volatile("sttilecfg %0" : "=m"(live));
+    if (std::memcmp(&live, &cfg, sizeof cfg) != 0) __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
     guard.used = true;
   }
   // GCC 12's _tile_* macros stringify their tile argument (a template parameter would not expand)
