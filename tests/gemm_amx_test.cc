@@ -12,6 +12,7 @@
 #include "engine/error.h"
 #include "gemm_tester.h"
 #include "kernels/gemm/amx-tile.h"
+#include "kernels/nonlinear.h"
 
 namespace {
 
@@ -195,6 +196,30 @@ TEST_CASE("gemm amx: each thread configures its own tiles", "[gemm][amx]") {
   }
   for (auto& th : threads) th.join();
   CHECK(failures == 0);
+}
+
+TEST_CASE("gemm amx: backend choice follows the AMX gates; amx sessions get the best nonlinear ISA", "[gemm][amx]") {
+  const bool usable = intvit::amx_usable();
+  CHECK(usable == (std::string(intvit::amx_unavailable_reason()).empty()));
+  CHECK(intvit::gemm_isa_supported(GemmIsa::kAmxEmu));  // the emulation runs everywhere
+  if (!usable) {
+    CHECK_FALSE(intvit::gemm_isa_supported(GemmIsa::kAmx));
+    CHECK(intvit::best_native_gemm_isa() != GemmIsa::kAmx);  // falls back (avx512vnni where present)
+    CHECK_THROWS_AS(intvit::PackedWeights::pack(GemmIsa::kAmx, GemmInput::kU8, std::vector<int8_t>(4).data(), 2, 2, nullptr, 0),
+                    intvit::Error);
+  } else if (intvit::gemm_isa_supported(GemmIsa::kAmx)) {
+    CHECK(intvit::best_native_gemm_isa() == GemmIsa::kAmx);
+  }
+  CHECK(intvit::parse_gemm_isa("amx-emu") == GemmIsa::kAmxEmu);
+  CHECK(intvit::nonlinear_isa_for_backend("amx") == intvit::nonlinear_isa_for_backend(""));
+  CHECK(intvit::nonlinear_isa_for_backend("amx-emu") == intvit::nonlinear_isa_for_backend(""));
+  // Weights for the tile kernels: 16-channel blocks of VNNI-4 rows, K padded to a whole tile depth.
+  const intvit::PackedWeights w = intvit::PackedWeights::pack(GemmIsa::kAmxEmu, GemmInput::kS16,
+                                                              std::vector<int8_t>(17 * 65, 1).data(), 17, 65, nullptr, 0);
+  CHECK(w.layout().nr == 16);
+  CHECK(w.layout().kr == 4);
+  CHECK(w.layout().k_padded == 128);
+  CHECK(w.layout().block_stride == 16 * 128);
 }
 
 // Hidden from catch_discover_tests; run by the CTest gemm_amx_real_tiles (tests/amx.test.cmake),
