@@ -14,6 +14,7 @@
 #include "engine/int_vit.h"
 #include "engine/op_profile.h"
 #include "engine/thread_pool.h"
+#include "kernels/softmax/av16-amx.h"  // attn@v16 on tiles for amx sessions
 
 namespace intvit {
 namespace {
@@ -144,7 +145,7 @@ class Executor {
         const uint8_t* v = data(n.inputs[1]) + off * vt.cols;
         int32_t* acc = reinterpret_cast<int32_t*>(y);
         if (in.dtype == ElemType::kU16) {
-          av16(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
+          av16_for_gemm_backend(isa_)(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
         } else if (b.softmax.mode == SoftmaxMode::kLog2) {
           av_log2(b.softmax, rows, hd, t, x, in.cols, v, vt.cols, vt.zero_point, acc, out.cols);
           if (b.softmax.renormalize) av_log2_renormalize(b.softmax, rows, hd, t, x, in.cols, acc, out.cols);  // Eq. 24
