@@ -198,7 +198,7 @@ TEST_CASE("gemm amx: each thread configures its own tiles", "[gemm][amx]") {
   CHECK(failures == 0);
 }
 
-TEST_CASE("gemm amx: backend choice follows the AMX gates; amx sessions get the best nonlinear ISA", "[gemm][amx]") {
+TEST_CASE("gemm amx: backend choice follows the AMX gates, amx sessions get the best nonlinear ISA", "[gemm][amx]") {
   const bool usable = intvit::amx_usable();
   CHECK(usable == (std::string(intvit::amx_unavailable_reason()).empty()));
   CHECK(intvit::gemm_isa_supported(GemmIsa::kAmxEmu));  // the emulation runs everywhere
