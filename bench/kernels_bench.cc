@@ -273,21 +273,13 @@ void print_header(const Options& o, const std::vector<GemmIsa>& isas, const Peak
     std::fclose(f);
   }
   std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
-  if (p.vnni > 0) {
-    std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", p.vnni);
-  } else {
-    std::printf("vpdpbusd zmm peak: n/a (no AVX512-VNNI)\n");
-  }
-  if (p.amx > 0) {
-    std::printf("tdpbusd tile peak, 1 thread: %.0f GOPS (4 independent accumulator tiles)\n", p.amx);
-  } else {
-    std::printf("tdpbusd tile peak: n/a (%s)\n", intvit::gemm_isa_missing_feature(GemmIsa::kAmx));
-  }
+  if (p.vnni > 0) std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", p.vnni);
+  if (p.vnni <= 0) std::printf("vpdpbusd zmm peak: n/a (no AVX512-VNNI)\n");
+  if (p.amx > 0) std::printf("tdpbusd tile peak, 1 thread: %.0f GOPS (4 independent accumulator tiles)\n", p.amx);
+  if (p.amx <= 0) std::printf("tdpbusd tile peak: n/a (%s)\n", intvit::gemm_isa_missing_feature(GemmIsa::kAmx));
   if (p.avx2 > 0) std::printf("vpmaddwd+vpaddd ymm peak, 1 thread: %.0f GOPS (the avx2 kernels' instruction pair)\n", p.avx2);
   for (GemmIsa isa : o.isas) {
-    if (!intvit::gemm_isa_supported(isa)) {
-      std::printf("SKIPPED %s: %s\n", intvit::gemm_isa_name(isa), intvit::gemm_isa_missing_feature(isa));
-    }
+    if (!intvit::gemm_isa_supported(isa)) std::printf("SKIPPED %s: %s\n", intvit::gemm_isa_name(isa), intvit::gemm_isa_missing_feature(isa));
   }
   if (std::find(isas.begin(), isas.end(), GemmIsa::kOneDnn) != isas.end()) {
     std::printf("onednn: attention runs %s (oneDNN's int8 matmul has no u8 weights)\n",
