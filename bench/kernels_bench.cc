@@ -1,7 +1,8 @@
 // intvit-bench kernels: GOPS (2·M·N·K / s) of every GEMM backend on the ViT-Ti and DeiT-S shapes,
 // on 1 and 2 threads (rows split between threads, as the executor does), next to the measured
-// vpdpbusd peak. Each entry is the best of repeated calls within --seconds (other processes share
-// this machine; the best run is the least disturbed one). Linear layers: u8 × s8 → u8 with
+// vpdpbusd and tdpbusd (AMX) peaks; --json prints the same table as one JSON object instead.
+// Each entry is the best of repeated calls within --seconds (other processes share this machine;
+// the best run is the least disturbed one). Linear layers: u8 × s8 → u8 with
 // per-channel requantization (Eq. 8 + Eq. 11); attention: u8 × u8 → s32 (Eq. 9), per head.
 #include <algorithm>
 #include <atomic>
@@ -15,10 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 
 double measure_vpdpbusd_peak_gops(double seconds);         // vnni_peak-avx512vnni.cc
+double measure_tdpbusd_peak_gops(double seconds);          // tdpbusd_peak-amx.cc
 double measure_vpmaddwd_vpaddd_peak_gops(double seconds);  // vpmaddwd_peak-avx2.cc
 
 namespace {
@@ -28,7 +32,8 @@ using intvit::GemmIsa;
 struct Options {
   double seconds = 0.3;
   std::vector<int> threads = {1, 2};
-  std::vector<GemmIsa> isas;  // default: every supported backend except the (slow) reference
+  std::vector<GemmIsa> isas;  // default: every supported backend except the (slow) ref and amx-emu
+  bool json = false;
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -56,6 +61,8 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--threads") {
       o.threads.clear();
       for (const auto& t : split(value())) o.threads.push_back(std::max(1, std::atoi(t.c_str())));
+    } else if (arg == "--json") {
+      o.json = true;
     } else if (arg == "--isa") {
       for (const auto& name : split(value())) o.isas.push_back(intvit::parse_gemm_isa(name));
     } else {
@@ -64,7 +71,8 @@ Options parse(int argc, char** argv) {
   }
   if (o.isas.empty()) {
     for (GemmIsa isa : intvit::kAllGemmIsas) {
-      if (isa != GemmIsa::kRef && intvit::gemm_isa_supported(isa)) o.isas.push_back(isa);
+      const bool slow = isa == GemmIsa::kRef || isa == GemmIsa::kAmxEmu;
+      if (!slow && intvit::gemm_isa_supported(isa)) o.isas.push_back(isa);
     }
   }
   return o;
@@ -243,6 +251,92 @@ std::vector<double> best_seconds(std::vector<Job>& jobs, int threads, double sec
 
 }  // namespace
 
+namespace {
+
+struct Peaks {
+  double vnni = 0;  // vpdpbusd zmm, 1 thread
+  double avx2 = 0;  // vpmaddwd + vpaddd ymm (the avx2 kernels' pair; no integer FMA on AVX2)
+  double amx = 0;   // tdpbusd, 1 thread
+};
+
+struct Row {
+  Shape shape;
+  std::vector<std::vector<double>> gops;  // [backend][thread count]
+};
+
+// The text table: one line per shape, printed as soon as it is measured.
+void print_header(const Options& o, const std::vector<GemmIsa>& isas, const Peaks& p) {
+  std::printf("intvit-bench kernels: GOPS = 2*M*N*K / best time of repeated calls (--seconds %.2f per entry)\n", o.seconds);
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {  // other processes on the machine skew the numbers
+    double load = 0;
+    if (std::fscanf(f, "%lf", &load) == 1) std::printf("machine load average at start: %.2f on %u cores\n", load, std::thread::hardware_concurrency());
+    std::fclose(f);
+  }
+  std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
+  if (p.vnni > 0) std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", p.vnni);
+  if (p.vnni <= 0) std::printf("vpdpbusd zmm peak: n/a (no AVX512-VNNI)\n");
+  if (p.amx > 0) std::printf("tdpbusd tile peak, 1 thread: %.0f GOPS (4 independent accumulator tiles)\n", p.amx);
+  if (p.amx <= 0) std::printf("tdpbusd tile peak: n/a (%s)\n", intvit::gemm_isa_missing_feature(GemmIsa::kAmx));
+  if (p.avx2 > 0) std::printf("vpmaddwd+vpaddd ymm peak, 1 thread: %.0f GOPS (the avx2 kernels' instruction pair)\n", p.avx2);
+  for (GemmIsa isa : o.isas) {
+    if (!intvit::gemm_isa_supported(isa)) std::printf("SKIPPED %s: %s\n", intvit::gemm_isa_name(isa), intvit::gemm_isa_missing_feature(isa));
+  }
+  if (std::find(isas.begin(), isas.end(), GemmIsa::kOneDnn) != isas.end()) {
+    std::printf("onednn: attention runs %s (oneDNN's int8 matmul has no u8 weights)\n",
+                intvit::gemm_isa_name(intvit::best_native_gemm_isa()));
+  }
+}
+
+// Derived columns, each shown when its inputs were measured on 1 thread.
+struct Derived {
+  const char* name;
+  int num, den;   // backend indices (den < 0: divide by `peak`)
+  double peak;    // percent of this peak when den < 0
+};
+
+std::vector<Derived> derived_columns(const std::vector<GemmIsa>& isas, const Peaks& p, bool one_thread) {
+  const auto index_of = [&](GemmIsa isa) -> int {
+    const auto it = std::find(isas.begin(), isas.end(), isa);
+    return it == isas.end() ? -1 : static_cast<int>(it - isas.begin());
+  };
+  const int vnni = index_of(GemmIsa::kAvx512Vnni), onednn = index_of(GemmIsa::kOneDnn), avx2 = index_of(GemmIsa::kAvx2),
+            amx = index_of(GemmIsa::kAmx);
+  std::vector<Derived> d;
+  if (!one_thread) return d;
+  if (p.avx2 > 0 && avx2 >= 0) d.push_back({"avx2%peak", avx2, -1, p.avx2});
+  if (p.vnni > 0 && vnni >= 0) d.push_back({"vnni%peak", vnni, -1, p.vnni});
+  if (p.amx > 0 && amx >= 0) d.push_back({"amx%peak", amx, -1, p.amx});
+  if (vnni >= 0 && onednn >= 0) d.push_back({"vnni/onednn", vnni, onednn, 0});
+  if (amx >= 0 && onednn >= 0) d.push_back({"amx/onednn", amx, onednn, 0});
+  return d;
+}
+
+nlohmann::json to_json(const Options& o, const std::vector<GemmIsa>& isas, const Peaks& p, const std::vector<Row>& rows) {
+  nlohmann::json j;
+  j["seconds_per_entry"] = o.seconds;
+  j["threads"] = o.threads;
+  j["units"] = "GOPS = 2*M*N*K / best seconds per call";
+  const auto peak = [](double v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  j["peaks_1thread_gops"] = {{"vpdpbusd_zmm", peak(p.vnni)}, {"tdpbusd_amx", peak(p.amx)}, {"vpmaddwd_vpaddd_ymm", peak(p.avx2)}};
+  j["amx_unavailable"] = intvit::gemm_isa_missing_feature(GemmIsa::kAmx);
+  for (GemmIsa isa : isas) j["backends"].push_back(intvit::gemm_isa_name(isa));
+  for (GemmIsa isa : o.isas) {
+    if (!intvit::gemm_isa_supported(isa)) j["skipped"][intvit::gemm_isa_name(isa)] = intvit::gemm_isa_missing_feature(isa);
+  }
+  j["shapes"] = nlohmann::json::array();
+  for (const Row& r : rows) {
+    nlohmann::json s = {{"shape", r.shape.label}, {"m", r.shape.m}, {"k", r.shape.k}, {"n", r.shape.n},
+                        {"op", r.shape.attention ? "u8u8_nt" : "linear_u8s8"}};
+    for (size_t i = 0; i < isas.size(); ++i) {
+      for (size_t t = 0; t < o.threads.size(); ++t) s["gops"][intvit::gemm_isa_name(isas[i])][std::to_string(o.threads[t])] = r.gops[i][t];
+    }
+    j["shapes"].push_back(s);
+  }
+  return j;
+}
+
+}  // namespace
+
 int run_kernels_bench(int argc, char** argv) {
   Options o;
   try {
@@ -251,73 +345,59 @@ int run_kernels_bench(int argc, char** argv) {
     std::fprintf(stderr, "intvit-bench kernels: %s\n", e.what());
     return 2;
   }
-  double peak = 0;
-  if (intvit::gemm_isa_supported(GemmIsa::kAvx512Vnni)) peak = measure_vpdpbusd_peak_gops(std::max(0.2, o.seconds));
-  const bool want_avx2 = std::find(o.isas.begin(), o.isas.end(), GemmIsa::kAvx2) != o.isas.end();
-  double peak_avx2 = 0;  // the avx2 kernels' vpmaddwd + vpaddd pair (no integer FMA on AVX2)
-  if (want_avx2 && intvit::gemm_isa_supported(GemmIsa::kAvx2)) peak_avx2 = measure_vpmaddwd_vpaddd_peak_gops(std::max(0.2, o.seconds));
-  std::printf("intvit-bench kernels: GOPS = 2*M*N*K / best time of repeated calls (--seconds %.2f per entry)\n", o.seconds);
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {  // other processes on the machine skew the numbers
-    double load = 0;
-    if (std::fscanf(f, "%lf", &load) == 1) std::printf("machine load average at start: %.2f on %u cores\n", load, std::thread::hardware_concurrency());
-    std::fclose(f);
-  }
-  std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
-  if (peak > 0) {
-    std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", peak);
-  } else {
-    std::printf("vpdpbusd zmm peak: n/a (no AVX512-VNNI)\n");
-  }
-  if (peak_avx2 > 0) std::printf("vpmaddwd+vpaddd ymm peak, 1 thread: %.0f GOPS (the avx2 kernels' instruction pair)\n", peak_avx2);
-  for (GemmIsa isa : o.isas) {
-    if (!intvit::gemm_isa_supported(isa)) {
-      std::printf("SKIPPED %s: %s\n", intvit::gemm_isa_name(isa), intvit::gemm_isa_missing_feature(isa));
-    }
-  }
-  if (std::find(o.isas.begin(), o.isas.end(), GemmIsa::kOneDnn) != o.isas.end()) {
-    std::printf("onednn: attention runs %s (oneDNN's int8 matmul has no u8 weights)\n",
-                intvit::gemm_isa_name(intvit::best_native_gemm_isa()));
-  }
   std::vector<GemmIsa> isas;
   for (GemmIsa isa : o.isas) {
     if (intvit::gemm_isa_supported(isa)) isas.push_back(isa);
   }
-  const auto index_of = [&](GemmIsa isa) -> int {
-    const auto it = std::find(isas.begin(), isas.end(), isa);
-    return it == isas.end() ? -1 : static_cast<int>(it - isas.begin());
-  };
+  const auto wanted = [&](GemmIsa isa) { return std::find(isas.begin(), isas.end(), isa) != isas.end(); };
+  const double peak_seconds = std::max(0.2, o.seconds);
+  Peaks p;
+  if (intvit::gemm_isa_supported(GemmIsa::kAvx512Vnni)) p.vnni = measure_vpdpbusd_peak_gops(peak_seconds);
+  if (intvit::gemm_isa_supported(GemmIsa::kAmx)) p.amx = measure_tdpbusd_peak_gops(peak_seconds);
+  if (wanted(GemmIsa::kAvx2)) p.avx2 = measure_vpmaddwd_vpaddd_peak_gops(peak_seconds);
+  if (!o.json) print_header(o, isas, p);
+
   const int t1 = static_cast<int>(std::find(o.threads.begin(), o.threads.end(), 1) - o.threads.begin());
   const bool one_thread = t1 < static_cast<int>(o.threads.size());
-  const int vnni = index_of(GemmIsa::kAvx512Vnni), onednn = index_of(GemmIsa::kOneDnn), avx2 = index_of(GemmIsa::kAvx2);
-  const bool show_peak = peak > 0 && vnni >= 0 && one_thread;
-  const bool show_avx2_peak = peak_avx2 > 0 && avx2 >= 0 && one_thread;
-  const bool show_ratio = vnni >= 0 && onednn >= 0 && one_thread;
-  std::printf("\n%-18s %5s %5s %5s", "shape", "M", "K", "N");
-  for (GemmIsa isa : isas) {
-    for (int t : o.threads) std::printf(" %10s", (std::string(intvit::gemm_isa_name(isa)) + "/" + std::to_string(t) + "t").c_str());
+  const std::vector<Derived> derived = derived_columns(isas, p, one_thread);
+  if (!o.json) {
+    std::printf("\n%-18s %5s %5s %5s", "shape", "M", "K", "N");
+    for (GemmIsa isa : isas) {
+      for (int t : o.threads) std::printf(" %10s", (std::string(intvit::gemm_isa_name(isa)) + "/" + std::to_string(t) + "t").c_str());
+    }
+    for (const Derived& d : derived) std::printf(" %11s", d.name);
+    std::printf("\n");
   }
-  if (show_avx2_peak) std::printf(" %9s", "avx2%peak");
-  if (show_peak) std::printf(" %9s", "vnni%peak");
-  if (show_ratio) std::printf(" %11s", "vnni/onednn");
-  std::printf("\n");
+  std::vector<Row> rows;
   for (const Shape& sh : shapes()) {
-    std::printf("%-18s %5zu %5zu %5zu", sh.label.c_str(), sh.m, sh.k, sh.n);
-    std::fflush(stdout);
+    if (!o.json) {
+      std::printf("%-18s %5zu %5zu %5zu", sh.label.c_str(), sh.m, sh.k, sh.n);
+      std::fflush(stdout);
+    }
     const ShapeData data(sh);
     std::vector<Job> jobs;
     for (GemmIsa isa : isas) jobs.emplace_back(isa, data);
-    std::vector<std::vector<double>> gops(isas.size(), std::vector<double>(o.threads.size()));
+    Row row{sh, std::vector<std::vector<double>>(isas.size(), std::vector<double>(o.threads.size()))};
     for (size_t ti = 0; ti < o.threads.size(); ++ti) {
       const std::vector<double> best = best_seconds(jobs, o.threads[ti], o.seconds);
-      for (size_t i = 0; i < isas.size(); ++i) gops[i][ti] = 2.0 * sh.m * sh.n * sh.k / best[i] * 1e-9;
+      for (size_t i = 0; i < isas.size(); ++i) row.gops[i][ti] = 2.0 * sh.m * sh.n * sh.k / best[i] * 1e-9;
     }
-    for (size_t i = 0; i < isas.size(); ++i) {
-      for (size_t ti = 0; ti < o.threads.size(); ++ti) std::printf(" %10.1f", gops[i][ti]);
+    if (!o.json) {
+      for (size_t i = 0; i < isas.size(); ++i) {
+        for (size_t ti = 0; ti < o.threads.size(); ++ti) std::printf(" %10.1f", row.gops[i][ti]);
+      }
+      for (const Derived& d : derived) {
+        const double v = row.gops[d.num][t1];
+        if (d.den < 0) {
+          std::printf(" %10.0f%%", 100 * v / d.peak);
+        } else {
+          std::printf(" %11.2f", v / row.gops[d.den][t1]);
+        }
+      }
+      std::printf("\n");
     }
-    if (show_avx2_peak) std::printf(" %8.0f%%", 100 * gops[avx2][t1] / peak_avx2);
-    if (show_peak) std::printf(" %8.0f%%", 100 * gops[vnni][t1] / peak);
-    if (show_ratio) std::printf(" %11.2f", gops[vnni][t1] / gops[onednn][t1]);
-    std::printf("\n");
+    rows.push_back(std::move(row));
   }
+  if (o.json) std::printf("%s\n", to_json(o, isas, p, rows).dump(2).c_str());
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 double measure_vpdpbusd_peak_gops(double seconds);        // vnni_peak-avx512vnni.cc
+double measure_tdpbusd_peak_gops(double seconds);         // tdpbusd_peak-amx.cc
 double measure_vpdpbusd_ymm_peak_gops(double seconds);    // vnni_peak-avxvnni.cc
 double measure_vpmaddwd_vpaddd_peak_gops(double seconds); // vpmaddwd_peak-avx2.cc
 
@@ -103,6 +104,10 @@ InstructionPeak instruction_peak(GemmIsa isa) {
       return {"vpdpbusd ymm", "", &measure_vpdpbusd_ymm_peak_gops};
     case GemmIsa::kAvx512Vnni:
       return {"vpdpbusd zmm", "", &measure_vpdpbusd_peak_gops};
+    case GemmIsa::kAmx:
+      return {"tdpbusd tile", "", &measure_tdpbusd_peak_gops};
+    case GemmIsa::kAmxEmu:
+      return {"none (emulated tiles)", "", nullptr};
     case GemmIsa::kOneDnn: {
       // oneDNN picks its own kernels; attention runs best_native_gemm_isa() (gemm.h). Judged
       // against the native backend's instruction.

@@ -128,7 +128,7 @@ void usage(FILE* out) {
   std::fprintf(out,
                "usage: intvit-bench model (--model DIR | --arch vit_tiny|deit_small|vit_base)\n"
                "                          [--batch 1,8] [--threads 1,2] [--warmup S] [--seconds S]\n"
-               "                          [--repeats N] [--backend ref|avx2|avxvnni|avx512vnni|onednn] [--json FILE]\n"
+               "                          [--repeats N] [--backend ref|avx2|avxvnni|avx512vnni|onednn|amx|amx-emu] [--json FILE]\n"
                "  --model DIR   an integer model folder (model.intvit) or file\n"
                "  --arch NAME   instead: that geometry with seeded random weights, quantized on %d random images\n"
                "  defaults: --batch 1,8 --threads 1,2 --warmup 1 --seconds 3 --repeats 3, backend by CPUID\n",
@@ -539,6 +539,7 @@ int run(const Options& o) {
     if (peak.measure) std::printf(" %d thread%s %.1f GOPS;", t, t > 1 ? "s" : "", g);
   }
   if (!peak.note.empty()) std::printf(" (%s)", peak.note.c_str());
+  if (!intvit::amx_usable()) std::printf("\namx: not used (%s)", intvit::amx_unavailable_reason());
   std::printf("\n%g s warm-up, %d x %g s timed per row; GOPS = 2 * MACs/image * images/s; "
               "latency = one call (one batch)\n", o.warmup, o.repeats, o.seconds);
 

@@ -14,7 +14,7 @@ namespace intvit {
 
 struct SessionOptions {
   int threads = 1;          // worker threads of this session (>= 1)
-  std::string backend;      // "" = $INTVIT_ISA or the best this CPU has; else ref|avx2|avxvnni|avx512vnni|onednn
+  std::string backend;      // "" = $INTVIT_ISA or the best this CPU has; else ref|avx2|avxvnni|avx512vnni|onednn|amx|amx-emu
   OpProfile* profile = nullptr;  // not owned: integer runs add their per-op times to it (intvit-bench)
 };
 

@@ -10,6 +10,7 @@
 #include "engine/int_vit.h"
 #include "engine/vit_config.h"
 #include "engine/vit_graph.h"
+#include "kernels/gemm/gemm.h"
 #include "weights/int_model_file.h"
 #include "models/safetensors.h"
 
@@ -87,6 +88,10 @@ int run_inspect(int argc, char** argv) {
                       {"parameters", params},
                       {"metadata", file.metadata()}};
   if (std::filesystem::exists(dir / "config.json")) j["config"] = vit_config_to_json(load_vit_config(dir / "config.json"));
+  // The GEMM backend this machine runs by default, and why AMX is not among them when it is not.
+  const char* backend = gemm_isa_name(best_native_gemm_isa());
+  j["gemm_backend"] = backend;
+  j["amx"] = amx_usable() ? "available" : amx_unavailable_reason();
   if (args.has("json")) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -95,6 +100,7 @@ int run_inspect(int argc, char** argv) {
   std::printf("file size:  %zu bytes (%.2f MB)\n", file.file_size(), file.file_size() / 1e6);
   std::printf("tensors:    %zu\n", file.tensors().size());
   std::printf("parameters: %lld\n", static_cast<long long>(params));
+  std::printf("backend:    %s on this machine (amx: %s)\n", backend, amx_usable() ? "available" : amx_unavailable_reason());
   if (j.contains("config")) std::printf("config:\n%s\n", j["config"].dump(2).c_str());
   return 0;
 }

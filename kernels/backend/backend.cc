@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/softmax/av16-amx.h"
 
 namespace intvit {
 namespace {
@@ -22,15 +23,17 @@ NonlinearIsa nonlinear_isa_of(GemmIsa backend) {
     case GemmIsa::kRef: return NonlinearIsa::kRef;
     case GemmIsa::kAvx2:
     case GemmIsa::kAvxVnni: return NonlinearIsa::kAvx2;
-    case GemmIsa::kAvx512Vnni: return NonlinearIsa::kAvx512;
+    case GemmIsa::kAvx512Vnni:
+    case GemmIsa::kAmx: return NonlinearIsa::kAvx512;  // the tile kernels need AVX-512 too
+    case GemmIsa::kAmxEmu: return nonlinear_isa_of(best_native_gemm_isa());  // portable: the best this CPU has
     case GemmIsa::kOneDnn: return nonlinear_isa_of(best_native_gemm_isa());  // oneDNN runs linear layers only
   }
   throw Error(ErrorCode::kInternal, "nonlinear_isa_of: unknown backend");
 }
 
-KernelSet kernel_set(GemmIsa backend) {
-  require_supported(backend);
-  const NonlinearIsa n = nonlinear_isa_of(backend);
+namespace {
+
+KernelSet nonlinear_kernels(GemmIsa backend, NonlinearIsa n) {
   switch (n) {
     case NonlinearIsa::kRef:
       return {backend, n, softmax_rows_ref, softmax_rows16_ref, av_log2_ref, av16_ref, gelu_ref, layernorm_rows_ref};
@@ -44,6 +47,17 @@ KernelSet kernel_set(GemmIsa backend) {
     }
   }
   throw Error(ErrorCode::kInternal, "kernel_set: unknown nonlinear variant");
+}
+
+}  // namespace
+
+KernelSet kernel_set(GemmIsa backend) {
+  require_supported(backend);
+  KernelSet k = nonlinear_kernels(backend, nonlinear_isa_of(backend));
+  // attn@v with 16-bit probabilities is a GEMM: the tile backends run it on (emulated) tiles.
+  if (backend == GemmIsa::kAmx) k.av16 = av16__amx;
+  if (backend == GemmIsa::kAmxEmu) k.av16 = av16__amxemu;
+  return k;
 }
 
 GemmIsa resolve_backend(std::string_view name) {

@@ -29,6 +29,12 @@ CpuFeatures detect_cpu() {
   f.avx512 = f.avx2 && os_avx512 && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512vnni = f.avx512 && avx512vnni;
   f.avx512vbmi = f.avx512 && avx512vbmi;
+  const bool amx_tile = edx & (1u << 24), amx_int8 = edx & (1u << 25);
+  const bool os_amx = (xcr0_lo & (3u << 17)) == (3u << 17);  // XTILECFG + XTILEDATA
+  f.amx_int8 = amx_tile && amx_int8 && os_amx;
+  f.amx_missing = !(amx_tile && amx_int8) ? "no AMX-INT8: CPUID AMX-TILE/AMX-INT8 bits clear"
+                  : !os_amx                ? "no AMX-INT8: OS does not enable tile state (XCR0 bits 17/18 clear)"
+                                           : "";
   return f;
 }
 

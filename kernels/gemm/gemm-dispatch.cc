@@ -26,6 +26,8 @@ gemm::LinearFn linear_kernel(GemmIsa kernel_isa, GemmInput input) {
       if (u8) return gemm::qu8s8_gemm__onednn;
 #endif
       break;
+    case GemmIsa::kAmx: return u8 ? gemm::qu8s8_gemm_32x32c4__amx : gemm::qs16s8_gemm_16x32c4__amx;
+    case GemmIsa::kAmxEmu: return u8 ? gemm::qu8s8_gemm_32x32c4__amxemu : gemm::qs16s8_gemm_16x32c4__amxemu;
   }
   throw Error(ErrorCode::kInternal, "gemm: no linear kernel for this backend");
 }
@@ -51,6 +53,8 @@ const char* gemm_isa_name(GemmIsa isa) {
     case GemmIsa::kAvxVnni: return "avxvnni";
     case GemmIsa::kAvx512Vnni: return "avx512vnni";
     case GemmIsa::kOneDnn: return "onednn";
+    case GemmIsa::kAmx: return "amx";
+    case GemmIsa::kAmxEmu: return "amx-emu";
   }
   return "?";
 }
@@ -59,7 +63,7 @@ GemmIsa parse_gemm_isa(std::string_view name) {
   for (GemmIsa isa : kAllGemmIsas) {
     if (name == gemm_isa_name(isa)) return isa;
   }
-  invalid("unknown backend '" + std::string(name) + "' (expected ref|avx2|avxvnni|avx512vnni|onednn)");
+  invalid("unknown backend '" + std::string(name) + "' (expected ref|avx2|avxvnni|avx512vnni|onednn|amx|amx-emu)");
 }
 
 const char* gemm_isa_missing_feature(GemmIsa isa) {
@@ -76,6 +80,9 @@ const char* gemm_isa_missing_feature(GemmIsa isa) {
 #else
       return "built without oneDNN (INTVIT_WITH_ONEDNN=OFF)";
 #endif
+    case GemmIsa::kAmx:  // the tile kernels' output stage is the AVX-512 one
+      return !cpu().avx512 ? "CPU lacks AVX512-F/BW/VL/DQ" : amx_unavailable_reason();
+    case GemmIsa::kAmxEmu: return "";  // portable emulation
   }
   return "unknown backend";
 }
@@ -83,6 +90,7 @@ const char* gemm_isa_missing_feature(GemmIsa isa) {
 bool gemm_isa_supported(GemmIsa isa) { return *gemm_isa_missing_feature(isa) == '\0'; }
 
 GemmIsa best_native_gemm_isa() {
+  if (gemm_isa_supported(GemmIsa::kAmx)) return GemmIsa::kAmx;
   if (cpu().avx512vnni) return GemmIsa::kAvx512Vnni;
   if (cpu().avxvnni) return GemmIsa::kAvxVnni;
   if (cpu().avx2) return GemmIsa::kAvx2;
@@ -137,9 +145,11 @@ OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end)
 
 OutputStageFn output_stage_for(GemmIsa isa) {
   switch (native(isa)) {
+    case GemmIsa::kAmx:
     case GemmIsa::kAvx512Vnni: return output_stage__avx512;
     case GemmIsa::kAvx2:
     case GemmIsa::kAvxVnni: return output_stage__avx2;
+    case GemmIsa::kAmxEmu: return output_stage_for(best_native_gemm_isa());
     default: return output_stage_ref;
   }
 }
@@ -174,6 +184,8 @@ void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a,
   gemm::MatmulU8U8Fn fn = gemm::qu8u8_gemm_nt_ref;
   switch (k == 0 ? GemmIsa::kRef : native(isa)) {  // k == 0: all zeros, nothing to vectorise
     case GemmIsa::kAvx512Vnni: fn = gemm::qu8u8_gemm_nt_4x64c4__avx512vnni; break;
+    case GemmIsa::kAmx: fn = gemm::qu8u8_gemm_nt_32x32c4__amx; break;
+    case GemmIsa::kAmxEmu: fn = gemm::qu8u8_gemm_nt_32x32c4__amxemu; break;
     case GemmIsa::kAvxVnni: fn = gemm::qu8u8_gemm_nt_4x16c4__avxvnni; break;
     case GemmIsa::kAvx2: fn = gemm::qu8u8_gemm_nt_4x16c2__avx2; break;
     default: break;

@@ -50,6 +50,10 @@ void qu8s8_gemm_4x16c4__avxvnni(const PackedWeights&, size_t, const void*, size_
 void qs16s8_gemm_4x16c2__avxvnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 void qu8s8_gemm_4x64c4__avx512vnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 void qs16s8_gemm_4x64c2__avx512vnni(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qu8s8_gemm_32x32c4__amx(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qs16s8_gemm_16x32c4__amx(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qu8s8_gemm_32x32c4__amxemu(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+void qs16s8_gemm_16x32c4__amxemu(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 void qu8s8_gemm__onednn(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 
 // ---- u8 × u8 family (Eq. 9), raw int32 out.
@@ -59,6 +63,8 @@ void qu8u8_gemm_nt_ref(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, 
 void qu8u8_gemm_nt_4x16c2__avx2(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
 void qu8u8_gemm_nt_4x16c4__avxvnni(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
 void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+void qu8u8_gemm_nt_32x32c4__amx(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+void qu8u8_gemm_nt_32x32c4__amxemu(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
 
 // ---- Output stage (Eq. 11 + store): for rows [0, rows) and columns [n_begin, n_end),
 // value = acc[i * ld_acc + (n − n_begin)] + (col_bias ? col_bias[n] : 0)  (int32, modulo 2^32),
@@ -73,7 +79,7 @@ void output_stage__avx512(const OutputPlan&, size_t, size_t, size_t, size_t, con
 int32_t requantize_value_ref(const OutputPlan& out, size_t n, int32_t acc);
 void store_value_ref(const OutputPlan& out, size_t row, size_t n, int32_t acc);
 
-// The output stage of a native ISA (kOneDnn → that of best_native_gemm_isa()).
+// The output stage of a native ISA (kOneDnn, kAmxEmu → that of best_native_gemm_isa(); kAmx → AVX-512).
 OutputStageFn output_stage_for(GemmIsa);
 
 // ---- oneDNN backend state (gemm-onednn.cc), owned by PackedWeights through these two calls.

@@ -17,19 +17,31 @@ namespace intvit {
 // ---------------------------------------------------------------------------------------------
 // Backends and run-time dispatch.
 
-enum class GemmIsa { kRef, kAvx2, kAvxVnni, kAvx512Vnni, kOneDnn };
-inline constexpr GemmIsa kAllGemmIsas[] = {GemmIsa::kRef, GemmIsa::kAvx2, GemmIsa::kAvxVnni,
-                                           GemmIsa::kAvx512Vnni, GemmIsa::kOneDnn};
+// kAmx: the AMX-INT8 tile kernels (+ the AVX-512 output stage); kAmxEmu: the same kernels on a
+// portable emulation of the tile instructions (kernels/gemm/amx-tile.h) — a test vehicle that runs
+// on every host, far slower than any SIMD backend.
+enum class GemmIsa { kRef, kAvx2, kAvxVnni, kAvx512Vnni, kOneDnn, kAmx, kAmxEmu };
+inline constexpr GemmIsa kAllGemmIsas[] = {GemmIsa::kRef,    GemmIsa::kAvx2, GemmIsa::kAvxVnni, GemmIsa::kAvx512Vnni,
+                                           GemmIsa::kOneDnn, GemmIsa::kAmx,  GemmIsa::kAmxEmu};
 
-const char* gemm_isa_name(GemmIsa);  // "ref", "avx2", "avxvnni", "avx512vnni", "onednn"
+const char* gemm_isa_name(GemmIsa);  // "ref", "avx2", "avxvnni", "avx512vnni", "onednn", "amx", "amx-emu"
 // The inverse of gemm_isa_name; throws Error(kInvalidArgument) for an unknown name.
 GemmIsa parse_gemm_isa(std::string_view name);
 // CPUID says the instructions are there (and, for kOneDnn, oneDNN was compiled in). kRef: always.
 bool gemm_isa_supported(GemmIsa);
-// The fastest supported native (non-oneDNN) backend: avx512vnni > avxvnni > avx2 > ref.
+// The fastest supported native (non-oneDNN, non-emulated) backend: amx > avx512vnni > avxvnni >
+// avx2 > ref.
 GemmIsa best_native_gemm_isa();
 // What the CPU lacks for `isa` (e.g. "AVX512-VNNI"), for skip messages; "" when supported.
 const char* gemm_isa_missing_feature(GemmIsa);
+
+// AMX-INT8 for this process (kernels/gemm/amx-support.cc), decided once: CPUID.7.0:EDX AMX-TILE
+// (bit 24) and AMX-INT8 (bit 25), XCR0 bits 17/18 (XTILECFG, XTILEDATA) set by the OS, then
+// arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) granted and confirmed by ARCH_GET_XCOMP_PERM.
+bool amx_usable();
+// Why AMX is not used, as one line for intvit-bench / inspect (e.g. "no AMX-INT8: CPUID AMX-TILE/
+// AMX-INT8 bits clear"); "" when amx_usable().
+const char* amx_unavailable_reason();
 
 // ---------------------------------------------------------------------------------------------
 // Output stage.

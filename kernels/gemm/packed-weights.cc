@@ -23,6 +23,10 @@ PackedLayout layout_for(GemmIsa kernel_isa, GemmInput input) {
     case GemmIsa::kAvx2: l.nr = 8; l.kr = 2; l.element_bytes = 2; break;  // vpmaddwd on widened pairs
     case GemmIsa::kAvxVnni: l.nr = 8; l.kr = s16 ? 2 : 4; l.element_bytes = s16 ? 2 : 1; break;
     case GemmIsa::kAvx512Vnni: l.nr = 16; l.kr = s16 ? 2 : 4; l.element_bytes = s16 ? 2 : 1; break;
+    // AMX: one 16-channel block per B tile column, VNNI-4 rows (k / 4); the s16 split multiplies
+    // the same int8 weights twice (Eq. 12). K is padded to a whole tile depth of 64 (k_padded).
+    case GemmIsa::kAmx:
+    case GemmIsa::kAmxEmu: l.nr = 16; l.kr = 4; l.element_bytes = 1; break;
   }
   return l;
 }
@@ -75,7 +79,8 @@ PackedWeights PackedWeights::pack(GemmIsa isa, GemmInput input, const int8_t* w,
   p.isa_ = isa;
   p.input_ = input;
   PackedLayout l = layout_for(kernel_isa, input);
-  l.k_padded = round_up(k, l.kr);
+  const bool amx = kernel_isa == GemmIsa::kAmx || kernel_isa == GemmIsa::kAmxEmu;
+  l.k_padded = round_up(k, amx ? 64 : l.kr);
   l.block_stride = size_t{l.nr} * l.k_padded * l.element_bytes;
   l.a_zero_point = a_zero_point;
   const bool keep_plain = kernel_isa == GemmIsa::kRef || kernel_isa == GemmIsa::kOneDnn;
