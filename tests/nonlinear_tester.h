@@ -66,9 +66,17 @@ inline auto softmax16_variants() {
       {{NonlinearIsa::kAvx2, "softmax_rows16__avx2", softmax_rows16__avx2},
        {NonlinearIsa::kAvx512, "softmax_rows16__avx512", softmax_rows16__avx512}});
 }
+// av16 also has the two builds av16__avx512 picks between: the VNNI one needs AVX512-VNNI too.
 inline auto av16_variants() {
-  return runnable_variants<decltype(av16_ref)>({{NonlinearIsa::kAvx2, "av16__avx2", av16__avx2},
-                                                {NonlinearIsa::kAvx512, "av16__avx512", av16__avx512}});
+  auto out = runnable_variants<decltype(av16_ref)>({{NonlinearIsa::kAvx2, "av16__avx2", av16__avx2},
+                                                    {NonlinearIsa::kAvx512, "av16__avx512", av16__avx512},
+                                                    {NonlinearIsa::kAvx512, "av16_madd__avx512", av16_madd__avx512}});
+  if (cpu_has_avx512() && __builtin_cpu_supports("avx512vnni")) {
+    out.push_back({NonlinearIsa::kAvx512, "av16__avx512vnni", av16__avx512vnni});
+  } else {
+    WARN("SKIPPED: av16__avx512vnni (CPU lacks AVX512-VNNI); its SIMD-vs-reference check did not run");
+  }
+  return out;
 }
 inline auto layernorm_variants() {
   return runnable_variants<decltype(layernorm_rows_ref)>(
