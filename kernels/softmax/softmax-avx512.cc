@@ -80,7 +80,10 @@ __m512i exp_of(const Consts& p, __m512i d) {
 // Passes 1-2 of a row (Eq. 13-20), shared by the 8- and 16-bit outputs: e_j into e_buf[0, len)
 // (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
 template <SoftmaxMode kMode>
-int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
+int64_t exp_row(const Consts& params, size_t len, const int32_t* x, int32_t* e_buf) {
+  // A local copy: the e_buf stores cannot alias it, so the compiler keeps the constants derived
+  // from it (broadcasts, shift masks) out of the loop instead of reloading them per vector.
+  const Consts p = params;
   // Pass 1: row max.
   __m512i vmax = _mm512_set1_epi32(std::numeric_limits<int32_t>::min());
   for (size_t j = 0; j < len; j += 16) {
