@@ -2,7 +2,8 @@
 // on 1 and 2 threads (rows split between threads, as the executor does), next to the measured
 // vpdpbusd peak. Each entry is the best of repeated calls within --seconds (other processes share
 // this machine; the best run is the least disturbed one). Linear layers: u8 × s8 → u8 with
-// per-channel requantization (Eq. 8 + Eq. 11); attention: u8 × u8 → s32 (Eq. 9), per head.
+// per-channel requantization (Eq. 8 + Eq. 11); attention: u8 × u8 → s32 (Eq. 9), per head, and
+// attn@v with 16-bit probabilities (av16, Eq. 23b; the nonlinear variant of the backend's class).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,6 +18,7 @@
 
 #include "engine/error.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/nonlinear.h"
 
 double measure_vpdpbusd_peak_gops(double seconds);         // vnni_peak-avx512vnni.cc
 double measure_vpmaddwd_vpaddd_peak_gops(double seconds);  // vpmaddwd_peak-avx2.cc
@@ -132,7 +134,8 @@ std::pair<size_t, size_t> rows_of(size_t m, int t, int threads) {
 struct Shape {
   std::string label;
   size_t m, k, n;
-  bool attention;  // u8 × u8 (Eq. 9) instead of a linear layer
+  bool attention;     // u8 × u8 (Eq. 9) instead of a linear layer
+  bool av16 = false;  // attention with uint16 probabilities (av16, Eq. 23b): a is [m][k] uint16
 };
 
 std::vector<Shape> shapes() {
@@ -150,6 +153,7 @@ std::vector<Shape> shapes() {
   }
   s.push_back({"head q@k^T", 197, 64, 197, true});
   s.push_back({"head attn@v", 197, 197, 64, true});
+  s.push_back({"head attn@v16", 197, 197, 64, true, true});
   return s;
 }
 
@@ -159,6 +163,13 @@ struct ShapeData {
     std::mt19937 rng(1);
     a.resize(sh.m * sh.k);
     for (auto& v : a) v = static_cast<uint8_t>(rng());
+    if (sh.av16) {  // softmax rows, as the model feeds av16 (p <= 32767)
+      std::vector<int32_t> logits(sh.m * sh.k);
+      for (auto& v : logits) v = static_cast<int32_t>(rng() % 2001) - 1000;
+      probs.resize(sh.m * sh.k);
+      intvit::softmax_rows16_ref(intvit::make_softmax_params(intvit::SoftmaxMode::kLut, 0.01, 16), sh.m, sh.k, logits.data(),
+                                 sh.k, probs.data(), sh.k);
+    }
     if (sh.attention) {
       b.resize(sh.n * sh.k);
       for (auto& v : b) v = static_cast<uint8_t>(rng());
@@ -174,9 +185,20 @@ struct ShapeData {
   }
   Shape shape;
   std::vector<uint8_t> a, b;
+  std::vector<uint16_t> probs;
   std::vector<int8_t> w;
   std::vector<int32_t> bias, mult, shift;
 };
+
+// The av16 variant of a nonlinear ISA.
+decltype(&intvit::av16_ref) av16_for(intvit::NonlinearIsa isa) {
+  switch (isa) {
+    case intvit::NonlinearIsa::kAvx512: return intvit::av16__avx512;
+    case intvit::NonlinearIsa::kAvx2: return intvit::av16__avx2;
+    case intvit::NonlinearIsa::kRef: break;
+  }
+  return intvit::av16_ref;
+}
 
 // One backend's call on one shape; operator()(t, threads) runs thread t's rows.
 class Job {
@@ -195,7 +217,11 @@ class Job {
     const Shape& sh = d_.shape;
     const auto [r0, r1] = rows_of(sh.m, t, threads);
     if (r1 <= r0) return;
-    if (sh.attention) {
+    if (sh.av16) {
+      using Av16 = decltype(&intvit::av16_ref);
+      const Av16 fn = av16_for(intvit::nonlinear_isa_for_backend(intvit::gemm_isa_name(isa_)));
+      fn(r1 - r0, sh.n, sh.k, d_.probs.data() + r0 * sh.k, sh.k, d_.b.data(), sh.k, 133, c32_.data() + r0 * sh.n, sh.n);
+    } else if (sh.attention) {
       intvit::matmul_u8u8_nt(isa_, r1 - r0, sh.n, sh.k, d_.a.data() + r0 * sh.k, sh.k, 121, d_.b.data(), sh.k, 133,
                              c32_.data() + r0 * sh.n, sh.n);
     } else {
@@ -263,6 +289,7 @@ int run_kernels_bench(int argc, char** argv) {
     std::fclose(f);
   }
   std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
+  std::printf("attn@v16: u16 probabilities x u8 v -> s32 (Eq. 23b), the av16 variant of the backend's ISA class\n");
   if (peak > 0) {
     std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", peak);
   } else {
