@@ -98,7 +98,7 @@ inline uint32_t row_sum(const uint16_t* p, size_t k) {
 // acc + Σ over the 2 int16 pairs of each lane of p·w. Inline asm rather than the intrinsics (as in
 // kernels/gemm/ukernel-avx512vnni.h): GCC 12 does not coalesce an intrinsic's accumulator with its
 // result and moves the 24 accumulators through other registers and the stack on every k-step
-// (measured: 150 instead of 400+ GOPS); "+v" pins each to one register.
+// (measured: ~150 instead of ~310 GOPS); "+v" pins each to one register.
 template <bool kVnni>
 inline __m512i madd_pairs(__m512i acc, __m512i p, __m512i w) {
   if constexpr (kVnni) {
