@@ -66,11 +66,18 @@ inline auto softmax16_variants() {
       {{NonlinearIsa::kAvx2, "softmax_rows16__avx2", softmax_rows16__avx2},
        {NonlinearIsa::kAvx512, "softmax_rows16__avx512", softmax_rows16__avx512}});
 }
-// av16 also has the two builds av16__avx512 picks between: the VNNI one needs AVX512-VNNI too.
+// av16 also has the builds av16__avx2 / av16__avx512 pick between: the VNNI ones need AVX-VNNI /
+// AVX512-VNNI too.
 inline auto av16_variants() {
   auto out = runnable_variants<decltype(av16_ref)>({{NonlinearIsa::kAvx2, "av16__avx2", av16__avx2},
+                                                    {NonlinearIsa::kAvx2, "av16_madd__avx2", av16_madd__avx2},
                                                     {NonlinearIsa::kAvx512, "av16__avx512", av16__avx512},
                                                     {NonlinearIsa::kAvx512, "av16_madd__avx512", av16_madd__avx512}});
+  if (cpu_has_avx2() && __builtin_cpu_supports("avxvnni")) {
+    out.push_back({NonlinearIsa::kAvx2, "av16__avxvnni", av16__avxvnni});
+  } else {
+    WARN("SKIPPED: av16__avxvnni (CPU lacks AVX-VNNI); its SIMD-vs-reference check did not run");
+  }
   if (cpu_has_avx512() && __builtin_cpu_supports("avx512vnni")) {
     out.push_back({NonlinearIsa::kAvx512, "av16__avx512vnni", av16__avx512vnni});
   } else {

@@ -137,8 +137,14 @@ void softmax_rows16(const SoftmaxParams& p, size_t rows, size_t len, const int32
 // v_zero_point in [0, 255] |acc| < 2^24 for len <= 4096: exact, nothing wraps.
 void av16_ref(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
               int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+// The AVX2 variant runs av16__avxvnni (VEX vpdpwssd) when the CPU has AVX-VNNI, otherwise
+// av16_madd__avx2 (vpmaddwd + vpaddd); both are declared for the tests.
 void av16__avx2(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
                 int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av16_madd__avx2(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+                     int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av16__avxvnni(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+                   int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 // The AVX-512 variant runs av16__avx512vnni (vpdpwssd) when the CPU has AVX512-VNNI, otherwise
 // av16_madd__avx512 (vpmaddwd, AVX512-BW); both are declared for the tests.
 void av16__avx512(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t,
