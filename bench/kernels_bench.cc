@@ -3,7 +3,7 @@
 // vpdpbusd peak. Each entry is the best of repeated calls within --seconds (other processes share
 // this machine; the best run is the least disturbed one). Linear layers: u8 × s8 → u8 with
 // per-channel requantization (Eq. 8 + Eq. 11); attention: u8 × u8 → s32 (Eq. 9), per head, and
-// attn@v with 16-bit probabilities (av16, Eq. 23b; the nonlinear variant of the backend's class).
+// attn@v with 16-bit probabilities (av16, Eq. 23b; the build with the backend's instructions).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -190,14 +190,17 @@ struct ShapeData {
   std::vector<int32_t> bias, mult, shift;
 };
 
-// The av16 variant of a nonlinear ISA.
-decltype(&intvit::av16_ref) av16_for(intvit::NonlinearIsa isa) {
+// The av16 build that matches a GEMM backend's instructions: avx2 the vpmaddwd one (so that its
+// %peak column stays against vpmaddwd), avxvnni / avx512vnni the vpdpwssd ones, onednn the best.
+decltype(&intvit::av16_ref) av16_for(GemmIsa isa) {
   switch (isa) {
-    case intvit::NonlinearIsa::kAvx512: return intvit::av16__avx512;
-    case intvit::NonlinearIsa::kAvx2: return intvit::av16__avx2;
-    case intvit::NonlinearIsa::kRef: break;
+    case GemmIsa::kRef: return intvit::av16_ref;
+    case GemmIsa::kAvx2: return intvit::av16_madd__avx2;
+    case GemmIsa::kAvxVnni: return intvit::av16__avxvnni;
+    case GemmIsa::kAvx512Vnni: return intvit::av16__avx512;
+    case GemmIsa::kOneDnn: break;
   }
-  return intvit::av16_ref;
+  return intvit::av16;
 }
 
 // One backend's call on one shape; operator()(t, threads) runs thread t's rows.
@@ -218,9 +221,7 @@ class Job {
     const auto [r0, r1] = rows_of(sh.m, t, threads);
     if (r1 <= r0) return;
     if (sh.av16) {
-      using Av16 = decltype(&intvit::av16_ref);
-      const Av16 fn = av16_for(intvit::nonlinear_isa_for_backend(intvit::gemm_isa_name(isa_)));
-      fn(r1 - r0, sh.n, sh.k, d_.probs.data() + r0 * sh.k, sh.k, d_.b.data(), sh.k, 133, c32_.data() + r0 * sh.n, sh.n);
+      av16_for(isa_)(r1 - r0, sh.n, sh.k, d_.probs.data() + r0 * sh.k, sh.k, d_.b.data(), sh.k, 133, c32_.data() + r0 * sh.n, sh.n);
     } else if (sh.attention) {
       intvit::matmul_u8u8_nt(isa_, r1 - r0, sh.n, sh.k, d_.a.data() + r0 * sh.k, sh.k, 121, d_.b.data(), sh.k, 133,
                              c32_.data() + r0 * sh.n, sh.n);
@@ -289,7 +290,7 @@ int run_kernels_bench(int argc, char** argv) {
     std::fclose(f);
   }
   std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
-  std::printf("attn@v16: u16 probabilities x u8 v -> s32 (Eq. 23b), the av16 variant of the backend's ISA class\n");
+  std::printf("attn@v16: u16 probabilities x u8 v -> s32 (Eq. 23b), the av16 build with the backend's instructions\n");
   if (peak > 0) {
     std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", peak);
   } else {
