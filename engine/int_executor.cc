@@ -18,6 +18,7 @@
 #include "engine/int_vit.h"
 #include "engine/op_profile.h"
 #include "engine/thread_pool.h"
+#include "kernels/layout/transpose.h"
 
 namespace intvit {
 namespace {
@@ -112,11 +113,7 @@ class Executor {
         return;
       }
       case OpType::kTranspose: {  // [T][D] -> [D][T]: columns [r0, r1) of vᵀ
-        const uint8_t* x = data(n.inputs[0], img);
-        const size_t t = out.cols, d = out.rows;
-        for (size_t j = r0; j < r1; ++j) {
-          for (size_t e = 0; e < d; ++e) y[e * t + j] = x[j * d + e];
-        }
+        transpose_u8(out.rows, r0, r1, data(n.inputs[0], img), out.rows, y, out.cols);
         return;
       }
       case OpType::kGelu:

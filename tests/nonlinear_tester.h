@@ -65,8 +65,7 @@ std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> al
 // Every SIMD variant of every nonlinear family: fn(name, isa). The lists below and this one are
 // written from the same X-macro, so a variant cannot be tested without being listed.
 #define INTVIT_NONLINEAR_VARIANTS(X)                                                      \
-  X(softmax, softmax_rows) X(av_log2, av_log2) X(softmax16, softmax_rows16) X(av16, av16) \
-  X(layernorm, layernorm_rows)
+  X(softmax, softmax_rows) X(av_log2, av_log2) X(softmax16, softmax_rows16) X(layernorm, layernorm_rows)
 
 #define INTVIT_VARIANT_LIST(family, fn)                                                                          \
   inline auto family##_variants() {                                                                             \
@@ -76,14 +75,15 @@ std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> al
 INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_LIST)
 #undef INTVIT_VARIANT_LIST
 
-// GELU also has a VBMI variant (byte tables by vpermi2b).
+// av16 also has VNNI builds (vpdpwssd), GELU a VBMI one (byte tables by vpermi2b).
+#define INTVIT_AV16_VARIANTS(X) \
+  X(kAvx2, av16__avx2) X(kAvxVnni, av16__avxvnni) X(kAvx512, av16__avx512) X(kAvx512Vnni, av16__avx512vnni)
 #define INTVIT_GELU_VARIANTS(X) \
   X(kAvx2, gelu__avx2) X(kAvx512, gelu__avx512) X(kAvx512Vbmi, gelu__avx512vbmi)
-inline auto gelu_variants() {
-#define INTVIT_GELU_ENTRY(isa, f) {NonlinearIsa::isa, #f, f},
-  return runnable_variants<decltype(gelu_ref)>({INTVIT_GELU_VARIANTS(INTVIT_GELU_ENTRY)});
-#undef INTVIT_GELU_ENTRY
-}
+#define INTVIT_VARIANT_ENTRY(isa, f) {NonlinearIsa::isa, #f, f},
+inline auto av16_variants() { return runnable_variants<decltype(av16_ref)>({INTVIT_AV16_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
+inline auto gelu_variants() { return runnable_variants<decltype(gelu_ref)>({INTVIT_GELU_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
+#undef INTVIT_VARIANT_ENTRY
 
 template <typename Fn>
 void for_each_nonlinear_variant(Fn&& fn) {
@@ -92,9 +92,10 @@ void for_each_nonlinear_variant(Fn&& fn) {
   fn(#f "__avx512", NonlinearIsa::kAvx512);
   INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_NAMES)
 #undef INTVIT_VARIANT_NAMES
-#define INTVIT_GELU_NAME(isa, f) fn(#f, NonlinearIsa::isa);
-  INTVIT_GELU_VARIANTS(INTVIT_GELU_NAME)
-#undef INTVIT_GELU_NAME
+#define INTVIT_VARIANT_NAME(isa, f) fn(#f, NonlinearIsa::isa);
+  INTVIT_AV16_VARIANTS(INTVIT_VARIANT_NAME)
+  INTVIT_GELU_VARIANTS(INTVIT_VARIANT_NAME)
+#undef INTVIT_VARIANT_NAME
 }
 
 }  // namespace intvit::test

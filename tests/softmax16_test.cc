@@ -276,8 +276,11 @@ TEST_CASE("softmax16: av16 equals the exact int64 sum, SIMD variants equal the r
   const SoftmaxParams sp = make_softmax_params(SoftmaxMode::kIexp, 0.02, 16);
   // k: tails of 8 / 16 / 32 lanes, the ViT-Ti 197, long rows; (m, n): row tails of the 2-row tile,
   // column tails of the 4-column tile, head_dim 64.
-  const size_t ks[] = {0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 197, 1000, 4096};
-  const size_t shapes[][2] = {{1, 1}, {1, 4}, {2, 3}, {3, 5}, {5, 7}, {4, 64}, {3, 65}, {2, 2}};
+  // The outer-product AVX-512 kernel adds: k % 2 (half pair), k around its 256-k packed blocks;
+  // m around its 6-row tile; n around 16-column vectors and its 64-column block.
+  const size_t ks[] = {0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 197, 255, 256, 257, 513, 1000, 4096};
+  const size_t shapes[][2] = {{1, 1},  {1, 4},  {2, 3},   {3, 5},   {5, 7},  {4, 64}, {3, 65},
+                              {2, 2},  {6, 16}, {7, 17},  {11, 48}, {12, 63}, {13, 129}, {1, 200}};
   int64_t max_abs_softmax_acc = 0;
   for (size_t k : ks) {
     for (const auto& shape : shapes) {
@@ -332,4 +335,36 @@ TEST_CASE("softmax16: av16 equals the exact int64 sum, SIMD variants equal the r
     }
   }
   if (report_enabled()) std::printf("av16 max |acc| over softmax rows %lld (< 2^24)\n", static_cast<long long>(max_abs_softmax_acc));
+}
+
+TEST_CASE("softmax16: av16 on the attention shapes of ViT-Ti and DeiT-S, SIMD equal the reference", "[softmax][softmax16][av16]") {
+  const auto variants = test::av16_variants();
+  const uint64_t seed = nonlinear_seed(0xa717);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  const SoftmaxParams sp = make_softmax_params(SoftmaxMode::kLut, 0.05, 16);
+  // The executor's call: one head (head_dim 64) of all 197 query rows, or a thread's row block, of
+  // probabilities [T][T], v transposed [D][T] (D = 192 for ViT-Ti, 384 for DeiT-S), acc [T][D].
+  const size_t t = 197;
+  for (size_t d : {size_t{192}, size_t{384}}) {
+    for (size_t rows : {t, size_t{99}, size_t{98}}) {
+      std::vector<int32_t> logits(rows * t);
+      for (auto& x : logits) x = static_cast<int32_t>(uniform_int(rng, -400, 400));
+      std::vector<uint16_t> probs(rows * t);
+      softmax_rows16_ref(sp, rows, t, logits.data(), t, probs.data(), t);
+      std::vector<uint8_t> v_t(d * t);
+      for (auto& x : v_t) x = static_cast<uint8_t>(rng());
+      for (int32_t zv : {0, 255, static_cast<int32_t>(rng() % 256), -40000}) {
+        const size_t off = 64;  // the second head
+        std::vector<int32_t> ref(rows * d, -7);
+        av16_ref(rows, 64, t, probs.data(), t, v_t.data() + off * t, t, zv, ref.data() + off, d);
+        for (const auto& variant : variants) {
+          INFO(variant.name << " d " << d << " rows " << rows << " z " << zv);
+          std::vector<int32_t> simd(rows * d, -7);
+          variant.fn(rows, 64, t, probs.data(), t, v_t.data() + off * t, t, zv, simd.data() + off, d);
+          REQUIRE(ref == simd);
+        }
+      }
+    }
+  }
 }

@@ -38,12 +38,16 @@ KernelSet nonlinear_kernels(GemmIsa backend, NonlinearIsa n) {
     case NonlinearIsa::kRef:
       return {backend, n, softmax_rows_ref, softmax_rows16_ref, av_log2_ref, av16_ref, gelu_ref, layernorm_rows_ref};
     case NonlinearIsa::kAvx2:
-      return {backend,    n,          softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2,
-              av16__avx2, gelu__avx2, layernorm_rows__avx2};
+    case NonlinearIsa::kAvxVnni: {
+      const Av16Fn av16 = cpu_features().avxvnni ? av16__avxvnni : av16__avx2;
+      return {backend, NonlinearIsa::kAvx2, softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2, av16, gelu__avx2, layernorm_rows__avx2};
+    }
     case NonlinearIsa::kAvx512:
+    case NonlinearIsa::kAvx512Vnni:
     case NonlinearIsa::kAvx512Vbmi: {
+      const Av16Fn av16 = cpu_features().avx512vnni ? av16__avx512vnni : av16__avx512;
       const GeluFn gelu = cpu_features().avx512vbmi ? gelu__avx512vbmi : gelu__avx512;
-      return {backend, n, softmax_rows__avx512, softmax_rows16__avx512, av_log2__avx512, av16__avx512, gelu, layernorm_rows__avx512};
+      return {backend, NonlinearIsa::kAvx512, softmax_rows__avx512, softmax_rows16__avx512, av_log2__avx512, av16, gelu, layernorm_rows__avx512};
     }
   }
   throw Error(ErrorCode::kInternal, "kernel_set: unknown nonlinear variant");

@@ -15,10 +15,11 @@
 
 namespace intvit {
 
-// The variants of every nonlinear family, in order of preference (higher is faster). kAvx512Vbmi
-// (AVX-512 + VBMI byte-table lookups) exists for GELU only; an AVX-512 backend runs it where the
-// CPU has VBMI (backend.cc).
-enum class NonlinearIsa { kRef, kAvx2, kAvx512, kAvx512Vbmi };
+// The variants of every nonlinear family, in order of preference (higher is faster). The last three
+// are builds of single kernels that need one more extension, which a backend of the base width runs
+// where the CPU has it (backend.cc): kAvxVnni / kAvx512Vnni (av16 by vpdpwssd), kAvx512Vbmi (GELU's
+// byte tables by vpermi2b).
+enum class NonlinearIsa { kRef, kAvx2, kAvx512, kAvxVnni, kAvx512Vnni, kAvx512Vbmi };
 inline constexpr NonlinearIsa kAllNonlinearIsas[] = {NonlinearIsa::kRef, NonlinearIsa::kAvx2, NonlinearIsa::kAvx512};
 
 inline const char* nonlinear_isa_name(NonlinearIsa isa) {
@@ -26,6 +27,8 @@ inline const char* nonlinear_isa_name(NonlinearIsa isa) {
     case NonlinearIsa::kRef: return "ref";
     case NonlinearIsa::kAvx2: return "avx2";
     case NonlinearIsa::kAvx512: return "avx512";
+    case NonlinearIsa::kAvxVnni: return "avxvnni";
+    case NonlinearIsa::kAvx512Vnni: return "avx512vnni";
     case NonlinearIsa::kAvx512Vbmi: return "avx512vbmi";
   }
   return "?";
@@ -36,6 +39,8 @@ inline bool nonlinear_isa_supported(NonlinearIsa isa) {
     case NonlinearIsa::kRef: return true;
     case NonlinearIsa::kAvx2: return cpu_features().avx2;
     case NonlinearIsa::kAvx512: return cpu_features().avx512;
+    case NonlinearIsa::kAvxVnni: return cpu_features().avxvnni;
+    case NonlinearIsa::kAvx512Vnni: return cpu_features().avx512vnni;
     case NonlinearIsa::kAvx512Vbmi: return cpu_features().avx512vbmi;
   }
   return false;

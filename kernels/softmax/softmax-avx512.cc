@@ -29,10 +29,30 @@ struct Consts {
   const int32_t* exp_table;
 };
 
+// Eq. 7 (fp_avx512::mbqm) for x <= 0 and multiplier in [0, 2^31), with the sign tests folded into
+// constants: the product p = x·M is <= 0, so Eq. 5's (p + 2^30 - [p < 0]) >> 31 equals
+// (p + 2^30 - 1) >> 31 (at p = 0 both are 0), and the result r <= 0 makes Eq. 6's threshold
+// (mask >> 1) + [r < 0] the constant (mask >> 1) + 1 (at r = 0 the remainder 0 exceeds neither).
+inline __m512i mbqm_nonpositive(__m512i x, int32_t multiplier, int shift) {
+  const int left = shift < 0 ? -shift : 0;
+  const int right = shift > 0 ? shift : 0;
+  const __m512i a = saturating_left_shift(x, left);  // still <= 0
+  const __m512i bv = _mm512_set1_epi64(multiplier);
+  const __m512i half = _mm512_set1_epi64((int64_t{1} << 30) - 1);
+  const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(a, bv), half);
+  const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), bv), half);
+  const __m512i r = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
+  if (right == 0) return r;
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << right) - 1);
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(r, _mm512_set1_epi32(mask)), _mm512_set1_epi32((mask >> 1) + 1));
+  const __m512i shifted = _mm512_srai_epi32(r, right);
+  return _mm512_mask_add_epi32(shifted, up, shifted, _mm512_set1_epi32(1));
+}
+
 // Eq. 14-20 on 16 centred logits d <= 0.
 template <SoftmaxMode kMode>
 __m512i exp_of(const Consts& p, __m512i d) {
-  const __m512i u = mbqm(d, p.in_multiplier, p.in_shift);
+  const __m512i u = mbqm_nonpositive(d, p.in_multiplier, p.in_shift);
   if constexpr (kMode == SoftmaxMode::kIexp || kMode == SoftmaxMode::kLog2) {
     const __m512i x = _mm512_max_epi32(u, _mm512_set1_epi32(-(kIexpClampN << kIexpFracBits)));
     const __m512i q = _mm512_srai_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), x), kIexpFracBits);
@@ -60,7 +80,10 @@ __m512i exp_of(const Consts& p, __m512i d) {
 // Passes 1-2 of a row (Eq. 13-20), shared by the 8- and 16-bit outputs: e_j into e_buf[0, len)
 // (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
 template <SoftmaxMode kMode>
-int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
+int64_t exp_row(const Consts& params, size_t len, const int32_t* x, int32_t* e_buf) {
+  // A local copy: the e_buf stores cannot alias it, so the compiler keeps the constants derived
+  // from it (broadcasts, shift masks) out of the loop instead of reloading them per vector.
+  const Consts p = params;
   // Pass 1: row max.
   __m512i vmax = _mm512_set1_epi32(std::numeric_limits<int32_t>::min());
   for (size_t j = 0; j < len; j += 16) {
@@ -73,7 +96,13 @@ int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
   const __m512i vmax_b = _mm512_set1_epi32(max);
   // Pass 2: e and Σe (per lane < 256·2^18, no overflow).
   __m512i vsum = _mm512_setzero_si512();
-  for (size_t j = 0; j < len; j += 16) {
+  size_t j = 0;
+  for (; j + 16 <= len; j += 16) {
+    const __m512i e = exp_of<kMode>(p, _mm512_sub_epi32(_mm512_max_epi32(_mm512_loadu_si512(x + j), vfloor), vmax_b));
+    _mm512_store_si512(e_buf + j, e);
+    vsum = _mm512_add_epi32(vsum, e);
+  }
+  if (j < len) {
     const __mmask16 m = tail_mask16(len - j);
     const __m512i xv = _mm512_mask_loadu_epi32(vmax_b, m, x + j);  // tail lanes: d = 0
     const __m512i e = exp_of<kMode>(p, _mm512_sub_epi32(_mm512_max_epi32(xv, vfloor), vmax_b));
@@ -136,7 +165,11 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint16_t* y) {
     const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(e, vf), round);
     const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(e, 32), vf), round);
     const __m512i prob = _mm512_min_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd), cap);
-    _mm512_mask_cvtepi32_storeu_epi16(y + j, tail_mask16(len - j), prob);
+    if (j + 16 <= len) {  // the register form of vpmovdw and a plain store: cheaper than the masked store form
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), _mm512_cvtepi32_epi16(prob));
+    } else {
+      _mm512_mask_cvtepi32_storeu_epi16(y + j, tail_mask16(len - j), prob);
+    }
   }
 }
 

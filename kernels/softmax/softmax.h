@@ -129,9 +129,16 @@ void softmax_rows16__avx512(const SoftmaxParams& p, size_t rows, size_t len, con
 // v_zero_point in [0, 255] |acc| < 2^24 for len <= 4096: exact, nothing wraps.
 void av16_ref(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
               int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+// Four SIMD builds of one outer-product kernel: __avx2 (vpmaddwd + vpaddd), __avxvnni (VEX
+// vpdpwssd), __avx512 (vpmaddwd, AVX512-BW), __avx512vnni (vpdpwssd); the KernelSet takes the VNNI
+// build where the CPU has it (kernels/backend/backend.cc).
 void av16__avx2(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
                 int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av16__avxvnni(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+                   int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 void av16__avx512(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t,
                   size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
+void av16__avx512vnni(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t,
+                      size_t ld_v, int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 
 }  // namespace intvit

@@ -1,0 +1,14 @@
+// AVX-VNNI attn@v with 16-bit probabilities (QUANTIZATION.md Eq. 23b), bit-identical to av16_ref:
+// the outer-product kernel of av16-outer-avx2.h with VEX-encoded vpdpwssd (s16 pairs into int32;
+// exact for p <= 32767, see the header). Called by av16__avx2 when the CPU has AVX-VNNI.
+#include "kernels/softmax/av16-outer-avx2.h"
+#include "kernels/softmax/softmax.h"
+
+namespace intvit {
+
+void av16__avxvnni(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+                   int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
+  av16_outer_avx2::av16_outer<true>(m, n, k, probs, ld_p, v_t, ld_v, v_zero_point, acc, ld_acc);
+}
+
+}  // namespace intvit

@@ -1,0 +1,215 @@
+// AVX-512 attn@v with 16-bit probabilities (QUANTIZATION.md Eq. 23b) in GEMM outer-product form,
+// shared by av16-avx512.cc (vpmaddwd + vpaddd, AVX512-BW) and av16-avx512vnni.cc (vpdpwssd).
+//
+// v_t ([n][k] u8) is packed per call, 64 columns × up to 256 k at a time (32 KiB, on the stack, so
+// it stays in L1 and the hot path allocates nothing), into k-pairs of int16: packed[q][c] holds
+// (v[c][2q] - s, v[c][2q+1] - s) in one int32 lane. A micro-tile of 6 probability rows × 64 columns
+// (24 accumulators) then broadcasts each row's pair (p[2q], p[2q+1]) and issues one multiply-add of
+// pairs per accumulator, s16 × s16 summed into int32: exact, since p <= 32767 and |v - s| <= 32767
+// make each pair sum < 2^31 (neither vpmaddwd's all -32768 case nor vpdpwssd's wrap can occur).
+//
+// The zero point (Eq. 23b): when v - z fits int16 for every v in [0, 255] (z in [-32512, 32767],
+// every real model), s = z and the packed values already are v - z. Otherwise s = 0 and the tile
+// starts from -z·Σ_k p (mod 2^32): the same integer as the reference's Σ p·(v - z) mod 2^32.
+// Tails: k % 2 by a last half pair (p[k-1] broadcast to both halves, its partner packed as 0),
+// k % 32 and n % 16 by masked loads and zero packing, n % 16 again by masked stores, m % 6 by
+// smaller tiles. k > 256 runs in blocks, later blocks adding to acc.
+#pragma once
+
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace intvit::av16_outer {
+// Internal linkage on purpose: this header is compiled into files with different ISA flags, and a
+// shared inline definition would let the linker pick the VNNI copy for the AVX512-BW caller.
+namespace {
+
+constexpr size_t kNr = 64;        // columns per packed block: 4 vectors of 16 int32 (ViT head_dim)
+constexpr size_t kMr = 6;         // rows per tile: 6 × 4 accumulators + 4 packed v + 1 broadcast
+constexpr size_t kKc = 256;       // k per packed block: 128 pairs × 64 × 4 B = 32 KiB
+constexpr int32_t kFoldMin = 255 - 32767;  // z range whose v - z fits int16 for all v in [0, 255]
+constexpr int32_t kFoldMax = 32767;
+
+inline __mmask32 first_lanes32(size_t n) { return n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1; }
+inline __mmask16 first_lanes16(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
+
+// r[i][j] -> r[j][i] for 16 vectors of 16 int32.
+inline void transpose16x16_epi32(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 16; i += 2) {
+    a[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    a[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  // b[4g + c], 128-bit lane L: rows 4g..4g+3 of column 4L + c.
+  for (int g = 0; g < 16; g += 4) {
+    b[g] = _mm512_unpacklo_epi64(a[g], a[g + 2]);
+    b[g + 1] = _mm512_unpackhi_epi64(a[g], a[g + 2]);
+    b[g + 2] = _mm512_unpacklo_epi64(a[g + 1], a[g + 3]);
+    b[g + 3] = _mm512_unpackhi_epi64(a[g + 1], a[g + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512i lo0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44), hi0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);
+    const __m512i lo1 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44), hi1 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(lo0, lo1, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(lo0, lo1, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(hi0, hi1, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(hi0, hi1, 0xDD);
+  }
+}
+
+// packed[q][c] = (v_t[c][2q] - s, v_t[c][2q+1] - s) as int16 pairs for c < nc, 2q + 1 < kc; 0 past
+// nc columns (up to the next 16) and past kc (up to the next 32 k, i.e. 16 pairs).
+inline void pack_v(size_t nc, size_t kc, const uint8_t* v_t, size_t ld_v, int16_t s, int32_t* packed) {
+  const __m512i sv = _mm512_set1_epi16(s);
+  for (size_t g = 0; g < nc; g += 16) {
+    for (size_t kk = 0; kk < kc; kk += 32) {
+      const __mmask32 mk = first_lanes32(kc - kk);
+      __m512i r[16];
+      for (size_t c = 0; c < 16; ++c) {
+        r[c] = g + c < nc ? _mm512_maskz_sub_epi16(mk, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(mk, v_t + (g + c) * ld_v + kk)), sv)
+                          : _mm512_setzero_si512();
+      }
+      transpose16x16_epi32(r);
+      for (size_t q = 0; q < 16; ++q) _mm512_store_si512(packed + (kk / 2 + q) * kNr + g, r[q]);
+    }
+  }
+}
+
+// Σ_k p (mod 2^32) of one row.
+inline uint32_t row_sum(const uint16_t* p, size_t k) {
+  const __m512i ones = _mm512_set1_epi16(1);
+  __m512i s = _mm512_setzero_si512();
+  for (size_t kk = 0; kk < k; kk += 32) s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(first_lanes32(k - kk), p + kk), ones));
+  const __m256i a = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+  __m128i b = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+  b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0x4E));
+  b = _mm_add_epi32(b, _mm_shuffle_epi32(b, 0xB1));
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(b));
+}
+
+// acc + Σ over the 2 int16 pairs of each lane of p·w. Inline asm rather than the intrinsics (as in
+// kernels/gemm/ukernel-avx512vnni.h): GCC 12 does not coalesce an intrinsic's accumulator with its
+// result and moves the 24 accumulators through other registers and the stack on every k-step
+// (measured: ~150 instead of ~310 GOPS); "+v" pins each to one register.
+template <bool kVnni>
+inline __m512i madd_pairs(__m512i acc, __m512i p, __m512i w) {
+  if constexpr (kVnni) {
+    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(p), "v"(w));
+  } else {
+    const __m512i prod = _mm512_madd_epi16(p, w);
+    __asm__("vpaddd %1, %0, %0" : "+v"(acc) : "v"(prod));
+  }
+  return acc;
+}
+
+inline __m512i broadcast_pair(const uint16_t* p) {
+  int32_t pair;
+  std::memcpy(&pair, p, sizeof pair);
+  return _mm512_set1_epi32(pair);
+}
+
+// kMrT rows × 16·kNv columns of acc over kc k of one packed block. init: the rows' start values
+// (first block), or nullptr to add to acc (later blocks). last: valid lanes of the last vector.
+template <size_t kMrT, size_t kNv, bool kVnni>
+__attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init, int32_t* acc,
+          size_t ld_acc, __mmask16 last) {
+  __m512i a[kMrT][kNv];
+#pragma GCC unroll 8
+  for (size_t r = 0; r < kMrT; ++r) {
+#pragma GCC unroll 4
+    for (size_t v = 0; v < kNv; ++v) {
+      const __mmask16 mask = v + 1 == kNv ? last : __mmask16(0xFFFF);
+      a[r][v] = init != nullptr ? _mm512_set1_epi32(init[r]) : _mm512_maskz_loadu_epi32(mask, acc + r * ld_acc + 16 * v);
+    }
+  }
+  const size_t pairs = kc / 2;
+  for (size_t q = 0; q < pairs; ++q) {
+    const int32_t* pv = packed + q * kNr;
+    __m512i w[kNv];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < kNv; ++v) w[v] = _mm512_load_si512(pv + 16 * v);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < kMrT; ++r) {
+      const __m512i b = broadcast_pair(p + r * ld_p + 2 * q);
+#pragma GCC unroll 4
+      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, w[v]);
+    }
+  }
+  if (kc % 2 != 0) {  // the last k alone: its packed partner is 0, so broadcasting p[k-1] twice is exact
+    const int32_t* pv = packed + pairs * kNr;
+    for (size_t r = 0; r < kMrT; ++r) {
+      const __m512i b = _mm512_set1_epi16(static_cast<int16_t>(p[r * ld_p + kc - 1]));
+      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, _mm512_load_si512(pv + 16 * v));
+    }
+  }
+#pragma GCC unroll 8
+  for (size_t r = 0; r < kMrT; ++r) {
+#pragma GCC unroll 4
+    for (size_t v = 0; v < kNv; ++v) {
+      if (v + 1 == kNv) {
+        _mm512_mask_storeu_epi32(acc + r * ld_acc + 16 * v, last, a[r][v]);
+      } else {
+        _mm512_storeu_si512(acc + r * ld_acc + 16 * v, a[r][v]);
+      }
+    }
+  }
+}
+
+template <size_t kMrT, bool kVnni>
+void tile_nv(size_t nv, size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init, int32_t* acc,
+             size_t ld_acc, __mmask16 last) {
+  switch (nv) {
+    case 1: return tile<kMrT, 1, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
+    case 2: return tile<kMrT, 2, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
+    case 3: return tile<kMrT, 3, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
+    default: return tile<kMrT, 4, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
+  }
+}
+
+template <bool kVnni>
+void av16_outer(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+                int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
+  if (m == 0 || n == 0) return;
+  alignas(64) int32_t packed[kKc / 2 * kNr];
+  const bool fold = v_zero_point >= kFoldMin && v_zero_point <= kFoldMax;
+  const int16_t s = fold ? static_cast<int16_t>(v_zero_point) : int16_t{0};
+  for (size_t j = 0; j < n; j += kNr) {
+    const size_t nc = std::min(kNr, n - j), nv = (nc + 15) / 16;
+    const __mmask16 last = first_lanes16(nc - 16 * (nv - 1));
+    for (size_t k0 = 0; k0 == 0 || k0 < k; k0 += kKc) {  // k == 0: one empty block writes the zeros
+      const size_t kc = std::min(kKc, k - k0);
+      pack_v(nc, kc, v_t + j * ld_v + k0, ld_v, s, packed);
+      for (size_t i = 0; i < m; i += kMr) {
+        const size_t mr = std::min(kMr, m - i);
+        int32_t init[kMr] = {};
+        if (k0 == 0 && !fold) {
+          for (size_t r = 0; r < mr; ++r) {
+            init[r] = static_cast<int32_t>(0u - row_sum(probs + (i + r) * ld_p, k) * static_cast<uint32_t>(v_zero_point));
+          }
+        }
+        const int32_t* start = k0 == 0 ? init : nullptr;
+        const uint16_t* p = probs + i * ld_p + k0;
+        int32_t* out = acc + i * ld_acc + j;
+        switch (mr) {
+          case 1: tile_nv<1, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
+          case 2: tile_nv<2, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
+          case 3: tile_nv<3, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
+          case 4: tile_nv<4, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
+          case 5: tile_nv<5, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
+          default: tile_nv<6, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace intvit::av16_outer
