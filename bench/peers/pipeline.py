@@ -6,6 +6,8 @@ top-5 with numpy. The next batch is decoded on a second thread while the engine 
 comparison is engine + preprocessing, not a serial Python loop against a prefetching C++ tool.
 intvit: `intvit classify --threads T --batch B --json FOLDER`; its images/s is the figure it prints
 on stderr (first decode to last result, like the peers' timing: model loading is excluded for both).
+Images per CPU-second (process CPU time, every thread: decoding and inference) is reported beside
+images/s for both: unlike images/s it hardly depends on what other processes do meanwhile.
 
 Both see the same files: every .jpg .jpeg .png .bmp .gif .ppm .pgm file under the folder, any case,
 sorted by path in byte order (engine/image_files.h).
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import images
+import timing
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm"}
 TOP = 5
@@ -64,19 +67,23 @@ def measure_peer(make_runner, folder: Path, batch: int, repeats: int, rounding: 
     run = make_runner(batch)
     run(_decode_batch(files[:1], batch, rounding)[0])  # warm the runner (and the file cache below)
     seconds, top5 = [], None
+    cpu0 = timing._own_cpu_seconds()
     for _ in range(repeats):
         s, top5 = run_once(run, files, batch, rounding)
         seconds.append(s)
-    return _summary(seconds, len(files), batch, [f.name for f in files], top5)
+    out = _summary(seconds, len(files), batch, [f.name for f in files], top5)
+    cpu = timing._own_cpu_seconds() - cpu0  # this process: decode thread and engine threads
+    out["images_per_cpu_s"] = repeats * len(files) / cpu if cpu > 0 else 0.0
+    return out
 
 
-_SPEED = re.compile(r"intvit classify: (\d+) images in ([0-9.]+) s: ([0-9.]+) images/s")
+_SPEED = re.compile(r"intvit classify: (\d+) images in ([0-9.]+) s: ([0-9.]+) images/s.*; ([0-9.]+) per CPU-second")
 
 
 def measure_intvit(cli: Path, model: Path, folder: Path, threads: int, batch: int, repeats: int) -> dict:
     cmd = [str(cli), "classify", "--model", str(model), "--threads", str(threads), "--batch", str(batch),
            "--top", str(TOP), "--json", str(folder)]
-    seconds, walls, top5, names = [], [], None, None
+    seconds, walls, cpu_rates, top5, names = [], [], [], None, None
     for _ in range(repeats):
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -87,10 +94,12 @@ def measure_intvit(cli: Path, model: Path, folder: Path, threads: int, batch: in
         if not m:
             raise RuntimeError(f"no images/s line in intvit classify's stderr:\n{proc.stderr}")
         seconds.append(float(m.group(2)))
+        cpu_rates.append(float(m.group(4)))
         rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
         names = [Path(r["image"]).name for r in rows]
         top5 = [[t["class"] for t in r["top"]] for r in rows]
     out = _summary(seconds, len(names), batch, names, top5)
+    out["images_per_cpu_s"] = statistics.median(cpu_rates)
     out["wall_s_with_model_load"] = round(statistics.median(walls), 2)
     out["command"] = " ".join(cmd)
     return out

@@ -150,7 +150,7 @@ def fmt(value, spec: str, missing: str = "–") -> str:
 
 
 def make_table(rows: list[dict]) -> str:
-    head = ["engine", "precision", "batch", "threads", "images/s", "spread", "p50 ms", "p90 ms", "top-1",
+    head = ["engine", "precision", "batch", "threads", "images/s", "per CPU-s", "spread", "p50 ms", "p90 ms", "top-1",
             "agree FP32", "intvit x", "load1", "others"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -159,6 +159,7 @@ def make_table(rows: list[dict]) -> str:
                  "others_cores": None}
         cells = [r["engine"], r["precision"], str(r["batch"]), str(r["threads"]),
                  "refused" if r.get("refused") else fmt(r.get("images_per_s"), ".1f"),
+                 fmt(r.get("images_per_cpu_s") or None, ".1f"),
                  fmt(r.get("spread_pct"), ".1f") + (" %" if r.get("spread_pct") is not None else ""),
                  fmt(r.get("p50_ms"), ".2f"), fmt(r.get("p90_ms"), ".2f"),
                  fmt(r.get("top1") and 100 * r["top1"], ".1f"), fmt(r.get("agreement") and 100 * r["agreement"], ".1f"),
@@ -173,10 +174,16 @@ def make_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def speed(wall, cpu) -> str:
+    """'wall (per CPU-second)' images/s."""
+    return fmt(wall, ".1f") + (f" ({cpu:.1f})" if cpu else "")
+
+
 def make_summary(rows: list[dict], accuracy: dict, pipelines: dict, intvit_pipeline: dict | None,
                  batches: list[int], thread_counts: list[int], pipeline_threads: int, pipeline_batch: int) -> str:
     """One line per engine configuration: its top-1 beside its images/s at every batch and thread count,
-    and the JPEG folder -> top-5 pipeline. '!' marks a measurement taken on a busy machine."""
+    and the JPEG folder -> top-5 pipeline. Each speed is 'images/s (images per CPU-second)'; '!' marks a
+    measurement taken on a busy machine."""
     cols = [(b, t) for t in thread_counts for b in batches]
     head = (["engine", "precision", "top-1 %", "agree FP32 %"] + [f"b{b}t{t}" for b, t in cols] +
             [f"JPEG→top-5 b{pipeline_batch}t{pipeline_threads}", "its top-1 %", "intvit x (JPEG)"])
@@ -184,17 +191,23 @@ def make_summary(rows: list[dict], accuracy: dict, pipelines: dict, intvit_pipel
     configs = list(dict.fromkeys((r["engine"], r["precision"]) for r in rows))
     by_key = {(r["engine"], r["precision"], r["batch"], r["threads"]): r for r in rows}
     ours = intvit_pipeline["images_per_s"] if intvit_pipeline else None
+    ours_cpu = intvit_pipeline.get("images_per_cpu_s") if intvit_pipeline else None
     for engine, precision in configs:
         top1, agree = accuracy.get((engine, precision), (None, None))
         cells = [engine, precision, fmt(top1 and 100 * top1, ".1f"), fmt(agree and 100 * agree, ".1f")]
         for b, t in cols:
             r = by_key.get((engine, precision, b, t))
             cells.append("–" if r is None or r.get("refused") else
-                         fmt(r.get("images_per_s"), ".1f") + (" !" if r.get("warning") else ""))
+                         speed(r.get("images_per_s"), r.get("images_per_cpu_s")) + (" !" if r.get("warning") else ""))
         pl = intvit_pipeline if engine == "intvit" else pipelines.get((engine, precision))
-        cells += [fmt(pl and pl["images_per_s"], ".1f") + (" !" if pl and pl.get("warning") else ""),
-                  fmt(pl and pl.get("top1") and 100 * pl["top1"], ".1f"),
-                  fmt(ours / pl["images_per_s"] if ours and pl else None, ".2f")]
+        ratio = None
+        if ours and pl:
+            ratio = f"{ours / pl['images_per_s']:.2f}"
+            if ours_cpu and pl.get("images_per_cpu_s"):
+                ratio += f" ({ours_cpu / pl['images_per_cpu_s']:.2f})"
+        cells += [speed(pl and pl["images_per_s"], pl and pl.get("images_per_cpu_s")) +
+                  (" !" if pl and pl.get("warning") else ""),
+                  fmt(pl and pl.get("top1") and 100 * pl["top1"], ".1f"), ratio or "–"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -321,7 +334,9 @@ def main() -> int:
         r["intvit_ratio"] = ours / r["images_per_s"] if ours and r.get("images_per_s") else None
     for r in intvit_rows:
         rows.append({"engine": "intvit", "precision": "int8", "batch": r["batch"], "threads": r["threads"],
-                     "images_per_s": r["images_per_s"], "spread_pct": r.get("spread_pct"),
+                     "images_per_s": r["images_per_s"], "images_per_cpu_s": r.get("images_per_cpu_s"),
+                     "spread_pct": r.get("spread_pct"), "warning": r.get("warning"), "load1_before": r.get("load1_before"),
+                     "others_cores": r.get("others_cores"),
                      "p50_ms": r.get("p50_ms"), "p90_ms": r.get("p90_ms"), "top1": r.get("top1"),
                      "agreement": r.get("agreement"), "intvit_ratio": 1.0})
 

@@ -31,6 +31,7 @@ struct RunStats {
   size_t images = 0;  // classified
   size_t failed = 0;  // could not be loaded (reported through on_image)
   double seconds = 0; // wall time from the first decode to the last result
+  double cpu_seconds = 0;  // this process's CPU time meanwhile (every thread: decode and inference)
   int threads = 0;
   std::string backend;
 };
@@ -43,7 +44,8 @@ using OnImage = std::function<void(size_t index, const uint8_t* pixels, const st
 RunStats run_images(const std::shared_ptr<const Model>& model, size_t inputs, const BatchPrefetcher::LoadFn& load,
                     const RunOptions& options, const OnImage& on_image);
 
-// "N images in S s: R images/s (backend, T threads, batch B)" on stderr, after `command`.
+// "N images in S s: R images/s (backend, T threads, batch B)[, F failed]; C per CPU-second" on
+// stderr, after `command`. Images per CPU-second does not depend on other processes' load.
 void print_speed(const char* command, const RunStats& stats, const RunOptions& options);
 
 }  // namespace intvit::cli
