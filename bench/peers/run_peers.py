@@ -350,7 +350,8 @@ def main() -> int:
         print(f"  intvit JPEG folder -> top-5: {intvit_pipeline['images_per_s']:.1f} images/s", file=sys.stderr)
     labels_by_name = dict(images.read_labels(vit_torch.shared_dir())) if args.weights == "real" else {}
     for pl in list(pipelines.values()) + ([intvit_pipeline] if intvit_pipeline else []):
-        pl["top1"], pl["top5"] = pipeline.accuracy(pl, labels_by_name) if labels_by_name else (None, None)
+        # "top5" holds the predictions; the accuracies go beside them
+        pl["top1"], pl["top5_accuracy"] = pipeline.accuracy(pl, labels_by_name) if labels_by_name else (None, None)
         pl["warning"] = timing.busy_warning(args.pipeline_threads, pl.get("load1_before", 0.0), 0.0)
     if intvit_rows or intvit_pipeline:
         intvit_top1 = next((r["top1"] for r in intvit_rows if r.get("top1") is not None), None)
