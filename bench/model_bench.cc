@@ -12,6 +12,7 @@
 // against the measured peak of the backend's multiply instruction on as many threads
 // (bench/machine.h). --json writes what bench/peers/run_peers.py --intvit-json reads.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -306,6 +307,10 @@ struct Row {
   double rss_mib = 0;
   bool rss_is_process_peak = false;
   double load1_before = 0, others_cores = 0;
+  // Images per second of this process's CPU time (all threads, spinning included) over the timed
+  // runs: what a dedicated core would give at 1 thread; robust to other processes' load, unlike
+  // images_per_s (bench/peers/timing.py measures the same for the peers).
+  double images_per_cpu_s = 0;
   bool busy = false;
   std::string warning;
 };
@@ -328,6 +333,12 @@ class Runner {
   const std::vector<uint8_t>& pixels_;
   std::vector<int32_t> logits_;
 };
+
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 double percentile_ms(const std::vector<double>& sorted, double q) {
   return 1e3 * sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1))];  // as timing.py
@@ -356,6 +367,7 @@ Row measure(const Options& o, const LoadedModel& m, const std::string& backend, 
       if (since(w0) >= o.warmup && (o.warmup == 0 || n >= 3)) break;
     }
     intvit::bench::OthersCpu others;
+    const double cpu0 = process_cpu_seconds();
     for (int rep = 0; rep < o.repeats; ++rep) {
       r.load1_before = std::max(r.load1_before, intvit::bench::load_average_1min());
       long calls = 0;
@@ -375,6 +387,8 @@ Row measure(const Options& o, const LoadedModel& m, const std::string& backend, 
       r.repeats_ips.push_back(static_cast<double>(calls * batch) / elapsed);
       r.calls += calls;
     }
+    const double cpu = process_cpu_seconds() - cpu0;
+    r.images_per_cpu_s = cpu > 0 ? static_cast<double>(r.calls * batch) / cpu : 0;
   }
   std::vector<double> ips = r.repeats_ips;
   std::sort(ips.begin(), ips.end());
@@ -503,6 +517,7 @@ nlohmann::json row_json(const Row& r, const LoadedModel& m, const std::string& b
                       {"model_bytes", m.file_bytes},
                       {"load1_before", r.load1_before},
                       {"others_cores", r.others_cores},
+                      {"images_per_cpu_s", r.images_per_cpu_s},
                       {"busy", r.busy},
                       {"warning", r.warning}};
   j["peak_gops"] = r.peak_gops > 0 ? nlohmann::json(r.peak_gops) : nlohmann::json(nullptr);

@@ -6,20 +6,12 @@
 
 #include "kernels/error.h"
 #include "engine/idx_dataset.h"
+#include "engine/image_files.h"
 #include "models/image.h"
 #include "models/safetensors.h"
 
 namespace intvit {
 namespace {
-
-bool is_image_file(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm"}) {
-    if (ext == e) return true;
-  }
-  return false;
-}
 
 std::vector<std::pair<std::string, int>> read_labels_csv(const std::filesystem::path& csv) {
   std::ifstream in(csv);
@@ -104,28 +96,34 @@ PreprocessConfig preprocess_config_for(const ViTConfig& c) {
   return p;
 }
 
+std::vector<LabeledFile> list_folder_dataset(const std::filesystem::path& dir, const std::filesystem::path& labels_csv,
+                                             int limit) {
+  if (!std::filesystem::is_directory(dir)) throw Error(ErrorCode::kIo, "not a folder: " + dir.string());
+  std::vector<LabeledFile> entries;
+  if (!labels_csv.empty()) {
+    for (auto& [file, label] : read_labels_csv(labels_csv)) entries.push_back({dir / file, file, label});
+  } else {
+    for (std::filesystem::path& p : list_image_files(dir)) {
+      std::string name = p.lexically_relative(dir).string();
+      entries.push_back({std::move(p), std::move(name), -1});
+    }
+  }
+  if (limit > 0 && entries.size() > static_cast<size_t>(limit)) entries.resize(limit);
+  if (entries.empty()) throw Error(ErrorCode::kInvalidArgument, "no images found in " + dir.string());
+  return entries;
+}
+
 std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,
                                        const ViTConfig& c, int limit, const std::function<void(int, int)>& progress) {
   if (images.extension() == ".safetensors") return from_safetensors(images, c, limit);
   if (std::filesystem::is_regular_file(images) && is_idx_file(images)) return from_idx(images, labels_csv, c, limit, progress);
-  if (!std::filesystem::is_directory(images)) throw Error(ErrorCode::kIo, "not a folder: " + images.string());
-  std::vector<std::pair<std::string, int>> entries;
-  if (!labels_csv.empty()) {
-    entries = read_labels_csv(labels_csv);
-  } else {
-    for (const auto& e : std::filesystem::directory_iterator(images)) {
-      if (e.is_regular_file() && is_image_file(e.path())) entries.emplace_back(e.path().filename().string(), -1);
-    }
-    std::sort(entries.begin(), entries.end());
-  }
-  if (limit > 0 && entries.size() > static_cast<size_t>(limit)) entries.resize(limit);
-  if (entries.empty()) throw Error(ErrorCode::kInvalidArgument, "no images found in " + images.string());
+  const std::vector<LabeledFile> entries = list_folder_dataset(images, labels_csv, limit);
   const PreprocessConfig pre = preprocess_config_for(c);
   std::vector<LabeledImage> out;
   out.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    Image img = preprocess(decode_image_file(images / entries[i].first), pre);
-    out.push_back({entries[i].first, std::move(img.rgb), entries[i].second});
+    Image img = preprocess(decode_image_file(entries[i].path), pre);
+    out.push_back({entries[i].name, std::move(img.rgb), entries[i].label});
     if (progress) progress(static_cast<int>(i + 1), static_cast<int>(entries.size()));
   }
   return out;

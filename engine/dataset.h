@@ -2,7 +2,8 @@
 //   DIR + labels CSV (file,class_index[,...])  — e.g. ../shared/data/imagenet-sample
 //   a .safetensors with `pixels` U8 [N,H,W,3] (+ optional `class_index` I32 [N]) — reference files
 //   an IDX images file (MNIST layout, uncompressed) + optional IDX labels file — Fashion-MNIST
-//   DIR alone (no labels; every image file in it, sorted by name) — calibration folders
+//   DIR alone (no labels; every image file under it, recursively, sorted by path: list_image_files)
+//     — calibration folders
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,20 @@ struct LabeledImage {
   int label = -1;               // -1 when unknown
 };
 
+// An image file of a folder dataset, not decoded yet.
+struct LabeledFile {
+  std::filesystem::path path;
+  std::string name;  // the labels CSV's file column, or the path relative to the folder
+  int label = -1;
+};
+
 PreprocessConfig preprocess_config_for(const ViTConfig& config);
+
+// The files of a folder dataset in evaluation order: the labels CSV's rows (paths relative to
+// `dir`), or without a CSV every image file under `dir` (list_image_files). limit <= 0 means all.
+// Error(kInvalidArgument) when there is no image.
+std::vector<LabeledFile> list_folder_dataset(const std::filesystem::path& dir, const std::filesystem::path& labels_csv,
+                                             int limit);
 
 // limit <= 0 means all. progress(i, n) after each image.
 std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,

@@ -13,3 +13,26 @@ set_tests_properties(cli_quantize_bad_on_off_message PROPERTIES PASS_REGULAR_EXP
 # Option combinations quantize_vit rejects fail before the model is read (no minutes of calibration first).
 add_test(NAME cli_quantize_bad_combination COMMAND intvit_cli quantize --model none --calib none -o none --softmax iexp --attn-bits 4)
 set_tests_properties(cli_quantize_bad_combination PROPERTIES PASS_REGULAR_EXPRESSION "--attn-bits 4 needs --softmax log2")
+# classify / eval on folders (tests/cli_folders.cmake): recursion, image files by extension, sorted
+# order, identical output for any --threads / --batch, --json order, corrupt and empty inputs.
+add_test(NAME cli_classify_folders
+  COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:intvit_cli> -DMODEL=${INTVIT_DEFAULT_MODEL}
+          -DIMAGES=${PROJECT_SOURCE_DIR}/tests/data/images/decode -DOUT=${CMAKE_CURRENT_BINARY_DIR}/cli_folders
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_folders.cmake)
+# Bad --threads / --batch values are usage errors (exit 2) naming the flag, before the model loads.
+foreach(bad "threads;0" "threads;-1" "threads;abc" "threads;2x" "threads;257" "threads;" "batch;0" "batch;1025")
+  list(GET bad 0 flag)
+  list(LENGTH bad n)
+  set(value "")
+  if(n GREATER 1)
+    list(GET bad 1 value)
+  endif()
+  string(MAKE_C_IDENTIFIER "${flag}_${value}" id)
+  add_test(NAME cli_classify_bad_${id} COMMAND intvit_cli classify --model none --${flag} "${value}" x.png)
+  set_tests_properties(cli_classify_bad_${id} PROPERTIES WILL_FAIL TRUE)
+  add_test(NAME cli_classify_bad_${id}_message COMMAND intvit_cli classify --model none --${flag} "${value}" x.png)
+  set_tests_properties(cli_classify_bad_${id}_message PROPERTIES
+    PASS_REGULAR_EXPRESSION "--${flag} expects an integer in \\[1, [0-9]+\\], got '${value}'")
+endforeach()
+add_test(NAME cli_eval_bad_threads COMMAND intvit_cli eval --model none --images none --threads 0)
+set_tests_properties(cli_eval_bad_threads PROPERTIES PASS_REGULAR_EXPRESSION "--threads expects an integer in \\[1, 256\\], got '0'")

@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 
 import engines  # noqa: E402
 import images  # noqa: E402
+import pipeline  # noqa: E402
 import timing  # noqa: E402
 
 ARCHS = ("vit_tiny", "deit_small", "vit_base")  # vit_torch.ARCHS; vit_torch (torch) loads only where needed
@@ -70,6 +71,14 @@ def run_worker(spec: dict) -> dict:
                 chunk = np.concatenate([chunk, np.repeat(chunk[:1], EVAL_BATCH - n, axis=0)])
             predictions.extend(run(chunk)[:n].argmax(axis=1).tolist())
         out["predictions"] = predictions
+    if spec.get("pipeline"):
+        pl = spec["pipeline"]
+        load1 = timing.load_average_1min()
+        out["pipeline"] = pipeline.measure_peer(engine.make_runner, Path(pl["folder"]), pl["batch"], pl["repeats"],
+                                                spec["rounding"])
+        out["pipeline"]["load1_before"] = max(load1, timing.load_average_1min())
+        print(f"  {spec['engine']:13s} JPEG folder -> top-5, batch {pl['batch']} threads {spec['threads']}: "
+              f"{out['pipeline']['images_per_s']:8.1f} images/s", file=sys.stderr)
     out["describe"] = engine.describe()
     return out
 
@@ -141,7 +150,7 @@ def fmt(value, spec: str, missing: str = "–") -> str:
 
 
 def make_table(rows: list[dict]) -> str:
-    head = ["engine", "precision", "batch", "threads", "images/s", "spread", "p50 ms", "p90 ms", "top-1",
+    head = ["engine", "precision", "batch", "threads", "images/s", "per CPU-s", "spread", "p50 ms", "p90 ms", "top-1",
             "agree FP32", "intvit x", "load1", "others"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -150,6 +159,7 @@ def make_table(rows: list[dict]) -> str:
                  "others_cores": None}
         cells = [r["engine"], r["precision"], str(r["batch"]), str(r["threads"]),
                  "refused" if r.get("refused") else fmt(r.get("images_per_s"), ".1f"),
+                 fmt(r.get("images_per_cpu_s") or None, ".1f"),
                  fmt(r.get("spread_pct"), ".1f") + (" %" if r.get("spread_pct") is not None else ""),
                  fmt(r.get("p50_ms"), ".2f"), fmt(r.get("p90_ms"), ".2f"),
                  fmt(r.get("top1") and 100 * r["top1"], ".1f"), fmt(r.get("agreement") and 100 * r["agreement"], ".1f"),
@@ -161,6 +171,44 @@ def make_table(rows: list[dict]) -> str:
         if r.get("warning"):
             lines.append(f"WARNING: {r['engine']} {r['precision']} batch {r['batch']} threads {r['threads']}: "
                          f"{r['warning']}" + ("" if r.get("refused") else " -- numbers not trustworthy"))
+    return "\n".join(lines)
+
+
+def speed(wall, cpu) -> str:
+    """'wall (per CPU-second)' images/s."""
+    return fmt(wall, ".1f") + (f" ({cpu:.1f})" if cpu else "")
+
+
+def make_summary(rows: list[dict], accuracy: dict, pipelines: dict, intvit_pipeline: dict | None,
+                 batches: list[int], thread_counts: list[int], pipeline_threads: int, pipeline_batch: int) -> str:
+    """One line per engine configuration: its top-1 beside its images/s at every batch and thread count,
+    and the JPEG folder -> top-5 pipeline. Each speed is 'images/s (images per CPU-second)'; '!' marks a
+    measurement taken on a busy machine."""
+    cols = [(b, t) for t in thread_counts for b in batches]
+    head = (["engine", "precision", "top-1 %", "agree FP32 %"] + [f"b{b}t{t}" for b, t in cols] +
+            [f"JPEG→top-5 b{pipeline_batch}t{pipeline_threads}", "its top-1 %", "intvit x (JPEG)"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    configs = list(dict.fromkeys((r["engine"], r["precision"]) for r in rows))
+    by_key = {(r["engine"], r["precision"], r["batch"], r["threads"]): r for r in rows}
+    ours = intvit_pipeline["images_per_s"] if intvit_pipeline else None
+    ours_cpu = intvit_pipeline.get("images_per_cpu_s") if intvit_pipeline else None
+    for engine, precision in configs:
+        top1, agree = accuracy.get((engine, precision), (None, None))
+        cells = [engine, precision, fmt(top1 and 100 * top1, ".1f"), fmt(agree and 100 * agree, ".1f")]
+        for b, t in cols:
+            r = by_key.get((engine, precision, b, t))
+            cells.append("–" if r is None or r.get("refused") else
+                         speed(r.get("images_per_s"), r.get("images_per_cpu_s")) + (" !" if r.get("warning") else ""))
+        pl = intvit_pipeline if engine == "intvit" else pipelines.get((engine, precision))
+        ratio = None
+        if ours and pl:
+            ratio = f"{ours / pl['images_per_s']:.2f}"
+            if ours_cpu and pl.get("images_per_cpu_s"):
+                ratio += f" ({ours_cpu / pl['images_per_cpu_s']:.2f})"
+        cells += [speed(pl and pl["images_per_s"], pl and pl.get("images_per_cpu_s")) +
+                  (" !" if pl and pl.get("warning") else ""),
+                  fmt(pl and pl.get("top1") and 100 * pl["top1"], ".1f"), ratio or "–"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -190,6 +238,14 @@ def main() -> int:
                     help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for PyTorch (default: unset, autodetect)")
     ap.add_argument("--work-dir", type=Path, help="models and tensors (default bench/peers/.cache/<arch>-<weights>)")
     ap.add_argument("--rebuild", action="store_true", help="re-export and re-quantize")
+    ap.add_argument("--pipeline-folder", type=Path,
+                    help="time JPEG files -> top-5 on this folder for every engine (default for vit_tiny with "
+                         "real weights: shared/data/imagenet-sample; 'none' to skip)")
+    ap.add_argument("--pipeline-threads", type=int, help="threads of the pipeline runs (default: the most in --threads)")
+    ap.add_argument("--pipeline-batch", type=int, default=8, help="batch of the pipeline runs (default 8)")
+    ap.add_argument("--pipeline-repeats", type=int, default=3, help="passes over the folder; median (default 3)")
+    ap.add_argument("--intvit-cli", type=Path, help="the intvit binary, to time `intvit classify` on the folder")
+    ap.add_argument("--intvit-model", type=Path, help="the model `intvit classify` runs (the one --intvit-json timed)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -213,6 +269,17 @@ def main() -> int:
     if max(thread_counts) > os.cpu_count():
         ap.error(f"{max(thread_counts)} threads > {os.cpu_count()} CPUs")
 
+    if args.pipeline_folder is None and args.weights == "real":
+        args.pipeline_folder = images.sample_dir(vit_torch.shared_dir())
+    if args.pipeline_folder is not None and str(args.pipeline_folder) == "none":
+        args.pipeline_folder = None
+    if args.pipeline_threads is None:
+        args.pipeline_threads = max(thread_counts)
+    if args.pipeline_folder and not pipeline.list_images(args.pipeline_folder):
+        ap.error(f"no image files in {args.pipeline_folder}")
+    if bool(args.intvit_cli) != bool(args.intvit_model):
+        ap.error("--intvit-cli and --intvit-model go together")
+
     work = args.work_dir or HERE / ".cache" / f"{args.arch}-{args.weights}"
     if args.rebuild:
         for pattern in ("ort-*", "ov-*", "*.ort-pre.onnx"):  # quantized models
@@ -223,13 +290,20 @@ def main() -> int:
     eval_labels = np.array(paths.pop("eval_labels", []), dtype=np.int64)
 
     rows, describes, reference_predictions = [], {}, None
+    accuracy, pipelines = {}, {}  # (engine, precision) -> (top1, agreement) / pipeline result
+    pipeline_spec = None
+    if args.pipeline_folder:
+        pipeline_spec = {"folder": str(args.pipeline_folder), "batch": args.pipeline_batch,
+                         "repeats": args.pipeline_repeats}
     for engine in engine_list:
         name, precision = engines.engine_label(engine)
         for i, threads in enumerate(thread_counts):
             spec = {"engine": engine, "precision": precision, "arch": args.arch, "threads": threads,
                     "batches": batches, "seconds": args.seconds, "repeats": args.repeats,
                     "warmup_seconds": args.warmup, "refuse_when_busy": args.refuse_when_busy,
-                    "seed": args.seed, "work_dir": str(work), **paths}
+                    "seed": args.seed, "work_dir": str(work), "rounding": args.rounding, **paths}
+            if pipeline_spec and threads == args.pipeline_threads:
+                spec["pipeline"] = pipeline_spec
             if i > 0:
                 spec.pop("eval_pixels", None)  # evaluate once per engine
             print(f"{engine}, {threads} thread(s)", file=sys.stderr)
@@ -248,7 +322,10 @@ def main() -> int:
             for m in result["measurements"]:
                 rows.append({"engine": name, "precision": precision, **m, "top1": top1, "agreement": agreement,
                              "setup_s": result["setup_s"]})
-                top1 = agreement = None  # print accuracy once per engine
+            if top1 is not None:
+                accuracy[(name, precision)] = (top1, agreement)
+            if "pipeline" in result:
+                pipelines[(name, precision)] = result["pipeline"]
 
     intvit_rows = load_intvit(args.intvit_json, args.arch)
     intvit_ips = {(r["batch"], r["threads"]): r["images_per_s"] for r in intvit_rows}
@@ -257,22 +334,57 @@ def main() -> int:
         r["intvit_ratio"] = ours / r["images_per_s"] if ours and r.get("images_per_s") else None
     for r in intvit_rows:
         rows.append({"engine": "intvit", "precision": "int8", "batch": r["batch"], "threads": r["threads"],
-                     "images_per_s": r["images_per_s"], "spread_pct": r.get("spread_pct"),
+                     "images_per_s": r["images_per_s"], "images_per_cpu_s": r.get("images_per_cpu_s"),
+                     "spread_pct": r.get("spread_pct"), "warning": r.get("warning"), "load1_before": r.get("load1_before"),
+                     "others_cores": r.get("others_cores"),
                      "p50_ms": r.get("p50_ms"), "p90_ms": r.get("p90_ms"), "top1": r.get("top1"),
                      "agreement": r.get("agreement"), "intvit_ratio": 1.0})
+
+    intvit_pipeline = None
+    if args.pipeline_folder and args.intvit_cli:
+        print("intvit classify: JPEG folder -> top-5", file=sys.stderr)
+        load1 = timing.load_average_1min()
+        intvit_pipeline = pipeline.measure_intvit(args.intvit_cli, args.intvit_model, args.pipeline_folder,
+                                                  args.pipeline_threads, args.pipeline_batch, args.pipeline_repeats)
+        intvit_pipeline["load1_before"] = max(load1, timing.load_average_1min())
+        print(f"  intvit JPEG folder -> top-5: {intvit_pipeline['images_per_s']:.1f} images/s", file=sys.stderr)
+    labels_by_name = dict(images.read_labels(vit_torch.shared_dir())) if args.weights == "real" else {}
+    for pl in list(pipelines.values()) + ([intvit_pipeline] if intvit_pipeline else []):
+        # "top5" holds the predictions; the accuracies go beside them
+        pl["top1"], pl["top5_accuracy"] = pipeline.accuracy(pl, labels_by_name) if labels_by_name else (None, None)
+        pl["warning"] = timing.busy_warning(args.pipeline_threads, pl.get("load1_before", 0.0), 0.0)
+    if intvit_rows or intvit_pipeline:
+        intvit_top1 = next((r["top1"] for r in intvit_rows if r.get("top1") is not None), None)
+        if intvit_top1 is None and intvit_pipeline:  # intvit-bench has no labels: classify's top-1 on the folder
+            intvit_top1 = intvit_pipeline["top1"]
+        accuracy[("intvit", "int8")] = (intvit_top1, next((r["agreement"] for r in intvit_rows
+                                                           if r.get("agreement") is not None), None))
+        if intvit_pipeline and not intvit_rows:
+            rows.append({"engine": "intvit", "precision": "int8", "batch": 0, "threads": 0})
 
     title = (f"{args.arch} ({args.weights} weights), {args.seconds:g} s x {args.repeats} per row, "
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     if paths.get("eval_pixels"):
         title += f"; top-1 on the first {len(eval_labels)} shared images ({args.rounding} rounding)"
     print(f"\n### Peers: {title}\n")
-    print(make_table(rows))
+    print(make_summary(rows, accuracy, pipelines, intvit_pipeline, batches, thread_counts, args.pipeline_threads,
+                       args.pipeline_batch))
+    if args.pipeline_folder:
+        files = pipeline.list_images(args.pipeline_folder)
+        print(f"\nJPEG→top-5: {len(files)} files of {args.pipeline_folder}, median of {args.pipeline_repeats} passes; "
+              f"peers: PIL decode + resize ({args.rounding} rounding) on a second thread, engine at batch "
+              f"{args.pipeline_batch}; intvit: `intvit classify --threads {args.pipeline_threads} --batch "
+              f"{args.pipeline_batch}` (its own decoder and resize). top-1 there is on labels.csv.")
+    print("\n#### Every measurement\n")
+    print(make_table([r for r in rows if r["batch"]]))
     print()
     for engine, info in describes.items():
         print(f"- {engine}: " + "; ".join(f"{k}={v}" for k, v in info.items()))
     if args.json:
         args.json.write_text(json.dumps({"title": title, "arch": args.arch, "weights": args.weights,
-                                         "rows": rows, "engines": describes}, indent=1))
+                                         "rows": rows, "engines": describes,
+                                         "pipelines": {f"{e} {p}": v for (e, p), v in pipelines.items()},
+                                         "intvit_pipeline": intvit_pipeline}, indent=1))
     return 0
 
 

@@ -60,6 +60,8 @@ class Measurement:
     calls: int = 0
     load1_before: float = 0.0          # highest 1-minute load average seen before a repeat
     others_cores: float = 0.0          # highest cores used by other processes during a repeat
+    images_per_cpu_s: float = 0.0      # images per second of this process's CPU time (all threads) over
+                                       # the repeats: a dedicated core's rate at 1 thread, load-robust
     warning: str = ""
     refused: bool = False
 
@@ -95,6 +97,7 @@ def measure(run_once: Callable[[], object], batch: int, threads: int, seconds: f
 
     latencies = []
     others = OthersCpu()
+    cpu0 = _own_cpu_seconds()
     for _ in range(repeats):
         m.load1_before = max(m.load1_before, load_average_1min())
         calls = 0
@@ -112,6 +115,8 @@ def measure(run_once: Callable[[], object], batch: int, threads: int, seconds: f
         m.repeats_images_per_s.append(calls * batch / (t1 - start))
         m.calls += calls
 
+    cpu = _own_cpu_seconds() - cpu0
+    m.images_per_cpu_s = m.calls * batch / cpu if cpu > 0 else 0.0
     m.images_per_s = statistics.median(m.repeats_images_per_s)
     m.spread_pct = 100.0 * (max(m.repeats_images_per_s) - min(m.repeats_images_per_s)) / m.images_per_s
     latencies.sort()

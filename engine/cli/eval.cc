@@ -1,16 +1,23 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/image_runner.h"
 #include "engine/cli/progress.h"
 #include "engine/dataset.h"
+#include "kernels/error.h"
 #include "engine/model.h"
 #include "kernels/backend/backend.h"
+#include "engine/session.h"
+#include "models/image.h"
+#include "kernels/gemm/gemm.h"
 #include "weights/fp32_comparison.h"
 #include "weights/int_model_file.h"
 
@@ -19,17 +26,21 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: intvit eval --model DIR --images DIR|FILE [--labels CSV|IDX] [--fp32 FP32_DIR] [--limit N] [--report] [--json]\n"
+    "                  [--threads N] [--batch N]\n"
     "\n"
     "Top-1 / top-5 accuracy of a model on labelled images, and top-1 agreement with an FP32 model.\n"
     "  --model DIR      model to evaluate (integer model.intvit if present, else FP32)\n"
-    "  --images DIR     image folder (with --labels), a .safetensors with pixels + class_index,\n"
+    "  --images DIR     image folder (with --labels; without, every image file under it, recursively),\n"
+    "                   a .safetensors with pixels + class_index,\n"
     "                   or an uncompressed IDX images file (MNIST / Fashion-MNIST layout)\n"
     "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv),\n"
     "                   or an IDX labels file beside an IDX images file\n"
     "  --fp32 DIR       FP32 model to compare predictions with (agreement)\n"
     "  --limit N        evaluate the first N images only\n"
     "  --report         per-layer SQNR (dB) of every integer activation against FP32 (needs --fp32)\n"
-    "  --json           one JSON object with the figures and per-image predictions\n";
+    "  --json           one JSON object with the figures and per-image predictions\n"
+    "An image that cannot be read or decoded is reported on stderr, left out of the figures and listed\n"
+    "under \"failed\" in --json; the exit status is then 1. Options for speed:\n";
 
 int argmax(const std::vector<double>& v) { return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()); }
 
@@ -40,63 +51,103 @@ bool in_top5(const std::vector<double>& v, int label) {
 }
 
 // Per-layer SQNR table (integer model vs --fp32 on the same images): where accuracy is lost.
-std::vector<LayerSqnr> sqnr_report(const Args& args, const std::vector<LabeledImage>& images) {
+std::vector<LayerSqnr> sqnr_report(const Args& args, const Images& pixels) {
   if (!args.has("fp32")) throw UsageError("--report needs --fp32");
   const ViTWeightsF32 fp32 = load_vit_f32(args.get("fp32"));
   IntViT model = load_int_model(args.get("model"));
   const GemmIsa isa = resolve_backend("");
   model.prepare(isa);
-  Images pixels;
-  pixels.reserve(images.size());
-  for (const LabeledImage& im : images) pixels.push_back(im.pixels);
   return layer_sqnr(fp32, model, isa, pixels, progress_bar("per-layer SQNR"));
 }
 
 }  // namespace
 
 int run_eval(int argc, char** argv) {
-  const Args args = parse_args(argc, argv, 2, {"model", "images", "labels", "fp32", "limit"}, {"help", "json", "report"});
+  const Args args = parse_args(argc, argv, 2, {"model", "images", "labels", "fp32", "limit", "threads", "batch"},
+                               {"help", "json", "report"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
+    std::fputs(kRunOptionsHelp, stdout);
     return 0;
   }
   if (!args.has("model") || !args.has("images")) throw UsageError("--model and --images are required");
-  const auto model = load_model(args.get("model"));
-  std::unique_ptr<Model> fp32;
-  if (args.has("fp32")) fp32 = load_model(args.get("fp32"), /*prefer_fp32=*/true);
+  const RunOptions options = run_options(args);
+  const std::shared_ptr<const Model> model = load_model(args.get("model"));
+  if (args.has("report") && !args.has("fp32")) throw UsageError("--report needs --fp32");
+  if (args.has("report") && model->precision() == "fp32") throw UsageError("--report compares an integer model with --fp32");
+  std::unique_ptr<Session> fp32;
+  if (args.has("fp32")) fp32 = create_session(load_model(args.get("fp32"), /*prefer_fp32=*/true));
   const int limit = static_cast<int>(args.get_int("limit", 0, 0, 10000000));
-  const auto images = load_dataset(args.get("images"), args.get("labels"), model->config(), limit, progress_bar("loading"));
+
+  // A folder streams: its images decode while the previous batch runs. Reference safetensors and
+  // IDX files hold their pixels already and are read whole.
+  const std::filesystem::path images_path = args.get("images");
+  const bool folder = std::filesystem::is_directory(images_path);
+  std::vector<LabeledFile> files;
+  std::vector<LabeledImage> preloaded;
+  if (folder) {
+    files = list_folder_dataset(images_path, args.get("labels"), limit);
+  } else {
+    preloaded = load_dataset(images_path, args.get("labels"), model->config(), limit, progress_bar("loading"));
+  }
+  const size_t count = folder ? files.size() : preloaded.size();
+  const PreprocessConfig pre = preprocess_config_for(model->config());
+  const size_t input_bytes = static_cast<size_t>(model->config().image_size) * model->config().image_size * 3;
+  const auto load = [&](size_t i, uint8_t* out) {
+    if (!folder) {
+      std::memcpy(out, preloaded[i].pixels.data(), input_bytes);
+      return;
+    }
+    const Image input = preprocess(decode_image_file(files[i].path), pre);
+    if (input.rgb.size() != input_bytes) throw Error(ErrorCode::kInternal, "preprocess returned a wrong size");
+    std::memcpy(out, input.rgb.data(), input_bytes);
+  };
+
   int top1 = 0, top5 = 0, labelled = 0, agree = 0, fp32_top1 = 0;
-  nlohmann::json per_image = nlohmann::json::array();
+  size_t evaluated = 0;
+  nlohmann::json per_image = nlohmann::json::array(), failed = nlohmann::json::array();
+  Images report_pixels;  // --report: the evaluated images, for the per-layer pass
+  std::vector<double> ref_logits(static_cast<size_t>(model->config().num_classes));
   auto progress = progress_bar("evaluating");
-  for (size_t i = 0; i < images.size(); ++i) {
-    const LabeledImage& im = images[i];
-    const std::vector<double> logits = model->logits(im.pixels.data());
+  const auto score = [&](size_t i, const uint8_t* pixels, const std::vector<double>& logits, const std::string& error) {
+    const std::string& name = folder ? files[i].name : preloaded[i].name;
+    const int label = folder ? files[i].label : preloaded[i].label;
+    progress(static_cast<int>(i + 1), static_cast<int>(count));
+    if (!error.empty()) {
+      std::fprintf(stderr, "intvit eval: error: %s\n", error.c_str());
+      failed.push_back({{"image", name}, {"error", error}});
+      return;
+    }
+    ++evaluated;
     const int pred = argmax(logits);
-    nlohmann::json row = {{"image", im.name}, {"predicted", pred}, {"label", im.label}};
-    if (im.label >= 0 && im.label < static_cast<int>(logits.size())) {
+    nlohmann::json row = {{"image", name}, {"predicted", pred}, {"label", label}};
+    if (label >= 0 && label < static_cast<int>(logits.size())) {
       ++labelled;
-      top1 += pred == im.label;
-      top5 += in_top5(logits, im.label);
+      top1 += pred == label;
+      top5 += in_top5(logits, label);
     }
     if (fp32) {
-      const int ref = argmax(fp32->logits(im.pixels.data()));
+      fp32->run(pixels, ref_logits.data());
+      const int ref = argmax(ref_logits);
       agree += ref == pred;
-      fp32_top1 += im.label >= 0 && ref == im.label;
+      fp32_top1 += label >= 0 && ref == label;
       row["fp32_predicted"] = ref;
     }
+    if (args.has("report")) report_pixels.emplace_back(pixels, pixels + input_bytes);
     per_image.push_back(row);
-    progress(static_cast<int>(i + 1), static_cast<int>(images.size()));
-  }
-  const double n = static_cast<double>(images.size());
+  };
+  const RunStats stats = run_images(model, count, load, options, score);
+  print_speed("eval", stats, options);
+
+  const double n = static_cast<double>(evaluated);
   nlohmann::json result = {{"model", model->source().string()}, {"precision", model->precision()},
-                           {"images", images.size()}, {"labelled", labelled}};
+                           {"images", evaluated}, {"labelled", labelled}, {"failed", failed}};
   if (labelled) {
     result["top1"] = 100.0 * top1 / labelled;
     result["top1_correct"] = top1;
     result["top5"] = 100.0 * top5 / labelled;
   }
-  if (fp32) {
+  if (fp32 && evaluated) {
     result["fp32_agreement"] = 100.0 * agree / n;
     result["fp32_agreement_count"] = agree;
   }
@@ -105,29 +156,32 @@ int run_eval(int argc, char** argv) {
     result["fp32_top1_correct"] = fp32_top1;
   }
   std::vector<LayerSqnr> layers;
-  if (args.has("report")) {
-    if (model->precision() == "fp32") throw UsageError("--report compares an integer model with --fp32");
-    layers = sqnr_report(args, images);
+  if (args.has("report") && !report_pixels.empty()) {
+    layers = sqnr_report(args, report_pixels);
     nlohmann::json rows = nlohmann::json::array();
     for (const LayerSqnr& l : layers) {
       rows.push_back({{"name", l.name}, {"bits", l.bits}, {"sqnr_db", std::isfinite(l.sqnr_db) ? l.sqnr_db : 999.0}});
     }
     result["layers"] = rows;
   }
+  const int status = failed.empty() ? 0 : 1;
   if (args.has("json")) {
     result["per_image"] = per_image;
     std::printf("%s\n", result.dump().c_str());
-    return 0;
+    return status;
   }
-  std::printf("model:      %s (%s)\nimages:     %zu\n", model->source().c_str(), model->precision().c_str(), images.size());
+  std::printf("model:      %s (%s)\nimages:     %zu\n", model->source().c_str(), model->precision().c_str(), evaluated);
+  if (!failed.empty()) std::printf("failed:     %zu (not decoded, see the errors above)\n", failed.size());
   if (labelled) std::printf("top-1:      %.2f %%\ntop-5:      %.2f %%\n", 100.0 * top1 / labelled, 100.0 * top5 / labelled);
   if (fp32 && labelled) std::printf("FP32 top-1: %.2f %%\n", 100.0 * fp32_top1 / labelled);
-  if (fp32) std::printf("agreement:  %.2f %% top-1 agreement with FP32 %s\n", 100.0 * agree / n, fp32->source().c_str());
+  if (fp32 && evaluated) {
+    std::printf("agreement:  %.2f %% top-1 agreement with FP32 %s\n", 100.0 * agree / n, fp32->model().source().c_str());
+  }
   if (!layers.empty()) {
     std::printf("\n%-28s %5s %10s\n", "activation", "bits", "SQNR dB");
     for (const LayerSqnr& l : layers) std::printf("%-28s %5d %10.2f\n", l.name.c_str(), l.bits, l.sqnr_db);
   }
-  return 0;
+  return status;
 }
 
 }  // namespace intvit::cli

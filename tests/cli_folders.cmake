@@ -1,0 +1,110 @@
+# cmake -DCLI=<intvit> -DMODEL=<model dir> -DIMAGES=<tests/data/images/decode> -DOUT=<scratch> -P cli_folders.cmake
+# `intvit classify` / `eval` on folders: recursion, which files count as images, sorted order, the
+# same output whatever --threads and --batch, --json one object per image in input order, a corrupt
+# image reported without stopping the others (exit 1), an empty folder, the images/s line.
+foreach(v CLI MODEL IMAGES OUT)
+  if(NOT ${v})
+    message(FATAL_ERROR "usage: cmake -DCLI=... -DMODEL=... -DIMAGES=... -DOUT=... -P cli_folders.cmake")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${OUT}")
+set(dir "${OUT}/photos")
+file(MAKE_DIRECTORY "${dir}/a/b" "${OUT}/empty/sub")
+file(COPY_FILE "${IMAGES}/jpeg_rgb_200_100_50.jpg" "${dir}/a/jpeg_rgb_200_100_50.jpg")
+file(COPY_FILE "${IMAGES}/png_rgb8.png" "${dir}/a/b/png_rgb8.png")
+file(COPY_FILE "${IMAGES}/bmp_rgb24.bmp" "${dir}/a/b/bmp_rgb24.bmp")
+file(COPY_FILE "${IMAGES}/ppm_rgb.ppm" "${dir}/c.PPM")
+file(WRITE "${dir}/a/broken.jpg" "this is not a JPEG\n")
+file(WRITE "${dir}/notes.txt" "not an image, skipped by extension\n")
+file(WRITE "${dir}/labels.csv" "file,class_index\n")
+file(WRITE "${OUT}/empty/sub/readme.md" "no images here\n")
+# Byte order of the paths: "a/b/" < "a/broken.jpg" ('/' < 'r'), upper case before lower case.
+set(good "${dir}/a/b/bmp_rgb24.bmp" "${dir}/a/b/png_rgb8.png" "${dir}/a/jpeg_rgb_200_100_50.jpg" "${dir}/c.PPM")
+
+function(classify out_var err_var rc_var)
+  execute_process(COMMAND "${CLI}" classify --model "${MODEL}" ${ARGN}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(${out_var} "${out}" PARENT_SCOPE)
+  set(${err_var} "${err}" PARENT_SCOPE)
+  set(${rc_var} "${rc}" PARENT_SCOPE)
+endfunction()
+
+# 1. The folder, one thread, batches of 2: the four images in order, the corrupt one reported, exit 1.
+classify(out1 err1 rc1 --threads 1 --batch 2 "${dir}")
+string(REGEX MATCHALL "[^\n]+:\n" heads "${out1}")
+string(REPLACE ":\n" "" heads "${heads}")
+if(NOT rc1 EQUAL 1 OR NOT heads STREQUAL "${good}")
+  message(FATAL_ERROR "classify DIR: want exit 1 and images\n${good}\ngot exit ${rc1} and\n${heads}\nstderr:\n${err1}")
+endif()
+if(NOT err1 MATCHES "error: cannot decode [^\n]*broken\\.jpg")
+  message(FATAL_ERROR "classify DIR: the corrupt image is not reported:\n${err1}")
+endif()
+if(err1 MATCHES "notes\\.txt|labels\\.csv" OR out1 MATCHES "notes\\.txt|labels\\.csv")
+  message(FATAL_ERROR "classify DIR: a non-image file was taken for an image:\n${out1}\n${err1}")
+endif()
+if(NOT err1 MATCHES "classify: 4 images in [0-9.]+ s: [0-9.]+ images/s \\([a-z0-9]+, 1 threads, batch 2\\), 1 failed; [0-9.]+ per CPU-second")
+  message(FATAL_ERROR "classify DIR: no images/s line on stderr:\n${err1}")
+endif()
+string(REGEX MATCHALL "\n  [ 0-9.]+%  [ 0-9]+  [^\n]+" preds "${out1}")
+list(LENGTH preds n)
+if(NOT n EQUAL 20)
+  message(FATAL_ERROR "classify DIR: want 5 predictions for each of 4 images, got ${n}:\n${out1}")
+endif()
+
+# 2. Two threads and other batch sizes print the same bytes.
+foreach(opts "--threads;2;--batch;3" "--threads;2;--batch;1" "--threads;1;--batch;8")
+  classify(out err rc ${opts} "${dir}")
+  if(NOT rc EQUAL 1 OR NOT out STREQUAL out1)
+    message(FATAL_ERROR "classify ${opts} DIR differs from --threads 1 --batch 2 (exit ${rc}):\n${out}\n---\n${out1}")
+  endif()
+endforeach()
+
+# 3. The same files named one by one: the same output, exit 0.
+classify(out err rc --threads 2 ${good})
+if(NOT rc EQUAL 0 OR NOT out STREQUAL out1)
+  message(FATAL_ERROR "classify FILES differs from classify DIR (exit ${rc}):\n${out}\n---\n${out1}\n${err}")
+endif()
+
+# 4. --json: one object per line per image, in input order, the corrupt one absent from stdout.
+classify(outj errj rcj --threads 2 --batch 3 --json "${dir}" "${good}")
+string(REGEX REPLACE "\n$" "" outj "${outj}")
+string(REPLACE "\n" ";" lines "${outj}")
+set(want_json ${good} ${good})
+list(LENGTH lines n)
+list(LENGTH want_json n_want)
+if(NOT rcj EQUAL 1 OR NOT n EQUAL n_want)
+  message(FATAL_ERROR "classify --json: want ${n_want} lines and exit 1, got ${n} (exit ${rcj}):\n${outj}\n${errj}")
+endif()
+foreach(i RANGE 0 7)
+  list(GET lines ${i} line)
+  list(GET want_json ${i} want)
+  string(JSON image GET "${line}" image)
+  string(JSON ntop LENGTH "${line}" top)
+  if(NOT image STREQUAL want OR NOT ntop EQUAL 5)
+    message(FATAL_ERROR "classify --json line ${i}: want ${want} with 5 classes, got:\n${line}")
+  endif()
+endforeach()
+
+# 5. A folder without images is an error (exit 1) that names it; the other inputs still run.
+classify(out err rc "${OUT}/empty" "${dir}/c.PPM")
+if(NOT rc EQUAL 1 OR NOT err MATCHES "no image files in folder [^\n]*empty" OR NOT out MATCHES "c\\.PPM:\n")
+  message(FATAL_ERROR "classify EMPTY_DIR FILE: want exit 1, the folder named, c.PPM classified; got ${rc}:\n${out}\n${err}")
+endif()
+
+# 6. eval on an unlabelled folder: the same four images, the corrupt one under "failed", exit 1.
+execute_process(COMMAND "${CLI}" eval --model "${MODEL}" --images "${dir}" --threads 2 --batch 3 --json
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1)
+  message(FATAL_ERROR "eval DIR with a corrupt image: want exit 1, got ${rc}:\n${out}\n${err}")
+endif()
+string(JSON images GET "${out}" images)
+string(JSON nfailed LENGTH "${out}" failed)
+string(JSON failed_image GET "${out}" failed 0 image)
+string(JSON first GET "${out}" per_image 0 image)
+string(JSON last GET "${out}" per_image 3 image)
+if(NOT images EQUAL 4 OR NOT nfailed EQUAL 1 OR NOT failed_image STREQUAL "a/broken.jpg"
+   OR NOT first STREQUAL "a/b/bmp_rgb24.bmp" OR NOT last STREQUAL "c.PPM")
+  message(FATAL_ERROR "eval DIR: unexpected figures:\n${out}")
+endif()
+message(STATUS "classify/eval on folders: order, recursion, threads, batches, --json, corrupt and empty inputs ok")
+file(REMOVE_RECURSE "${OUT}")
