@@ -50,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="model folder or file, readable on every node")
     p.add_argument("--images", required=True, nargs="+", help="folder(s), files or URIs (s3://, gs://, ...)")
-    p.add_argument("--out", help="Parquet output folder (one run per actor count: OUT/actors=N)")
+    p.add_argument("--out", help="Parquet output folder (one run per actor count: OUT/N-actors)")
     p.add_argument("--actors", default="1,2", help="comma-separated actor counts to run (default 1,2)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--address", help="Ray cluster address (default: start or join a local Ray)")
@@ -59,7 +59,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = p.parse_args(argv)
     ray.init(address=args.address, ignore_reinit_error=True, log_to_driver=False)
     for n in [int(a) for a in args.actors.split(",")]:
-        out = f"{args.out}/actors={n}" if args.out else None
+        out = f"{args.out}/{n}-actors" if args.out else None
         r = run(args.model, args.images, out, n, batch_size=args.batch_size, decode_with_ray=args.decode_with_ray)
         print(f"actors={n}: {r['rows']} images in {r['seconds']:.1f} s = {r['images_per_s']:.1f} images/s"
               + (f" -> {out}" if out else ""), flush=True)

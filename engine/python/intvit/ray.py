@@ -69,10 +69,9 @@ class Classifier:
 def classify_dataset(ds: Any, model: str, *, actors: int = 1, cpus_per_actor: int = 1, batch_size: int = 32,
                      top: int = 5, column: str = "image", path_column: str = "path") -> Any:
     """``ds.map_batches(Classifier, ...)`` with ``actors`` actors of ``cpus_per_actor`` CPUs each.
-    Failed tasks are retried (an actor that dies is restarted and its batch run again)."""
+    Ray Data restarts an actor that dies and runs its batch again (tests/python/test_ray.py)."""
     return ds.map_batches(
         Classifier,
         fn_constructor_kwargs={"model": str(model), "top": top, "column": column, "path_column": path_column,
                                "threads": cpus_per_actor},
-        batch_size=batch_size, batch_format="numpy", concurrency=actors, num_cpus=cpus_per_actor,
-        max_restarts=-1, max_task_retries=-1)
+        batch_size=batch_size, batch_format="numpy", concurrency=actors, num_cpus=cpus_per_actor)
