@@ -85,6 +85,7 @@ def test_example_script_reports_images_per_second(cluster, vit_tiny_int, shared_
     folder.mkdir()
     for p in shared_images[:24]:
         (folder / os.path.basename(p)).symlink_to(p)
+    (folder / "labels.csv").write_text("file,class_index\n")  # not an image: skipped
     assert script.main(["--model", str(vit_tiny_int), "--images", str(folder), "--out", str(tmp_path / "out"),
                         "--actors", "1,2", "--address", cluster.address]) == 0
     printed = capsys.readouterr().out

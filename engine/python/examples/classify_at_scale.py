@@ -13,6 +13,7 @@ The model path and the image URIs must be readable from every node (shared folde
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 from typing import List, Optional, Sequence
 
@@ -21,12 +22,27 @@ import ray
 import intvit.ray
 
 
+# Files read from a folder (others, e.g. a labels.csv beside the images, are skipped).
+IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "bmp", "gif", "pgm", "ppm"]
+IMAGE_EXTENSIONS += [e.upper() for e in IMAGE_EXTENSIONS]
+
+
+def no_cpu_reserved(read_fn) -> dict:
+    # Read tasks reserve no CPU: with one actor per core they could never be scheduled otherwise
+    # (reading files is I/O; older Ray versions take the option through ray_remote_args).
+    if "num_cpus" in inspect.signature(read_fn).parameters:
+        return {"num_cpus": 0}
+    return {"ray_remote_args": {"num_cpus": 0}}
+
+
 def read(images: Sequence[str], decode: bool):
     """A dataset with a `path` column and either decoded `image` arrays (read_images, decoded by Ray
     with PIL) or encoded `bytes` (read_binary_files, decoded by intvit's own decoder)."""
     if decode:
-        return ray.data.read_images(list(images), include_paths=True, mode="RGB")
-    return ray.data.read_binary_files(list(images), include_paths=True)
+        return ray.data.read_images(list(images), include_paths=True, mode="RGB", file_extensions=IMAGE_EXTENSIONS,
+                                    **no_cpu_reserved(ray.data.read_images))
+    return ray.data.read_binary_files(list(images), include_paths=True, file_extensions=IMAGE_EXTENSIONS,
+                                      **no_cpu_reserved(ray.data.read_binary_files))
 
 
 def run(model: str, images: Sequence[str], out: Optional[str], actors: int, *, batch_size: int = 16,
