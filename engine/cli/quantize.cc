@@ -1,18 +1,14 @@
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/progress.h"
-#include "engine/dataset.h"
+#include "engine/quantize_model.h"
 #include "kernels/error.h"
-#include "models/vit_fp32.h"
-#include "weights/bias_correction.h"
-#include "weights/int_model_file.h"
-#include "weights/layernorm_reparam.h"
-#include "weights/quantizer.h"
-#include "weights/wide_block_search.h"
 
 namespace intvit::cli {
 namespace {
@@ -66,51 +62,43 @@ int run_quantize(int argc, char** argv) {
   }
   if (!args.has("model") || !args.has("calib") || !args.has("output")) throw UsageError("--model, --calib and -o are required");
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals[0] + "'");
-  QuantizeOptions opt;
-  opt.softmax = parse_softmax_mode(args.get("softmax", "lut"));
-  opt.gelu = parse_gelu_mode(args.get("gelu", "lut"));
-  opt.attn_bits = static_cast<int>(args.get_int("attn-bits", opt.softmax == SoftmaxMode::kLog2 ? 8 : 16, 4, 16));
-  opt.log2_renormalize = args.get_on_off("log2-renorm", true);
   // Every flag is checked before the slow part (loading, calibration), so a typo fails at once.
-  const bool ln_reparam = args.get_on_off("ln-reparam", false);
-  const bool bias_correction = args.get_on_off("bias-correction", false);
+  QuantizeModelOptions o;
+  o.fp32_model = args.get("model");
+  o.calib = args.get("calib");
+  o.output = args.get("output");
+  o.quantize.softmax = parse_softmax_mode(args.get("softmax", "lut"));
+  o.quantize.gelu = parse_gelu_mode(args.get("gelu", "lut"));
+  o.quantize.attn_bits = static_cast<int>(args.get_int("attn-bits", default_attn_bits(o.quantize.softmax), 4, 16));
+  o.quantize.log2_renormalize = args.get_on_off("log2-renorm", true);
+  o.ln_reparam = args.get_on_off("ln-reparam", false);
+  o.bias_correction = args.get_on_off("bias-correction", false);
   const std::string wide = args.get("wide-blocks", "auto");
   if (wide == "none") {
-    opt.auto_wide = false;
-  } else if (wide != "auto" && wide != "search") {
-    opt.auto_wide = false;
-    opt.wide_blocks = parse_int_list(wide);
+    o.wide = WideBlocksChoice::kNone;
+  } else if (wide == "search") {
+    o.wide = WideBlocksChoice::kSearch;
+  } else if (wide != "auto") {
+    o.wide = WideBlocksChoice::kList;
+    o.wide_blocks = parse_int_list(wide);
   }
-  const ObserverKind observer = parse_observer_kind(args.get("observer", "minmax"));
-  const int count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
-  check_quantize_options(opt);
+  o.observer = parse_observer_kind(args.get("observer", "minmax"));
+  o.calib_count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
+  check_quantize_model_options(o);
 
-  const std::filesystem::path model_dir = args.get("model");
-  ViTWeightsF32 fp32 = load_vit_f32(model_dir);
-  const auto images = load_dataset(args.get("calib"), {}, fp32.config, count, progress_bar("loading"));
-  std::vector<std::vector<uint8_t>> pixels;
-  for (const auto& im : images) pixels.push_back(im.pixels);
-  CalibrationStats stats = calibrate(fp32, pixels, observer, progress_bar("calibrating"));
-  if (ln_reparam) {
-    // Equalize the LayerNorm output channels (weights/layernorm_reparam.h), then calibrate the
-    // equivalent model again: only its LayerNorm output ranges differ.
-    fp32 = reparameterize_layernorms(fp32, stats);
-    stats = calibrate(fp32, pixels, observer, progress_bar("recalibrating"));
-  }
-  QuantizeReport report;
-  if (wide == "search") {
-    std::printf("searching the 16-bit MLP blocks on the %zu calibration images\n", pixels.size());
-    opt.wide_blocks = search_wide_blocks(fp32, stats, opt, pixels, WideSearchOptions{}, nullptr,
-                                         [](const std::string& line) { std::printf("  %s\n", line.c_str()); std::fflush(stdout); });
-    opt.auto_wide = false;
-  }
-  IntViT model = quantize_vit(fp32, stats, opt, &report);
-  if (bias_correction) correct_biases(model, stats, pixels, progress_bar("bias corr."));
-  model.labels = load_labels(std::filesystem::is_directory(model_dir) ? model_dir : model_dir.parent_path(),
-                             fp32.config.num_classes);
-  save_int_model(model, args.get("output"));
-  std::printf("calibrated on %d images\n%swrote %s\n", stats.images, report.to_string().c_str(),
-              (std::filesystem::path(args.get("output")) / kIntModelFileName).c_str());
+  std::map<std::string, std::function<void(int, int)>> bars;
+  const QuantizeModelResult r = quantize_model(
+      o,
+      [&bars](const std::string& stage, int done, int total) {
+        auto it = bars.find(stage);
+        if (it == bars.end()) it = bars.emplace(stage, progress_bar(stage)).first;
+        it->second(done, total);
+      },
+      [](const std::string& line) {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+      });
+  std::printf("calibrated on %d images\n%swrote %s\n", r.calib_images, r.report.c_str(), r.model_file.c_str());
   return 0;
 }
 

@@ -1,0 +1,70 @@
+#include "engine/quantize_model.h"
+
+#include "engine/dataset.h"
+#include "kernels/error.h"
+#include "models/vit_fp32.h"
+#include "weights/bias_correction.h"
+#include "weights/int_model_file.h"
+#include "weights/layernorm_reparam.h"
+#include "weights/wide_block_search.h"
+
+namespace intvit {
+namespace {
+
+std::function<void(int, int)> stage_progress(const QuantizeProgress& progress, const char* stage) {
+  if (!progress) return {};
+  return [&progress, stage](int done, int total) { progress(stage, done, total); };
+}
+
+}  // namespace
+
+int default_attn_bits(SoftmaxMode softmax) { return softmax == SoftmaxMode::kLog2 ? 8 : 16; }
+
+void check_quantize_model_options(const QuantizeModelOptions& o) {
+  if (o.calib_count < 1 || o.calib_count > 100000) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "calib_count must be in [1, 100000], got " + std::to_string(o.calib_count));
+  }
+  if (o.wide != WideBlocksChoice::kList && !o.wide_blocks.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "a list of wide blocks needs WideBlocksChoice::kList");
+  }
+  check_quantize_options(o.quantize);
+}
+
+QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
+                                   const QuantizeLog& log) {
+  check_quantize_model_options(options);
+  QuantizeOptions opt = options.quantize;
+  opt.auto_wide = options.wide == WideBlocksChoice::kAuto || options.wide == WideBlocksChoice::kSearch;
+  if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
+
+  ViTWeightsF32 fp32 = load_vit_f32(options.fp32_model);
+  const auto images =
+      load_dataset(options.calib, {}, fp32.config, options.calib_count, stage_progress(progress, "loading"));
+  std::vector<std::vector<uint8_t>> pixels;
+  for (const auto& im : images) pixels.push_back(im.pixels);
+  CalibrationStats stats = calibrate(fp32, pixels, options.observer, stage_progress(progress, "calibrating"));
+  if (options.ln_reparam) {
+    // Equalize the LayerNorm output channels (weights/layernorm_reparam.h), then calibrate the
+    // equivalent model again: only its LayerNorm output ranges differ.
+    fp32 = reparameterize_layernorms(fp32, stats);
+    stats = calibrate(fp32, pixels, options.observer, stage_progress(progress, "recalibrating"));
+  }
+  QuantizeReport report;
+  if (options.wide == WideBlocksChoice::kSearch) {
+    if (log) log("searching the 16-bit MLP blocks on the " + std::to_string(pixels.size()) + " calibration images");
+    opt.wide_blocks = search_wide_blocks(fp32, stats, opt, pixels, WideSearchOptions{}, nullptr,
+                                         [&log](const std::string& line) {
+                                           if (log) log("  " + line);
+                                         });
+    opt.auto_wide = false;
+  }
+  IntViT model = quantize_vit(fp32, stats, opt, &report);
+  if (options.bias_correction) correct_biases(model, stats, pixels, stage_progress(progress, "bias corr."));
+  const std::filesystem::path& dir = options.fp32_model;
+  model.labels = load_labels(std::filesystem::is_directory(dir) ? dir : dir.parent_path(), fp32.config.num_classes);
+  save_int_model(model, options.output);
+  return {options.output / kIntModelFileName, stats.images, report.to_string()};
+}
+
+}  // namespace intvit

@@ -1,0 +1,180 @@
+"""Every error path: an intvit.Error subclass (also the matching built-in) with the C status and
+the engine's message, never a crash."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import intvit
+from conftest import TEST_IMAGES
+
+
+@pytest.fixture(scope="module")
+def model(default_model_dir):
+    return intvit.load(default_model_dir, threads=1)
+
+
+def test_load_missing_path(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        intvit.load(tmp_path / "nope")
+    assert isinstance(e.value, intvit.Error) and e.value.status == 2 and "nope" in str(e.value)
+
+
+def test_load_corrupt_model(tmp_path):
+    bad = tmp_path / "model.intvit"
+    bad.write_bytes(b"INTVIT" + bytes(100))
+    with pytest.raises(intvit.CorruptModelError) as e:
+        intvit.load(bad)
+    assert e.value.status == 3 and e.value.message
+
+
+def test_load_folder_without_model(tmp_path):
+    with pytest.raises(intvit.Error):
+        intvit.load(tmp_path)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 257])
+def test_load_bad_threads(default_model_dir, threads):
+    with pytest.raises(ValueError) as e:
+        intvit.load(default_model_dir, threads=threads)
+    assert e.value.status == 1
+
+
+@pytest.mark.parametrize("threads", ["2", 1.5, True])
+def test_load_threads_not_int(default_model_dir, threads):
+    with pytest.raises(ValueError):
+        intvit.load(default_model_dir, threads=threads)
+
+
+def test_load_bad_backend(default_model_dir):
+    with pytest.raises(ValueError) as e:
+        intvit.load(default_model_dir, threads=1, backend="nonsense")
+    assert e.value.status == 1 and "nonsense" in str(e.value)
+    with pytest.raises(ValueError):
+        intvit.load(default_model_dir, threads=1, backend="fp32")  # an integer model has no fp32 kernels
+
+
+def test_classify_missing_file(model, tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        model.classify([str(TEST_IMAGES / "png_rgb8.png"), str(tmp_path / "missing.png")])
+    assert "image 1" in str(e.value) and e.value.status == 2
+
+
+def test_classify_corrupt_bytes(model):
+    with pytest.raises(intvit.CorruptImageError) as e:
+        model.classify([b"\x89PNG\r\n\x1a\nthis is not a png"])
+    assert e.value.status == 8
+    with pytest.raises(ValueError):  # no bytes at all: an invalid argument of the C API
+        model.classify([b""])
+
+
+def test_classify_corrupt_file(model, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    with pytest.raises(intvit.CorruptImageError):
+        model.classify([bad])
+
+
+@pytest.mark.parametrize("top", [0, -1, 11])
+def test_classify_bad_top(model, top):
+    with pytest.raises(ValueError) as e:
+        model.classify([str(TEST_IMAGES / "png_rgb8.png")], top=top)
+    assert "top" in str(e.value)
+
+
+def test_classify_top_not_int(model):
+    with pytest.raises(ValueError):
+        model.classify([str(TEST_IMAGES / "png_rgb8.png")], top="5")
+
+
+@pytest.mark.parametrize("array, what", [
+    (np.zeros((8, 8, 3), np.float32), "uint8"),
+    (np.zeros((8, 8, 3), np.int16), "uint8"),
+    (np.zeros(64, np.uint8), "H x W"),
+    (np.zeros((2, 8, 8, 3), np.uint8), "H x W"),
+    (np.zeros((8, 8, 2), np.uint8), "channels"),
+    (np.zeros((8, 8, 5), np.uint8), "channels"),
+    (np.zeros((0, 8, 3), np.uint8), "positive"),
+    (np.zeros((8, 16, 3), np.uint8)[:, ::2], "strides"),     # pixels not dense
+    (np.zeros((8, 8, 3), np.uint8)[::-1], "strides"),        # negative row stride
+    (np.zeros((8, 8, 3), np.uint8, order="F"), "strides"),   # channel-planar
+    (np.zeros((3, 8, 8), np.uint8).transpose(1, 2, 0), "strides"),
+])
+def test_classify_bad_arrays(model, array, what):
+    with pytest.raises(ValueError) as e:
+        model.classify([array])
+    assert what in str(e.value)
+    with pytest.raises(ValueError):
+        model.preprocess(array)
+
+
+def test_classify_too_large_image(model):
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(9000, 9000), strides=(9000, 1))
+    with pytest.raises(ValueError) as e:  # 81 M pixels > INTVIT_MAX_IMAGE_PIXELS, rejected before reading
+        model.classify([huge])
+    assert e.value.status == 1
+
+
+@pytest.mark.parametrize("item", [5, None, 3.5, object(), [1, 2]])
+def test_classify_wrong_type(model, item):
+    with pytest.raises(TypeError):
+        model.classify([item])
+
+
+def test_classify_empty_list(model):
+    assert model.classify([]) == []
+
+
+def test_logits_bad_input(model):
+    s = model.input_size
+    good = np.zeros((2, s, s, 3), np.uint8)
+    cases = [
+        good.astype(np.float32), good.astype(np.int8), good[0], good[:, :, :, :1], good[:, :s - 1],
+        np.zeros((2, s + 1, s + 1, 3), np.uint8),
+        np.zeros((2, s, s, 4), np.uint8),
+        np.zeros((2, s, 2 * s, 3), np.uint8)[:, :, ::2],   # strided columns
+        np.zeros((4, s, s, 3), np.uint8)[::2],             # strided images
+        np.asfortranarray(good),
+    ]
+    for bad in cases:
+        with pytest.raises(ValueError) as e:
+            model.logits(bad)
+        assert e.value.status == 1, bad.shape
+    with pytest.raises(ValueError):
+        model.logits(good.tolist())
+
+
+def test_logits_reads_readonly_input_in_place(model):
+    s = model.input_size
+    batch = np.zeros((3, s, s, 3), np.uint8)
+    batch.flags.writeable = False
+    assert model.logits(batch).shape == (3, model.num_classes)
+
+
+def test_quantize_bad_options(default_model_dir, tmp_path):
+    calib = str(TEST_IMAGES)
+    for kwargs in [dict(softmax="nope"), dict(gelu="nope"), dict(observer="nope"), dict(attn_bits=4),
+                   dict(attn_bits=3), dict(softmax="log2", attn_bits=16), dict(calib_count=0),
+                   dict(wide_blocks="sometimes"), dict(wide_blocks=["x"])]:
+        with pytest.raises(ValueError):
+            intvit.quantize(default_model_dir, calib, tmp_path / "out", progress=None, **kwargs)
+    assert not (tmp_path / "out").exists()  # checked before anything was read or written
+
+
+def test_quantize_missing_paths(default_model_dir, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        intvit.quantize(tmp_path / "nope", TEST_IMAGES, tmp_path / "out", progress=None)
+    with pytest.raises(FileNotFoundError):
+        intvit.quantize(default_model_dir, tmp_path / "nope", tmp_path / "out", progress=None)
+
+
+def test_quantize_not_a_model(tmp_path):
+    with pytest.raises(intvit.Error) as e:
+        intvit.quantize(tmp_path, TEST_IMAGES, tmp_path / "out", progress=None)
+    assert e.value.status in (2, 3)
+
+
+def test_status_names():
+    assert intvit._intvit.status_string(3) == intvit.CorruptModelError.status_name
+    assert issubclass(intvit.NotFoundError, FileNotFoundError) and issubclass(intvit.InvalidArgumentError, ValueError)
