@@ -12,6 +12,7 @@
 
 #include "kernels/backend/backend.h"
 #include "kernels/error.h"
+#include "kernels/softmax/av16-amx.h"
 #include "nonlinear_tester.h"
 
 using namespace intvit;
@@ -172,6 +173,8 @@ TEST_CASE("softmax: every backend's kernel set holds its nonlinear variant, and 
   CHECK(nonlinear_isa_of(GemmIsa::kAvxVnni) == NonlinearIsa::kAvx2);
   CHECK(nonlinear_isa_of(GemmIsa::kAvx512Vnni) == NonlinearIsa::kAvx512);
   CHECK(nonlinear_isa_of(GemmIsa::kOneDnn) == best);
+  CHECK(nonlinear_isa_of(GemmIsa::kAmx) == NonlinearIsa::kAvx512);
+  CHECK(nonlinear_isa_of(GemmIsa::kAmxEmu) == best);
   CHECK(test::best_kernels().nonlinear == best);
   for (GemmIsa isa : kAllGemmIsas) {
     if (!gemm_isa_supported(isa)) {
@@ -186,8 +189,12 @@ TEST_CASE("softmax: every backend's kernel set holds its nonlinear variant, and 
     CHECK(k.softmax_rows == (ref ? softmax_rows_ref : avx2 ? softmax_rows__avx2 : softmax_rows__avx512));
     CHECK(k.softmax_rows16 == (ref ? softmax_rows16_ref : avx2 ? softmax_rows16__avx2 : softmax_rows16__avx512));
     CHECK(k.av_log2 == (ref ? av_log2_ref : avx2 ? av_log2__avx2 : av_log2__avx512));
-    CHECK(k.av16 == (ref ? av16_ref : avx2 ? av16__avx2 : av16__avx512));
-    CHECK(k.gelu == (ref ? gelu_ref : avx2 ? gelu__avx2 : gelu__avx512));
+    // av16 and GELU take the build with one more extension where the CPU has it (VNNI, VBMI); the
+    // tile backends run av16 on (emulated) tiles.
+    const auto av16_simd = avx2 ? (cpu.avxvnni ? av16__avxvnni : av16__avx2) : (cpu.avx512vnni ? av16__avx512vnni : av16__avx512);
+    const auto av16_want = isa == GemmIsa::kAmx ? av16__amx : isa == GemmIsa::kAmxEmu ? av16__amxemu : ref ? av16_ref : av16_simd;
+    CHECK(k.av16 == av16_want);
+    CHECK(k.gelu == (ref ? gelu_ref : avx2 ? gelu__avx2 : cpu.avx512vbmi ? gelu__avx512vbmi : gelu__avx512));
     CHECK(k.layernorm_rows == (ref ? layernorm_rows_ref : avx2 ? layernorm_rows__avx2 : layernorm_rows__avx512));
   }
   const SoftmaxParams p = make_softmax_params(SoftmaxMode::kIexp, 0.01, 8);
