@@ -9,7 +9,8 @@ dir=$build/coverage
 tests=$build/tests/intvit_tests
 mkdir -p "$dir"
 # The full list of variants of this build, with this CPU's support (a hidden test case).
-INTVIT_COVERAGE_DIR=$dir "$tests" "coverage: every kernel variant of this build" > /dev/null
+INTVIT_COVERAGE_DIR=$dir "$tests" "coverage: every kernel variant of this build" > "$dir/list.log" 2>&1 ||
+  { cat "$dir/list.log" >&2; echo "kernel variant coverage: could not list this build's variants" >&2; exit 1; }
 sort -t$'\t' -k2,2 -k1,1 "$dir"/*.txt | awk -F'\t' '
   $1 == "ran" { ran[$2] = 1 }
   $1 == "known" && !($2 in known) { known[$2] = $3; why[$2] = $4; order[++n] = $2 }
