@@ -170,42 +170,11 @@ void tile_nv(size_t nv, size_t kc, const uint16_t* p, size_t ld_p, const int32_t
   tile<kMrT, 2, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
 }
 
-template <bool kVnni>
-void av16_outer(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
-                int32_t v_zero_point, int32_t* acc, size_t ld_acc) {
-  if (m == 0 || n == 0) return;
-  alignas(32) int32_t packed[kKc / 2 * kNr];
-  const bool fold = v_zero_point >= kFoldMin && v_zero_point <= kFoldMax;
-  const int16_t s = fold ? static_cast<int16_t>(v_zero_point) : int16_t{0};
-  for (size_t j = 0; j < n; j += kNr) {
-    const size_t nc = std::min(kNr, n - j), nv = (nc + 7) / 8;
-    const __m256i last = first_lanes32(nc - 8 * (nv - 1));
-    for (size_t k0 = 0; k0 == 0 || k0 < k; k0 += kKc) {  // k == 0: one empty block writes the zeros
-      const size_t kc = std::min(kKc, k - k0);
-      pack_v(nc, kc, v_t + j * ld_v + k0, ld_v, s, packed);
-      for (size_t i = 0; i < m; i += kMr) {
-        const size_t mr = std::min(kMr, m - i);
-        int32_t init[kMr] = {};
-        if (k0 == 0 && !fold) {
-          for (size_t r = 0; r < mr; ++r) {
-            init[r] = static_cast<int32_t>(0u - row_sum(probs + (i + r) * ld_p, k) * static_cast<uint32_t>(v_zero_point));
-          }
-        }
-        const int32_t* start = k0 == 0 ? init : nullptr;
-        const uint16_t* p = probs + i * ld_p + k0;
-        int32_t* out = acc + i * ld_acc + j;
-        switch (mr) {
-          case 1: tile_nv<1, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
-          case 2: tile_nv<2, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
-          case 3: tile_nv<3, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
-          case 4: tile_nv<4, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
-          case 5: tile_nv<5, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
-          default: tile_nv<6, kVnni>(nv, kc, p, ld_p, packed, start, out, ld_acc, last); break;
-        }
-      }
-    }
-  }
-}
+constexpr size_t kLanes = 8;  // int32 lanes per vector
+constexpr size_t kPackAlign = 32;
+inline __m256i last_lanes(size_t n) { return first_lanes32(n); }
+
+#include "kernels/softmax/av16-outer-driver.h"
 
 }  // namespace
 }  // namespace intvit::av16_outer_avx2
