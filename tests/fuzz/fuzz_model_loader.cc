@@ -46,6 +46,9 @@ constexpr SimdKernels kSimdKernels[] = {
     {intvit::NonlinearIsa::kAvx2, "avx2", intvit::gelu__avx2, intvit::softmax_rows__avx2, intvit::softmax_rows16__avx2,
      intvit::layernorm_rows__avx2},
     {intvit::NonlinearIsa::kAvx512, "avx512", intvit::gelu__avx512, intvit::softmax_rows__avx512,
+     intvit::softmax_rows16__avx512, intvit::layernorm_rows__avx512},
+    // GELU's byte-table build; the other families have no VBMI build (their AVX-512 ones again).
+    {intvit::NonlinearIsa::kAvx512Vbmi, "avx512vbmi", intvit::gelu__avx512vbmi, intvit::softmax_rows__avx512,
      intvit::softmax_rows16__avx512, intvit::layernorm_rows__avx512}};
 
 [[noreturn]] void diverged(const char* what, const SimdKernels& k) {
