@@ -117,6 +117,10 @@ struct IntActivation {
   size_t rows, cols, ld;
   double scale;
   int32_t zero_point;
+  // The graph tensor (its dtype, incl. u16 probabilities that `type` cannot name) and, in trace
+  // mode, the head whose per-thread tile this is (-1: the whole tensor). Set by the executor.
+  const TensorDesc* tensor = nullptr;
+  int head = -1;
   // Offline helper (float): inline so that it is compiled only where it is called, never into
   // the integer executor's object (tests/no_float checks that).
   double real(size_t r, size_t c) const {
@@ -180,6 +184,14 @@ class IntWorkspace {
 void int_vit_forward(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
                      int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
                      OpProfile* profile = nullptr);
+
+// Trace mode (engine/trace.h): one image on the calling thread, every tensor of the graph emitted
+// under its graph name after the node that writes it (so the in-place residual stream is seen after
+// each add), the model input first. The per-thread attention tiles (attn.logits, attn.probs,
+// attn.acc) are emitted once per head, whole ([tokens][cols] of that head, IntActivation::head set).
+// The logits are int_vit_forward's bits.
+void int_vit_forward_traced(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
+                            int32_t* logits, const IntActivationObserver& observer);
 
 // n images (pixels back to back) -> logits [n][num_classes] in one pass over the graph: each
 // row-wise node runs once over the n·rows batch-major rows (a linear is one GEMM with M = n·tokens,
