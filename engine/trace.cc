@@ -141,7 +141,7 @@ Trace trace_int(const IntViT& model, const KernelSet& kernels, const uint8_t* pi
       t->dtype = elem_type_name(dt);
       t->scale = a.scale;
       t->zero_point = a.zero_point;
-      t->bits = n && n->op == OpType::kSoftmax ? model.blocks[static_cast<size_t>(n->block)].probs.bits : static_cast<int>(8 * elem_bytes(dt));
+      t->bits = n && n->op == OpType::kSoftmax ? model.attn_bits : static_cast<int>(8 * elem_bytes(dt));  // 4: log2 codes in u8
     }
     if (a.head >= heads || (a.head >= 0 && (t->shape.size() != 3 || t->shape[1] != rows || t->shape[2] != cols))) {
       throw Error(ErrorCode::kInternal, "trace: tile of '" + std::string(name) + "' does not fit its tensor");

@@ -22,7 +22,10 @@
 #include "models/preprocess.h"
 #include "models/safetensors.h"
 #include "models/vit_fp32.h"
+#include "random_vit.h"
 #include "test_support.h"
+#include "weights/calibration.h"
+#include "weights/quantizer.h"
 #include "weights/int_model_file.h"
 
 namespace intvit {
@@ -70,6 +73,18 @@ size_t header_end(const std::vector<std::byte>& file) {
   uint64_t n = 0;
   std::memcpy(&n, file.data(), 8);
   return 8 + static_cast<size_t>(n);
+}
+
+// A random tiny ViT quantized with `attn_bits` probabilities (log2 codes for 4) and block 1's MLP in 16 bits.
+IntViT random_tiny(int attn_bits) {
+  const ViTConfig c = test::tiny_config();
+  const ViTWeightsF32 fp32 = test::random_vit(c, 4321);
+  QuantizeOptions opt;
+  opt.attn_bits = attn_bits;
+  if (attn_bits == 4) opt.softmax = SoftmaxMode::kLog2;
+  opt.wide_blocks = {1};
+  opt.auto_wide = false;
+  return quantize_vit(fp32, calibrate(fp32, random_model_inputs(c, 4, 7), ObserverKind::kMinMax), opt);
 }
 
 }  // namespace
@@ -252,6 +267,39 @@ TEST_CASE("trace: the FP32 trace has the integer trace's names; SQNR per tensor"
   CHECK(db["blocks.0.attn.probs"] > 15);
   CHECK(db["logits"] > 15);
   CHECK(std::find(c.only_a.begin(), c.only_a.end(), "blocks.0.attn.proj.out") != c.only_a.end());  // FP32-only (fused in integers)
+}
+
+TEST_CASE("trace: u16 probabilities, s16 MLP tensors and log2 codes, the same on every backend", "[trace]") {
+  for (int bits : {16, 4}) {
+    INFO("attention bits " << bits);
+    const IntViT m = random_tiny(bits);
+    const std::vector<uint8_t> pixels = random_model_inputs(m.config, 1, 11)[0];
+    const Trace ref = traced(m, GemmIsa::kRef, pixels);
+    const TraceTensor& probs = get(ref, "blocks.0.attn.probs");
+    CHECK(probs.bits == bits);
+    CHECK(probs.dtype == (bits == 16 ? "u16" : "u8"));
+    CHECK(probs.storage == (bits == 16 ? DType::kI32 : DType::kU8));
+    CHECK(get(ref, "blocks.1.mlp.gelu.out").dtype == "s16");
+    CHECK(get(ref, "blocks.1.mlp.gelu.out").storage == DType::kI16);
+    if (bits == 16) {  // the widened values are the kernel's: softmax16 of the traced scores
+      const auto t = m.config.num_tokens();
+      const std::vector<int32_t> scores = values<int32_t>(get(ref, "blocks.0.attn.logits"));
+      std::vector<uint16_t> want(scores.size());
+      softmax_rows16_ref(m.blocks[0].softmax, scores.size() / t, t, scores.data(), t, want.data(), t);
+      CHECK(values<uint16_t>(probs) == want);
+    }
+    const std::filesystem::path dir = scratch("wide" + std::to_string(bits));
+    write_trace(ref, dir / "t.safetensors");
+    CHECK(compare_traces(ref, read_trace(dir / "t.safetensors")).identical());
+    std::filesystem::remove_all(dir);
+    for (GemmIsa isa : kAllGemmIsas) {
+      if (!gemm_isa_supported(isa) || isa == GemmIsa::kRef) continue;
+      INFO("backend " << gemm_isa_name(isa));
+      const TraceComparison c = compare_traces(ref, traced(m, isa, pixels));
+      CHECK(c.identical());
+      if (!c.diffs.empty()) FAIL_CHECK("first difference: " << c.diffs.front().name);
+    }
+  }
 }
 
 }  // namespace intvit
