@@ -24,7 +24,8 @@
 // with norm1..vᵀ of the next one; the embedding shares block 0's first segment, and the 1-row
 // tail (select token, norm, head) runs on the calling thread.
 // Observation (offline): each node output marked `observed` is emitted after its node, and a
-// LayerNorm's input also as "<norm>.in" (the FP32 observer's name) when named otherwise.
+// LayerNorm's input also as "<norm>.in" (the FP32 observer's name) when named otherwise. Trace
+// mode (int_vit_forward_traced) emits every tensor instead, scratch tiles once per head.
 //
 // Memory plan (plan_memory): lifetime of a storage = [first, last] segment touching it or any
 // tensor aliasing it. Segment granularity, not node granularity: inside a row-wise segment the

@@ -251,6 +251,7 @@ Trace read_trace(const std::filesystem::path& path) {
       t.scale = e.at("scale").get<double>();
       t.zero_point = e.at("zero_point").get<int32_t>();
       t.bits = e.at("bits").get<int>();
+      if (trace.find(t.name)) throw corrupt("tensor '" + t.name + "' is listed twice in the metadata");
       const TensorView* v = file.find(t.name);
       if (!v) throw corrupt("tensor '" + t.name + "' is listed in the metadata but missing");
       const DType want = t.dtype == "u8" ? DType::kU8 : t.dtype == "s16" ? DType::kI16 : t.dtype == "f32" ? DType::kF32 : DType::kI32;

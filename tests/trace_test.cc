@@ -21,6 +21,7 @@
 #include "models/image.h"
 #include "models/preprocess.h"
 #include "models/safetensors.h"
+#include "models/safetensors_writer.h"
 #include "models/vit_fp32.h"
 #include "random_vit.h"
 #include "test_support.h"
@@ -237,6 +238,21 @@ TEST_CASE("trace: file round trip, compare, and clear errors", "[trace]") {
   std::fwrite(bytes.data(), 1, bytes.size() / 2, f);
   std::fclose(f);
   CHECK_THROWS_AS(read_trace(cut), Error);
+  // Hand-made files: another version, a listed tensor missing, a tensor stored in another width.
+  auto hand_made = [&](const char* version, const char* listed, DType stored) {
+    SafeTensorsWriter w;
+    w.add("x", stored, {1, 2}, std::vector<std::byte>(2 * dtype_size(stored)));
+    for (const char* k : {"precision", "image", "model", "model_fnv1a64", "backend"}) w.set_metadata(k, "int");
+    w.set_metadata("format", "intvit.trace");
+    w.set_metadata("format_version", version);
+    w.set_metadata("tensors", std::string(R"([{"name": ")") + listed + R"(", "op": "linear", "dtype": "u8", "scale": 0.5, "zero_point": 3, "bits": 8}])");
+    w.write(dir / "hand.safetensors");
+    return dir / "hand.safetensors";
+  };
+  CHECK(read_trace(hand_made("1", "x", DType::kU8)).tensors.at(0).zero_point == 3);
+  CHECK_THROWS_WITH(read_trace(hand_made("2", "x", DType::kU8)), Catch::Contains("trace format version 2, this intvit reads version 1"));
+  CHECK_THROWS_WITH(read_trace(hand_made("1", "y", DType::kU8)), Catch::Contains("tensor 'y' is listed in the metadata but missing"));
+  CHECK_THROWS_WITH(read_trace(hand_made("1", "x", DType::kI32)), Catch::Contains("tensor 'x' has dtype u8 stored as I32"));
   std::filesystem::remove_all(dir);
 }
 
