@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/dataset.h"
+#include "intvit/intvit.h"
 #include "engine/model.h"
 #include "engine/session.h"
 #include "engine/trace.h"
@@ -126,6 +127,16 @@ TEST_CASE("trace: every backend writes the same bytes, and its logits are the se
     std::vector<int32_t> logits(static_cast<size_t>(m.config.num_classes));
     s->run_int(pixels.data(), logits.data());
     CHECK(values<int32_t>(get(t, "logits")) == logits);
+    // ... and what the C API returns.
+    intvit_model* cm = nullptr;
+    intvit_session* cs = nullptr;
+    REQUIRE(intvit_model_load(default_model().c_str(), 0, &cm) == INTVIT_OK);
+    REQUIRE(intvit_session_create(cm, 1, gemm_isa_name(isa), &cs) == INTVIT_OK);
+    std::vector<int32_t> c_logits(logits.size());
+    CHECK(intvit_session_run_cropped_into(cs, pixels.data(), c_logits.data(), c_logits.size()) == INTVIT_OK);
+    CHECK(c_logits == logits);
+    intvit_session_destroy(cs);
+    intvit_model_destroy(cm);
   }
   CHECK(backends >= 2);  // ref and amx-emu run everywhere
 }
