@@ -61,7 +61,8 @@ struct QLinear {
 };
 
 // A LayerNorm with its offline description (gamma, beta, scales) and the integer kernel params
-// built from it (build_nonlinear_params in weights/nonlinear_params.h).
+// built from it (build_nonlinear_params in weights/nonlinear_params.h). A loaded model has the
+// params only (read from the file as integers) and empty gamma/beta.
 struct QLayerNorm {
   std::vector<float> gamma, beta;
   ActQuant out;
