@@ -100,6 +100,9 @@ struct IntViT {
   std::vector<QBlock> blocks;
   QLayerNorm norm;
   QLinear head;                    // s32 logits at logit_scale (per-tensor), per-channel weights
+  // DeiT-distilled only (config.distillation_token): the distillation head on token 1, s32 logits
+  // at the same logit_scale; the model's logits are the rounded mean of both (QUANTIZATION.md Eq. 41).
+  QLinear head_dist;
 
   void prepare(GemmIsa isa);       // packs every linear for the ISA
   // After prepare(): frees the plain int8 weights, which the forward never reads (the packed

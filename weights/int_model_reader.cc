@@ -123,7 +123,6 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   const GraphJson g = GraphJson::parse(graph_it->second);
   IntViT m;
   m.config = g.config("config");
-  check_model(!m.config.distillation_token, "distillation heads are not supported by this version");
   m.softmax_mode = parse_softmax_mode(g.string("softmax"));
   m.gelu_mode = parse_gelu_mode(g.string("gelu"));
   m.attn_bits = static_cast<int>(g.integer("attn_bits", 4, 16, "graph"));
@@ -186,6 +185,14 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   m.head = r.linear("head", d, c.num_classes);
   check_model(m.patch_embed.accumulate && m.head.out_type == GemmOut::kS32 && !m.head.accumulate,
               "patch_embed must accumulate; head must write s32 logits without accumulating");
+  if (c.distillation_token) {  // DeiT-distilled: head_dist on token 1, averaged with head (Eq. 41)
+    m.head_dist = r.linear("head_dist", d, c.num_classes);
+    check_model(m.head_dist.out_type == GemmOut::kS32 && !m.head_dist.accumulate,
+                "head_dist must write s32 logits without accumulating");
+  } else {
+    check_model(!desc.contains("head_dist") && file.find("head_dist.weight") == nullptr,
+                "head_dist is stored but the config has no distillation token");
+  }
   if (m.labels.empty()) m.labels = load_labels({}, c.num_classes);
   m.labels.resize(c.num_classes);
   return m;

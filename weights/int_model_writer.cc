@@ -92,6 +92,7 @@ void save_int_model(const IntViT& m, const std::filesystem::path& dir) {
   }
   w.norm("norm", m.norm);
   w.linear("head", m.head);
+  if (m.config.distillation_token) w.linear("head_dist", m.head_dist);
   const json graph = {{"config", vit_config_to_json(m.config)},
                       {"softmax", softmax_mode_name(m.softmax_mode)},
                       {"gelu", gelu_mode_name(m.gelu_mode)},
