@@ -196,6 +196,15 @@ void write_fuzz_seeds(const fs::path& corpus) {
     write_file(loader / (std::string(s.name) + ".intvit"), model);
     if (s.softmax == SoftmaxMode::kIexp) write_file(st / "int_model.safetensors", model);
   }
+  {  // DeiT-distilled: dist_token, head_dist and the integer mean of the two heads (Eq. 41).
+    ViTConfig d = c;
+    d.distillation_token = true;
+    QuantizeOptions opt;
+    opt.softmax = SoftmaxMode::kIexp;
+    opt.attn_bits = 8;
+    opt.auto_wide = false;
+    write_file(loader / "iexp_lut_distilled.intvit", quantized_model_file(d, opt, seed++));
+  }
 
   // Hand-made safetensors: every dtype, metadata, an empty and a zero-size tensor.
   SafeTensorsWriter w;
@@ -325,6 +334,13 @@ void write_model_corpus(const fs::path& dir) {
   const std::string kQ = "blocks.0.q", kFc1 = "blocks.0.fc1";
 
   out.add("good.intvit", good, "ok", "valid tiny model (runs)");
+  {
+    ViTConfig d = tiny_config(8, 8, 8, 2, 2.0, 2);
+    d.distillation_token = true;
+    out.add("distilled_good.intvit", quantized_model_file(d, {}, 6), "ok", "valid tiny DeiT-distilled model (runs)");
+  }
+  out.add("head_dist_not_distilled.intvit", edit_graph(good, [](json& g) { g["tensors"]["head_dist"] = g["tensors"]["head"]; }),
+          "corrupt_file", "head_dist described, config not distilled");
 
   // Truncations.
   out.add("trunc_empty.intvit", "", "corrupt_file", "0 bytes");
