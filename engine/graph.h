@@ -89,13 +89,14 @@ enum class OpType : uint8_t {
   kAdd,          // residual add (FP32; the integer graph fuses it into the linear)
   kSelectToken,  // the class-token row(s) feeding the head: a view
   kHead,         // classifier on the selected token(s) -> logits
+  kAverageLogits,  // integer DeiT-distilled: the two heads' int32 logits averaged (QUANTIZATION.md Eq. 41)
 };
 const char* op_name(OpType op);
 // Ops that read all rows of a tensor (k, v) or per-thread scratch: they form attention segments.
 bool is_attention_op(OpType op);
 
 // Which parameter set of the model (or of block `Node::block`) a node uses.
-enum class Param : uint8_t { kNone, kPatchEmbed, kNorm1, kQ, kK, kV, kAttention, kProj, kNorm2, kFc1, kGelu, kFc2, kNorm, kHead };
+enum class Param : uint8_t { kNone, kPatchEmbed, kNorm1, kQ, kK, kV, kAttention, kProj, kNorm2, kFc1, kGelu, kFc2, kNorm, kHead, kHeadDist };
 
 struct Node {
   OpType op = OpType::kLinear;

@@ -16,6 +16,7 @@
 
 #include "kernels/error.h"
 #include "engine/int_vit.h"
+#include "engine/average_logits.h"
 #include "engine/op_profile.h"
 #include "engine/thread_pool.h"
 #include "kernels/layout/transpose.h"
@@ -50,7 +51,8 @@ OpKind op_kind(const Node& n) {
     case OpType::kPatchEmbed:
     case OpType::kClassToken: return OpKind::kPatchEmbed;
     case OpType::kLinear: return n.param == Param::kPatchEmbed ? OpKind::kPatchEmbed : OpKind::kLinear;
-    case OpType::kHead: return OpKind::kLinear;
+    case OpType::kHead:
+    case OpType::kAverageLogits: return OpKind::kLinear;  // the classifier tail
     case OpType::kLayerNorm: return OpKind::kLayerNorm;
     case OpType::kQk: return OpKind::kQk;
     case OpType::kSoftmax: return OpKind::kSoftmax;
@@ -116,6 +118,10 @@ class Executor {
         transpose_u8(out.rows, r0, r1, data(n.inputs[0], img), out.rows, y, out.cols);
         return;
       }
+      case OpType::kAverageLogits:  // one row: Eq. 41
+        average_logits(reinterpret_cast<const int32_t*>(data(n.inputs[0], img)), reinterpret_cast<const int32_t*>(data(n.inputs[1], img)),
+                       out.cols, reinterpret_cast<int32_t*>(y));
+        return;
       case OpType::kGelu:
         k_.gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0], img) + r0 * tensor(n.inputs[0]).row_bytes(),
              y + r0 * out.row_bytes());

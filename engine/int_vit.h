@@ -61,7 +61,8 @@ struct QLinear {
 };
 
 // A LayerNorm with its offline description (gamma, beta, scales) and the integer kernel params
-// built from it (build_nonlinear_params in weights/nonlinear_params.h).
+// built from it (build_nonlinear_params in weights/nonlinear_params.h). A loaded model has the
+// params only (read from the file as integers) and empty gamma/beta.
 struct QLayerNorm {
   std::vector<float> gamma, beta;
   ActQuant out;
@@ -99,6 +100,9 @@ struct IntViT {
   std::vector<QBlock> blocks;
   QLayerNorm norm;
   QLinear head;                    // s32 logits at logit_scale (per-tensor), per-channel weights
+  // DeiT-distilled only (config.distillation_token): the distillation head on token 1, s32 logits
+  // at the same logit_scale; the model's logits are the rounded mean of both (QUANTIZATION.md Eq. 41).
+  QLinear head_dist;
 
   void prepare(GemmIsa isa);       // packs every linear for the ISA
   // After prepare(): frees the plain int8 weights, which the forward never reads (the packed
