@@ -189,10 +189,10 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
   const __m512i lo = _mm512_set1_epi32(p.out_min), hi = _mm512_set1_epi32(p.out_max);
   const __m512i lo64 = _mm512_set1_epi64(p.out_min), hi64 = _mm512_set1_epi64(p.out_max);
   const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-  for (size_t c = 0; c < n; c += 16) {
+  // y of channels [c, c + 16) as int32 lanes (past the mask: anything); clamped unless kNarrow.
+  auto y16 = [&](size_t c, __mmask16 m) {
     const LaneBlock& b = blocks[c / 16];
-    const __mmask16 m = tail_mask16(n - c);
-    // Eq. 38: ñ mod 2^32 (exact, |ñ| < 2^31), then |t| on the even and odd channels.
+    // Eq. 38: ñ mod 2^32 (exact, |ñ| < 2^31); its even and odd channels in the low dwords.
     const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
     __m512i y_even = affine8(nt, recip, half, b.g, b.k, b.theta, b.h);
     __m512i y_odd = affine8(_mm512_srli_epi64(nt, 32), recip, half, b.g + 8, b.k + 8, b.theta + 8, b.h + 8);
@@ -200,7 +200,30 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
       y_even = _mm512_min_epi64(_mm512_max_epi64(y_even, lo64), hi64);
       y_odd = _mm512_min_epi64(_mm512_max_epi64(y_odd, lo64), hi64);
     }
-    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(_mm512_permutex2var_epi32(y_even, interleave, y_odd), lo), hi);
+    return _mm512_permutex2var_epi32(y_even, interleave, y_odd);
+  };
+  size_t c = 0;
+  // Full-range outputs: the saturating packs are the clamp (signed dword -> word, then word ->
+  // unsigned byte), and one permute undoes their lane interleave.
+  const bool full_range = sizeof(OutT) == 1 ? p.out_min == 0 && p.out_max == 255 : p.out_min == -32768 && p.out_max == 32767;
+  if (kNarrow && full_range) {
+    if constexpr (sizeof(OutT) == 1) {
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      for (; c + 64 <= n; c += 64) {
+        const __m512i w01 = _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF));
+        const __m512i w23 = _mm512_packs_epi32(y16(c + 32, 0xFFFF), y16(c + 48, 0xFFFF));
+        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
+      }
+    } else {
+      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+      for (; c + 32 <= n; c += 32) {
+        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi64(order, _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF))));
+      }
+    }
+  }
+  for (; c < n; c += 16) {
+    const __mmask16 m = tail_mask16(n - c);
+    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(y16(c, m), lo), hi);
     if constexpr (sizeof(OutT) == 1) {
       _mm_mask_storeu_epi8(out + c, m, _mm512_cvtepi32_epi8(y));
     } else {
