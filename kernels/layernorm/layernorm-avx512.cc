@@ -135,7 +135,8 @@ void normalize_row(const LayerNormParams& p, const void* in, int s, int64_t sum,
 //                                                   test folded into the per-channel K_c, Θ_c)
 // K_c = H_c + 2^(h_c-1) + z·2^h_c and Θ_c = 2^(h_c-1) + z·2^h_c (h_c > 0; h_c = 0: K_c = H_c + z,
 // Θ_c = INT64_MIN), so w - Θ_c = t·G_c + H_c is Eq. 39's sum and its sign decides the rounding.
-constexpr size_t kLaneChannels = 1024;  // channels with per-call lane constants (32 KiB on the stack)
+constexpr size_t kLaneChannels = 1024;
+constexpr size_t kRowGroup = 8;  // channels with per-call lane constants (32 KiB on the stack)
 
 // Per block of 16 channels: G, K, Θ, h, each as 8 even-channel then 8 odd-channel int64 lanes.
 struct LaneBlock {
@@ -239,7 +240,13 @@ struct RowPlan {
   RowScale scale; // j, R (Eq. 36-37)
 };
 
-RowPlan plan_row(const LayerNormParams& p, const void* in) {
+// Eq. 34-35 of a row: s, S and Q (the vector pass).
+struct RowStats {
+  int s;
+  int64_t sum, sum_sq;
+};
+
+RowStats row_stats(const LayerNormParams& p, const void* in) {
   const size_t n = p.channels;
   // One pass for Eq. 34 (max |x|, unsigned: |INT32_MIN| = 2^31) and Eq. 35 on the unshifted x: a
   // left pre-shift is exact, so S = 2^s·Σx and Q = 4^s·Σx² (|x| < 2^23 there: no overflow). Rows
@@ -266,7 +273,7 @@ RowPlan plan_row(const LayerNormParams& p, const void* in) {
     }
     sum = _mm512_reduce_add_epi64(vsum), sum_sq = _mm512_reduce_add_epi64(vsq);
   }
-  return {s, sum, row_scale(p, s, sum, sum_sq)};  // Eq. 36-37
+  return {s, sum, sum_sq};
 }
 
 // Whether a row takes normalize_row_lanes (int32 input, lane constants built, s >= j).
@@ -300,22 +307,27 @@ void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* i
   if (rows == 0) return;
   const size_t in_bytes = p.uint8_input ? 1 : 4, out_bytes = p.out_bits == 8 ? 1 : 2;
   auto row_in = [&](size_t row) { return static_cast<const char*>(in) + row * ld_in * in_bytes; };
-  // Software-pipelined by one row: the next row's statistics and its scalar square root and
-  // division (Eq. 37, a chain of dependent divisions) are issued before this row's output stage,
-  // which does not depend on them, so the out-of-order core overlaps the two.
+  // Rows in groups: the statistics of kRowGroup rows, then their scalar square roots and divisions
+  // (Eq. 37, each a chain of dependent divisions, independent of each other, so the out-of-order
+  // core runs the chains side by side), then their output stages.
   alignas(64) LaneBlock blocks[kLaneChannels / 16];
   const bool lanes = !p.uint8_input && p.channels <= kLaneChannels;
   const bool narrow = lanes && build_lanes(p, blocks);
-  RowPlan plan = plan_row(p, row_in(0));
-  for (size_t row = 0; row < rows; ++row) {
-    const RowPlan next = row + 1 < rows ? plan_row(p, row_in(row + 1)) : plan;
-    void* y = static_cast<char*>(out) + row * ld_out * out_bytes;
-    if (lanes && lanes_fit(plan)) {
-      normalize_lanes(p, blocks, narrow, row_in(row), plan, y);
-    } else {
-      normalize(p, row_in(row), plan, y);
+  for (size_t row0 = 0; row0 < rows; row0 += kRowGroup) {
+    const size_t group = std::min(kRowGroup, rows - row0);
+    RowStats stats[kRowGroup];
+    RowPlan plans[kRowGroup];
+    for (size_t i = 0; i < group; ++i) stats[i] = row_stats(p, row_in(row0 + i));
+    for (size_t i = 0; i < group; ++i) plans[i] = {stats[i].s, stats[i].sum, row_scale(p, stats[i].s, stats[i].sum, stats[i].sum_sq)};
+    for (size_t i = 0; i < group; ++i) {
+      const size_t row = row0 + i;
+      void* y = static_cast<char*>(out) + row * ld_out * out_bytes;
+      if (lanes && lanes_fit(plans[i])) {
+        normalize_lanes(p, blocks, narrow, row_in(row), plans[i], y);
+      } else {
+        normalize(p, row_in(row), plans[i], y);
+      }
     }
-    plan = next;
   }
 }
 
