@@ -95,13 +95,18 @@ inline __m512i lookup(const __m512i t[4], __m512i index, __mmask64 high) {
   return _mm512_mask_blend_epi8(high, lo, hi);
 }
 
-// e of 64 logits x[0..63]; kTail: only `valid` of them are in the row (the rest read as the
-// max: e(0), not summed by the caller).
-template <bool kLeft, bool kTail>
+// e of 64 logits x[0..63]. kTail: only `valid` of them are in the row, in the first kVectors
+// vectors of 16 (the rest of those read as the max: e(0), not summed by the caller; the vectors
+// past them are not computed).
+template <bool kLeft, bool kTail, int kVectors = 4>
 inline void exp64(const IndexConsts& k, const Planes& planes, __m512i vmax, const int32_t* x, size_t valid, __m512i e[4]) {
   __m512i idx[4];
   for (int v = 0; v < 4; ++v) {
     const size_t start = 16 * static_cast<size_t>(v);
+    if (v >= kVectors) {
+      idx[v] = _mm512_setzero_si512();
+      continue;
+    }
     const __m512i xv = !kTail ? _mm512_loadu_si512(x + start)
                               : _mm512_mask_loadu_epi32(vmax, tail_mask16(valid > start ? valid - start : 0), x + start);
     idx[v] = lut_index<kLeft>(k, vmax, xv);
@@ -122,7 +127,8 @@ inline void exp64(const IndexConsts& k, const Planes& planes, __m512i vmax, cons
   e[3] = _mm512_unpackhi_epi16(w_hi, z_hi);
 }
 
-// Passes 1-2 of a row (Eq. 13, 20): e_j into e_buf[0, len rounded up to 64); returns Σe.
+// Passes 1-2 of a row (Eq. 13, 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
+// 32 at a time: lanes past that are never stored.)
 template <bool kLeft>
 int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t* e_buf) {
   // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
@@ -144,14 +150,19 @@ int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, con
       vsum = _mm512_add_epi32(vsum, e[v]);
     }
   }
-  if (j < len) {
-    const size_t valid = len - j;
+  if (j < len) {  // the last 1..63 logits: only the vectors that hold some
+    const size_t valid = len - j, vectors = (valid + 15) / 16;
     __m512i e[4];
-    exp64<kLeft, true>(k, planes, vmax, x + j, valid, e);
-    for (int v = 0; v < 4; ++v) {
-      const size_t start = 16 * static_cast<size_t>(v);
+    switch (vectors) {
+      case 1: exp64<kLeft, true, 1>(k, planes, vmax, x + j, valid, e); break;
+      case 2: exp64<kLeft, true, 2>(k, planes, vmax, x + j, valid, e); break;
+      case 3: exp64<kLeft, true, 3>(k, planes, vmax, x + j, valid, e); break;
+      default: exp64<kLeft, true, 4>(k, planes, vmax, x + j, valid, e); break;
+    }
+    for (size_t v = 0; v < vectors; ++v) {
+      const size_t start = 16 * v;
       _mm512_store_si512(e_buf + j + start, e[v]);
-      vsum = _mm512_mask_add_epi32(vsum, tail_mask16(valid > start ? valid - start : 0), vsum, e[v]);
+      vsum = _mm512_mask_add_epi32(vsum, tail_mask16(valid - start), vsum, e[v]);
     }
   }
   return reduce_add_wrap_epi32(vsum);  // < 2^30
