@@ -44,7 +44,7 @@ bool lut_fast_path(const SoftmaxParams& p) {
 // i <= M < 2^31). Odd lanes: 2M and 2K, >> r: the same quotient lands in the high dword.
 struct IndexConsts {
   __m512i cap, mult, round, mult2, round2;
-  __m128i left, shift, shift2;
+  __m512i left, shift, shift2;  // per-lane counts: vpsllvd / vpsrlvq are one uop, the xmm-count forms two
 };
 
 IndexConsts index_consts(const SoftmaxParams& p) {
@@ -56,18 +56,18 @@ IndexConsts index_consts(const SoftmaxParams& p) {
           _mm512_set1_epi64(static_cast<int64_t>(k)),
           _mm512_set1_epi64(static_cast<int64_t>(2 * m)),
           _mm512_set1_epi64(static_cast<int64_t>(2 * k)),
-          _mm_cvtsi32_si128(left),
-          _mm_cvtsi32_si128(31 + right),
-          _mm_cvtsi32_si128(right)};
+          _mm512_set1_epi32(left),
+          _mm512_set1_epi64(31 + right),
+          _mm512_set1_epi64(right)};
 }
 
 // The index (not yet capped at 255) of 16 logits from x and the row max: uint32 lanes < 2^31.
 template <bool kLeft>
 inline __m512i lut_index(const IndexConsts& k, __m512i vmax, __m512i x) {
   __m512i a = _mm512_min_epu32(_mm512_sub_epi32(vmax, x), k.cap);  // max - x >= 0 exactly in uint32
-  if constexpr (kLeft) a = _mm512_sll_epi32(a, k.left);
-  const __m512i even = _mm512_srl_epi64(_mm512_add_epi64(_mm512_mul_epu32(a, k.mult), k.round), k.shift);
-  const __m512i odd = _mm512_srl_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), k.mult2), k.round2), k.shift2);
+  if constexpr (kLeft) a = _mm512_sllv_epi32(a, k.left);
+  const __m512i even = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(a, k.mult), k.round), k.shift);
+  const __m512i odd = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), k.mult2), k.round2), k.shift2);
   return _mm512_mask_blend_epi32(0xAAAA, even, odd);
 }
 
