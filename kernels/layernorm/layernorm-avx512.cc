@@ -1,7 +1,9 @@
 // AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Max and statistics
-// in one pass of 16 int32 lanes with int64 accumulators (the 128-bit D² is per row, scalar); the
-// output stage runs 8 channels in int64 lanes with 32×32-bit multiplies only (vpmuldq) and
-// rounding shifts as add-half-and-sign (the per-row shifts are positive by construction).
+// in one pass of 16 int32 lanes (Σx² in int64 lanes; the 128-bit D² is per row, scalar). The
+// output stage of in-contract int32 rows (§6.5: s >= j, C <= 1024) runs 16 channels per step from
+// an exact mod-2^32 ñ and per-call channel constants; other rows take the general stage: 8
+// channels in int64 lanes with 32×32-bit multiplies only (vpmuldq) and rounding shifts as
+// add-half-and-sign (the per-row shifts are positive by construction).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
