@@ -116,10 +116,10 @@ static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const Colum
 
 static inline __attribute__((always_inline)) __m512i saturating_add(__m512i a, __m512i b) {
   const __m512i sum = _mm512_add_epi32(a, b);
-  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0.
-  const __m512i overflow = _mm512_srai_epi32(_mm512_ternarylogic_epi32(a, b, sum, 0x42), 31);
-  const __m512i saturated = _mm512_xor_si512(_mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
-  return _mm512_ternarylogic_epi32(overflow, saturated, sum, 0xCA);  // overflow ? saturated : sum
+  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0; those
+  // lanes become INT32_MAX ^ (a >> 31) (INT32_MIN for negative a) by one merge-masked xor.
+  const __mmask16 overflow = _mm512_movepi32_mask(_mm512_ternarylogic_epi32(a, b, sum, 0x42));
+  return _mm512_mask_xor_epi32(sum, overflow, _mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
 }
 
 // Eq. 7 with one multiplier in [0, 2^31) and shift in [-31, 31] for all lanes.

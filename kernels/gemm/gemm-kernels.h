@@ -29,6 +29,9 @@ struct OutputPlan {
   // u8/s16 output, every shift >= 1 and |zero_point| < 2^30: then |MBQM| <= 2^30 and MBQM + zp
   // fits int32, which lets SIMD stages clamp after a saturating pack to int16.
   bool narrow = false;
+  // int32 output with qmin = INT32_MIN, qmax = INT32_MAX and zero_point 0 (the residual stream):
+  // Eq. 11's clamp and zero-point add are the identity (MBQM fits int32).
+  bool unclamped = false;
   const int32_t* multiplier = nullptr;
   const int32_t* shift = nullptr;
   int32_t zero_point = 0;

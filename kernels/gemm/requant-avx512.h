@@ -42,7 +42,9 @@ inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
 // kNarrow (u8/s16 outputs, OutputPlan::narrow): |MBQM| <= 2^30 and |zp| < 2^30, so MBQM + zp
 // cannot overflow and Eq. 11's clamp can be done after a saturating pack to int16 (qmin, qmax lie
 // inside int16), for whole rows of 64 columns at a time (store_row).
-template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false>
+// kClamp = false (int32 outputs whose plan is unclamped: bounds the whole int32 range and zero-point
+// 0): Eq. 11's clamp and zero-point add are the identity and are left out.
+template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false, bool kClamp = true>
 struct Stage {
   static constexpr bool kRowStore = kNarrow;
   static constexpr size_t kElemBytes = kType == GemmOut::kU8 ? 1 : kType == GemmOut::kS16 ? 2 : 4;
@@ -78,7 +80,8 @@ struct Stage {
   template <bool kFull = false>
   inline __attribute__((always_inline)) void store(__m512i v, const ColumnConsts& c, uint8_t* dst,
                                                    __mmask16 mask = 0xFFFF) const {
-    if constexpr (!kRaw) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
+    if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
+    if constexpr (!kRaw && !kClamp) v = mbqm<kLeftShift>(v, c);
     if constexpr (kType == GemmOut::kU8) {
       if constexpr (kFull) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
@@ -139,6 +142,16 @@ decltype(auto) with_stage(const OutputPlan& plan, Fn&& fn) {
       if (plan.narrow) {
         if (plan.per_channel) return fn.template operator()<Stage<kType, kAccumulate, false, true, false, true>>();
         return fn.template operator()<Stage<kType, kAccumulate, false, false, false, true>>();
+      }
+    }
+    if constexpr (kType == GemmOut::kS32) {
+      if (plan.unclamped) {
+        if (plan.per_channel) {
+          if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, true, true, false, false>>();
+          return fn.template operator()<Stage<kType, kAccumulate, false, true, false, false, false>>();
+        }
+        if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, false, true, false, false>>();
+        return fn.template operator()<Stage<kType, kAccumulate, false, false, false, false, false>>();
       }
     }
     if (plan.per_channel) {
