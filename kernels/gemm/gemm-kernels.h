@@ -32,6 +32,9 @@ struct OutputPlan {
   // int32 output with qmin = INT32_MIN, qmax = INT32_MAX and zero_point 0 (the residual stream):
   // Eq. 11's clamp and zero-point add are the identity (MBQM fits int32).
   bool unclamped = false;
+  // narrow u8 output with [qmin, qmax] = [0, 255] and zero_point in [-32512, 32767]: SIMD row
+  // stores may add the zero-point in int16 after a saturating pack and clamp by vpackuswb.
+  bool byte_clamp = false;
   const int32_t* multiplier = nullptr;
   const int32_t* shift = nullptr;
   int32_t zero_point = 0;
