@@ -172,17 +172,6 @@ inline __attribute__((always_inline)) void accumulate(__m512i (&acc)[MR][NB], co
   constexpr size_t kGroup = kS16 ? 2 : 4;
   const size_t groups = t.k / kGroup;
   size_t g = 0;
-  if constexpr (MR == 4 && NB == 4) {  // the asm k-loop, through a buffer
-    if (groups != 0) {
-      alignas(64) __m512i buf[MR * NB];
-#pragma GCC unroll 16
-      for (int e = 0; e < MR * NB; ++e) buf[e] = acc[e / NB][e % NB];
-      k_loop_4x64<kS16>(buf, t, groups);
-#pragma GCC unroll 16
-      for (int e = 0; e < MR * NB; ++e) acc[e / NB][e % NB] = buf[e];
-      g = groups;
-    }
-  }
   if constexpr (MR * NB <= 4) {
     // Thin tiles (edge rows / columns) have too few accumulator chains to cover vpdpbusd's
     // latency; a second set for odd k-steps doubles them (the sum is the same modulo 2^32).
