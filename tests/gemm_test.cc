@@ -254,6 +254,18 @@ TEST_CASE("gemm s16s8: shapes, extremes (wrapping int32), outputs and ranges", "
   GemmTester().input(GemmInput::kS16).m(5).n(45).k(96).out(GemmOut::kS32).requant(true).accumulate(true).shifts(-2, 2)
       .seed(seed++).TestAll();
   GemmTester().input(GemmInput::kS16).m(5).n(90).k(96).n_range(13, 71).seed(seed++).TestAll();
+  // Whole 64-column groups with an output stage and m >= 4 (the avx512vnni asm tiles), odd K (a
+  // partial last k-pair), every output mode, edge rows after the tiles (m = 9, 14).
+  for (GemmInput input : {GemmInput::kS16, GemmInput::kU8}) {
+    for (size_t k : {1, 3, 197, 768}) {
+      for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+        GemmTester().input(input).m(9).n(128).k(k).out(out).requant(true).per_channel(true).shifts(1, 12)
+            .zero_point(out == GemmOut::kU8 ? 100 : -7).seed(seed++).TestAll();
+      }
+      GemmTester().input(input).m(14).n(192).k(k).fill(Fill::kExtremeMix).out(GemmOut::kS32).requant(true)
+          .per_channel(true).accumulate(true).shifts(-2, 3).seed(seed++).TestAll();
+    }
+  }
 }
 
 TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, strides", "[gemm]") {
