@@ -64,33 +64,46 @@ static inline __m512i saturating_left_shift(__m512i x, int e) {
 //   MBQM(x) = sign(x') · floor((|x'|·M + 2^30 + h·2^31) / 2^(31 + right)),  x' = sat(x << left),
 // with h = 2^(right−1) (0 if right = 0). This is SRDHM (Eq. 5: floor((|x'|M + 2^30) / 2^31)) followed
 // by RDBP (Eq. 6: floor((q + h) / 2^right)) merged by the identity floor(floor(y/a)/b) = floor(y/(ab)).
-// |x'| <= 2^31 and M < 2^31 keep every intermediate below 2^63 in an unsigned 64-bit lane;
-// vpmuludq multiplies the even dwords, the odd ones are done with 2M so that their result lands in
-// the high dword directly (floor(2v / 2^right) has floor(v / 2^(31+right)) in bits 32..63).
+// It is computed doubled, P2 = |x'|·2M + 2·(2^30 + h·2^31) (QUANTIZATION.md, "Eq. 7 on magnitudes"):
+// |x'| <= 2^31, 2M < 2^32 (an unsigned dword for vpmuludq) and P2 < 2^64, so floor(P2 / 2^32) — the
+// high dword of each 64-bit product, even and odd lanes gathered by one vpermt2d — is
+// floor(P / 2^31), and a 32-bit logical shift by `right` finishes the division.
 
 struct ColumnConsts {  // Eq. 7 constants for 16 output columns
-  __m512i mult_even, mult2_odd;    // M (even dwords), 2M in 64-bit odd lanes
-  __m512i round_even, round2_odd;  // 2^30 + h·2^31 and twice that, as 64-bit lanes
-  __m512i shift_even, right_odd;   // 31 + right (even), right (odd), as 64-bit lanes
+  __m512i mult2_even, mult2_odd;   // 2M of the even / odd dwords, in the low dword of 64-bit lanes
+  __m512i round2_even, round2_odd; // 2·(2^30 + h·2^31) of the even / odd dwords, as 64-bit lanes
+  __m512i right;                   // the right shift per dword
   __m512i left, left_hi, left_lo;  // saturating left shift: x > left_hi or x < left_lo saturates
 };
+
+// vpermt2d indices: dword 2i <- high dword of qword i of the first source, 2i + 1 <- of the second.
+static inline __m512i high_dword_gather() {
+  return _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+}
 
 static inline __attribute__((always_inline)) ColumnConsts column_consts(__m512i mult, __m512i shift) {
   const __m512i zero = _mm512_setzero_si512();
   const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll);
   const __m512i right = _mm512_max_epi32(shift, zero);
-  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);
+  const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), 1);  // h
+  const __m512i mult2 = _mm512_add_epi32(mult, mult);  // 2M < 2^32 as an unsigned dword
   ColumnConsts c;
-  c.mult_even = mult;
-  c.mult2_odd = _mm512_slli_epi64(_mm512_srli_epi64(mult, 32), 1);
-  c.round_even = _mm512_add_epi64(_mm512_slli_epi64(_mm512_and_si512(half, low32), 31), _mm512_set1_epi64(1ll << 30));
+  c.mult2_even = _mm512_and_si512(mult2, low32);
+  c.mult2_odd = _mm512_srli_epi64(mult2, 32);
+  c.round2_even = _mm512_add_epi64(_mm512_slli_epi64(_mm512_and_si512(half, low32), 32), _mm512_set1_epi64(1ll << 31));
   c.round2_odd = _mm512_add_epi64(_mm512_andnot_si512(low32, half), _mm512_set1_epi64(1ll << 31));
-  c.shift_even = _mm512_and_si512(_mm512_add_epi32(right, _mm512_set1_epi32(31)), low32);
-  c.right_odd = _mm512_srli_epi64(right, 32);
+  c.right = right;
   c.left = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
   c.left_hi = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
   c.left_lo = _mm512_srav_epi32(_mm512_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
   return c;
+}
+
+// floor(|x'|·M + 2^30 + h·2^31) / 2^(31 + right)) of Eq. 7 on magnitudes ax = |x'| (unsigned dwords).
+static inline __attribute__((always_inline)) __m512i mbqm_magnitude(__m512i ax, const ColumnConsts& c) {
+  const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(ax, c.mult2_even), c.round2_even);
+  const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(ax, 32), c.mult2_odd), c.round2_odd);
+  return _mm512_srlv_epi32(_mm512_permutex2var_epi32(even, high_dword_gather(), odd), c.right);
 }
 
 // (Eq. 7) lane-wise multiply_by_quantized_multiplier.
@@ -106,20 +119,15 @@ static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const Colum
   // vpdpbusd, max/sub/shift/xor do not (measured); |INT32_MIN| = 2^31 as an unsigned dword.
   const __m512i ax = _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
   const __m512i sign = _mm512_srai_epi32(x, 31);
-  __m512i even = _mm512_mul_epu32(ax, c.mult_even);
-  __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(ax, 32), c.mult2_odd);
-  even = _mm512_srlv_epi64(_mm512_add_epi64(even, c.round_even), c.shift_even);
-  odd = _mm512_srlv_epi64(_mm512_add_epi64(odd, c.round2_odd), c.right_odd);
-  const __m512i magnitude = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-  return _mm512_sub_epi32(_mm512_xor_si512(magnitude, sign), sign);
+  return _mm512_sub_epi32(_mm512_xor_si512(mbqm_magnitude(ax, c), sign), sign);
 }
 
 static inline __attribute__((always_inline)) __m512i saturating_add(__m512i a, __m512i b) {
   const __m512i sum = _mm512_add_epi32(a, b);
-  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0.
-  const __m512i overflow = _mm512_srai_epi32(_mm512_ternarylogic_epi32(a, b, sum, 0x42), 31);
-  const __m512i saturated = _mm512_xor_si512(_mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
-  return _mm512_ternarylogic_epi32(overflow, saturated, sum, 0xCA);  // overflow ? saturated : sum
+  // Overflow iff a and b share a sign that the sum does not: ((a ^ sum) & (b ^ sum)) < 0; those
+  // lanes become INT32_MAX ^ (a >> 31) (INT32_MIN for negative a) by one merge-masked xor.
+  const __mmask16 overflow = _mm512_movepi32_mask(_mm512_ternarylogic_epi32(a, b, sum, 0x42));
+  return _mm512_mask_xor_epi32(sum, overflow, _mm512_srai_epi32(a, 31), _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
 }
 
 // Eq. 7 with one multiplier in [0, 2^31) and shift in [-31, 31] for all lanes.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "kernels/fixedpoint.h"
 #include "gemm_tester.h"
 #include "kernels/backend/backend.h"
 #include "kernels/gemm/gemm.h"
@@ -253,6 +254,18 @@ TEST_CASE("gemm s16s8: shapes, extremes (wrapping int32), outputs and ranges", "
   GemmTester().input(GemmInput::kS16).m(5).n(45).k(96).out(GemmOut::kS32).requant(true).accumulate(true).shifts(-2, 2)
       .seed(seed++).TestAll();
   GemmTester().input(GemmInput::kS16).m(5).n(90).k(96).n_range(13, 71).seed(seed++).TestAll();
+  // Whole 64-column groups with an output stage and m >= 4 (the avx512vnni asm tiles), odd K (a
+  // partial last k-pair), every output mode, edge rows after the tiles (m = 9, 14).
+  for (GemmInput input : {GemmInput::kS16, GemmInput::kU8}) {
+    for (size_t k : {1, 3, 197, 768}) {
+      for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+        GemmTester().input(input).m(9).n(128).k(k).out(out).requant(true).per_channel(true).shifts(1, 12)
+            .zero_point(out == GemmOut::kU8 ? 100 : -7).seed(seed++).TestAll();
+      }
+      GemmTester().input(input).m(14).n(192).k(k).fill(Fill::kExtremeMix).out(GemmOut::kS32).requant(true)
+          .per_channel(true).accumulate(true).shifts(-2, 3).seed(seed++).TestAll();
+    }
+  }
 }
 
 TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, strides", "[gemm]") {
@@ -301,6 +314,72 @@ TEST_CASE("gemm requantize (Eq. 11): ties, extremes, all output types", "[gemm]"
   GemmTester().m(9).n(33).lda(33).ldc(35).out(GemmOut::kS32).requant(true).per_channel(true).shifts(-5, 5).accumulate(true)
       .seed(seed++).TestRequantizeAll();
   GemmTester().m(4).n(16).out(GemmOut::kU8).requant(true).clamp(3, 9).zero_point(5).shifts(2, 9).seed(seed++).TestRequantizeAll();
+}
+
+// QUANTIZATION.md §3.5: every backend's output stage against the scalar Eq. 7 on a grid of
+// accumulators × (multiplier, shift) columns: the int32 extremes, ±1, ±2, powers of two ± 1 (ties of
+// Eq. 5 and 6 at many shifts), every shift in [−31, 31] and multipliers 0, 1, 2^30, 2^30 + 1,
+// 2^31 − 1 and random ones; int32 out unclamped (the residual shortcut), clamped and accumulating.
+TEST_CASE("gemm requantize: Eq. 7 grid (int32 extremes, every shift, edge multipliers)", "[gemm]") {
+  std::vector<int32_t> xs = {0, 1, -1, 2, -2, 3, -3, INT32_MAX, INT32_MIN, INT32_MIN + 1, INT32_MAX - 1, 12345, -12345};
+  for (int j = 1; j < 31; j += 3) {
+    for (int64_t d : {-1, 0, 1}) {
+      xs.push_back(static_cast<int32_t>((int64_t{1} << j) + d));
+      xs.push_back(static_cast<int32_t>(-(int64_t{1} << j) - d));
+    }
+  }
+  std::mt19937 rng(4242);
+  std::vector<int32_t> mults = {0, 1, 1 << 30, (1 << 30) + 1, INT32_MAX};
+  for (int i = 0; i < 3; ++i) mults.push_back((1 << 30) + static_cast<int32_t>(rng() % (1u << 30)));
+  std::vector<int32_t> col_mult, col_shift;
+  for (int32_t mult : mults) {
+    for (int sh = -31; sh <= 31; ++sh) col_mult.push_back(mult), col_shift.push_back(sh);
+  }
+  const size_t m = xs.size(), n = col_mult.size();
+  std::vector<int32_t> acc(m * n), resid(m * n);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t c = 0; c < n; ++c) acc[i * n + c] = xs[i], resid[i * n + c] = xs[(i * 7 + c) % m];
+  }
+  struct Mode { const char* name; int32_t qmin, qmax; bool accumulate; };
+  for (const Mode& mode : {Mode{"unclamped", INT32_MIN, INT32_MAX, false}, Mode{"clamped", -1000000, INT32_MAX - 5, false},
+                           Mode{"accumulate", INT32_MIN, INT32_MAX, true}}) {
+    std::vector<int32_t> expected = mode.accumulate ? resid : std::vector<int32_t>(m * n);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t c = 0; c < n; ++c) {
+        const int64_t q = std::clamp<int64_t>(intvit::fp::multiply_by_quantized_multiplier(xs[i], col_mult[c], col_shift[c]), mode.qmin, mode.qmax);
+        int32_t& e = expected[i * n + c];
+        e = static_cast<int32_t>(mode.accumulate ? std::clamp<int64_t>(e + q, INT32_MIN, INT32_MAX) : q);
+      }
+    }
+    const intvit::RequantParams rq{col_mult.data(), col_shift.data(), true, 0, mode.qmin, mode.qmax};
+    for (GemmIsa isa : intvit::kAllGemmIsas) {
+      if (!intvit::gemm_isa_supported(isa)) continue;
+      std::vector<int32_t> out = mode.accumulate ? resid : std::vector<int32_t>(m * n, 7);
+      intvit::requantize(isa, m, n, acc.data(), n, rq, intvit::GemmOutput{out.data(), n, GemmOut::kS32, nullptr, mode.accumulate});
+      size_t bad = 0;
+      for (size_t i = 0; i < m * n; ++i) {
+        if (out[i] != expected[i] && bad++ < 5) {
+          UNSCOPED_INFO(intvit::gemm_isa_name(isa) << " " << mode.name << ": x " << xs[i / n] << " M0 " << col_mult[i % n] << " shift "
+                                                   << col_shift[i % n] << " got " << out[i] << " want " << expected[i]);
+        }
+      }
+      CHECK(bad == 0);
+    }
+  }
+}
+
+// QUANTIZATION.md §3.5: the uint8 [0, 255] row store (zero-point added in int16, vpackuswb clamp)
+// at the edges of its zero-point range and just outside it (the other narrow path), accumulators
+// near ±2^31 and right shifts 1 (|MBQM| up to 2^30) to 12.
+TEST_CASE("gemm u8s8: u8 [0, 255] outputs at the int16 zero-point limits", "[gemm]") {
+  uint64_t seed = 910;
+  for (int32_t zp : {-32512, -32513, 32767, 32768, 0, 255, -300}) {
+    for (auto [lo, hi] : {std::pair<int, int>{1, 1}, {1, 12}}) {
+      GemmTester().m(9).n(64).k(40).za(200).extreme_bias(true).fill(Fill::kExtremeMix).out(GemmOut::kU8).requant(true)
+          .per_channel(true).shifts(lo, hi).zero_point(zp).seed(seed++).TestAll();
+      GemmTester().m(8).n(128).k(197).za(3).out(GemmOut::kU8).requant(true).shifts(lo, hi).zero_point(zp).seed(seed++).TestAll();
+    }
+  }
 }
 
 TEST_CASE("gemm: seeded random shapes and parameters", "[gemm]") {

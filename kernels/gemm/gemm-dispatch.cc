@@ -129,6 +129,10 @@ OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end)
   }
   p.any_left_shift = min_shift < 0;
   p.narrow = out.type != GemmOut::kS32 && min_shift >= 1 && r.zero_point > -(1 << 30) && r.zero_point < (1 << 30);
+  p.unclamped = out.type == GemmOut::kS32 && r.zero_point == 0 && r.qmin == std::numeric_limits<int32_t>::min() &&
+                r.qmax == std::numeric_limits<int32_t>::max();
+  p.byte_clamp = p.narrow && out.type == GemmOut::kU8 && r.qmin == 0 && r.qmax == 255 && r.zero_point >= -32512 &&
+                 r.zero_point <= 32767;
   p.per_channel = r.per_channel;
   p.multiplier = r.multiplier;
   p.shift = r.shift;

@@ -29,6 +29,12 @@ struct OutputPlan {
   // u8/s16 output, every shift >= 1 and |zero_point| < 2^30: then |MBQM| <= 2^30 and MBQM + zp
   // fits int32, which lets SIMD stages clamp after a saturating pack to int16.
   bool narrow = false;
+  // int32 output with qmin = INT32_MIN, qmax = INT32_MAX and zero_point 0 (the residual stream):
+  // Eq. 11's clamp and zero-point add are the identity (MBQM fits int32).
+  bool unclamped = false;
+  // narrow u8 output with [qmin, qmax] = [0, 255] and zero_point in [-32512, 32767]: SIMD row
+  // stores may add the zero-point in int16 after a saturating pack and clamp by vpackuswb.
+  bool byte_clamp = false;
   const int32_t* multiplier = nullptr;
   const int32_t* shift = nullptr;
   int32_t zero_point = 0;

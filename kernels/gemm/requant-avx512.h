@@ -42,7 +42,10 @@ inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
 // kNarrow (u8/s16 outputs, OutputPlan::narrow): |MBQM| <= 2^30 and |zp| < 2^30, so MBQM + zp
 // cannot overflow and Eq. 11's clamp can be done after a saturating pack to int16 (qmin, qmax lie
 // inside int16), for whole rows of 64 columns at a time (store_row).
-template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false>
+// kClamp = false: for int32 outputs whose plan is unclamped (bounds the whole int32 range, zero-point
+// 0) Eq. 11's clamp and zero-point add are the identity and are left out; for narrow u8 outputs
+// whose plan is byte_clamp, the row store clamps by saturating packs (store_row).
+template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false, bool kClamp = true>
 struct Stage {
   static constexpr bool kRowStore = kNarrow;
   static constexpr size_t kElemBytes = kType == GemmOut::kU8 ? 1 : kType == GemmOut::kS16 ? 2 : 4;
@@ -55,6 +58,7 @@ struct Stage {
     if constexpr (kNarrow) {
       qmin16 = _mm512_set1_epi16(static_cast<int16_t>(plan.qmin));
       qmax16 = _mm512_set1_epi16(static_cast<int16_t>(plan.qmax));
+      if constexpr (!kClamp) zp16 = _mm512_set1_epi16(static_cast<int16_t>(plan.zero_point));
     }
   }
 
@@ -78,7 +82,11 @@ struct Stage {
   template <bool kFull = false>
   inline __attribute__((always_inline)) void store(__m512i v, const ColumnConsts& c, uint8_t* dst,
                                                    __mmask16 mask = 0xFFFF) const {
-    if constexpr (!kRaw) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
+    if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
+    if constexpr (!kRaw && !kClamp) {
+      static_assert(kType == GemmOut::kS32, "unclamped vector stores are for int32 outputs (u8 byte_clamp: store_row)");
+      v = mbqm<kLeftShift>(v, c);
+    }
     if constexpr (kType == GemmOut::kU8) {
       if constexpr (kFull) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
@@ -103,6 +111,17 @@ struct Stage {
   // kNarrow only: Eq. 11 on 64 consecutive columns (v[j] = columns 16j..), stored at dst.
   inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const ColumnConsts* c, uint8_t* dst) const {
     static_assert(kNarrow && !kLeftShift && !kRaw);
+    if constexpr (kType == GemmOut::kU8 && !kClamp) {
+      // OutputPlan::byte_clamp: [qmin, qmax] = [0, 255] and zp in [-32512, 32767]. MBQM saturated to
+      // int16, plus zp with int16 saturation, then vpackuswb's [0, 255] saturation is Eq. 11's clamp:
+      // in int16 range that is clamp(MBQM + zp); above it, 32767 + zp >= 255 (and MBQM + zp > 255);
+      // below it, −32768 + zp < 0 (and MBQM + zp < 0) — the same byte either way.
+      const __m512i w01 = _mm512_adds_epi16(_mm512_packs_epi32(mbqm<false>(v[0], c[0]), mbqm<false>(v[1], c[1])), zp16);
+      const __m512i w23 = _mm512_adds_epi16(_mm512_packs_epi32(mbqm<false>(v[2], c[2]), mbqm<false>(v[3], c[3])), zp16);
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
+      return;
+    }
     __m512i q[4];
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
@@ -125,7 +144,7 @@ struct Stage {
 
   const OutputPlan& p;
   __m512i lo, hi, zp;
-  __m512i qmin16 = _mm512_setzero_si512(), qmax16 = _mm512_setzero_si512();
+  __m512i qmin16 = _mm512_setzero_si512(), qmax16 = _mm512_setzero_si512(), zp16 = _mm512_setzero_si512();
   ColumnConsts tensor{};
 };
 
@@ -137,8 +156,24 @@ decltype(auto) with_stage(const OutputPlan& plan, Fn&& fn) {
     if (plan.raw) return fn.template operator()<Stage<kType, kAccumulate, true, false, false>>();
     if constexpr (kAllowNarrow && kType != GemmOut::kS32) {
       if (plan.narrow) {
+        if constexpr (kType == GemmOut::kU8) {
+          if (plan.byte_clamp) {
+            if (plan.per_channel) return fn.template operator()<Stage<kType, kAccumulate, false, true, false, true, false>>();
+            return fn.template operator()<Stage<kType, kAccumulate, false, false, false, true, false>>();
+          }
+        }
         if (plan.per_channel) return fn.template operator()<Stage<kType, kAccumulate, false, true, false, true>>();
         return fn.template operator()<Stage<kType, kAccumulate, false, false, false, true>>();
+      }
+    }
+    if constexpr (kType == GemmOut::kS32) {
+      if (plan.unclamped) {
+        if (plan.per_channel) {
+          if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, true, true, false, false>>();
+          return fn.template operator()<Stage<kType, kAccumulate, false, true, false, false, false>>();
+        }
+        if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, false, true, false, false>>();
+        return fn.template operator()<Stage<kType, kAccumulate, false, false, false, false, false>>();
       }
     }
     if (plan.per_channel) {

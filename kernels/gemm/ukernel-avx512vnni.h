@@ -91,6 +91,81 @@ inline __attribute__((always_inline)) void k_step(__m512i (&acc)[MR][NB], const 
   }
 }
 
+// buf (the 16 accumulators of a 4 × 64 tile, row r, block j at buf[4r + j]) += A[4 rows, k-groups
+// [0, groups)] · W[those groups, 4 blocks], groups >= 1, as one asm loop over fixed registers:
+// accumulators zmm0-15, weights zmm16-19, A broadcasts zmm20-23. With intrinsics in a C++ loop
+// GCC 12 keeps some accumulators in other registers across the back edge and copies 2-4 of them
+// (vmovdqa64, a vector-port uop each) on every k-step, next to 16 vpdpbusd; the asm has none.
+// A group is 4 bytes of each A row (4 u8 or 2 s16), 64 bytes of each weight block.
+template <bool kS16>
+inline __attribute__((always_inline)) void k_loop_4x64(__m512i* buf, const TileArgs& t, size_t groups) {
+  const uint8_t* w = static_cast<const uint8_t*>(t.w);
+  const uint8_t* a = static_cast<const uint8_t*>(t.a);
+  const size_t lda = t.lda * (kS16 ? 2 : 1), lda3 = 3 * lda, bs = t.block_stride, bs3 = 3 * bs;
+  size_t n = groups;
+#define INTVIT_K_LOOP_4X64(OP)                                                                       \
+  __asm__ volatile("vmovdqa64 0(%[buf]), %%zmm0\n\t" \
+      "vmovdqa64 64(%[buf]), %%zmm1\n\t" \
+      "vmovdqa64 128(%[buf]), %%zmm2\n\t" \
+      "vmovdqa64 192(%[buf]), %%zmm3\n\t" \
+      "vmovdqa64 256(%[buf]), %%zmm4\n\t" \
+      "vmovdqa64 320(%[buf]), %%zmm5\n\t" \
+      "vmovdqa64 384(%[buf]), %%zmm6\n\t" \
+      "vmovdqa64 448(%[buf]), %%zmm7\n\t" \
+      "vmovdqa64 512(%[buf]), %%zmm8\n\t" \
+      "vmovdqa64 576(%[buf]), %%zmm9\n\t" \
+      "vmovdqa64 640(%[buf]), %%zmm10\n\t" \
+      "vmovdqa64 704(%[buf]), %%zmm11\n\t" \
+      "vmovdqa64 768(%[buf]), %%zmm12\n\t" \
+      "vmovdqa64 832(%[buf]), %%zmm13\n\t" \
+      "vmovdqa64 896(%[buf]), %%zmm14\n\t" \
+      "vmovdqa64 960(%[buf]), %%zmm15\n\t" \
+      "1:\n\t" \
+      "vmovdqu64 (%[w]), %%zmm16\n\t" \
+      "vmovdqu64 (%[w],%[bs],1), %%zmm17\n\t" \
+      "vmovdqu64 (%[w],%[bs],2), %%zmm18\n\t" \
+      "vmovdqu64 (%[w],%[bs3],1), %%zmm19\n\t" \
+      "vpbroadcastd (%[a]), %%zmm20\n\t" \
+      "vpbroadcastd (%[a],%[lda],1), %%zmm21\n\t" \
+      "vpbroadcastd (%[a],%[lda],2), %%zmm22\n\t" \
+      "vpbroadcastd (%[a],%[lda3],1), %%zmm23\n\t" \
+      OP " %%zmm16, %%zmm20, %%zmm0\n\t" OP " %%zmm17, %%zmm20, %%zmm1\n\t" OP " %%zmm18, %%zmm20, %%zmm2\n\t" OP " %%zmm19, %%zmm20, %%zmm3\n\t" \
+      OP " %%zmm16, %%zmm21, %%zmm4\n\t" OP " %%zmm17, %%zmm21, %%zmm5\n\t" OP " %%zmm18, %%zmm21, %%zmm6\n\t" OP " %%zmm19, %%zmm21, %%zmm7\n\t" \
+      OP " %%zmm16, %%zmm22, %%zmm8\n\t" OP " %%zmm17, %%zmm22, %%zmm9\n\t" OP " %%zmm18, %%zmm22, %%zmm10\n\t" OP " %%zmm19, %%zmm22, %%zmm11\n\t" \
+      OP " %%zmm16, %%zmm23, %%zmm12\n\t" OP " %%zmm17, %%zmm23, %%zmm13\n\t" OP " %%zmm18, %%zmm23, %%zmm14\n\t" OP " %%zmm19, %%zmm23, %%zmm15\n\t" \
+      "add $64, %[w]\n\t" \
+      "add $4, %[a]\n\t" \
+      "dec %[n]\n\t" \
+      "jnz 1b\n\t" \
+      "vmovdqa64 %%zmm0, 0(%[buf])\n\t" \
+      "vmovdqa64 %%zmm1, 64(%[buf])\n\t" \
+      "vmovdqa64 %%zmm2, 128(%[buf])\n\t" \
+      "vmovdqa64 %%zmm3, 192(%[buf])\n\t" \
+      "vmovdqa64 %%zmm4, 256(%[buf])\n\t" \
+      "vmovdqa64 %%zmm5, 320(%[buf])\n\t" \
+      "vmovdqa64 %%zmm6, 384(%[buf])\n\t" \
+      "vmovdqa64 %%zmm7, 448(%[buf])\n\t" \
+      "vmovdqa64 %%zmm8, 512(%[buf])\n\t" \
+      "vmovdqa64 %%zmm9, 576(%[buf])\n\t" \
+      "vmovdqa64 %%zmm10, 640(%[buf])\n\t" \
+      "vmovdqa64 %%zmm11, 704(%[buf])\n\t" \
+      "vmovdqa64 %%zmm12, 768(%[buf])\n\t" \
+      "vmovdqa64 %%zmm13, 832(%[buf])\n\t" \
+      "vmovdqa64 %%zmm14, 896(%[buf])\n\t" \
+      "vmovdqa64 %%zmm15, 960(%[buf])\n\t" \
+      : [w] "+r"(w), [a] "+r"(a), [n] "+r"(n)                                                         \
+      : [buf] "r"(buf), [lda] "r"(lda), [lda3] "r"(lda3), [bs] "r"(bs), [bs3] "r"(bs3)                \
+      : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10",      \
+        "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20",     \
+        "zmm21", "zmm22", "zmm23", "cc", "memory")
+  if constexpr (kS16) {
+    INTVIT_K_LOOP_4X64("vpdpwssd");
+  } else {
+    INTVIT_K_LOOP_4X64("vpdpbusd");
+  }
+#undef INTVIT_K_LOOP_4X64
+}
+
 // acc += A[rows, 0:k] · W[0:k, block columns].
 template <int MR, int NB, bool kS16>
 inline __attribute__((always_inline)) void accumulate(__m512i (&acc)[MR][NB], const TileArgs& t) {
@@ -203,6 +278,50 @@ void fused_rows(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
 }
 using FusedRowsFn = void (*)(TileArgs, size_t, const OutputPlan&, const avx512::ColumnConsts*, size_t, size_t);
 
+// `tiles` consecutive full 4 × 64 tiles (rows row0.., columns n0..n0+63, all stored) with the
+// output stage: the k-loop of each tile is k_loop_4x64, then the stage requantizes and stores the
+// tile from the buffer — a burst that the out-of-order core overlaps with the next tile's k-loop
+// (on this Xeon as fast as spreading it over the k-steps, fused_rows, and without its register
+// copies). Same signature as fused_rows.
+template <bool kS16, typename S>
+void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::ColumnConsts* consts, size_t row0, size_t n0) {
+  constexpr int MR = 4, NB = 4;
+  constexpr size_t kGroup = kS16 ? 2 : 4;
+  const S stage(plan);
+  alignas(64) __m512i buf[MR * NB];
+  const size_t groups = t.k / kGroup, rem = t.k % kGroup;
+  const size_t a_step = MR * t.lda * (kS16 ? 2 : 1);
+  const size_t row_bytes = plan.ld * S::kElemBytes;
+  for (size_t i = 0; i < tiles; ++i) {
+    __m512i acc[MR][NB];
+    load_init(acc, t);
+#pragma GCC unroll 16
+    for (int e = 0; e < MR * NB; ++e) buf[e] = acc[e / NB][e % NB];
+    if (groups != 0) k_loop_4x64<kS16>(buf, t, groups);
+    if (rem != 0) {
+#pragma GCC unroll 16
+      for (int e = 0; e < MR * NB; ++e) acc[e / NB][e % NB] = buf[e];
+      k_step<MR, NB, kS16, true>(acc, t, groups, rem);
+#pragma GCC unroll 16
+      for (int e = 0; e < MR * NB; ++e) buf[e] = acc[e / NB][e % NB];
+    }
+    uint8_t* const base = stage.at(row0 + i * MR, n0);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; ++r) {
+      if constexpr (S::kRowStore) {
+        const __m512i(&row)[NB] = *reinterpret_cast<const __m512i(*)[NB]>(&buf[r * NB]);
+        stage.store_row(row, consts, base + r * row_bytes);
+      } else {
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; ++j) stage.template store<true>(buf[r * NB + j], consts[j], base + r * row_bytes + j * 16 * S::kElemBytes);
+      }
+    }
+    t.a = static_cast<const uint8_t*>(t.a) + a_step;
+    t.init += MR * t.ld_init;
+    if (t.row_add) t.row_add += MR;
+  }
+}
+
 using DotTileFn = void (*)(const TileArgs&);
 
 // dot_tile<mr, nb> for mr in [1, MR], nb in [1, NB]: kTable[mr - 1][nb - 1].
@@ -229,7 +348,7 @@ template <bool kS16>
 void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
                   size_t n_end) {
   constexpr auto& kTable = DotTileTable<kMR, kNB, kS16>::kTable;
-  const FusedRowsFn fused = avx512::with_stage<true>(out, []<typename S>() -> FusedRowsFn { return fused_rows<kS16, S>; });
+  const FusedRowsFn fused = avx512::with_stage<true>(out, []<typename S>() -> FusedRowsFn { return tiles_4x64<kS16, S>; });
   alignas(64) avx512::ColumnConsts consts[kNB];
   const PackedLayout& l = w.layout();
   const size_t a_bytes = kS16 ? 2 : 1;
