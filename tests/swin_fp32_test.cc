@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "kernels/error.h"
 #include "models/safetensors.h"
 #include "models/swin_fp32.h"
+#include "random_swin.h"
 #include "test_support.h"
 
 using namespace intvit;
@@ -195,6 +198,30 @@ TEST_CASE("Swin loader names the missing or mis-shaped tensor", "[swin]") {
   cfg = load_swin_config(dir / "config.json");
   cfg.embed_dim = 16;
   CHECK_THROWS_WITH(load_swin_weights_f32(file, cfg), Catch::Contains("patch_embed.proj.weight"));
+}
+
+TEST_CASE("Swin FP32 forward runs swin_tiny_patch4_window7_224's geometry", "[swin][fp32]") {
+  // 224² -> 56², 28², 14², 7² (the last stage one unshifted window); random weights, one image.
+  const SwinConfig cfg = parse_swin_config({{"architecture", "swin_tiny_patch4_window7_224"}});
+  const SwinWeightsF32 model = random_swin(cfg, 7);
+  const std::vector<std::vector<uint8_t>> inputs = random_model_inputs(ViTConfig{}, 1, 3);  // 224² RGB
+  std::map<std::string, std::pair<size_t, size_t>> shapes;
+  size_t non_finite = 0;
+  const std::vector<float> logits = swin_forward_f32(model, inputs[0].data(),
+      [&](std::string_view name, const float* data, size_t rows, size_t cols) {
+        for (size_t i = 0; i < rows * cols; ++i) non_finite += !std::isfinite(data[i]);
+        shapes[std::string(name)] = {rows, cols};
+      });
+  REQUIRE(logits.size() == 1000u);
+  CHECK(non_finite == 0);
+  CHECK(shapes.at("patch_embed.out") == std::pair<size_t, size_t>{56 * 56, 96});
+  CHECK(shapes.at("layers.1.downsample.norm.in") == std::pair<size_t, size_t>{28 * 28, 4 * 96});
+  CHECK(shapes.at("layers.2.blocks.5.attn.probs") == std::pair<size_t, size_t>{4 * 12 * 49, 49});
+  CHECK(shapes.at("layers.3.blocks.1.attn.logits") == std::pair<size_t, size_t>{24 * 49, 49});
+  CHECK(shapes.at("layers.3.blocks.1.mlp.fc1.out") == std::pair<size_t, size_t>{49, 3072});
+  CHECK(shapes.at("pool.out") == std::pair<size_t, size_t>{1, 768});
+  // patch embed, 3 merges × 3, 12 blocks × 15, final norm in/out + pool + logits.
+  CHECK(shapes.size() == 1 + 3 * 3 + 12 * 15 + 4);
 }
 
 // Hidden: the whole Fashion-MNIST test set (10,000 images), run by the CTest
