@@ -1,5 +1,5 @@
 // intvit-bench: one executable, one subcommand per benchmark family.
-//   intvit-bench kernels [--seconds S] [--threads 1,2] [--isa a,b] [--json]   GEMM kernels (kernels_bench.cc)
+//   intvit-bench kernels [--seconds S] [--threads 1,2] [--isa a,b] [--shapes SUBSTR] [--json]   GEMM and nonlinear kernels (kernels_bench.cc)
 //   intvit-bench model (--model DIR | --arch NAME) [...]            whole model (model_bench.cc)
 #include <cstdio>
 #include <cstring>
@@ -11,7 +11,7 @@ namespace {
 void usage() {
   std::fprintf(stderr,
                "usage: intvit-bench <command> [options]\n"
-               "  kernels [--seconds S] [--threads 1,2] [--isa ref,avx2,avxvnni,avx512vnni,onednn,amx,amx-emu] [--json]\n"
+               "  kernels [--seconds S] [--threads 1,2] [--isa ref,avx2,avxvnni,avx512vnni,onednn,amx,amx-emu] [--shapes SUBSTR] [--json]\n"
                "          GOPS of the integer GEMM kernels on ViT-Ti / DeiT-S shapes, per backend\n"
                "  model (--model DIR | --arch vit_tiny|deit_small|vit_base) [--batch 1,8] [--threads 1,2] [--seconds S] ...\n"
                "          whole-model images/s, latency, per-op time shares, GOPS vs peak (model --help)\n");

@@ -4,6 +4,9 @@
 // Each entry is the best of repeated calls within --seconds (other processes share this machine;
 // the best run is the least disturbed one). Linear layers: u8 × s8 → u8 with
 // per-channel requantization (Eq. 8 + Eq. 11); attention: u8 × u8 → s32 (Eq. 9), per head.
+// The rows after the GEMMs time one call of the backend's KernelSet on one head / one LayerNorm:
+// attn@v16 (Eq. 23b, 16-bit probabilities × u8 v, in GOPS), softmax16 (lut, Eq. 21b) and
+// LayerNorm (Eq. 33-39) on ViT-Ti-like data, in microseconds per call (JSON: "us").
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/backend/backend.h"
 #include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 
@@ -34,6 +38,7 @@ struct Options {
   std::vector<int> threads = {1, 2};
   std::vector<GemmIsa> isas;  // default: every supported backend except the (slow) ref and amx-emu
   bool json = false;
+  std::string filter;  // --shapes: only rows whose label contains this
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -61,6 +66,8 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--threads") {
       o.threads.clear();
       for (const auto& t : split(value())) o.threads.push_back(std::max(1, std::atoi(t.c_str())));
+    } else if (arg == "--shapes") {
+      o.filter = value();
     } else if (arg == "--json") {
       o.json = true;
     } else if (arg == "--isa") {
@@ -137,10 +144,15 @@ std::pair<size_t, size_t> rows_of(size_t m, int t, int threads) {
   return {std::min(b, m), std::min(e, m)};
 }
 
+// kU8U8: u8 × u8 (Eq. 9); kAv16: 16-bit probabilities × u8 (Eq. 23b); kSoftmax16: m rows of n
+// scores (k unused); kLayerNorm: m rows of n int32 residuals (k unused).
+enum class Op { kLinear, kU8U8, kAv16, kSoftmax16, kLayerNorm };
+
 struct Shape {
   std::string label;
   size_t m, k, n;
-  bool attention;  // u8 × u8 (Eq. 9) instead of a linear layer
+  Op op;
+  bool gemm() const { return op == Op::kLinear || op == Op::kU8U8 || op == Op::kAv16; }
 };
 
 std::vector<Shape> shapes() {
@@ -150,14 +162,17 @@ std::vector<Shape> shapes() {
     const size_t d = model.d;
     for (size_t m : {197, 1576}) {
       const std::string p = std::string(model.name) + " ";
-      s.push_back({p + "qkv", m, d, 3 * d, false});
-      s.push_back({p + "proj", m, d, d, false});
-      s.push_back({p + "fc1", m, d, 4 * d, false});
-      s.push_back({p + "fc2", m, 4 * d, d, false});
+      s.push_back({p + "qkv", m, d, 3 * d, Op::kLinear});
+      s.push_back({p + "proj", m, d, d, Op::kLinear});
+      s.push_back({p + "fc1", m, d, 4 * d, Op::kLinear});
+      s.push_back({p + "fc2", m, 4 * d, d, Op::kLinear});
     }
   }
-  s.push_back({"head q@k^T", 197, 64, 197, true});
-  s.push_back({"head attn@v", 197, 197, 64, true});
+  s.push_back({"head q@k^T", 197, 64, 197, Op::kU8U8});
+  s.push_back({"head attn@v", 197, 197, 64, Op::kU8U8});
+  s.push_back({"head attn@v16", 197, 197, 64, Op::kAv16});
+  s.push_back({"head softmax16 us", 197, 0, 197, Op::kSoftmax16});
+  s.push_back({"layernorm us", 197, 0, 192, Op::kLayerNorm});
   return s;
 }
 
@@ -167,7 +182,27 @@ struct ShapeData {
     std::mt19937 rng(1);
     a.resize(sh.m * sh.k);
     for (auto& v : a) v = static_cast<uint8_t>(rng());
-    if (sh.attention) {
+    if (sh.op == Op::kAv16 || sh.op == Op::kSoftmax16) {
+      // Scores like ViT-Ti's q@kᵀ (s_in ≈ 2.75e-4, logits of σ ≈ 2.5) and their 16-bit softmax.
+      const size_t len = sh.op == Op::kAv16 ? sh.k : sh.n;
+      softmax = intvit::make_softmax_params(intvit::SoftmaxMode::kLut, 2.75e-4, 16);
+      std::normal_distribution<double> logit(0, 9000);
+      scores.resize(sh.m * len);
+      for (auto& v : scores) v = static_cast<int32_t>(logit(rng));
+      probs.resize(sh.m * len);
+      intvit::softmax_rows16_ref(softmax, sh.m, len, scores.data(), len, probs.data(), len);
+      b.resize(sh.n * sh.k);
+      for (auto& v : b) v = static_cast<uint8_t>(rng());
+    } else if (sh.op == Op::kLayerNorm) {
+      // Residual rows like ViT-Ti's: |x| up to ~2^14, one outlier channel (QUANTIZATION.md §6.4).
+      std::normal_distribution<double> x(0, 600);
+      residual.resize(sh.m * sh.n);
+      for (size_t i = 0; i < residual.size(); ++i) residual[i] = static_cast<int32_t>(i % sh.n == 7 ? -12000 + x(rng) : x(rng));
+      std::vector<float> gamma(sh.n), beta(sh.n);
+      std::normal_distribution<float> g(1.0f, 0.3f), bb(0.0f, 0.2f);
+      for (size_t c = 0; c < sh.n; ++c) gamma[c] = g(rng), beta[c] = bb(rng);
+      norm = intvit::make_layernorm_params(gamma.data(), beta.data(), sh.n, 1e-6, 1e-3, nullptr, 0, 0.05, 128, 8);
+    } else if (sh.op == Op::kU8U8) {
       b.resize(sh.n * sh.k);
       for (auto& v : b) v = static_cast<uint8_t>(rng());
     } else {
@@ -184,14 +219,22 @@ struct ShapeData {
   std::vector<uint8_t> a, b;
   std::vector<int8_t> w;
   std::vector<int32_t> bias, mult, shift;
+  intvit::SoftmaxParams softmax;
+  std::vector<int32_t> scores, residual;
+  std::vector<uint16_t> probs;
+  intvit::LayerNormParams norm;
 };
 
 // One backend's call on one shape; operator()(t, threads) runs thread t's rows.
 class Job {
  public:
-  Job(GemmIsa isa, const ShapeData& d) : isa_(isa), d_(d) {
+  Job(GemmIsa isa, const ShapeData& d) : isa_(isa), d_(d), kernels_(intvit::kernel_set(isa)) {
     const Shape& sh = d.shape;
-    if (sh.attention) {
+    if (sh.op == Op::kSoftmax16) {
+      c16_.resize(sh.m * sh.n);
+    } else if (sh.op == Op::kLayerNorm) {
+      c8_.resize(sh.m * sh.n);
+    } else if (sh.op != Op::kLinear) {
       c32_.resize(sh.m * sh.n);
     } else {
       packed_ = intvit::PackedWeights::pack(isa, intvit::GemmInput::kU8, d.w.data(), sh.n, sh.k, d.bias.data(), 117);
@@ -203,9 +246,15 @@ class Job {
     const Shape& sh = d_.shape;
     const auto [r0, r1] = rows_of(sh.m, t, threads);
     if (r1 <= r0) return;
-    if (sh.attention) {
+    if (sh.op == Op::kU8U8) {
       intvit::matmul_u8u8_nt(isa_, r1 - r0, sh.n, sh.k, d_.a.data() + r0 * sh.k, sh.k, 121, d_.b.data(), sh.k, 133,
                              c32_.data() + r0 * sh.n, sh.n);
+    } else if (sh.op == Op::kAv16) {
+      kernels_.av16(r1 - r0, sh.n, sh.k, d_.probs.data() + r0 * sh.k, sh.k, d_.b.data(), sh.k, 121, c32_.data() + r0 * sh.n, sh.n);
+    } else if (sh.op == Op::kSoftmax16) {
+      kernels_.softmax_rows16(d_.softmax, r1 - r0, sh.n, d_.scores.data() + r0 * sh.n, sh.n, c16_.data() + r0 * sh.n, sh.n);
+    } else if (sh.op == Op::kLayerNorm) {
+      kernels_.layernorm_rows(d_.norm, r1 - r0, d_.residual.data() + r0 * sh.n, sh.n, c8_.data() + r0 * sh.n, sh.n);
     } else {
       const intvit::GemmOutput o{c8_.data() + r0 * sh.n, sh.n, intvit::GemmOut::kU8, &q_};
       intvit::linear(packed_, r1 - r0, d_.a.data() + r0 * sh.k, sh.k, o);
@@ -216,8 +265,10 @@ class Job {
   GemmIsa isa_;
   const ShapeData& d_;
   intvit::PackedWeights packed_;
+  intvit::KernelSet kernels_;
   intvit::RequantParams q_{};
   std::vector<uint8_t> c8_;
+  std::vector<uint16_t> c16_;
   std::vector<int32_t> c32_;
 };
 
@@ -261,8 +312,20 @@ struct Peaks {
 
 struct Row {
   Shape shape;
-  std::vector<std::vector<double>> gops;  // [backend][thread count]
+  std::vector<std::vector<double>> gops;     // [backend][thread count]
+  std::vector<std::vector<double>> seconds;  // [backend][thread count], best per call
 };
+
+const char* op_name(Op op) {
+  switch (op) {
+    case Op::kLinear: return "linear_u8s8";
+    case Op::kU8U8: return "u8u8_nt";
+    case Op::kAv16: return "av16";
+    case Op::kSoftmax16: return "softmax16_lut";
+    case Op::kLayerNorm: return "layernorm_s32_u8";
+  }
+  return "?";
+}
 
 // The text table: one line per shape, printed as soon as it is measured.
 void print_header(const Options& o, const std::vector<GemmIsa>& isas, const Peaks& p) {
@@ -326,9 +389,13 @@ nlohmann::json to_json(const Options& o, const std::vector<GemmIsa>& isas, const
   j["shapes"] = nlohmann::json::array();
   for (const Row& r : rows) {
     nlohmann::json s = {{"shape", r.shape.label}, {"m", r.shape.m}, {"k", r.shape.k}, {"n", r.shape.n},
-                        {"op", r.shape.attention ? "u8u8_nt" : "linear_u8s8"}};
+                        {"op", op_name(r.shape.op)}};
     for (size_t i = 0; i < isas.size(); ++i) {
-      for (size_t t = 0; t < o.threads.size(); ++t) s["gops"][intvit::gemm_isa_name(isas[i])][std::to_string(o.threads[t])] = r.gops[i][t];
+      for (size_t t = 0; t < o.threads.size(); ++t) {
+        const std::string isa = intvit::gemm_isa_name(isas[i]), threads = std::to_string(o.threads[t]);
+        if (r.shape.gemm()) s["gops"][isa][threads] = r.gops[i][t];
+        s["us"][isa][threads] = r.seconds[i][t] * 1e6;
+      }
     }
     j["shapes"].push_back(s);
   }
@@ -370,6 +437,7 @@ int run_kernels_bench(int argc, char** argv) {
   }
   std::vector<Row> rows;
   for (const Shape& sh : shapes()) {
+    if (sh.label.find(o.filter) == std::string::npos) continue;
     if (!o.json) {
       std::printf("%-18s %5zu %5zu %5zu", sh.label.c_str(), sh.m, sh.k, sh.n);
       std::fflush(stdout);
@@ -377,16 +445,21 @@ int run_kernels_bench(int argc, char** argv) {
     const ShapeData data(sh);
     std::vector<Job> jobs;
     for (GemmIsa isa : isas) jobs.emplace_back(isa, data);
-    Row row{sh, std::vector<std::vector<double>>(isas.size(), std::vector<double>(o.threads.size()))};
+    const std::vector<std::vector<double>> table(isas.size(), std::vector<double>(o.threads.size()));
+    Row row{sh, table, table};
     for (size_t ti = 0; ti < o.threads.size(); ++ti) {
       const std::vector<double> best = best_seconds(jobs, o.threads[ti], o.seconds);
-      for (size_t i = 0; i < isas.size(); ++i) row.gops[i][ti] = 2.0 * sh.m * sh.n * sh.k / best[i] * 1e-9;
+      for (size_t i = 0; i < isas.size(); ++i) {
+        row.seconds[i][ti] = best[i];
+        row.gops[i][ti] = 2.0 * sh.m * sh.n * sh.k / best[i] * 1e-9;
+      }
     }
     if (!o.json) {
-      for (size_t i = 0; i < isas.size(); ++i) {
-        for (size_t ti = 0; ti < o.threads.size(); ++ti) std::printf(" %10.1f", row.gops[i][ti]);
+      for (size_t i = 0; i < isas.size(); ++i) {  // the nonlinear rows: microseconds per call
+        for (size_t ti = 0; ti < o.threads.size(); ++ti) std::printf(" %10.1f", sh.gemm() ? row.gops[i][ti] : row.seconds[i][ti] * 1e6);
       }
       for (const Derived& d : derived) {
+        if (!sh.gemm()) break;
         const double v = row.gops[d.num][t1];
         if (d.den < 0) {
           std::printf(" %10.0f%%", 100 * v / d.peak);

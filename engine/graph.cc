@@ -27,7 +27,7 @@ const char* elem_type_name(ElemType t) {
 const char* op_name(OpType op) {
   constexpr const char* names[] = {"patch-embed", "class-token", "add-position", "layernorm", "linear",
                                    "transpose",   "qk",          "softmax",      "av",        "requantize",
-                                   "gelu",        "add",         "select-token", "head"};
+                                   "gelu",        "add",         "select-token", "head",      "average-logits"};
   return names[static_cast<int>(op)];
 }
 
@@ -68,7 +68,7 @@ void check_node_shapes(const Graph& g, size_t i) {
   auto need = [&](bool ok, const std::string& what) {
     if (!ok) fail(label(g, i) + ": " + what);
   };
-  const size_t min_in = n.op == OpType::kClassToken ? 0 : n.op == OpType::kQk || n.op == OpType::kAv || n.op == OpType::kAdd ? 2 : 1;
+  const size_t min_in = n.op == OpType::kClassToken ? 0 : n.op == OpType::kQk || n.op == OpType::kAv || n.op == OpType::kAdd || n.op == OpType::kAverageLogits ? 2 : 1;
   const size_t max_in = n.op == OpType::kLinear && n.accumulate ? 2 : std::max<size_t>(min_in, 1);
   need(n.inputs.size() >= min_in && n.inputs.size() <= max_in,
        "takes " + std::to_string(min_in) + " to " + std::to_string(max_in) + " inputs, has " + std::to_string(n.inputs.size()));
@@ -109,9 +109,16 @@ void check_node_shapes(const Graph& g, size_t i) {
     }
     case OpType::kClassToken: need(in.cols == out.cols && in.rows < out.rows, shape(out) + " must add token rows to " + shape(in)); break;
     case OpType::kSelectToken:
-      need(out.alias == n.inputs[0] && out.rows <= in.rows, shape(out) + " must be a view of the first rows of " + shape(in));
+      need(out.alias == n.inputs[0] && out.alias_row + out.rows <= in.rows, shape(out) + " must be a view of rows of " + shape(in));
       break;
     case OpType::kHead: need(out.rows == 1, shape(out) + " must have one row"); break;
+    case OpType::kAverageLogits: {
+      const TensorDesc& b = g.tensors[n.inputs[1]];
+      need(out.rows == 1 && in.rows == 1 && b.rows == 1 && in.cols == out.cols && b.cols == out.cols &&
+               in.dtype == ElemType::kS32 && b.dtype == ElemType::kS32 && out.dtype == ElemType::kS32,
+           shape(out) + " must average two s32 rows of its width");
+      break;
+    }
     default: break;
   }
 }

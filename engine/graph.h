@@ -24,7 +24,8 @@
 // with norm1..vᵀ of the next one; the embedding shares block 0's first segment, and the 1-row
 // tail (select token, norm, head) runs on the calling thread.
 // Observation (offline): each node output marked `observed` is emitted after its node, and a
-// LayerNorm's input also as "<norm>.in" (the FP32 observer's name) when named otherwise.
+// LayerNorm's input also as "<norm>.in" (the FP32 observer's name) when named otherwise. Trace
+// mode (int_vit_forward_traced) emits every tensor instead, scratch tiles once per head.
 //
 // Memory plan (plan_memory): lifetime of a storage = [first, last] segment touching it or any
 // tensor aliasing it. Segment granularity, not node granularity: inside a row-wise segment the
@@ -88,13 +89,14 @@ enum class OpType : uint8_t {
   kAdd,          // residual add (FP32; the integer graph fuses it into the linear)
   kSelectToken,  // the class-token row(s) feeding the head: a view
   kHead,         // classifier on the selected token(s) -> logits
+  kAverageLogits,  // integer DeiT-distilled: the two heads' int32 logits averaged (QUANTIZATION.md Eq. 41)
 };
 const char* op_name(OpType op);
 // Ops that read all rows of a tensor (k, v) or per-thread scratch: they form attention segments.
 bool is_attention_op(OpType op);
 
 // Which parameter set of the model (or of block `Node::block`) a node uses.
-enum class Param : uint8_t { kNone, kPatchEmbed, kNorm1, kQ, kK, kV, kAttention, kProj, kNorm2, kFc1, kGelu, kFc2, kNorm, kHead };
+enum class Param : uint8_t { kNone, kPatchEmbed, kNorm1, kQ, kK, kV, kAttention, kProj, kNorm2, kFc1, kGelu, kFc2, kNorm, kHead, kHeadDist };
 
 struct Node {
   OpType op = OpType::kLinear;

@@ -16,6 +16,7 @@
 
 #include "kernels/error.h"
 #include "engine/int_vit.h"
+#include "engine/average_logits.h"
 #include "engine/op_profile.h"
 #include "engine/thread_pool.h"
 #include "kernels/layout/transpose.h"
@@ -50,7 +51,8 @@ OpKind op_kind(const Node& n) {
     case OpType::kPatchEmbed:
     case OpType::kClassToken: return OpKind::kPatchEmbed;
     case OpType::kLinear: return n.param == Param::kPatchEmbed ? OpKind::kPatchEmbed : OpKind::kLinear;
-    case OpType::kHead: return OpKind::kLinear;
+    case OpType::kHead:
+    case OpType::kAverageLogits: return OpKind::kLinear;  // the classifier tail
     case OpType::kLayerNorm: return OpKind::kLayerNorm;
     case OpType::kQk: return OpKind::kQk;
     case OpType::kSoftmax: return OpKind::kSoftmax;
@@ -116,6 +118,10 @@ class Executor {
         transpose_u8(out.rows, r0, r1, data(n.inputs[0], img), out.rows, y, out.cols);
         return;
       }
+      case OpType::kAverageLogits:  // one row: Eq. 41
+        average_logits(reinterpret_cast<const int32_t*>(data(n.inputs[0], img)), reinterpret_cast<const int32_t*>(data(n.inputs[1], img)),
+                       out.cols, reinterpret_cast<int32_t*>(y));
+        return;
       case OpType::kGelu:
         k_.gelu(m_.blocks[static_cast<size_t>(n.block)].gelu, (r1 - r0) * out.cols, data(n.inputs[0], img) + r0 * tensor(n.inputs[0]).row_bytes(),
              y + r0 * out.row_bytes());
@@ -258,22 +264,48 @@ void check_workspace(const IntViT& m, const IntWorkspace& ws, const ThreadPool* 
   }
 }
 
-void emit(const IntActivationObserver& observer, const Executor& x, int id, std::string_view name) {
+void emit(const IntActivationObserver& observer, const Executor& x, int id, std::string_view name, int head = -1) {
   const TensorDesc& t = x.tensor(id);
-  observer(name, IntActivation{x.data(id), gemm_out(t.dtype), t.rows, t.cols, t.cols, t.scale, t.zero_point});
+  observer(name, IntActivation{x.data(id), gemm_out(t.dtype), t.rows, t.cols, t.cols, t.scale, t.zero_point, &t, head});
 }
 
+// Observing: head by head over all query rows on thread 0's scratch (the tiles run_attention makes
+// for one thread, so the same bits); in trace mode each scratch tile is emitted after its node.
+void observe_attention(const Executor& x, const Segment& s, size_t heads, const IntActivationObserver& observer, bool every_tensor) {
+  for (size_t h = 0; h < heads; ++h) {
+    for (int i = s.begin; i < s.end; ++i) {
+      const Node& n = x.graph().nodes[static_cast<size_t>(i)];
+      x.tile(n, 0, h, 0, s.rows, 0);
+      if (!every_tensor) continue;
+      for (int id : n.outputs) {
+        if (x.tensor(id).kind == Lifetime::kScratch) emit(observer, x, id, x.tensor(id).name, static_cast<int>(h));
+      }
+    }
+  }
+}
+
+// every_tensor (trace mode, with an observer): every tensor under its graph name, see
+// int_vit_forward_traced; otherwise an observer sees the `observed` tensors and "<norm>.in" names.
 void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
-                 ThreadPool* pool, const IntActivationObserver* observer, OpProfile* profile) {
+                 ThreadPool* pool, const IntActivationObserver* observer, OpProfile* profile, bool every_tensor = false) {
   check_workspace(m, ws, pool, images);
   // Observation happens on the calling thread, over whole tensors, so it runs without the pool.
   const Parallel par{observer ? nullptr : pool, profile};
   const Executor x(m, kernels, ws, pixels, logits, profile);
   const std::vector<Node>& nodes = ws.graph().nodes;
   const size_t heads = static_cast<size_t>(m.config.num_heads);
+  if (observer && every_tensor) {
+    for (size_t id = 0; id < ws.graph().tensors.size(); ++id) {
+      if (ws.graph().tensors[id].kind == Lifetime::kInput) emit(*observer, x, static_cast<int>(id), ws.graph().tensors[id].name);
+    }
+  }
   for (const Segment& s : ws.segments()) {
     if (s.kind == SegmentKind::kAttention) {
-      run_attention(par, x, s, images, heads);
+      if (observer) {
+        observe_attention(x, s, heads, *observer, every_tensor);
+      } else {
+        run_attention(par, x, s, images, heads);
+      }
     } else if (!observer) {
       par.rows(images * s.rows, 8, [&](size_t r0, size_t r1, int) {
         for (int i = s.begin; i < s.end; ++i) x.batch_rows(nodes[static_cast<size_t>(i)], r0, r1);
@@ -281,17 +313,18 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
     }
     if (!observer) continue;
     // Observing (one image): the segment runs once over all rows, each node's tensors emitted
-    // after it (scratch tiles are not observable). A LayerNorm's input is also "<norm>.in" (block
-    // 0 reads "embed").
+    // after it (scratch tiles only in trace mode, above). A LayerNorm's input is also "<norm>.in"
+    // (block 0 reads "embed").
     for (int i = s.begin; i < s.end; ++i) {
       const Node& n = nodes[static_cast<size_t>(i)];
-      if (n.op == OpType::kLayerNorm) {
+      if (n.op == OpType::kLayerNorm && !every_tensor) {
         const std::string name = n.name + ".in";  // allocates, but only when observing
         if (name != x.tensor(n.inputs[0]).name) emit(*observer, x, n.inputs[0], name);
       }
       if (s.kind == SegmentKind::kRows) x.rows(n, 0, 0, s.rows);
       for (int id : n.outputs) {
-        if (x.tensor(id).observed) emit(*observer, x, id, x.tensor(id).name);
+        const TensorDesc& t = x.tensor(id);
+        if (every_tensor ? t.kind != Lifetime::kScratch : t.observed) emit(*observer, x, id, t.name);
       }
     }
   }
@@ -302,6 +335,11 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
 void int_vit_forward(const IntViT& m, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits, ThreadPool* pool,
                      const IntActivationObserver* observer, OpProfile* profile) {
   run_forward(m, kernels, 1, pixels, ws, logits, pool, observer, profile);
+}
+
+void int_vit_forward_traced(const IntViT& m, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
+                            const IntActivationObserver& observer) {
+  run_forward(m, kernels, 1, pixels, ws, logits, nullptr, &observer, nullptr, true);
 }
 
 void int_vit_forward_batch(const IntViT& m, const KernelSet& kernels, size_t n, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,

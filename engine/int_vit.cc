@@ -20,10 +20,11 @@ void IntViT::prepare(GemmIsa isa) {
     for (QLinear* l : {&b.q, &b.k, &b.v, &b.proj, &b.fc1, &b.fc2}) l->prepare(isa);
   }
   head.prepare(isa);
+  if (config.distillation_token) head_dist.prepare(isa);
 }
 
 void IntViT::release_plain_weights() {
-  for (QLinear* l : {&patch_embed, &head}) std::vector<int8_t>().swap(l->weight);
+  for (QLinear* l : {&patch_embed, &head, &head_dist}) std::vector<int8_t>().swap(l->weight);
   for (QBlock& b : blocks) {
     for (QLinear* l : {&b.q, &b.k, &b.v, &b.proj, &b.fc1, &b.fc2}) std::vector<int8_t>().swap(l->weight);
   }
@@ -40,6 +41,9 @@ const QLinear& node_linear(const IntViT& m, const Node& n) {
   switch (n.param) {
     case Param::kPatchEmbed: return m.patch_embed;
     case Param::kHead: return m.head;
+    case Param::kHeadDist:
+      if (!m.config.distillation_token) throw Error(ErrorCode::kInvalidArgument, "node '" + n.name + "': the model has no head_dist");
+      return m.head_dist;
     case Param::kQ: return block().q;
     case Param::kK: return block().k;
     case Param::kV: return block().v;

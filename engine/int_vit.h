@@ -61,7 +61,8 @@ struct QLinear {
 };
 
 // A LayerNorm with its offline description (gamma, beta, scales) and the integer kernel params
-// built from it (build_nonlinear_params in weights/nonlinear_params.h).
+// built from it (build_nonlinear_params in weights/nonlinear_params.h). A loaded model has the
+// params only (read from the file as integers) and empty gamma/beta.
 struct QLayerNorm {
   std::vector<float> gamma, beta;
   ActQuant out;
@@ -99,6 +100,9 @@ struct IntViT {
   std::vector<QBlock> blocks;
   QLayerNorm norm;
   QLinear head;                    // s32 logits at logit_scale (per-tensor), per-channel weights
+  // DeiT-distilled only (config.distillation_token): the distillation head on token 1, s32 logits
+  // at the same logit_scale; the model's logits are the rounded mean of both (QUANTIZATION.md Eq. 41).
+  QLinear head_dist;
 
   void prepare(GemmIsa isa);       // packs every linear for the ISA
   // After prepare(): frees the plain int8 weights, which the forward never reads (the packed
@@ -117,6 +121,10 @@ struct IntActivation {
   size_t rows, cols, ld;
   double scale;
   int32_t zero_point;
+  // The graph tensor (its dtype, incl. u16 probabilities that `type` cannot name) and, in trace
+  // mode, the head whose per-thread tile this is (-1: the whole tensor). Set by the executor.
+  const TensorDesc* tensor = nullptr;
+  int head = -1;
   // Offline helper (float): inline so that it is compiled only where it is called, never into
   // the integer executor's object (tests/no_float checks that).
   double real(size_t r, size_t c) const {
@@ -180,6 +188,14 @@ class IntWorkspace {
 void int_vit_forward(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
                      int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
                      OpProfile* profile = nullptr);
+
+// Trace mode (engine/trace.h): one image on the calling thread, every tensor of the graph emitted
+// under its graph name after the node that writes it (so the in-place residual stream is seen after
+// each add), the model input first. The per-thread attention tiles (attn.logits, attn.probs,
+// attn.acc) are emitted once per head, whole ([tokens][cols] of that head, IntActivation::head set).
+// The logits are int_vit_forward's bits.
+void int_vit_forward_traced(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
+                            int32_t* logits, const IntActivationObserver& observer);
 
 // n images (pixels back to back) -> logits [n][num_classes] in one pass over the graph: each
 // row-wise node runs once over the n·rows batch-major rows (a linear is one GEMM with M = n·tokens,

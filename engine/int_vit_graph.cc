@@ -66,6 +66,7 @@ Graph build_int_vit_graph(const IntViT& m) {
       }
       case OpType::kTranspose:
       case OpType::kSelectToken: set(out, in->dtype, in->scale, in->zero_point); break;
+      case OpType::kAverageLogits: set(out, ElemType::kS32, m.logit_scale, 0); break;
       case OpType::kQk: set(out, ElemType::kS32, b->scores_scale, 0); break;
       case OpType::kSoftmax: set(out, b->probs.bits == 16 ? ElemType::kU16 : ElemType::kU8, b->probs.scale, b->probs.zero_point); break;
       case OpType::kAv: set(out, ElemType::kS32, av_accumulator_scale(*b), 0); break;

@@ -111,13 +111,27 @@ Graph build_vit_graph(const ViTConfig& c, GraphPrecision precision) {
     const bool last = i + 1 == c.depth;
     x = residual(p + ".mlp.fc2", Param::kFc2, i, gelu, last ? p + ".out" : "blocks." + std::to_string(i + 1) + ".norm1.in", !last);
   }
-  const size_t selected = !integer && c.distillation_token ? 2 : 1;
+  const size_t selected = c.distillation_token ? 2 : 1;
   const int norm_in = alias("norm.in", x, selected, true);
   node(OpType::kSelectToken, "norm.in", {x}, norm_in, -1, Param::kNone, selected);
   const int norm_out = tensor("norm.out", act, selected, d, true);
   node(OpType::kLayerNorm, "norm", {norm_in}, norm_out, -1, Param::kNorm, selected);
   const int logits = tensor("logits", wide, 1, c.num_classes, true, Lifetime::kOutput);
-  node(OpType::kHead, "head", {norm_out}, logits, -1, Param::kHead, selected);
+  if (integer && c.distillation_token) {
+    // head on token 0, head_dist on token 1 (views of norm.out), then their rounded mean (Eq. 41).
+    auto head = [&](const std::string& name, Param param, size_t row) {
+      const int in = alias(name + ".in", norm_out, 1, false);
+      g.tensors[in].alias_row = row;
+      node(OpType::kSelectToken, name + ".in", {norm_out}, in, -1, Param::kNone, 1);
+      const int out = tensor(name + ".logits", wide, 1, c.num_classes, true);
+      node(OpType::kHead, name, {in}, out, -1, param, 1);
+      return out;
+    };
+    const int cls = head("head", Param::kHead, 0), dist = head("head_dist", Param::kHeadDist, 1);
+    node(OpType::kAverageLogits, "logits", {cls, dist}, logits, -1, Param::kNone, 1);
+  } else {
+    node(OpType::kHead, "head", {norm_out}, logits, -1, Param::kHead, selected);
+  }
   validate(g);
   return g;
 }

@@ -17,7 +17,9 @@ enum class GraphPrecision { kFp32, kInteger };
 //   - v is transposed per head (vᵀ, [D][T]) so attn@v is an "nt" product like q@kᵀ;
 //   - attention logits, probabilities and attn@v accumulators are per-thread scratch tiles (one
 //     task's query rows of one head), and attn@v is requantized to u8 attn.out;
-//   - the head reads the class token only (integer DeiT-distilled heads are unsupported).
+//   - DeiT-distilled: head (token 0) and head_dist (token 1) write int32 logits at one scale and an
+//     average-logits node takes their rounded mean (QUANTIZATION.md Eq. 41); the FP32 graph keeps
+//     one head node over both tokens.
 // Validated before it is returned.
 Graph build_vit_graph(const ViTConfig& c, GraphPrecision precision);
 

@@ -130,7 +130,7 @@ TEST_CASE("c_api: model loading status paths", "[c_api]") {
               "intvit_model_load_buffer");
   // A newer format version is valid data this build does not read.
   std::string newer(bytes.begin(), bytes.end());
-  const size_t at = newer.find("\"1\"", newer.find("intvit.version"));
+  const size_t at = newer.find("\"2\"", newer.find("intvit.version"));
   REQUIRE(at != std::string::npos);
   newer.replace(at, 3, "\"9\"");
   CHECK_FAILS(intvit_model_load_buffer(newer.data(), newer.size(), 0, &out), INTVIT_ERROR_UNSUPPORTED,

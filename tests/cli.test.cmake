@@ -36,3 +36,15 @@ foreach(bad "threads;0" "threads;-1" "threads;abc" "threads;2x" "threads;257" "t
 endforeach()
 add_test(NAME cli_eval_bad_threads COMMAND intvit_cli eval --model none --images none --threads 0)
 set_tests_properties(cli_eval_bad_threads PROPERTIES PASS_REGULAR_EXPRESSION "--threads expects an integer in \\[1, 256\\], got '0'")
+# A format-1 model file (tests/corpus/model/version1_good.intvit) is refused with the fix named, and
+# `intvit upgrade` rewrites it as the current version (weights/FORMAT.md), which then classifies.
+add_test(NAME cli_version1_names_upgrade
+  COMMAND intvit_cli classify --model ${PROJECT_SOURCE_DIR}/tests/corpus/model/version1_good.intvit ${PROJECT_SOURCE_DIR}/models/default/samples/bag.png)
+set_tests_properties(cli_version1_names_upgrade PROPERTIES PASS_REGULAR_EXPRESSION "version 1 is no longer read.*intvit upgrade OLD_DIR -o NEW_DIR")
+add_test(NAME cli_upgrade_version1_writes
+  COMMAND intvit_cli upgrade ${PROJECT_SOURCE_DIR}/tests/corpus/model/version1_good.intvit -o ${CMAKE_CURRENT_BINARY_DIR}/cli_upgrade)
+set_tests_properties(cli_upgrade_version1_writes PROPERTIES PASS_REGULAR_EXPRESSION "format version 2, read version 1")
+add_test(NAME cli_upgrade_version1_runs
+  COMMAND intvit_cli classify --model ${CMAKE_CURRENT_BINARY_DIR}/cli_upgrade ${PROJECT_SOURCE_DIR}/models/default/samples/bag.png)
+set_tests_properties(cli_upgrade_version1_runs PROPERTIES DEPENDS cli_upgrade_version1_writes
+  PASS_REGULAR_EXPRESSION "class [01]")

@@ -298,7 +298,7 @@ TEST_CASE("integer model file round-trips and rejects corruption", "[int_engine]
     s.replace(at, from.size(), to);
     return s;
   };
-  const std::string wrong_version = with_metadata("intvit.version", "\"1\"", "\"9\"");
+  const std::string wrong_version = with_metadata("intvit.version", "\"2\"", "\"9\"");
   CHECK_THROWS_WITH(load_int_model_from_buffer(wrong_version.data(), wrong_version.size()), Catch::Contains("version 9"));
   const std::string bad_bits = with_metadata("intvit.graph", "\\\"bits\\\":8", "\\\"bits\\\":7");
   CHECK_THROWS_WITH(load_int_model_from_buffer(bad_bits.data(), bad_bits.size()), Catch::Contains("bits"));

@@ -1,6 +1,7 @@
 # No floating point on the integer path (kernels/QUANTIZATION.md): disassemble every object of the
-# inference layers (INTVIT_INFERENCE_LAYERS: base, kernels, core — taken from the targets, so a new
-# or renamed file is scanned without being listed) and fail on any float instruction. The only
+# inference layers (INTVIT_INFERENCE_LAYERS: base, kernels, core, the api's run path and the model
+# file loader intvit_weights_load — taken from the targets, so a new or renamed file is scanned
+# without being listed) and fail on any float instruction. The only
 # exceptions are the sources CMakeLists.txt marks INTVIT_OFFLINE; the script checks that each of
 # them matches an object, so a rename cannot silently widen the exception. The check is shown to
 # see float code on a deliberately planted float multiply, which must fail.

@@ -64,8 +64,7 @@ std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> al
 
 // Every SIMD variant of every nonlinear family: fn(name, isa). The lists below and this one are
 // written from the same X-macro, so a variant cannot be tested without being listed.
-#define INTVIT_NONLINEAR_VARIANTS(X)                                                      \
-  X(softmax, softmax_rows) X(av_log2, av_log2) X(softmax16, softmax_rows16) X(layernorm, layernorm_rows)
+#define INTVIT_NONLINEAR_VARIANTS(X) X(av_log2, av_log2) X(layernorm, layernorm_rows)
 
 #define INTVIT_VARIANT_LIST(family, fn)                                                                          \
   inline auto family##_variants() {                                                                             \
@@ -75,7 +74,12 @@ std::vector<Variant<Fn>> runnable_variants(std::initializer_list<Variant<Fn>> al
 INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_LIST)
 #undef INTVIT_VARIANT_LIST
 
-// av16 also has VNNI builds (vpdpwssd), GELU a VBMI one (byte tables by vpermi2b).
+// av16 also has VNNI builds (vpdpwssd); GELU and softmax (8- and 16-bit) VBMI ones (byte tables
+// by vpermi2b).
+#define INTVIT_SOFTMAX_VARIANTS(X) \
+  X(kAvx2, softmax_rows__avx2) X(kAvx512, softmax_rows__avx512) X(kAvx512Vbmi, softmax_rows__avx512vbmi)
+#define INTVIT_SOFTMAX16_VARIANTS(X) \
+  X(kAvx2, softmax_rows16__avx2) X(kAvx512, softmax_rows16__avx512) X(kAvx512Vbmi, softmax_rows16__avx512vbmi)
 #define INTVIT_AV16_VARIANTS(X) \
   X(kAvx2, av16__avx2) X(kAvxVnni, av16__avxvnni) X(kAvx512, av16__avx512) X(kAvx512Vnni, av16__avx512vnni)
 #define INTVIT_GELU_VARIANTS(X) \
@@ -83,6 +87,12 @@ INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_LIST)
 #define INTVIT_VARIANT_ENTRY(isa, f) {NonlinearIsa::isa, #f, f},
 inline auto av16_variants() { return runnable_variants<decltype(av16_ref)>({INTVIT_AV16_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
 inline auto gelu_variants() { return runnable_variants<decltype(gelu_ref)>({INTVIT_GELU_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
+inline auto softmax_variants() {
+  return runnable_variants<decltype(softmax_rows_ref)>({INTVIT_SOFTMAX_VARIANTS(INTVIT_VARIANT_ENTRY)});
+}
+inline auto softmax16_variants() {
+  return runnable_variants<decltype(softmax_rows16_ref)>({INTVIT_SOFTMAX16_VARIANTS(INTVIT_VARIANT_ENTRY)});
+}
 #undef INTVIT_VARIANT_ENTRY
 
 template <typename Fn>
@@ -93,6 +103,8 @@ void for_each_nonlinear_variant(Fn&& fn) {
   INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_NAMES)
 #undef INTVIT_VARIANT_NAMES
 #define INTVIT_VARIANT_NAME(isa, f) fn(#f, NonlinearIsa::isa);
+  INTVIT_SOFTMAX_VARIANTS(INTVIT_VARIANT_NAME)
+  INTVIT_SOFTMAX16_VARIANTS(INTVIT_VARIANT_NAME)
   INTVIT_AV16_VARIANTS(INTVIT_VARIANT_NAME)
   INTVIT_GELU_VARIANTS(INTVIT_VARIANT_NAME)
 #undef INTVIT_VARIANT_NAME

@@ -46,6 +46,10 @@ inline ViTWeightsF32 random_vit(const ViTConfig& c, unsigned seed) {
   }
   m.norm = {random_vector(rng, d, 0.1f, 1.0f), random_vector(rng, d, 0.1f)};
   m.head = random_linear(rng, d, c.num_classes);
+  if (c.distillation_token) {  // drawn last, so other geometries keep their weights
+    m.dist_token = random_vector(rng, d, 0.5f);
+    m.head_dist = random_linear(rng, d, c.num_classes);
+  }
   return m;
 }
 

@@ -247,6 +247,53 @@ TEST_CASE("softmax16: edge rows (length 1, certain token, ties, empty)", "[softm
   }
 }
 
+TEST_CASE("softmax: lut parameters at the edges of the register-table kernel, 8 and 16 bits", "[softmax][softmax16]") {
+  // softmax_rows*__avx512vbmi (QUANTIZATION.md §4.11) folds Eq. 7 and Eq. 20 into one rounding for
+  // any shift in [-31, 31] and multiplier in [0, 2^31), and takes tables with entries in [0, 2^18);
+  // anything else runs the gather kernel. Hand-made parameters hit every case (the row max keeps
+  // e(0) = 2^17, as Eq. 21b needs), on lengths around its 64-logit step.
+  const uint64_t seed = nonlinear_seed(0x1ab7);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  const int shifts[] = {-31, -7, -1, 0, 1, 7, 13, 30, 31};
+  const int32_t multipliers[] = {0, 1, 1 << 30, 1518500250, INT32_MAX};
+  const size_t lens[] = {1, 5, 63, 64, 65, 128, 197, 255};
+  for (int table_kind = 0; table_kind < 3; ++table_kind) {
+    SoftmaxParams p = make_softmax_params(SoftmaxMode::kLut, 2.75e-4, 16);
+    for (int i = 1; i < 256; ++i) {
+      if (table_kind == 1) p.exp_table[i] = static_cast<int32_t>(uniform_int(rng, 0, 1 << 17));        // any order
+      if (table_kind == 2) p.exp_table[i] = static_cast<int32_t>(uniform_int(rng, 0, (1 << 18) - 1));  // up to the limit
+    }
+    if (table_kind == 2) p.exp_table[200] = 1 << 18;  // outside the register planes: the gather kernel
+    for (int shift : shifts) {
+      for (int32_t multiplier : multipliers) {
+        p.in_shift = shift;
+        p.in_multiplier = multiplier;
+        for (size_t len : lens) {
+          const size_t rows = 3, ld = len + 3;
+          std::vector<int32_t> in(rows * ld, 0);
+          for (size_t r = 0; r < rows; ++r) fill_row(static_cast<int>((r + len) % kInputKinds), in.data() + r * ld, len, rng);
+          std::vector<uint16_t> ref16(rows * ld, 0xA5A5), simd16(rows * ld, 0xA5A5);
+          std::vector<uint8_t> ref8(rows * ld, 0xA5), simd8(rows * ld, 0xA5);
+          softmax_rows16_ref(p, rows, len, in.data(), ld, ref16.data(), ld);
+          softmax_rows_ref(p, rows, len, in.data(), ld, ref8.data(), ld);
+          INFO("table " << table_kind << " shift " << shift << " multiplier " << multiplier << " len " << len);
+          for (const auto& variant : test::softmax16_variants()) {
+            INFO(variant.name);
+            variant.fn(p, rows, len, in.data(), ld, simd16.data(), ld);
+            REQUIRE(ref16 == simd16);
+          }
+          for (const auto& variant : test::softmax_variants()) {
+            INFO(variant.name);
+            variant.fn(p, rows, len, in.data(), ld, simd8.data(), ld);
+            REQUIRE(ref8 == simd8);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("softmax16: dispatch matches the reference", "[softmax][softmax16]") {
   INFO("best kernels: " << nonlinear_isa_name(test::best_kernels().nonlinear));
   std::vector<int32_t> in(2 * 197);

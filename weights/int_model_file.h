@@ -1,5 +1,6 @@
 // Reading and writing the integer model file (weights/FORMAT.md): a safetensors container with
-// int8 weights, int32 biases / multipliers / shifts, and a versioned JSON description.
+// int8 weights, int32 biases / multipliers / shifts, the nonlinear kernels' integer tables and
+// multipliers, and a versioned JSON description.
 #pragma once
 
 #include <filesystem>
@@ -8,15 +9,17 @@
 
 namespace intvit {
 
-constexpr int kIntModelFormatVersion = 1;
+constexpr int kIntModelFormatVersion = 2;
 constexpr const char* kIntModelFileName = "model.intvit";
 
-// Writes DIR/model.intvit plus labels.txt and config.json beside it.
+// Writes DIR/model.intvit plus labels.txt and config.json beside it (weights/int_model_writer.cc).
+// The model's nonlinear kernel parameters must be built (quantize_vit or a load does that).
 void save_int_model(const IntViT& model, const std::filesystem::path& dir);
 
-// Loads and validates; throws Error(kCorruptFile / kUnsupported) naming the offending field.
-// The nonlinear kernels' integer parameters are rebuilt from the stored description by the same
-// offline builders the quantizer used (deterministic given the same build).
+// Loads and validates; throws Error(kCorruptFile / kUnsupported) naming the offending field
+// (weights/int_model_reader.cc). Every kernel parameter is read from the file as an integer:
+// nothing is derived in floating point. A version-1 file is kUnsupported with a message naming
+// `intvit upgrade` (weights/int_model_upgrade.h).
 IntViT load_int_model(const std::filesystem::path& file_or_dir);
 IntViT load_int_model_from_buffer(const void* data, size_t size);
 

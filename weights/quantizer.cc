@@ -154,7 +154,6 @@ void check_quantize_options(const QuantizeOptions& opt) {
 IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt,
                     QuantizeReport* report_out) {
   const ViTConfig& c = f.config;
-  if (c.distillation_token) throw Error(ErrorCode::kUnsupported, "integer DeiT-distilled heads are not supported yet");
   check_quantize_options(opt);
   QuantizeReport report;
   IntViT m;
@@ -163,7 +162,7 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   m.gelu_mode = opt.gelu;
   m.attn_bits = opt.attn_bits;
   m.log2_renormalize = opt.softmax == SoftmaxMode::kLog2 && opt.log2_renormalize;
-  const int d = c.embed_dim, hidden = c.mlp_hidden(), t = c.num_tokens(), prefix = c.num_prefix_tokens();
+  const int d = c.embed_dim, hidden = c.mlp_hidden(), t = c.num_tokens();
 
   // One residual scale for the whole stream (so adds are plain int32 adds).
   double res_max = stats.at("embed").full_abs_max();
@@ -204,7 +203,6 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
         m.embed_init[static_cast<size_t>(tok) * d + ch] = static_cast<int32_t>(std::llround(v / m.residual_scale));
       }
     }
-    (void)prefix;
   }
 
   report.wide_blocks = opt.wide_blocks;
@@ -263,6 +261,12 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
   m.head = quantize_linear(f.head.weight.data(), f.head.bias.data(), c.num_classes, d, norm_out);
   m.logit_scale = std::max(stats.at("logits").full_abs_max(), 1e-6) / kLogitMax;
   set_output(m.head, m.logit_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
+  if (c.distillation_token) {
+    // Both heads requantize to the one logit scale (Eq. 7), so Eq. 41 averages like units. s_L
+    // comes from the averaged logits' range; each head's own logits keep 2^11 of headroom in int32.
+    m.head_dist = quantize_linear(f.head_dist.weight.data(), f.head_dist.bias.data(), c.num_classes, d, norm_out);
+    set_output(m.head_dist, m.logit_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
+  }
 
   build_nonlinear_params(m);
   report.attn_bits = opt.attn_bits;

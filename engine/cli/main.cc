@@ -18,6 +18,8 @@ constexpr const char* kUsage =
     "  inspect    print a model's configuration and size\n"
     "  quantize   calibrate an FP32 model and write an integer model\n"
     "  eval       top-1 / top-5 accuracy and agreement with FP32 on labelled images\n"
+    "  trace      write every tensor of one forward (golden trace), or compare two traces\n"
+    "  upgrade    rewrite an integer model file of an older format version as the current one\n"
     "\n"
     "Run 'intvit <command> --help' for the options of a command.\n";
 
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
     if (command == "inspect") return run_inspect(argc, argv);
     if (command == "eval") return run_eval(argc, argv);
     if (command == "quantize") return run_quantize(argc, argv);
+    if (command == "trace") return run_trace(argc, argv);
+    if (command == "upgrade") return run_upgrade(argc, argv);
     throw UsageError("unknown command '" + command + "' (try intvit --help)");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "intvit %s: %s\n", command.c_str(), e.what());

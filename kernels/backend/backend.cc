@@ -46,8 +46,11 @@ KernelSet nonlinear_kernels(GemmIsa backend, NonlinearIsa n) {
     case NonlinearIsa::kAvx512Vnni:
     case NonlinearIsa::kAvx512Vbmi: {
       const Av16Fn av16 = cpu_features().avx512vnni ? av16__avx512vnni : av16__avx512;
-      const GeluFn gelu = cpu_features().avx512vbmi ? gelu__avx512vbmi : gelu__avx512;
-      return {backend, NonlinearIsa::kAvx512, softmax_rows__avx512, softmax_rows16__avx512, av_log2__avx512, av16, gelu, layernorm_rows__avx512};
+      const bool vbmi = cpu_features().avx512vbmi;
+      const GeluFn gelu = vbmi ? gelu__avx512vbmi : gelu__avx512;
+      const SoftmaxRowsFn softmax = vbmi ? softmax_rows__avx512vbmi : softmax_rows__avx512;
+      const SoftmaxRows16Fn softmax16 = vbmi ? softmax_rows16__avx512vbmi : softmax_rows16__avx512;
+      return {backend, NonlinearIsa::kAvx512, softmax, softmax16, av_log2__avx512, av16, gelu, layernorm_rows__avx512};
     }
   }
   throw Error(ErrorCode::kInternal, "kernel_set: unknown nonlinear variant");

@@ -5,6 +5,9 @@
 // AVX2 has no 64-bit multiply-low and no 64-bit arithmetic shift, so Eq. 38 is evaluated on
 // magnitudes: RDBP rounds half away from zero, so RDBP(-v, e) = -RDBP(|v|, e), and for v >= 0 it is
 // (v + 2^(e-1)) >> e. With |ñ| <= 2^31 and R <= 2^30, ñ·R is one unsigned 32×32 multiply.
+// In-contract int32 rows (s >= j, C <= 1024) take the output stage of QUANTIZATION.md §6.5 instead
+// (as layernorm-avx512.cc), with Eq. 39's arithmetic shift as a logical one of w XOR 2^63 minus
+// 2^(63-h_c).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -52,8 +55,78 @@ __m256i narrow_epi64x2(__m256i a, __m256i b) {
                                  _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, even)), 1);
 }
 
+// ---- §6.5: per block of 8 channels, G, K, Θ, h and 2^(63-h) (mod 2^64), each as 4 even-channel
+// then 4 odd-channel int64 lanes (see layernorm-avx512.cc).
+constexpr size_t kLaneChannels = 1024;
+
+struct LaneBlock {
+  int64_t g[8], k[8], theta[8], h[8], bias[8];
+};
+
+void build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
+  const size_t n = p.channels;
+  for (size_t b = 0; b * 8 < n; ++b) {
+    for (size_t i = 0; i < 8; ++i) {
+      const size_t c = 8 * b + i, lane = (i % 2) * 4 + i / 2;
+      int64_t g = 0, k = 0, theta = INT64_MIN, h = 0;
+      if (c < n) {
+        h = p.out_shift[c];
+        g = p.gamma_multiplier[c];
+        const int64_t zero = int64_t{p.out_zero_point} * (int64_t{1} << h);
+        k = p.beta_bias[c] + zero + (h > 0 ? int64_t{1} << (h - 1) : 0);
+        if (h > 0) theta = (int64_t{1} << (h - 1)) + zero;
+      }
+      blocks[b].g[lane] = g, blocks[b].k[lane] = k, blocks[b].theta[lane] = theta, blocks[b].h[lane] = h;
+      blocks[b].bias[lane] = static_cast<int64_t>(uint64_t{1} << (63 - h));
+    }
+  }
+}
+
+// Eq. 38-39 on 4 channels (even or odd) from their ñ (low dwords): y in int64 lanes, unclamped.
+inline __m256i affine4(__m256i nt, __m256i recip, __m256i half, const int64_t* g, const int64_t* k, const int64_t* theta,
+                       const int64_t* h, const int64_t* bias) {
+  const __m256i prod = _mm256_mul_epi32(nt, recip);  // |ñ·R| < 2^61
+  // t = (ñR + 2^29 - [ñR < 0]) >> 30: a logical shift leaves the same low dword, all vpmuldq reads.
+  const __m256i r = _mm256_add_epi64(_mm256_add_epi64(prod, half), _mm256_cmpgt_epi64(_mm256_setzero_si256(), prod));
+  const __m256i t = _mm256_srli_epi64(r, kTBits);
+  const __m256i w = _mm256_add_epi64(_mm256_mul_epi32(t, _mm256_load_si256(reinterpret_cast<const __m256i*>(g))),
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(k)));
+  const __m256i below = _mm256_cmpgt_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(theta)), w);  // -1: w < Θ
+  const __m256i flipped = _mm256_xor_si256(_mm256_add_epi64(w, below), _mm256_set1_epi64x(INT64_MIN));
+  return _mm256_sub_epi64(_mm256_srlv_epi64(flipped, _mm256_load_si256(reinterpret_cast<const __m256i*>(h))),
+                          _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
+}
+
+template <int kOutBits>
+void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
+                         const RowScale& rs, void* out) {
+  const size_t n = p.channels;
+  const int up = s - rs.j;  // in [0, 31]
+  const auto sum0 = static_cast<uint64_t>(sum) >> s;  // Σx (S = 2^s·Σx exactly)
+  const __m256i scale = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
+  const __m256i offset = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
+  const __m256i recip = _mm256_set1_epi64x(rs.recip), half = _mm256_set1_epi64x(int64_t{1} << (kTBits - 1));
+  const __m256i lo = _mm256_set1_epi64x(p.out_min), hi = _mm256_set1_epi64x(p.out_max);
+  auto* out_row = static_cast<std::conditional_t<kOutBits == 8, uint8_t, int16_t>*>(out);
+  for (size_t c = 0; c < n; c += 8) {
+    const LaneBlock& b = blocks[c / 8];
+    const size_t left = n - c;
+    const __m256i xv = left >= 8 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)) : _mm256_maskload_epi32(x + c, tail_mask8(left));
+    const __m256i nt = _mm256_sub_epi32(_mm256_mullo_epi32(xv, scale), offset);  // ñ mod 2^32 = ñ
+    const __m256i y_even = min_epi64(max_epi64(affine4(nt, recip, half, b.g, b.k, b.theta, b.h, b.bias), lo), hi);
+    const __m256i y_odd =
+        min_epi64(max_epi64(affine4(_mm256_srli_epi64(nt, 32), recip, half, b.g + 4, b.k + 4, b.theta + 4, b.h + 4, b.bias + 4), lo), hi);
+    const __m256i y = _mm256_blend_epi32(y_even, _mm256_slli_epi64(y_odd, 32), 0xAA);  // channel order
+    if constexpr (kOutBits == 8) {
+      if (left >= 8) store8_u8(out_row + c, y); else store8_u8_tail(out_row + c, y, left);
+    } else {
+      if (left >= 8) store8_s16(out_row + c, y); else store8_s16_tail(out_row + c, y, left);
+    }
+  }
+}
+
 template <bool kU8In, int kOutBits>
-void layernorm_row(const LayerNormParams& p, const void* in, void* out) {
+void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, const void* in, void* out) {
   alignas(32) int32_t xs_buf[kMaxChannels + 8];
   const size_t n = p.channels;
   const auto count = static_cast<int64_t>(n);
@@ -79,6 +152,9 @@ void layernorm_row(const LayerNormParams& p, const void* in, void* out) {
   }
   const int64_t sum = reduce_add_epi64(vsum), sum_sq = reduce_add_epi64(vsq);
   const RowScale rs = row_scale(p, s, sum, sum_sq);  // Eq. 36-37
+  if (!kU8In && blocks != nullptr && s >= 0 && s >= rs.j && s - rs.j <= 31) {
+    return normalize_row_lanes<kOutBits>(p, blocks, static_cast<const int32_t*>(in), s, sum, rs, out);
+  }
 
   // Eq. 38 on magnitudes: |ñ| = ((|n|·2^left) + half) >> right with left/right = max(∓j, 0).
   const int left = rs.j < 0 ? -rs.j : 0, right = rs.j > 0 ? rs.j : 0;
@@ -135,8 +211,11 @@ void layernorm_row(const LayerNormParams& p, const void* in, void* out) {
 template <bool kU8In, int kOutBits>
 void layernorm_rows_kind(const LayerNormParams& p, size_t rows, const void* in, size_t ld_in, void* out, size_t ld_out) {
   constexpr size_t in_bytes = kU8In ? 1 : 4, out_bytes = kOutBits == 8 ? 1 : 2;
+  alignas(32) LaneBlock blocks[kLaneChannels / 8];
+  const bool lanes = !kU8In && p.channels <= kLaneChannels;
+  if (lanes) build_lanes(p, blocks);
   for (size_t row = 0; row < rows; ++row) {
-    layernorm_row<kU8In, kOutBits>(p, static_cast<const char*>(in) + row * ld_in * in_bytes,
+    layernorm_row<kU8In, kOutBits>(p, lanes ? blocks : nullptr, static_cast<const char*>(in) + row * ld_in * in_bytes,
                                    static_cast<char*>(out) + row * ld_out * out_bytes);
   }
 }

@@ -86,6 +86,11 @@ void softmax_rows__avx2(const SoftmaxParams& p, size_t rows, size_t len, const i
                         uint8_t* out, size_t ld_out);
 void softmax_rows__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in,
                           size_t ld_in, uint8_t* out, size_t ld_out);
+// AVX-512 + VBMI (softmax-avx512vbmi.cc): the lut mode with its table in registers (vpermi2b) and
+// a one-rounding index (§4.11); every other mode runs __avx512. The KernelSet takes it where the
+// CPU has VBMI.
+void softmax_rows__avx512vbmi(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                              uint8_t* out, size_t ld_out);
 
 // attn@v for kLog2 codes (Eq. 23): acc[i][j] = Σ_k w(code[i][k])·(v_t[j][k] - v_zero_point)
 // with w(c) = 2^(kAvLog2Shift - c), w(max_code) = 0; real value acc·2^-kAvLog2Shift·s_v.
@@ -121,6 +126,8 @@ void softmax_rows16__avx2(const SoftmaxParams& p, size_t rows, size_t len, const
                           uint16_t* out, size_t ld_out);
 void softmax_rows16__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                             uint16_t* out, size_t ld_out);
+void softmax_rows16__avx512vbmi(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                                uint16_t* out, size_t ld_out);
 
 // attn@v with 16-bit probabilities (Eq. 23b): acc[i][j] = Σ_kk p[i][kk]·(v_t[j][kk] - v_zero_point)
 // (mod 2^32, like Eq. 10: every order gives the same bits), real value acc·2^-15·s_v. v is given

@@ -47,9 +47,9 @@ constexpr SimdKernels kSimdKernels[] = {
      intvit::layernorm_rows__avx2},
     {intvit::NonlinearIsa::kAvx512, "avx512", intvit::gelu__avx512, intvit::softmax_rows__avx512,
      intvit::softmax_rows16__avx512, intvit::layernorm_rows__avx512},
-    // GELU's byte-table build; the other families have no VBMI build (their AVX-512 ones again).
-    {intvit::NonlinearIsa::kAvx512Vbmi, "avx512vbmi", intvit::gelu__avx512vbmi, intvit::softmax_rows__avx512,
-     intvit::softmax_rows16__avx512, intvit::layernorm_rows__avx512}};
+    // The byte-table builds of GELU and softmax; LayerNorm has no VBMI build (its AVX-512 one again).
+    {intvit::NonlinearIsa::kAvx512Vbmi, "avx512vbmi", intvit::gelu__avx512vbmi, intvit::softmax_rows__avx512vbmi,
+     intvit::softmax_rows16__avx512vbmi, intvit::layernorm_rows__avx512}};
 
 [[noreturn]] void diverged(const char* what, const SimdKernels& k) {
   std::fprintf(stderr, "FINDING: %s__%s disagrees with %s_ref on loader-built parameters\n", what, k.name, what);

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "int_model_v1.h"
 #include "random_vit.h"
 #include "kernels/error.h"
 #include "weights/calibration.h"
@@ -75,10 +76,15 @@ void write_file(const fs::path& p, const Bytes& bytes) {
   if (!out) throw Error(ErrorCode::kIo, "cannot write " + p.string());
 }
 
-Bytes quantized_model_file(const ViTConfig& c, const QuantizeOptions& opt, unsigned seed) {
+IntViT quantized_model(const ViTConfig& c, const QuantizeOptions& opt, unsigned seed) {
   const ViTWeightsF32 fp32 = random_vit(c, seed);
   IntViT m = quantize_vit(fp32, calibrate(fp32, random_images(c, 8, seed + 1), ObserverKind::kMinMax), opt);
   for (int i = 0; i < c.num_classes; ++i) m.labels.push_back("class " + std::to_string(i));
+  return m;
+}
+
+Bytes quantized_model_file(const ViTConfig& c, const QuantizeOptions& opt, unsigned seed) {
+  const IntViT m = quantized_model(c, opt, seed);
   const fs::path dir = fs::temp_directory_path() / ("intvit_seed_" + std::to_string(::getpid()));
   save_int_model(m, dir);
   Bytes bytes = read_file(dir / kIntModelFileName);
@@ -189,6 +195,15 @@ void write_fuzz_seeds(const fs::path& corpus) {
     const Bytes model = quantized_model_file(c, opt, seed++);
     write_file(loader / (std::string(s.name) + ".intvit"), model);
     if (s.softmax == SoftmaxMode::kIexp) write_file(st / "int_model.safetensors", model);
+  }
+  {  // DeiT-distilled: dist_token, head_dist and the integer mean of the two heads (Eq. 41).
+    ViTConfig d = c;
+    d.distillation_token = true;
+    QuantizeOptions opt;
+    opt.softmax = SoftmaxMode::kIexp;
+    opt.attn_bits = 8;
+    opt.auto_wide = false;
+    write_file(loader / "iexp_lut_distilled.intvit", quantized_model_file(d, opt, seed++));
   }
 
   // Hand-made safetensors: every dtype, metadata, an empty and a zero-size tensor.
@@ -309,12 +324,23 @@ void write_model_corpus(const fs::path& dir) {
   Corpus out{dir, "# tests/corpus/model: written by tests/fuzz/make_seed_models.cc; outcome per weights/FORMAT.md\n"
                   "# outcome: ok | corrupt_file | unsupported | invalid_argument | error (any intvit::Error) | any (ok or Error)\n"};
   // The smallest model that has every part: 8x8 image = one patch, dim 8, 2 heads, hidden 16.
-  const Bytes good = quantized_model_file(tiny_config(8, 8, 8, 2, 2.0, 2), {}, 5);
+  const IntViT good_model = quantized_model(tiny_config(8, 8, 8, 2, 2.0, 2), {}, 5);
+  const fs::path tmp = fs::temp_directory_path() / ("intvit_seed_" + std::to_string(::getpid()));
+  save_int_model(good_model, tmp);
+  const Bytes good = read_file(tmp / kIntModelFileName);
+  fs::remove_all(tmp);
   const Split parts = split(good);
   const uint64_t n = parts.header.size();
   const std::string kQ = "blocks.0.q", kFc1 = "blocks.0.fc1";
 
   out.add("good.intvit", good, "ok", "valid tiny model (runs)");
+  {
+    ViTConfig d = tiny_config(8, 8, 8, 2, 2.0, 2);
+    d.distillation_token = true;
+    out.add("distilled_good.intvit", quantized_model_file(d, {}, 6), "ok", "valid tiny DeiT-distilled model (runs)");
+  }
+  out.add("head_dist_not_distilled.intvit", edit_graph(good, [](json& g) { g["tensors"]["head_dist"] = g["tensors"]["head"]; }),
+          "corrupt_file", "head_dist described, config not distilled");
 
   // Truncations.
   out.add("trunc_empty.intvit", "", "corrupt_file", "0 bytes");
@@ -348,7 +374,7 @@ void write_model_corpus(const fs::path& dir) {
     const std::string entry = "\"head.bias\":" + json::parse(parts.header).at("head.bias").dump();
     out.add("duplicate_tensor_name.intvit", edit_header_text(good, "{", "{" + entry + ","), "corrupt_file",
             "the same tensor key twice");
-    out.add("duplicate_metadata_key.intvit", edit_header_text(good, "\"__metadata__\":{", "\"__metadata__\":{\"intvit.version\":\"1\","),
+    out.add("duplicate_metadata_key.intvit", edit_header_text(good, "\"__metadata__\":{", "\"__metadata__\":{\"intvit.version\":\"2\","),
             "corrupt_file", "intvit.version twice");
   }
   out.add("offsets_overlap.intvit", edit_header(good, [](json& h) {
@@ -378,9 +404,16 @@ void write_model_corpus(const fs::path& dir) {
           "corrupt_file", "not an intvit model");
   out.add("meta_wrong_format.intvit", edit_header(good, [](json& h) { h["__metadata__"]["intvit.format"] = "int-bert"; }),
           "corrupt_file", "other format tag");
-  out.add("meta_version_2.intvit", edit_header(good, [](json& h) { h["__metadata__"]["intvit.version"] = "2"; }),
+  out.add("meta_version_3.intvit", edit_header(good, [](json& h) { h["__metadata__"]["intvit.version"] = "3"; }),
           "unsupported", "future version");
-  out.add("meta_version_01.intvit", edit_header(good, [](json& h) { h["__metadata__"]["intvit.version"] = "01"; }),
+  out.add("meta_version_1.intvit", edit_header(good, [](json& h) { h["__metadata__"]["intvit.version"] = "1"; }),
+          "unsupported", "version 1 (message names intvit upgrade)");
+  {
+    const std::vector<std::byte> v1 = test::serialize_int_model_v1(good_model);
+    out.add("version1_good.intvit", Bytes(reinterpret_cast<const char*>(v1.data()), v1.size()), "unsupported",
+            "a real version-1 file (gamma/beta, no stored tables)");
+  }
+  out.add("meta_version_01.intvit", edit_header(good, [](json& h) { h["__metadata__"]["intvit.version"] = "02"; }),
           "unsupported", "version spelled differently");
   out.add("meta_no_version.intvit", edit_header(good, [](json& h) { h["__metadata__"].erase("intvit.version"); }),
           "corrupt_file", "missing version");
@@ -403,8 +436,36 @@ void write_model_corpus(const fs::path& dir) {
   out.add("shift_minus_32.intvit", poke<int32_t>(good, "head.shift", 1, -32), "corrupt_file", "shift -32");
   out.add("shift_int_min.intvit", poke<int32_t>(good, "patch_embed.shift", 0, INT32_MIN), "corrupt_file", "shift -2^31");
   out.add("weight_minus_128.intvit", poke<int8_t>(good, "blocks.0.fc2.weight", 3, -128), "corrupt_file", "int8 weight -128");
-  out.add("gamma_nan.intvit", poke<float>(good, "blocks.0.norm1.gamma", 0, NAN), "any", "NaN gamma: reject or run");
-  out.add("gamma_huge.intvit", poke<float>(good, "norm.gamma", 0, 3e38f), "any", "gamma 3e38: reject or run");
+  // Stored nonlinear kernel parameters (format version 2).
+  out.add("ln_out_shift_41.intvit", poke<uint8_t>(good, "blocks.0.norm1.out_shift", 0, 41), "corrupt_file", "LayerNorm h_c 41 > 40");
+  out.add("ln_gamma_multiplier_int_min.intvit", poke<int32_t>(good, "norm.gamma_multiplier", 0, INT32_MIN), "corrupt_file",
+          "LayerNorm G_c = -2^31");
+  out.add("ln_beta_bias_huge.intvit", poke<int64_t>(good, "blocks.0.norm2.beta_bias", 1, INT64_MAX), "corrupt_file",
+          "LayerNorm |H_c| > 2^62");
+  out.add("ln_eps_mantissa_small.intvit", edit_graph(good, [](json& g) { g["tensors"]["norm"]["eps_mantissa"] = 5; }),
+          "corrupt_file", "eps mantissa 5 < 2^30");
+  out.add("ln_max_pre_shift_23.intvit", edit_graph(good, [](json& g) { g["tensors"]["norm"]["max_pre_shift"] = 23; }),
+          "corrupt_file", "pre-shift 23 > 22");
+  out.add("ln_gamma_multiplier_short.intvit", edit_header(good, [](json& h) {
+            auto& t = h["blocks.0.norm1.gamma_multiplier"];
+            t["shape"] = {t["shape"][0].get<int64_t>() / 2, 2};
+          }), "corrupt_file", "G stored as [D/2, 2]");
+  out.add("softmax_table_entry_2pow18.intvit", poke<int32_t>(good, "blocks.0.softmax_exp_table", 7, 1 << 18), "corrupt_file",
+          "exp table entry 2^18");
+  out.add("softmax_table_missing.intvit", edit_header_text(good, "\"blocks.0.softmax_exp_table\"", "\"blocks.0.softmax_exp_tablX\""),
+          "corrupt_file", "lut softmax without its table");
+  out.add("softmax_max_code_wrong.intvit", edit_graph(good, [](json& g) { g["blocks"][0]["softmax_params"]["max_code"] = 15; }),
+          "corrupt_file", "max_code disagrees with attn_bits");
+  out.add("softmax_in_shift_40.intvit", edit_graph(good, [](json& g) { g["blocks"][0]["softmax_params"]["in_shift"] = 40; }),
+          "corrupt_file", "softmax in_shift 40");
+  out.add("softmax_poly_for_lut.intvit", edit_graph(good, [](json& g) { g["blocks"][0]["softmax_params"]["poly_c"] = 1 << 30; }),
+          "corrupt_file", "polynomial constant in lut mode");
+  out.add("gelu_table_entry_300.intvit", poke<int16_t>(good, "blocks.0.gelu_table", 5, 300), "corrupt_file",
+          "8-bit GELU table entry 300");
+  out.add("gelu_multiplier_for_lut.intvit", edit_graph(good, [](json& g) { g["blocks"][0]["gelu_params"]["out_multiplier"] = 1 << 30; }),
+          "corrupt_file", "GELU multiplier in lut mode");
+  out.add("gelu_params_missing.intvit", edit_graph(good, [](json& g) { g["blocks"][0].erase("gelu_params"); }), "corrupt_file",
+          "no gelu_params");
   out.add("tensor_missing.intvit", edit_header_text(good, "\"head.bias\"", "\"head.bias_\""), "corrupt_file",
           "head.bias absent (renamed)");
   out.add("tensor_wrong_dtype.intvit", edit_header(good, [](json& h) { h["head.weight"]["dtype"] = "U8"; }),

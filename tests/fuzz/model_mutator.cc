@@ -114,6 +114,16 @@ bool mutate_tensor(json& header, std::string& data, std::mt19937& rng) {
     static const std::vector<int32_t> v = {0, 1, -1, 31, 32, -31, -32, 63, -64, 1 << 29, (1 << 30) - 1, 1 << 30,
                                            (1 << 30) + 1, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 20, -(1 << 20)};
     poke<int32_t>(data, at, rng() % 4 == 0 ? static_cast<int32_t>(rng()) : pick(rng, v));
+  } else if (dtype == "I16") {  // GELU tables: the type and output-code edges
+    static const std::vector<int16_t> v = {-32768, -32767, -1, 0, 1, 255, 256, 32767};
+    poke<int16_t>(data, at, pick(rng, v));
+  } else if (dtype == "I64") {  // LayerNorm H_c: the ±2^62 limit and int64 edges
+    static const std::vector<int64_t> v = {0, -1, int64_t{1} << 62, (int64_t{1} << 62) + 1, -(int64_t{1} << 62),
+                                           -(int64_t{1} << 62) - 1, INT64_MAX, INT64_MIN};
+    poke<int64_t>(data, at, pick(rng, v));
+  } else if (dtype == "U8") {  // LayerNorm h_c: 40 is the largest valid shift
+    static const std::vector<uint8_t> v = {0, 1, 40, 41, 63, 64, 255};
+    poke<uint8_t>(data, at, pick(rng, v));
   } else if (dtype == "F32") {
     static const std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.0f, 1e-38f, 1e-45f, 3e38f, -3e38f, 1e10f, 1e-10f,
                                          std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),

@@ -1,0 +1,39 @@
+// The load path of the integer model file (weights/FORMAT.md), shared by its translation units:
+// int_model_reader.cc (container, linears, the chain) and nonlinear_params_reader.cc (the stored
+// LayerNorm / softmax / GELU parameters). Integer only: tests/no_float scans these objects.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/int_vit.h"
+#include "kernels/error.h"
+#include "models/safetensors.h"
+
+namespace intvit {
+
+[[noreturn]] inline void corrupt_model(const std::string& what) {
+  throw Error(ErrorCode::kCorruptFile, "invalid integer model: " + what);
+}
+
+inline void check_model(bool ok, const std::string& what) {
+  if (!ok) corrupt_model(what);
+}
+
+// The tensor `name` with exactly this shape and T's dtype, else kCorruptFile naming it.
+template <typename T>
+std::vector<T> read_model_tensor(const SafeTensorsFile& file, const std::string& name, const std::vector<int64_t>& shape) {
+  const TensorView* t = file.find(name);
+  check_model(t != nullptr, "tensor '" + name + "' is missing");
+  check_model(t->shape == shape, "tensor '" + name + "' has shape " + t->shape_string());
+  check_model(t->dtype == dtype_of<T>(), std::string("tensor '") + name + "' is " + dtype_name(t->dtype) + ", not " +
+                                             dtype_name(dtype_of<T>()));
+  return t->copy_as<T>();
+}
+
+// Parses and validates a model file. Version 2 only, unless `allow_v1`: then a version-1 file
+// is read too, with its LayerNorm gamma/beta and without any nonlinear kernel parameters (the
+// offline upgrade, weights/int_model_upgrade.h, builds them); *was_v1 says which it was.
+IntViT read_int_model(const SafeTensorsFile& file, bool allow_v1 = false, bool* was_v1 = nullptr);
+
+}  // namespace intvit
