@@ -6,81 +6,11 @@
 
 #include "kernels/error.h"
 #include "models/fp32_gemm.h"
+#include "models/fp32_layers.h"
 #include "models/safetensors.h"
 
 namespace intvit {
-namespace {
-
-std::vector<float> read_tensor(const SafeTensorsFile& file, const std::string& name,
-                               const std::vector<int64_t>& shape) {
-  const TensorView& t = file.get(name);
-  if (t.shape != shape) {
-    std::string want, got;
-    for (int64_t d : shape) want += std::to_string(d) + ",";
-    for (int64_t d : t.shape) got += std::to_string(d) + ",";
-    throw Error(ErrorCode::kInvalidArgument,
-                "tensor '" + name + "' has shape [" + got + "], expected [" + want + "]");
-  }
-  return t.to_f32();
-}
-
-LinearF32 read_linear(const SafeTensorsFile& f, const std::string& prefix, int in, int out) {
-  LinearF32 l;
-  l.in = in;
-  l.out = out;
-  l.weight = read_tensor(f, prefix + ".weight", {out, in});
-  l.bias = read_tensor(f, prefix + ".bias", {out});
-  return l;
-}
-
-LayerNormF32 read_norm(const SafeTensorsFile& f, const std::string& prefix, int dim) {
-  return {read_tensor(f, prefix + ".weight", {dim}), read_tensor(f, prefix + ".bias", {dim})};
-}
-
-// y[T][out] = x[T][in] · Wᵀ + b
-void linear(const LinearF32& l, const float* x, size_t tokens, float* y) {
-  sgemm(tokens, l.out, l.in, x, l.in, l.weight.data(), l.in, /*b_transposed=*/true, y, l.out);
-  for (size_t t = 0; t < tokens; ++t) {
-    for (int o = 0; o < l.out; ++o) y[t * l.out + o] += l.bias[o];
-  }
-}
-
-void layer_norm(const LayerNormF32& n, double eps, const float* x, size_t tokens, size_t dim, float* y) {
-  for (size_t t = 0; t < tokens; ++t) {
-    const float* row = x + t * dim;
-    double mean = 0, var = 0;
-    for (size_t c = 0; c < dim; ++c) mean += row[c];
-    mean /= static_cast<double>(dim);
-    for (size_t c = 0; c < dim; ++c) var += (row[c] - mean) * (row[c] - mean);
-    var /= static_cast<double>(dim);
-    const double inv = 1.0 / std::sqrt(var + eps);
-    for (size_t c = 0; c < dim; ++c) {
-      y[t * dim + c] = static_cast<float>((row[c] - mean) * inv * n.gamma[c] + n.beta[c]);
-    }
-  }
-}
-
-float gelu(float x, GeluKind kind) {
-  if (kind == GeluKind::kErf) return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
-  const float c = std::sqrt(2.0f / static_cast<float>(M_PI));
-  return 0.5f * x * (1.0f + std::tanh(c * (x + 0.044715f * x * x * x)));
-}
-
-void softmax_rows(float* x, size_t rows, size_t len) {
-  for (size_t r = 0; r < rows; ++r) {
-    float* row = x + r * len;
-    const float mx = *std::max_element(row, row + len);
-    double sum = 0;
-    for (size_t i = 0; i < len; ++i) {
-      row[i] = std::exp(row[i] - mx);
-      sum += row[i];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (size_t i = 0; i < len; ++i) row[i] *= inv;
-  }
-}
-
-}  // namespace
+using namespace fp32;  // read_tensor, linear, layer_norm, ... (models/fp32_layers.h)
 
 ViTWeightsF32 load_vit_weights_f32(const SafeTensorsFile& f, const ViTConfig& cfg) {
   cfg.validate();

@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "engine/vit_config.h"
+#include "models/fp32_layers.h"
 
 namespace intvit {
 
 class SafeTensorsFile;
-
-struct LinearF32 {
-  int in = 0, out = 0;
-  std::vector<float> weight;  // [out][in]
-  std::vector<float> bias;    // [out]
-};
-
-struct LayerNormF32 {
-  std::vector<float> gamma, beta;
-};
 
 struct BlockF32 {
   LayerNormF32 norm1;
@@ -47,13 +38,11 @@ ViTWeightsF32 load_vit_weights_f32(const SafeTensorsFile& file, const ViTConfig&
 // A model folder (config.json + model.safetensors) or a .safetensors file with config.json beside it.
 ViTWeightsF32 load_vit_f32(const std::filesystem::path& model_path);
 
-// Called with every intermediate tensor the integer engine quantizes (row-major [rows][cols]).
+// The observer (models/fp32_layers.h) sees every intermediate tensor the integer engine quantizes.
 // Names: "embed", "blocks.<i>.norm1.in", "blocks.<i>.norm1.out", "blocks.<i>.attn.q" (already scaled
 // by head_dim^-0.5), ".attn.k", ".attn.v", ".attn.logits" ([heads·T][T]), ".attn.probs",
 // ".attn.out", ".attn.proj.out", ".norm2.in", ".norm2.out", ".mlp.fc1.out", ".mlp.gelu.out",
 // ".mlp.fc2.out", "norm.in", "norm.out", "logits".
-using ActivationObserver =
-    std::function<void(std::string_view name, const float* data, size_t rows, size_t cols)>;
 
 // pixels: uint8 RGB HWC of config.image_size²; normalisation by mean/std happens inside.
 std::vector<float> vit_forward_f32(const ViTWeightsF32& model, const uint8_t* pixels,

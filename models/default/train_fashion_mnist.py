@@ -259,7 +259,7 @@ def make_config(args):
 
 # ---------------------------------------------------------------------------------------- safetensors
 
-_ST_DTYPES = {np.dtype("<f4"): "F32", np.dtype("uint8"): "U8", np.dtype("<i4"): "I32"}
+_ST_DTYPES = {np.dtype("<f4"): "F32", np.dtype("uint8"): "U8", np.dtype("<i4"): "I32", np.dtype("<i8"): "I64"}
 _ST_NUMPY = {v: k for k, v in _ST_DTYPES.items()}
 
 
@@ -312,10 +312,10 @@ def save_model(model, out_dir, cfg):
         f.write("\n".join(LABELS) + "\n")
 
 
-def load_model(out_dir):
+def load_model(out_dir, builder=None):
     with open(os.path.join(out_dir, "config.json")) as f:
         cfg = json.load(f)
-    model = build_model(cfg)
+    model = (builder or build_model)(cfg)
     tensors, _ = read_safetensors(os.path.join(out_dir, "model.safetensors"))
     expected = model.state_dict()
     if set(tensors) != set(expected):
@@ -388,7 +388,8 @@ def reference_forward_float64(tensors, cfg, pixels_u8):
     return linear(layer_norm(x, "norm")[:, 0], "head")
 
 
-def export_reference(model, cfg, out_dir, test_images, test_labels):
+def export_reference(model, cfg, out_dir, test_images, test_labels,
+                     forward_note="LayerNorm eps 1e-6, erf GELU"):
     gray = test_images[:NUM_REFERENCE_IMAGES]
     pixels = np.repeat(gray[:, :, :, None], 3, axis=3)                # [64,28,28,3] HWC RGB
     # The oracle is model(x) with x built from the exported pixels exactly as documented.
@@ -408,7 +409,7 @@ def export_reference(model, cfg, out_dir, test_images, test_labels):
     ], {
         "source": f"Fashion-MNIST t10k images 0..{NUM_REFERENCE_IMAGES - 1} ({DATASET_DIR})",
         "preprocess": "grayscale replicated into R,G,B; pixels uint8 HWC; logits from an FP32 PyTorch "
-                      "forward (eval) of x = (pixels/255 - 0.5)/0.5 in NCHW, LayerNorm eps 1e-6, erf GELU",
+                      "forward (eval) of x = (pixels/255 - 0.5)/0.5 in NCHW, " + forward_note,
     })
     return pixels, logits
 
@@ -445,7 +446,11 @@ def export_samples(logits, test_images, test_labels, samples_dir):
 
 # --------------------------------------------------------------------------------------------- train
 
-def train(args):
+def train(args, cfg=None, builder=None, no_decay_names=("cls_token", "pos_embed"), check=None):
+    """Trains and exports. The defaults are the ViT; train_fashion_swin.py passes its own config, model
+    builder, parameters without weight decay and reference check (check_reference is ViT-only)."""
+    builder = builder or build_model
+    check = check or check_reference
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -454,16 +459,17 @@ def train(args):
 
     train_images, train_labels = load_split("train")
     test_images, test_labels = load_split("test")
-    cfg = make_config(args)
-    model = build_model(cfg)
+    cfg = cfg or make_config(args)
+    model = builder(cfg)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"ViT: img 28, patch {args.patch_size}, embed {args.embed_dim}, depth {args.depth}, "
-          f"heads {args.num_heads}, mlp_ratio {args.mlp_ratio}; {n_params} parameters; "
+    print(f"{cfg['architecture']}: {json.dumps(cfg['model_args'])}; {n_params} parameters; "
           f"matmuls in {'bf16' if args.bf16 else 'fp32'}; seed {args.seed}; threads {torch.get_num_threads()}",
           flush=True)
 
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n not in ("cls_token", "pos_embed")]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n not in ("cls_token", "pos_embed"))]
+    def decayed(n, p):
+        return p.ndim >= 2 and n.rsplit(".", 1)[-1] not in no_decay_names
+    decay = [p for n, p in model.named_parameters() if decayed(n, p)]
+    no_decay = [p for n, p in model.named_parameters() if not decayed(n, p)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     steps_per_epoch = len(train_images) // args.batch_size        # drop the ragged last batch
@@ -533,18 +539,22 @@ def train(args):
         "torch_version": torch.__version__,
     }
     save_model(model, out_dir, cfg)
-    export_reference(model, cfg, out_dir, test_images, test_labels)
+    if builder is build_model:
+        export_reference(model, cfg, out_dir, test_images, test_labels)
+    else:
+        eps = cfg["pretrained_cfg"]["layer_norm_eps"]
+        export_reference(model, cfg, out_dir, test_images, test_labels, f"LayerNorm eps {eps:g}, erf GELU")
 
     # The shipped files, not the in-memory model, are what count: reload and re-check.
-    reloaded, _ = load_model(out_dir)
+    reloaded, _ = load_model(out_dir, builder)
     reloaded_logits = predict_logits(reloaded, test_images)
     if not torch.equal(reloaded_logits, test_logits):
         raise RuntimeError("reloaded model.safetensors does not reproduce the trained model")
-    check_reference(out_dir)
-    chosen = export_samples(test_logits, test_images, test_labels, args.samples)
-    train_info["samples_test_index"] = chosen
+    check(out_dir)
+    if args.samples:
+        train_info["samples_test_index"] = export_samples(test_logits, test_images, test_labels, args.samples)
     print("summary for README.md:", json.dumps(train_info, indent=2))
-    print(f"wrote {out_dir} and {args.samples} (total {time.time() - start:.0f}s)")
+    print(f"wrote {out_dir}" + (f" and {args.samples}" if args.samples else "") + f" (total {time.time() - start:.0f}s)")
 
 
 def eval_only(args):

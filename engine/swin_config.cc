@@ -1,0 +1,171 @@
+#include "engine/swin_config.h"
+
+#include <cstdint>
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "kernels/error.h"
+
+namespace intvit {
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw Error(ErrorCode::kInvalidArgument, "invalid Swin config: " + what);
+}
+
+// get<int>() on a real or an integer beyond int would be undefined behaviour or a silent wrap.
+int checked_int(const nlohmann::json& v, const std::string& what) {
+  require(v.is_number_integer(), what + " must be an integer");
+  if (v.is_number_unsigned()) {
+    require(v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max()), what + " is out of range");
+    return static_cast<int>(v.get<uint64_t>());
+  }
+  const int64_t x = v.get<int64_t>();
+  require(x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max(), what + " is out of range");
+  return static_cast<int>(x);
+}
+
+void read_int(const nlohmann::json& obj, const char* key, int& out) {
+  if (obj.is_object() && obj.contains(key) && !obj[key].is_null()) out = checked_int(obj[key], key);
+}
+
+void read_ints(const nlohmann::json& obj, const char* key, std::vector<int>& out) {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return;
+  require(obj[key].is_array() && obj[key].size() <= 64, std::string(key) + " must be an array of integers");
+  out.clear();
+  for (const auto& v : obj[key]) out.push_back(checked_int(v, key));
+}
+
+template <typename T>
+void read_value(const nlohmann::json& obj, const char* key, T& out) {
+  if (obj.is_object() && obj.contains(key) && !obj[key].is_null()) out = obj[key].get<T>();
+}
+
+// The timm model names whose geometry a config without model_args implies.
+void apply_architecture_defaults(SwinConfig& c) {
+  const std::string& a = c.architecture;
+  if (a.rfind("swin_small_patch4_window7_224", 0) == 0) {
+    c.depths = {2, 2, 18, 2};
+  } else if (a.rfind("swin_base_patch4_window7_224", 0) == 0) {
+    c.embed_dim = 128;
+    c.depths = {2, 2, 18, 2};
+    c.num_heads = {4, 8, 16, 32};
+  }  // swin_tiny_patch4_window7_224 is SwinConfig's default
+}
+
+}  // namespace
+
+int SwinConfig::mlp_hidden(int stage) const { return static_cast<int>(stage_dim(stage) * mlp_ratio); }
+
+int SwinConfig::stage_window(int stage) const {
+  const int res = stage_resolution(stage);
+  return res <= window_size ? res : window_size;
+}
+
+int SwinConfig::block_shift(int stage, int block) const {
+  if (block % 2 == 0 || stage_resolution(stage) <= window_size) return 0;
+  return window_size / 2;
+}
+
+void SwinConfig::validate() const {
+  require(in_channels == 3, "only 3 input channels (RGB) are supported");
+  require(image_size > 0 && image_size <= 4096, "image_size must be in [1, 4096]");
+  require(patch_size > 0 && patch_size <= image_size, "patch_size must be in [1, image_size]");
+  require(image_size % patch_size == 0, "image_size must be a multiple of patch_size");
+  require(image_size / patch_size <= 256, "the patch grid must be at most 256x256");
+  require(!depths.empty() && depths.size() <= 8, "depths must list 1 to 8 stages");
+  require(num_heads.size() == depths.size(), "depths and num_heads must have the same length");
+  require(embed_dim > 0 && (static_cast<int64_t>(embed_dim) << (depths.size() - 1)) <= 16384,
+          "embed_dim must be > 0 and the last stage's dim at most 16384");
+  require(window_size > 0 && window_size <= 64, "window_size must be in [1, 64]");
+  require(mlp_ratio > 0 && mlp_ratio <= 16, "mlp_ratio must be in (0, 16]");
+  require(num_classes > 0 && num_classes <= 100000, "num_classes must be in [1, 100000]");
+  require(layer_norm_eps > 0 && layer_norm_eps < 1, "layer_norm_eps must be in (0, 1)");
+  require(crop_pct > 0 && crop_pct <= 1, "crop_pct must be in (0, 1]");
+  require(interpolation == "bicubic" || interpolation == "bilinear", "interpolation must be bicubic or bilinear");
+  for (int c = 0; c < 3; ++c) require(std[c] > 0, "std must be > 0");
+  int res = image_size / patch_size;
+  for (int s = 0; s < num_stages(); ++s) {
+    const std::string stage = "stage " + std::to_string(s) + ": ";
+    if (s > 0) {
+      require(res % 2 == 0, stage + "patch merging needs an even resolution, got " + std::to_string(res));
+      res /= 2;
+    }
+    require(depths[s] > 0 && depths[s] <= 64, stage + "depth must be in [1, 64]");
+    require(num_heads[s] > 0 && stage_dim(s) % num_heads[s] == 0,
+            stage + "dim " + std::to_string(stage_dim(s)) + " is not a multiple of num_heads " +
+                std::to_string(num_heads[s]));
+    require(mlp_hidden(s) > 0, stage + "mlp hidden size must be > 0");
+    const int ws = stage_window(s);
+    require(res % ws == 0, stage + "window " + std::to_string(ws) + " does not divide the resolution " +
+                               std::to_string(res) + "x" + std::to_string(res));
+  }
+}
+
+bool is_swin_config(const nlohmann::json& j) {
+  if (!j.is_object()) return false;
+  if (j.contains("architecture") && j["architecture"].is_string() &&
+      j["architecture"].get<std::string>().rfind("swin", 0) == 0) {
+    return true;
+  }
+  return j.contains("model_args") && j["model_args"].is_object() && j["model_args"].contains("depths") &&
+         j["model_args"]["depths"].is_array();
+}
+
+SwinConfig parse_swin_config(const nlohmann::json& j) {
+  SwinConfig c;
+  try {
+    require(j.is_object(), "not a JSON object");
+    read_value(j, "architecture", c.architecture);
+    apply_architecture_defaults(c);
+    read_int(j, "num_classes", c.num_classes);
+    const nlohmann::json& args = j.contains("model_args") ? j["model_args"] : j;
+    read_int(args, "img_size", c.image_size);
+    read_int(args, "patch_size", c.patch_size);
+    read_int(args, "in_chans", c.in_channels);
+    read_int(args, "embed_dim", c.embed_dim);
+    read_ints(args, "depths", c.depths);
+    read_ints(args, "num_heads", c.num_heads);
+    read_int(args, "window_size", c.window_size);
+    read_value(args, "mlp_ratio", c.mlp_ratio);
+    read_int(args, "num_classes", c.num_classes);
+    if (j.contains("pretrained_cfg")) {
+      const nlohmann::json& p = j["pretrained_cfg"];
+      if (p.contains("input_size")) {
+        std::vector<int> size;
+        read_ints(p, "input_size", size);
+        require(size.size() == 3, "input_size must be [C, H, W]");
+        require(size[1] == size[2], "only square inputs are supported");
+        c.in_channels = size[0];
+        c.image_size = size[1];
+      }
+      read_value(p, "interpolation", c.interpolation);
+      read_value(p, "crop_pct", c.crop_pct);
+      read_value(p, "mean", c.mean);
+      read_value(p, "std", c.std);
+      read_int(p, "num_classes", c.num_classes);
+      read_value(p, "layer_norm_eps", c.layer_norm_eps);
+      std::string act;
+      read_value(p, "act_layer", act);
+      if (act.find("tanh") != std::string::npos) c.gelu = GeluKind::kTanh;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::kInvalidArgument, std::string("invalid Swin config: ") + e.what());
+  }
+  c.validate();
+  return c;
+}
+
+SwinConfig load_swin_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorCode::kIo, "cannot open config " + path.string());
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw Error(ErrorCode::kInvalidArgument, "config " + path.string() + " is not a JSON object");
+  }
+  return parse_swin_config(j);
+}
+
+}  // namespace intvit
