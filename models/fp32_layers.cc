@@ -78,4 +78,24 @@ void softmax_rows(float* x, size_t rows, size_t len) {
   }
 }
 
+std::vector<float> gather_patches(const uint8_t* pixels, size_t img, size_t p, const std::array<double, 3>& mean,
+                                  const std::array<double, 3>& std) {
+  const size_t g = img / p, kpatch = 3 * p * p;
+  std::vector<float> patches(g * g * kpatch);
+  for (size_t py = 0; py < g; ++py) {
+    for (size_t px = 0; px < g; ++px) {
+      float* dst = &patches[(py * g + px) * kpatch];
+      for (size_t c = 0; c < 3; ++c) {
+        for (size_t ky = 0; ky < p; ++ky) {
+          for (size_t kx = 0; kx < p; ++kx) {
+            const uint8_t v = pixels[((py * p + ky) * img + (px * p + kx)) * 3 + c];
+            dst[(c * p + ky) * p + kx] = static_cast<float>((v / 255.0 - mean[c]) / std[c]);
+          }
+        }
+      }
+    }
+  }
+  return patches;
+}
+
 }  // namespace intvit::fp32

@@ -2,6 +2,7 @@
 // loading from timm safetensors names, and the plain layer functions. Offline only.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -45,6 +46,10 @@ void linear(const LinearF32& l, const float* x, size_t rows, float* y);
 // Per row over dim channels, statistics in double.
 void layer_norm(const LayerNormF32& n, double eps, const float* x, size_t rows, size_t dim, float* y);
 float gelu(float x, GeluKind kind);
+// Every p×p patch of an HWC uint8 image (side img) as one row [grid²][3·p·p] in PyTorch's conv
+// weight order (c, ky, kx), normalized ((v/255 − mean[c]) / std[c]): the patch embedding's GEMM input.
+std::vector<float> gather_patches(const uint8_t* pixels, size_t img, size_t p, const std::array<double, 3>& mean,
+                                  const std::array<double, 3>& std);
 void softmax_rows(float* x, size_t rows, size_t len);
 
 }  // namespace fp32

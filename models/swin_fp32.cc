@@ -27,21 +27,7 @@ struct Emitter {
 std::vector<float> patch_embed(const SwinWeightsF32& m, const uint8_t* pixels) {
   const SwinConfig& cfg = m.config;
   const size_t p = cfg.patch_size, g = cfg.stage_resolution(0), img = cfg.image_size, d = cfg.embed_dim;
-  const size_t kpatch = 3 * p * p;
-  std::vector<float> patches(g * g * kpatch);
-  for (size_t py = 0; py < g; ++py) {
-    for (size_t px = 0; px < g; ++px) {
-      float* dst = &patches[(py * g + px) * kpatch];
-      for (size_t c = 0; c < 3; ++c) {
-        for (size_t ky = 0; ky < p; ++ky) {
-          for (size_t kx = 0; kx < p; ++kx) {
-            const uint8_t v = pixels[((py * p + ky) * img + (px * p + kx)) * 3 + c];
-            dst[(c * p + ky) * p + kx] = static_cast<float>((v / 255.0 - cfg.mean[c]) / cfg.std[c]);
-          }
-        }
-      }
-    }
-  }
+  const std::vector<float> patches = gather_patches(pixels, img, p, cfg.mean, cfg.std);
   std::vector<float> y(g * g * d), x(g * g * d);
   linear(m.patch_embed, patches.data(), g * g, y.data());
   layer_norm(m.patch_norm, cfg.layer_norm_eps, y.data(), g * g, d, x.data());

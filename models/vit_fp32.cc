@@ -61,22 +61,7 @@ std::vector<float> vit_forward_f32(const ViTWeightsF32& m, const uint8_t* pixels
   };
 
   // Patch embedding as a GEMM over gathered patches in PyTorch's (c, ky, kx) order.
-  const size_t kpatch = 3 * p * p;
-  std::vector<float> patches(g * g * kpatch);
-  for (size_t py = 0; py < g; ++py) {
-    for (size_t px = 0; px < g; ++px) {
-      float* dst = &patches[(py * g + px) * kpatch];
-      for (size_t c = 0; c < 3; ++c) {
-        for (size_t ky = 0; ky < p; ++ky) {
-          for (size_t kx = 0; kx < p; ++kx) {
-            const uint8_t v = pixels[((py * p + ky) * img + (px * p + kx)) * 3 + c];
-            dst[(c * p + ky) * p + kx] =
-                static_cast<float>((v / 255.0 - cfg.mean[c]) / cfg.std[c]);
-          }
-        }
-      }
-    }
-  }
+  const std::vector<float> patches = gather_patches(pixels, img, p, cfg.mean, cfg.std);
   std::vector<float> x(tokens * d);
   linear(m.patch_embed, patches.data(), g * g, &x[prefix * d]);
   if (cfg.class_token) std::copy(m.cls_token.begin(), m.cls_token.end(), x.begin());

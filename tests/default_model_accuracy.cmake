@@ -6,16 +6,8 @@ foreach(v CLI MODEL DATA OUT MIN_TOP1_PERMILLE MIN_AGREEMENT_PERMILLE)
     message(FATAL_ERROR "usage: cmake -DCLI=... -DMODEL=... -DDATA=... -DOUT=... -DMIN_TOP1_PERMILLE=... -DMIN_AGREEMENT_PERMILLE=... -P default_model_accuracy.cmake")
   endif()
 endforeach()
-file(MAKE_DIRECTORY "${OUT}")
-foreach(name t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
-  if(NOT EXISTS "${DATA}/${name}.gz")
-    message(FATAL_ERROR "${DATA}/${name}.gz is missing: install Debian's dataset-fashion-mnist (bash .ci/setup)")
-  endif()
-  execute_process(COMMAND gzip -dc "${DATA}/${name}.gz" OUTPUT_FILE "${OUT}/${name}" RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "gzip -dc ${DATA}/${name}.gz failed (${rc})")
-  endif()
-endforeach()
+include("${CMAKE_CURRENT_LIST_DIR}/fashion_mnist_idx.cmake")
+decompress_fashion_mnist_test_set("${DATA}" "${OUT}")
 execute_process(
   COMMAND "${CLI}" eval --model "${MODEL}" --fp32 "${MODEL}" --images "${OUT}/t10k-images-idx3-ubyte"
           --labels "${OUT}/t10k-labels-idx1-ubyte" --json
