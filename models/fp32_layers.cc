@@ -78,6 +78,11 @@ void softmax_rows(float* x, size_t rows, size_t len) {
   }
 }
 
+CheckpointFiles checkpoint_files(const std::filesystem::path& model_path) {
+  if (std::filesystem::is_directory(model_path)) return {model_path / "config.json", model_path / "model.safetensors"};
+  return {model_path.parent_path() / "config.json", model_path};
+}
+
 std::vector<float> gather_patches(const uint8_t* pixels, size_t img, size_t p, const std::array<double, 3>& mean,
                                   const std::array<double, 3>& std) {
   const size_t g = img / p, kpatch = 3 * p * p;

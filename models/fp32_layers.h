@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,13 @@ using ActivationObserver =
 
 // The plain layer functions, in their own namespace: their short names would collide elsewhere.
 namespace fp32 {
+
+// Where an FP32 checkpoint's files are: `model_path` is a folder (config.json + model.safetensors)
+// or the weights file itself, with config.json beside it.
+struct CheckpointFiles {
+  std::filesystem::path config, weights;
+};
+CheckpointFiles checkpoint_files(const std::filesystem::path& model_path);
 
 // The tensor as FP32; Error(kInvalidArgument) naming the tensor if absent or of another shape.
 std::vector<float> read_tensor(const SafeTensorsFile& file, const std::string& name,

@@ -85,11 +85,9 @@ SwinWeightsF32 load_swin_weights_f32(const SafeTensorsFile& f, const SwinConfig&
 }
 
 SwinWeightsF32 load_swin_f32(const std::filesystem::path& model_path) {
-  const bool is_dir = std::filesystem::is_directory(model_path);
-  const std::filesystem::path dir = is_dir ? model_path : model_path.parent_path();
-  const std::filesystem::path weights = is_dir ? dir / "model.safetensors" : model_path;
-  const SwinConfig cfg = load_swin_config(dir / "config.json");
-  const SafeTensorsFile file = SafeTensorsFile::open(weights);
+  const CheckpointFiles files = checkpoint_files(model_path);
+  const SwinConfig cfg = load_swin_config(files.config);
+  const SafeTensorsFile file = SafeTensorsFile::open(files.weights);
   return load_swin_weights_f32(file, cfg);
 }
 

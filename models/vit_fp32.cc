@@ -42,11 +42,9 @@ ViTWeightsF32 load_vit_weights_f32(const SafeTensorsFile& f, const ViTConfig& cf
 }
 
 ViTWeightsF32 load_vit_f32(const std::filesystem::path& model_path) {
-  const bool is_dir = std::filesystem::is_directory(model_path);
-  const std::filesystem::path dir = is_dir ? model_path : model_path.parent_path();
-  const std::filesystem::path weights = is_dir ? dir / "model.safetensors" : model_path;
-  const ViTConfig cfg = load_vit_config(dir / "config.json");
-  const SafeTensorsFile file = SafeTensorsFile::open(weights);
+  const CheckpointFiles files = checkpoint_files(model_path);
+  const ViTConfig cfg = load_vit_config(files.config);
+  const SafeTensorsFile file = SafeTensorsFile::open(files.weights);
   return load_vit_weights_f32(file, cfg);
 }
 
