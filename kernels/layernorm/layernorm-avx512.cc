@@ -153,16 +153,9 @@ bool build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
   for (size_t b = 0; b * 16 < n; ++b) {
     for (size_t i = 0; i < 16; ++i) {
       const size_t c = 16 * b + i, lane = (i % 2) * 8 + i / 2;
-      int64_t g = 0, k = 0, theta = INT64_MIN, h = 0;
-      if (c < n) {
-        h = p.out_shift[c];
-        g = p.gamma_multiplier[c];
-        const int64_t zero = int64_t{p.out_zero_point} * (int64_t{1} << h);
-        k = p.beta_bias[c] + zero + (h > 0 ? int64_t{1} << (h - 1) : 0);
-        if (h > 0) theta = (int64_t{1} << (h - 1)) + zero;
-        narrow = narrow && h >= 32;
-      }
-      blocks[b].g[lane] = g, blocks[b].k[lane] = k, blocks[b].theta[lane] = theta, blocks[b].h[lane] = h;
+      const ChannelConsts cc = channel_consts(p, c);
+      if (c < n) narrow = narrow && cc.h >= 32;
+      blocks[b].g[lane] = cc.g, blocks[b].k[lane] = cc.k, blocks[b].theta[lane] = cc.theta, blocks[b].h[lane] = cc.h;
     }
   }
   return narrow;

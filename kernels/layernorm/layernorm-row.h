@@ -46,5 +46,22 @@ inline RowScale row_scale(const LayerNormParams& p, int s, int64_t sum, int64_t 
   return {j, static_cast<int64_t>(((uint64_t{1} << 60) + root / 2) / root)};
 }
 
+// Channel c's constants of the §6.5 output stage (QUANTIZATION.md Eq. 38-39), shared by the SIMD
+// builds: g, the rounding-and-zero-point offset k, the threshold Θ and the shift h. A padding lane
+// (c >= channels) gets g = k = h = 0 and Θ = INT64_MIN, so it computes 0 and is never stored.
+struct ChannelConsts {
+  int64_t g = 0, k = 0, theta = INT64_MIN, h = 0;
+};
+inline ChannelConsts channel_consts(const LayerNormParams& p, size_t c) {
+  ChannelConsts cc;
+  if (c >= p.channels) return cc;
+  cc.h = p.out_shift[c];
+  cc.g = p.gamma_multiplier[c];
+  const int64_t zero = int64_t{p.out_zero_point} * (int64_t{1} << cc.h);
+  cc.k = p.beta_bias[c] + zero + (cc.h > 0 ? int64_t{1} << (cc.h - 1) : 0);
+  if (cc.h > 0) cc.theta = (int64_t{1} << (cc.h - 1)) + zero;
+  return cc;
+}
+
 }  // namespace
 }  // namespace intvit::layernorm_detail
