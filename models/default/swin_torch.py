@@ -20,9 +20,8 @@ Buffers (relative_position_index, attn_mask) are not saved, as in timm >= 0.9 (p
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from train_fashion_mnist import Linear, matmul, matmul_linear  # bf16 matmuls while training
+from train_fashion_mnist import Linear, Mlp, matmul, matmul_linear  # bf16 matmuls while training
 
 LAYER_NORM_EPS = 1e-5
 MASK_VALUE = -100.0
@@ -99,16 +98,6 @@ class WindowAttention(nn.Module):
         attn = attn.softmax(dim=-1)
         out = matmul(attn, v, low_precision_out=True).transpose(1, 2).reshape(bw, n, c)
         return self.proj(out)
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1 = Linear(dim, hidden)
-        self.fc2 = Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x)))
 
 
 class SwinBlock(nn.Module):
