@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What a user would otherwise pick on this CPU: PyTorch, ONNX Runtime and OpenVINO (FP32 and int8) on
-the same ViT geometry, threads and batch as intvit, in one table.
+the same ViT or Swin geometry, threads and batch as intvit, in one table.
 
     bash bench/peers/setup.sh                                   # once
     bench/peers/.venv/bin/python bench/peers/run_peers.py --arch vit_tiny --batch 1,8 --threads 1,2 \\
@@ -11,11 +11,13 @@ images/s is the median of --repeats timed runs of --seconds each (after a warm-u
 every engine is the normalised float NCHW tensor; preprocessing is not timed. For vit_tiny with the
 real weights, top-1 is on the first --eval-limit images of shared/data/imagenet-sample and "agree" is
 top-1 agreement with PyTorch FP32 on the same images. int8 engines calibrate on the first 100 images
-(the set intvit calibrates on; they are also among the evaluated images).
+(the set intvit calibrates on; they are also among the evaluated images). swin_tiny has seeded random
+weights (swin_random.py); a fresh ONNX export of any arch is checked against PyTorch before it is timed.
 
 --intvit-json takes what `intvit-bench model --json` writes,
-{"results": [{"batch": 1, "threads": 1, "images_per_s": ...}, ...]} (optional per row: "arch", "top1",
-"agreement"); intvit's rows join the table and "intvit x" = intvit images/s / the row's images/s.
+{"results": [{"batch": 1, "threads": 1, "images_per_s": ...}, ...]} (optional per row: "arch", as --arch
+names it or timm's full name such as "swin_tiny_patch4_window7_224"; "top1", "agreement"); intvit's rows
+join the table and "intvit x" = intvit images/s / the row's images/s.
 """
 from __future__ import annotations
 
@@ -33,12 +35,11 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 
+import archs  # noqa: E402
 import engines  # noqa: E402
 import images  # noqa: E402
 import pipeline  # noqa: E402
 import timing  # noqa: E402
-
-ARCHS = ("vit_tiny", "deit_small", "vit_base")  # vit_torch.ARCHS; vit_torch (torch) loads only where needed
 
 RESULT_MARK = "@@PEER-RESULT@@ "
 EVAL_BATCH = 8
@@ -116,7 +117,7 @@ def load_intvit(path: Path | None, arch: str) -> list[dict]:
     if path is None:
         return []
     rows = json.loads(path.read_text()).get("results", [])
-    return [r for r in rows if r.get("arch", r.get("model", arch)) in (arch, f"{arch}_patch16_224")]
+    return [r for r in rows if r.get("arch", r.get("model", arch)) in (arch, archs.TIMM_NAMES[arch])]
 
 
 def prepare(args, work: Path) -> dict:
@@ -128,7 +129,12 @@ def prepare(args, work: Path) -> dict:
     onnx_path = work / "model-fp32.onnx"
     if args.rebuild or not onnx_path.exists():
         print(f"exporting {args.arch} to {onnx_path} (opset {args.opset})", file=sys.stderr)
-        engines.export_onnx(vit_torch.build_model(args.arch, weights, args.seed), onnx_path, args.opset)
+        model = archs.build_model(args.arch, weights, args.seed)
+        fresh = onnx_path.with_suffix(".unchecked.onnx")
+        engines.export_onnx(model, fresh, args.opset)
+        err, bound = engines.check_onnx_export(model, fresh, args.seed)  # raises when the export is wrong
+        fresh.replace(onnx_path)
+        print(f"ONNX Runtime FP32 vs PyTorch: max |logit difference| {err:.3g} <= {bound:.3g}", file=sys.stderr)
     evaluate = real and args.eval_limit > 0
     count = max(images.CALIBRATION_IMAGES, args.eval_limit if evaluate else 0)
     print(f"preprocessing {count} images ({args.rounding} rounding)", file=sys.stderr)
@@ -214,7 +220,7 @@ def make_summary(rows: list[dict], accuracy: dict, pipelines: dict, intvit_pipel
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", choices=ARCHS, default="vit_tiny")
+    ap.add_argument("--arch", choices=archs.ARCHS, default="vit_tiny")
     ap.add_argument("--weights", choices=("real", "random"),
                     help="real: shared/models/vit_tiny_patch16_224 (vit_tiny only, the default there)")
     ap.add_argument("--batch", default="1,8", help="comma-separated batch sizes (default 1,8)")
