@@ -3,7 +3,10 @@
 // vpdpbusd and tdpbusd (AMX) peaks; --json prints the same table as one JSON object instead.
 // Each entry is the best of repeated calls within --seconds (other processes share this machine;
 // the best run is the least disturbed one). Linear layers: u8 × s8 → u8 with
-// per-channel requantization (Eq. 8 + Eq. 11); attention: u8 × u8 → s32 (Eq. 9), per head.
+// per-channel requantization (Eq. 8 + Eq. 11); the "+res" rows are proj and fc2 as the model runs
+// them: requantized to int32 and added into the residual stream (saturating), with a left shift
+// on half of the channels (ViT-Ti's fc2 has left shifts in 9 of 12 blocks) — their output stage
+// costs more than the u8 one; attention: u8 × u8 → s32 (Eq. 9), per head.
 // The rows after the GEMMs time one call of the backend's KernelSet on one head / one LayerNorm:
 // attn@v16 (Eq. 23b, 16-bit probabilities × u8 v, in GOPS), softmax16 (lut, Eq. 21b) and
 // LayerNorm (Eq. 33-39) on ViT-Ti-like data, in microseconds per call (JSON: "us").
@@ -13,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <random>
 #include <string>
@@ -144,15 +148,15 @@ std::pair<size_t, size_t> rows_of(size_t m, int t, int threads) {
   return {std::min(b, m), std::min(e, m)};
 }
 
-// kU8U8: u8 × u8 (Eq. 9); kAv16: 16-bit probabilities × u8 (Eq. 23b); kSoftmax16: m rows of n
+// kLinearResidual: u8 × s8 → s32 accumulated into the output (the residual stream); kU8U8: u8 × u8 (Eq. 9); kAv16: 16-bit probabilities × u8 (Eq. 23b); kSoftmax16: m rows of n
 // scores (k unused); kLayerNorm: m rows of n int32 residuals (k unused).
-enum class Op { kLinear, kU8U8, kAv16, kSoftmax16, kLayerNorm };
+enum class Op { kLinear, kLinearResidual, kU8U8, kAv16, kSoftmax16, kLayerNorm };
 
 struct Shape {
   std::string label;
   size_t m, k, n;
   Op op;
-  bool gemm() const { return op == Op::kLinear || op == Op::kU8U8 || op == Op::kAv16; }
+  bool gemm() const { return op == Op::kLinear || op == Op::kLinearResidual || op == Op::kU8U8 || op == Op::kAv16; }
 };
 
 std::vector<Shape> shapes() {
@@ -166,6 +170,8 @@ std::vector<Shape> shapes() {
       s.push_back({p + "proj", m, d, d, Op::kLinear});
       s.push_back({p + "fc1", m, d, 4 * d, Op::kLinear});
       s.push_back({p + "fc2", m, 4 * d, d, Op::kLinear});
+      s.push_back({p + "proj+res", m, d, d, Op::kLinearResidual});
+      s.push_back({p + "fc2+res", m, 4 * d, d, Op::kLinearResidual});
     }
   }
   s.push_back({"head q@k^T", 197, 64, 197, Op::kU8U8});
@@ -212,6 +218,7 @@ struct ShapeData {
       for (size_t i = 0; i < sh.n; ++i) {
         bias[i] = static_cast<int32_t>(rng() % 20001) - 10000;
         mult[i] = (1 << 30) + static_cast<int32_t>(rng() % (1 << 30));
+        if (sh.op == Op::kLinearResidual) shift[i] = i % 2 == 0 ? -1 : 9;  // int32 residual units: some left shifts
       }
     }
   }
@@ -234,6 +241,10 @@ class Job {
       c16_.resize(sh.m * sh.n);
     } else if (sh.op == Op::kLayerNorm) {
       c8_.resize(sh.m * sh.n);
+    } else if (sh.op == Op::kLinearResidual) {
+      packed_ = intvit::PackedWeights::pack(isa, intvit::GemmInput::kU8, d.w.data(), sh.n, sh.k, d.bias.data(), 117);
+      q_ = {d.mult.data(), d.shift.data(), true, 0, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+      c32_.resize(sh.m * sh.n);
     } else if (sh.op != Op::kLinear) {
       c32_.resize(sh.m * sh.n);
     } else {
@@ -255,6 +266,9 @@ class Job {
       kernels_.softmax_rows16(d_.softmax, r1 - r0, sh.n, d_.scores.data() + r0 * sh.n, sh.n, c16_.data() + r0 * sh.n, sh.n);
     } else if (sh.op == Op::kLayerNorm) {
       kernels_.layernorm_rows(d_.norm, r1 - r0, d_.residual.data() + r0 * sh.n, sh.n, c8_.data() + r0 * sh.n, sh.n);
+    } else if (sh.op == Op::kLinearResidual) {  // the sums saturate after many calls: same work per call
+      const intvit::GemmOutput o{c32_.data() + r0 * sh.n, sh.n, intvit::GemmOut::kS32, &q_, true};
+      intvit::linear(packed_, r1 - r0, d_.a.data() + r0 * sh.k, sh.k, o);
     } else {
       const intvit::GemmOutput o{c8_.data() + r0 * sh.n, sh.n, intvit::GemmOut::kU8, &q_};
       intvit::linear(packed_, r1 - r0, d_.a.data() + r0 * sh.k, sh.k, o);
@@ -319,6 +333,7 @@ struct Row {
 const char* op_name(Op op) {
   switch (op) {
     case Op::kLinear: return "linear_u8s8";
+    case Op::kLinearResidual: return "linear_u8s8_residual";
     case Op::kU8U8: return "u8u8_nt";
     case Op::kAv16: return "av16";
     case Op::kSoftmax16: return "softmax16_lut";
@@ -335,7 +350,8 @@ void print_header(const Options& o, const std::vector<GemmIsa>& isas, const Peak
     if (std::fscanf(f, "%lf", &load) == 1) std::printf("machine load average at start: %.2f on %u cores\n", load, std::thread::hardware_concurrency());
     std::fclose(f);
   }
-  std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
+  std::printf("linear: u8 x s8 -> u8, per-channel requant (Eq. 8 + 11); +res: -> s32 added into the residual, left shift on half the\n"
+              "channels; attention (per head): u8 x u8 -> s32 (Eq. 9)\n");
   if (p.vnni > 0) std::printf("vpdpbusd zmm peak, 1 thread: %.0f GOPS (12 independent accumulators)\n", p.vnni);
   if (p.vnni <= 0) std::printf("vpdpbusd zmm peak: n/a (no AVX512-VNNI)\n");
   if (p.amx > 0) std::printf("tdpbusd tile peak, 1 thread: %.0f GOPS (4 independent accumulator tiles)\n", p.amx);
