@@ -28,10 +28,22 @@ struct Consts {
   const int32_t* exp_table;
 };
 
+// Eq. 7's constants of the row loop, built once per row into a local (Consts is read through a
+// reference that the int32 row stores may alias, so the compiler would rebuild them every step).
+struct ExpConsts {
+  ColumnConsts in;  // Eq. 14/18/20's multiplier and right shift
+  int left;         // Eq. 7's left shift
+};
+
+inline ExpConsts exp_consts(const Consts& p) {
+  return {column_consts(_mm256_set1_epi32(p.in_multiplier), _mm256_set1_epi32(p.in_shift > 0 ? p.in_shift : 0)),
+          p.in_shift < 0 ? -p.in_shift : 0};
+}
+
 // Eq. 14-20 on 8 centred logits d <= 0.
 template <SoftmaxMode kMode>
-__m256i exp_of(const Consts& p, __m256i d) {
-  const __m256i u = mbqm(d, p.in_multiplier, p.in_shift);
+__m256i exp_of(const Consts& p, const ExpConsts& k, __m256i d) {
+  const __m256i u = mbqm<false>(saturating_left_shift(d, k.left), k.in);  // = mbqm(d, in_multiplier, in_shift)
   if constexpr (kMode == SoftmaxMode::kIexp || kMode == SoftmaxMode::kLog2) {
     const __m256i x = _mm256_max_epi32(u, _mm256_set1_epi32(-(kIexpClampN << kIexpFracBits)));
     const __m256i q = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), x), kIexpFracBits);
@@ -77,18 +89,19 @@ int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
   const int64_t floor64 = std::max<int64_t>(int64_t{max} - (int64_t{1} << 31), std::numeric_limits<int32_t>::min());
   const __m256i vfloor = _mm256_set1_epi32(static_cast<int32_t>(floor64));
   const __m256i vmax_b = _mm256_set1_epi32(max);
+  const ExpConsts k = exp_consts(p);
   auto centred = [&](__m256i xv) { return _mm256_sub_epi32(_mm256_max_epi32(xv, vfloor), vmax_b); };
   // Pass 2: e and Σe (per lane < 512·2^18, no overflow).
   __m256i vsum = _mm256_setzero_si256();
   for (size_t j = 0; j < full; j += 8) {
-    const __m256i e = exp_of<kMode>(p, centred(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j))));
+    const __m256i e = exp_of<kMode>(p, k, centred(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j))));
     _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + j), e);
     vsum = _mm256_add_epi32(vsum, e);
   }
   if (rest != 0) {
     // Lanes past the row read as the max (d = 0, inside every mode's range), then do not count.
     const __m256i xv = _mm256_blendv_epi8(vmax_b, _mm256_maskload_epi32(x + full, tail), tail);
-    const __m256i e = exp_of<kMode>(p, centred(xv));
+    const __m256i e = exp_of<kMode>(p, k, centred(xv));
     _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + full), e);
     vsum = _mm256_add_epi32(vsum, _mm256_and_si256(e, tail));
   }
