@@ -61,12 +61,13 @@ static inline __m256i saturating_left_shift(__m256i x, int e) {
 
 // ---- Eq. 7 (fp::multiply_by_quantized_multiplier) lane-wise, per-lane multiplier and shift: the one
 // AVX2 form, used by the GEMM output stage (per column) and the nonlinear kernels (broadcast). On
-// magnitudes, SRDHM and RDBP fused: with x' the saturated left shift, P = |x'|·M0 < 2^62, r = right,
-//   RDBP(SRDHM(x', M0), r) = sign(x')·⌊(P + 2^30 + 2^(30+r)) / 2^(31+r)⌋   (2^(r-1) read as 0 for r = 0)
-// by ⌊⌊a/m⌋/n⌋ = ⌊a/(mn)⌋; the sum stays below 2^63. Odd lanes use 2M so the result lands in the
-// high dword.
+// magnitudes, SRDHM and RDBP fused (QUANTIZATION.md Eq. 11a-11b, as fixedpoint-avx512.h): with x'
+// the saturated left shift, r = right and h = 2^(r-1) (0 for r = 0),
+//   P2 = |x'|·(2M0) + 2·(2^30 + h·2^31) < 2^64,   RDBP(SRDHM(x', M0), r) = sign(x')·(⌊P2 / 2^32⌋ >> r)
+// so each lane is one vpmuludq, one add, its high dword and one 32-bit shift; the sign goes back
+// by vpsignd (x' = 0 gives 0 either way).
 struct ColumnConsts {
-  __m256i mult_even, mult2_odd, round_even, round2_odd, shift_even, right_odd;
+  __m256i mult2_even, mult2_odd, round2_even, round2_odd, right;
   __m256i left, left_hi, left_lo;
 };
 
@@ -74,14 +75,14 @@ static inline ColumnConsts column_consts(__m256i mult, __m256i shift) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll);
   const __m256i right = _mm256_max_epi32(shift, zero);
-  const __m256i half = _mm256_srli_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), 1);
+  const __m256i half = _mm256_srli_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), 1);  // h
+  const __m256i mult2 = _mm256_slli_epi32(mult, 1);  // 2M0 < 2^32 as an unsigned dword
   ColumnConsts c;
-  c.mult_even = mult;
-  c.mult2_odd = _mm256_slli_epi64(_mm256_srli_epi64(mult, 32), 1);
-  c.round_even = _mm256_add_epi64(_mm256_slli_epi64(_mm256_and_si256(half, low32), 31), _mm256_set1_epi64x(1ll << 30));
+  c.mult2_even = mult2;  // vpmuludq reads the low (even) dword of each qword
+  c.mult2_odd = _mm256_srli_epi64(mult2, 32);
+  c.round2_even = _mm256_add_epi64(_mm256_slli_epi64(_mm256_and_si256(half, low32), 32), _mm256_set1_epi64x(1ll << 31));
   c.round2_odd = _mm256_add_epi64(_mm256_andnot_si256(low32, half), _mm256_set1_epi64x(1ll << 31));
-  c.shift_even = _mm256_and_si256(_mm256_add_epi32(right, _mm256_set1_epi32(31)), low32);
-  c.right_odd = _mm256_srli_epi64(right, 32);
+  c.right = right;
   c.left = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
   c.left_hi = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::max()), c.left);
   c.left_lo = _mm256_srav_epi32(_mm256_set1_epi32(std::numeric_limits<int32_t>::min()), c.left);
@@ -97,14 +98,11 @@ static inline __m256i mbqm(__m256i x, const ColumnConsts& c) {
     x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::max()), hi);
     x = _mm256_blendv_epi8(x, _mm256_set1_epi32(std::numeric_limits<int32_t>::min()), lo);
   }
-  const __m256i sign = _mm256_srai_epi32(x, 31);
-  const __m256i ax = _mm256_abs_epi32(x);
-  __m256i even = _mm256_mul_epu32(ax, c.mult_even);
-  __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(ax, 32), c.mult2_odd);
-  even = _mm256_srlv_epi64(_mm256_add_epi64(even, c.round_even), c.shift_even);
-  odd = _mm256_srlv_epi64(_mm256_add_epi64(odd, c.round2_odd), c.right_odd);
-  const __m256i magnitude = _mm256_blend_epi32(even, odd, 0xAA);
-  return _mm256_sub_epi32(_mm256_xor_si256(magnitude, sign), sign);
+  const __m256i ax = _mm256_abs_epi32(x);  // |INT32_MIN| = 2^31 as an unsigned dword
+  const __m256i even = _mm256_add_epi64(_mm256_mul_epu32(ax, c.mult2_even), c.round2_even);
+  const __m256i odd = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(ax, 32), c.mult2_odd), c.round2_odd);
+  const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);  // ⌊P2 / 2^32⌋ per lane
+  return _mm256_sign_epi32(_mm256_srlv_epi32(high, c.right), x);
 }
 
 static inline __m256i saturating_add(__m256i a, __m256i b) {

@@ -298,3 +298,37 @@ TEST_CASE("layernorm: SIMD equals the reference on mixed rows and on channels wi
     }
   }
 }
+
+TEST_CASE("layernorm: SIMD clamps outputs far outside int32 (small h_c, large G and H)", "[layernorm]") {
+  // In-contract int32 rows (the §6.5 stage) whose channels have h_c < 32 and |G_c|, |H_c| near their
+  // limits, so y lies far outside int32 and its low dword is no clue to the clamped output: the
+  // kernels must clamp y as int64 unless every h_c >= 32. The other channels keep their real constants.
+  const auto variants = test::layernorm_variants();
+  const uint64_t seed = nonlinear_seed(0x1a81);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  for (size_t ch : {size_t{9}, size_t{192}}) {
+    for (int bits : {8, 16}) {
+      std::vector<float> gamma(ch, 1.0f), beta(ch, 0.0f);
+      LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, 1e-6, 1.0 / 4096, nullptr, 0, 0.02,
+                                                bits == 8 ? 120 : 0, bits);
+      for (size_t i = 0; i < ch; i += 3) {
+        p.out_shift[i] = static_cast<uint8_t>(rng() % 32);
+        p.gamma_multiplier[i] = static_cast<int32_t>(uniform_int(rng, -(int64_t{1} << 31) + 1, (int64_t{1} << 31) - 1));
+        p.beta_bias[i] = uniform_int(rng, -(int64_t{1} << 62), int64_t{1} << 62);
+      }
+      const size_t rows = 16;
+      std::vector<int32_t> in(rows * ch);
+      for (int32_t& x : in) x = static_cast<int32_t>(uniform_int(rng, -(1 << 20), 1 << 20));
+      std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
+      layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
+      INFO("channels " << ch << " out_bits " << bits);
+      for (const auto& variant : variants) {
+        std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
+        variant.fn(p, rows, in.data(), ch, simd.data(), ch);
+        INFO(variant.name);
+        REQUIRE(ref == simd);
+      }
+    }
+  }
+}

@@ -249,7 +249,7 @@ TEST_CASE("softmax16: edge rows (length 1, certain token, ties, empty)", "[softm
 
 TEST_CASE("softmax: lut parameters at the edges of the register-table kernel, 8 and 16 bits", "[softmax][softmax16]") {
   // softmax_rows*__avx512vbmi (QUANTIZATION.md §4.11) folds Eq. 7 and Eq. 20 into one rounding for
-  // any shift in [-31, 31] and multiplier in [0, 2^31), and takes tables with entries in [0, 2^18);
+  // any shift in [-31, 31] and multiplier in [0, 2^31) (as does the AVX2 lut index), and takes tables with entries in [0, 2^18);
   // anything else runs the gather kernel. Hand-made parameters hit every case (the row max keeps
   // e(0) = 2^17, as Eq. 21b needs), on lengths around its 64-logit step.
   const uint64_t seed = nonlinear_seed(0x1ab7);

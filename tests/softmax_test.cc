@@ -193,7 +193,10 @@ TEST_CASE("softmax: every backend's kernel set holds its nonlinear variant, and 
     CHECK(k.softmax_rows16 ==
           (ref ? softmax_rows16_ref : avx2 ? softmax_rows16__avx2 : vbmi ? softmax_rows16__avx512vbmi : softmax_rows16__avx512));
     CHECK(k.av_log2 == (ref ? av_log2_ref : avx2 ? av_log2__avx2 : av_log2__avx512));
-    const auto av16_simd = avx2 ? (cpu.avxvnni ? av16__avxvnni : av16__avx2) : (cpu.avx512vnni ? av16__avx512vnni : av16__avx512);
+    // avx2 runs av16__avx2 even on an AVX-VNNI CPU (a forced backend is that ISA everywhere).
+    const GemmIsa native = isa == GemmIsa::kOneDnn || isa == GemmIsa::kAmxEmu ? best_native_gemm_isa() : isa;
+    const auto av16_avx2 = native == GemmIsa::kAvxVnni ? av16__avxvnni : av16__avx2;
+    const auto av16_simd = avx2 ? av16_avx2 : (cpu.avx512vnni ? av16__avx512vnni : av16__avx512);
     const auto av16_want = isa == GemmIsa::kAmx ? av16__amx : isa == GemmIsa::kAmxEmu ? av16__amxemu : ref ? av16_ref : av16_simd;
     CHECK(k.av16 == av16_want);
     CHECK(k.gelu == (ref ? gelu_ref : avx2 ? gelu__avx2 : cpu.avx512vbmi ? gelu__avx512vbmi : gelu__avx512));

@@ -33,13 +33,21 @@ NonlinearIsa nonlinear_isa_of(GemmIsa backend) {
 
 namespace {
 
+// The native backend whose ISA the nonlinear kernels follow: oneDNN and the tile emulation run the
+// kernels of the best backend this CPU has.
+GemmIsa native_of(GemmIsa backend) {
+  return backend == GemmIsa::kOneDnn || backend == GemmIsa::kAmxEmu ? best_native_gemm_isa() : backend;
+}
+
 KernelSet nonlinear_kernels(GemmIsa backend, NonlinearIsa n) {
   switch (n) {
     case NonlinearIsa::kRef:
       return {backend, n, softmax_rows_ref, softmax_rows16_ref, av_log2_ref, av16_ref, gelu_ref, layernorm_rows_ref};
     case NonlinearIsa::kAvx2:
     case NonlinearIsa::kAvxVnni: {
-      const Av16Fn av16 = cpu_features().avxvnni ? av16__avxvnni : av16__avx2;
+      // Only the avxvnni backend takes vpdpwssd: a forced avx2 backend runs what an AVX2-only CPU
+      // (e.g. Zen 3) runs, on every kernel, even where this CPU has AVX-VNNI.
+      const Av16Fn av16 = native_of(backend) == GemmIsa::kAvxVnni ? av16__avxvnni : av16__avx2;
       return {backend, NonlinearIsa::kAvx2, softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2, av16, gelu__avx2, layernorm_rows__avx2};
     }
     case NonlinearIsa::kAvx512:

@@ -63,16 +63,21 @@ struct LaneBlock {
   int64_t g[8], k[8], theta[8], h[8], bias[8];
 };
 
-void build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
+// Returns whether every h_c >= 32, which keeps |y| < 2^31 (|w| < 2^63): y is then its low dword,
+// clamped in int32 lanes (§6.5), instead of by 64-bit compares and blends.
+bool build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
+  bool narrow = true;
   const size_t n = p.channels;
   for (size_t b = 0; b * 8 < n; ++b) {
     for (size_t i = 0; i < 8; ++i) {
       const size_t c = 8 * b + i, lane = (i % 2) * 4 + i / 2;
       const ChannelConsts cc = channel_consts(p, c);
+      if (c < n) narrow = narrow && cc.h >= 32;
       blocks[b].g[lane] = cc.g, blocks[b].k[lane] = cc.k, blocks[b].theta[lane] = cc.theta, blocks[b].h[lane] = cc.h;
       blocks[b].bias[lane] = static_cast<int64_t>(uint64_t{1} << (63 - cc.h));
     }
   }
+  return narrow;
 }
 
 // Eq. 38-39 on 4 channels (even or odd) from their ñ (low dwords): y in int64 lanes, unclamped.
@@ -90,7 +95,7 @@ inline __m256i affine4(__m256i nt, __m256i recip, __m256i half, const int64_t* g
                           _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
 }
 
-template <int kOutBits>
+template <int kOutBits, bool kNarrow>
 void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
                          const RowScale& rs, void* out) {
   const size_t n = p.channels;
@@ -99,17 +104,22 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
   const __m256i scale = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
   const __m256i offset = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
   const __m256i recip = _mm256_set1_epi64x(rs.recip), half = _mm256_set1_epi64x(int64_t{1} << (kTBits - 1));
-  const __m256i lo = _mm256_set1_epi64x(p.out_min), hi = _mm256_set1_epi64x(p.out_max);
+  [[maybe_unused]] const __m256i lo = _mm256_set1_epi64x(p.out_min), hi = _mm256_set1_epi64x(p.out_max);
+  const __m256i lo32 = _mm256_set1_epi32(p.out_min), hi32 = _mm256_set1_epi32(p.out_max);
   auto* out_row = static_cast<std::conditional_t<kOutBits == 8, uint8_t, int16_t>*>(out);
   for (size_t c = 0; c < n; c += 8) {
     const LaneBlock& b = blocks[c / 8];
     const size_t left = n - c;
     const __m256i xv = left >= 8 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)) : _mm256_maskload_epi32(x + c, tail_mask8(left));
     const __m256i nt = _mm256_sub_epi32(_mm256_mullo_epi32(xv, scale), offset);  // ñ mod 2^32 = ñ
-    const __m256i y_even = min_epi64(max_epi64(affine4(nt, recip, half, b.g, b.k, b.theta, b.h, b.bias), lo), hi);
-    const __m256i y_odd =
-        min_epi64(max_epi64(affine4(_mm256_srli_epi64(nt, 32), recip, half, b.g + 4, b.k + 4, b.theta + 4, b.h + 4, b.bias + 4), lo), hi);
-    const __m256i y = _mm256_blend_epi32(y_even, _mm256_slli_epi64(y_odd, 32), 0xAA);  // channel order
+    __m256i y_even = affine4(nt, recip, half, b.g, b.k, b.theta, b.h, b.bias);
+    __m256i y_odd = affine4(_mm256_srli_epi64(nt, 32), recip, half, b.g + 4, b.k + 4, b.theta + 4, b.h + 4, b.bias + 4);
+    if constexpr (!kNarrow) {
+      y_even = min_epi64(max_epi64(y_even, lo), hi);
+      y_odd = min_epi64(max_epi64(y_odd, lo), hi);
+    }
+    __m256i y = _mm256_blend_epi32(y_even, _mm256_slli_epi64(y_odd, 32), 0xAA);  // channel order
+    if constexpr (kNarrow) y = _mm256_min_epi32(_mm256_max_epi32(y, lo32), hi32);  // y fits int32
     if constexpr (kOutBits == 8) {
       if (left >= 8) store8_u8(out_row + c, y); else store8_u8_tail(out_row + c, y, left);
     } else {
@@ -119,7 +129,7 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
 }
 
 template <bool kU8In, int kOutBits>
-void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, const void* in, void* out) {
+void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, bool narrow, const void* in, void* out) {
   alignas(32) int32_t xs_buf[kMaxChannels + 8];
   const size_t n = p.channels;
   const auto count = static_cast<int64_t>(n);
@@ -146,7 +156,9 @@ void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, const void
   const int64_t sum = reduce_add_epi64(vsum), sum_sq = reduce_add_epi64(vsq);
   const RowScale rs = row_scale(p, s, sum, sum_sq);  // Eq. 36-37
   if (!kU8In && blocks != nullptr && s >= 0 && s >= rs.j && s - rs.j <= 31) {
-    return normalize_row_lanes<kOutBits>(p, blocks, static_cast<const int32_t*>(in), s, sum, rs, out);
+    const auto* x = static_cast<const int32_t*>(in);
+    return narrow ? normalize_row_lanes<kOutBits, true>(p, blocks, x, s, sum, rs, out)
+                  : normalize_row_lanes<kOutBits, false>(p, blocks, x, s, sum, rs, out);
   }
 
   // Eq. 38 on magnitudes: |ñ| = ((|n|·2^left) + half) >> right with left/right = max(∓j, 0).
@@ -206,9 +218,9 @@ void layernorm_rows_kind(const LayerNormParams& p, size_t rows, const void* in, 
   constexpr size_t in_bytes = kU8In ? 1 : 4, out_bytes = kOutBits == 8 ? 1 : 2;
   alignas(32) LaneBlock blocks[kLaneChannels / 8];
   const bool lanes = !kU8In && p.channels <= kLaneChannels;
-  if (lanes) build_lanes(p, blocks);
+  const bool narrow = lanes && build_lanes(p, blocks);
   for (size_t row = 0; row < rows; ++row) {
-    layernorm_row<kU8In, kOutBits>(p, lanes ? blocks : nullptr, static_cast<const char*>(in) + row * ld_in * in_bytes,
+    layernorm_row<kU8In, kOutBits>(p, lanes ? blocks : nullptr, narrow, static_cast<const char*>(in) + row * ld_in * in_bytes,
                                    static_cast<char*>(out) + row * ld_out * out_bytes);
   }
 }

@@ -2,7 +2,8 @@
 // 8 int32 lanes per step; the mode is a template parameter so the inner loop has no branch.
 // Differences from the AVX-512 kernel: tails use vpmaskmovd loads / byte buffers instead of mask
 // registers, and the log2 code (Eq. 22) is found by a 5-step binary search over the per-row
-// thresholds (2Σ) >> n instead of 31 compares.
+// thresholds (2Σ) >> n instead of 31 compares. The lut index is Eq. 20b (one rounding, §4.11), its table read
+// by vpgatherdd.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -26,12 +27,25 @@ constexpr size_t kMaxLen = 4096;
 struct Consts {
   int32_t in_multiplier, in_shift, poly_b, poly_c, max_code;
   const int32_t* exp_table;
+  bool lut_index;  // lut_index_applies: Eq. 20 by lut_exp
 };
+
+// Eq. 7's constants of the row loop, built once per row into a local (Consts is read through a
+// reference that the int32 row stores may alias, so the compiler would rebuild them every step).
+struct ExpConsts {
+  ColumnConsts in;  // Eq. 14/18/20's multiplier and right shift
+  int left;         // Eq. 7's left shift
+};
+
+inline ExpConsts exp_consts(const Consts& p) {
+  return {column_consts(_mm256_set1_epi32(p.in_multiplier), _mm256_set1_epi32(p.in_shift > 0 ? p.in_shift : 0)),
+          p.in_shift < 0 ? -p.in_shift : 0};
+}
 
 // Eq. 14-20 on 8 centred logits d <= 0.
 template <SoftmaxMode kMode>
-__m256i exp_of(const Consts& p, __m256i d) {
-  const __m256i u = mbqm(d, p.in_multiplier, p.in_shift);
+__m256i exp_of(const Consts& p, const ExpConsts& k, __m256i d) {
+  const __m256i u = mbqm<false>(saturating_left_shift(d, k.left), k.in);  // = mbqm(d, in_multiplier, in_shift)
   if constexpr (kMode == SoftmaxMode::kIexp || kMode == SoftmaxMode::kLog2) {
     const __m256i x = _mm256_max_epi32(u, _mm256_set1_epi32(-(kIexpClampN << kIexpFracBits)));
     const __m256i q = _mm256_srai_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), x), kIexpFracBits);
@@ -57,6 +71,66 @@ __m256i exp_of(const Consts& p, __m256i d) {
   }
 }
 
+// Eq. 13 + 20 as one rounding (QUANTIZATION.md §4.11, as softmax-avx512vbmi.cc), for lut params
+// with Eq. 7's shift in [-31, 31] and multiplier in [0, 2^31) (lut_index_applies). With a = max - x
+// capped at 2^31 and the shift split into left l and right r:
+//   i = min(255, (min(a, 2^(31-l))·2^l · M + K) >> (31 + r)),  K = 2^30 (r = 0), 2^30·(2^r + 1) (r >= 1)
+// Even lanes: vpmuludq, + K, >> (31 + r): i in the low dword (i <= M < 2^31). Odd lanes: 2M and 2K,
+// >> r: the same quotient in the high dword.
+struct IndexConsts {
+  __m256i cap, mult, round, mult2, round2, left, shift, shift2;
+};
+
+inline bool lut_index_applies(const SoftmaxParams& p) {
+  return p.mode == SoftmaxMode::kLut && p.in_shift >= -31 && p.in_shift <= 31 && p.in_multiplier >= 0;
+}
+
+inline IndexConsts index_consts(const Consts& p) {
+  const int left = p.in_shift < 0 ? -p.in_shift : 0, right = p.in_shift > 0 ? p.in_shift : 0;
+  const uint64_t k = right == 0 ? uint64_t{1} << 30 : (uint64_t{1} << (30 + right)) + (uint64_t{1} << 30);
+  const auto m = static_cast<uint64_t>(p.in_multiplier);
+  return {_mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (31 - left))),
+          _mm256_set1_epi64x(static_cast<int64_t>(m)),
+          _mm256_set1_epi64x(static_cast<int64_t>(k)),
+          _mm256_set1_epi64x(static_cast<int64_t>(2 * m)),
+          _mm256_set1_epi64x(static_cast<int64_t>(2 * k)),
+          _mm256_set1_epi32(left),
+          _mm256_set1_epi64x(31 + right),
+          _mm256_set1_epi64x(right)};
+}
+
+// e = T[i] of 8 logits x and the row max.
+template <bool kLeft>
+inline __m256i lut_exp(const IndexConsts& k, const int32_t* table, __m256i vmax, __m256i x) {
+  __m256i a = _mm256_min_epu32(_mm256_sub_epi32(vmax, x), k.cap);  // max - x >= 0 exactly in uint32
+  if constexpr (kLeft) a = _mm256_sllv_epi32(a, k.left);
+  const __m256i even = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epu32(a, k.mult), k.round), k.shift);
+  const __m256i odd = _mm256_srlv_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), k.mult2), k.round2), k.shift2);
+  const __m256i index = _mm256_min_epi32(_mm256_blend_epi32(even, odd, 0xAA), _mm256_set1_epi32(255));
+  return _mm256_i32gather_epi32(table, index, 4);
+}
+
+// Pass 2 of a row: e = e_of(x) into e_buf[0, len) (and the rest of the last vector, lanes past the
+// row reading x = max), returns Σe (per lane < 512·2^18, no overflow).
+template <typename ExpOf>
+inline int64_t exp_pass(size_t len, const int32_t* x, int32_t* e_buf, __m256i vmax_b, ExpOf e_of) {
+  const size_t full = len & ~size_t{7}, rest = len - full;
+  __m256i vsum = _mm256_setzero_si256();
+  for (size_t j = 0; j < full; j += 8) {
+    const __m256i e = e_of(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + j), e);
+    vsum = _mm256_add_epi32(vsum, e);
+  }
+  if (rest != 0) {
+    // Lanes past the row read as the max (d = 0, inside every mode's range), then do not count.
+    const __m256i tail = tail_mask8(rest);
+    const __m256i e = e_of(_mm256_blendv_epi8(vmax_b, _mm256_maskload_epi32(x + full, tail), tail));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + full), e);
+    vsum = _mm256_add_epi32(vsum, _mm256_and_si256(e, tail));
+  }
+  return reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+}
+
 // Passes 1-2 of a row (Eq. 13-20), shared by the 8- and 16-bit outputs: e_j into e_buf[0, len)
 // (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
 template <SoftmaxMode kMode>
@@ -77,22 +151,18 @@ int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
   const int64_t floor64 = std::max<int64_t>(int64_t{max} - (int64_t{1} << 31), std::numeric_limits<int32_t>::min());
   const __m256i vfloor = _mm256_set1_epi32(static_cast<int32_t>(floor64));
   const __m256i vmax_b = _mm256_set1_epi32(max);
-  auto centred = [&](__m256i xv) { return _mm256_sub_epi32(_mm256_max_epi32(xv, vfloor), vmax_b); };
-  // Pass 2: e and Σe (per lane < 512·2^18, no overflow).
-  __m256i vsum = _mm256_setzero_si256();
-  for (size_t j = 0; j < full; j += 8) {
-    const __m256i e = exp_of<kMode>(p, centred(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j))));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + j), e);
-    vsum = _mm256_add_epi32(vsum, e);
+  if constexpr (kMode == SoftmaxMode::kLut) {
+    if (p.lut_index) {
+      const IndexConsts k = index_consts(p);
+      const int32_t* table = p.exp_table;
+      if (p.in_shift < 0) return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp<true>(k, table, vmax_b, xv); });
+      return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp<false>(k, table, vmax_b, xv); });
+    }
   }
-  if (rest != 0) {
-    // Lanes past the row read as the max (d = 0, inside every mode's range), then do not count.
-    const __m256i xv = _mm256_blendv_epi8(vmax_b, _mm256_maskload_epi32(x + full, tail), tail);
-    const __m256i e = exp_of<kMode>(p, centred(xv));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + full), e);
-    vsum = _mm256_add_epi32(vsum, _mm256_and_si256(e, tail));
-  }
-  return reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
+  const ExpConsts k = exp_consts(p);
+  return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) {
+    return exp_of<kMode>(p, k, _mm256_sub_epi32(_mm256_max_epi32(xv, vfloor), vmax_b));  // Eq. 13's d
+  });
 }
 
 // 8-bit output: Eq. 21 or (kLog2) Eq. 22.
@@ -177,7 +247,7 @@ template <SoftmaxMode kMode, typename Out>
 void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                        Out* out, size_t ld_out) {
   const Consts p{params.in_multiplier, params.in_shift, params.poly_b, params.poly_c, params.max_code,
-                 params.exp_table};
+                 params.exp_table, lut_index_applies(params)};
   for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
 }
 

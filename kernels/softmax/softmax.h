@@ -138,7 +138,7 @@ void av16_ref(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, 
               int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 // Four SIMD builds of one outer-product kernel: __avx2 (vpmaddwd + vpaddd), __avxvnni (VEX
 // vpdpwssd), __avx512 (vpmaddwd, AVX512-BW), __avx512vnni (vpdpwssd); the KernelSet takes the VNNI
-// build where the CPU has it (kernels/backend/backend.cc).
+// build where the CPU has it, AVX-VNNI only for the avxvnni backend (kernels/backend/backend.cc).
 void av16__avx2(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
                 int32_t v_zero_point, int32_t* acc, size_t ld_acc);
 void av16__avxvnni(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
