@@ -153,7 +153,7 @@ TEST_CASE("Swin average pool is Eq. 44 exactly and within Eq. 7's rounding of th
         for (size_t t = 0; t < rows; ++t) sum += int64_t{in[t * cols + c]} - z_in;
         real = ratio * static_cast<double>(sum) / static_cast<double>(rows) + z_out;
         // Eq. 7: left shift, then the rounding doubling high multiply, then the rounding shift.
-        const int64_t hi = round_shift(static_cast<__int128>(sum << std::max(0, -shift)) * mult, 31);
+        const int64_t hi = round_shift(static_cast<__int128>(sum * (int64_t{1} << std::max(0, -shift))) * mult, 31);
         const int64_t want = std::clamp<int64_t>(z_out + round_shift(hi, std::max(0, shift)), 0, 255);
         INFO("rows " << rows << " col " << c << " ratio " << ratio);
         REQUIRE(out[c] == want);
