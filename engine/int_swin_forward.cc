@@ -25,7 +25,7 @@ namespace intvit {
 namespace {
 
 // Activation buffers of SwinWorkspace (sized for the largest stage) and per-thread tiles.
-enum Buffer : int { kPatches, kPatchAcc, kPatchNorm, kResA, kResB, kMerged, kLn, kLnWin, kQ, kK, kV, kVt, kAoWin, kAo, kHid, kHid2, kNormOut, kPooled, kBufferCount };
+enum Buffer : int { kPatches, kPatchAcc, kPatchNorm, kResA, kResB, kMerged, kMergeLn, kLn, kLnWin, kQ, kK, kV, kVt, kAoWin, kAo, kHid, kHid2, kNormOut, kPooled, kBufferCount };
 enum Tile : int { kScores, kProbs, kAcc, kTileCount };
 
 size_t align_up(size_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
@@ -55,7 +55,7 @@ SwinWorkspace::SwinWorkspace(const IntSwin& m, int threads) : threads_(std::max(
     for (int b : {kResA, kResB}) grow(need[b], t * ch * 4);
     if (s > 0) {
       grow(need[kMerged], t * 4 * (ch / 2) * 4);
-      grow(need[kLn], t * 4 * (ch / 2));
+      grow(need[kMergeLn], t * 4 * (ch / 2));  // not kLn: its rows have another stride than norm1's
     }
     for (int b : {kLn, kLnWin, kQ, kK, kV, kVt, kAoWin, kAo, kNormOut}) grow(need[b], t * ch);
     for (int b : {kHid, kHid2}) grow(need[b], t * hidden * 2);
@@ -195,12 +195,12 @@ class SwinForward {
         std::memcpy(merged + (r * 4 + q) * c, x + ((2 * i + kOffsets[q][0]) * res_in + 2 * j + kOffsets[q][1]) * c, c * 4);
       }
     }
-    layernorm(st.merge_norm, r0, r1, merged, 4 * c, buf(kLn));
-    linear(st.merge_reduction, r0, r1, buf(kLn), res(s));
+    layernorm(st.merge_norm, r0, r1, merged, 4 * c, buf(kMergeLn));
+    linear(st.merge_reduction, r0, r1, buf(kMergeLn), res(s));
     if (obs_) {
       const std::string name = "layers." + std::to_string(s) + ".downsample";
       emit(name + ".norm.in", merged, GemmOut::kS32, tokens(s), 4 * c, m_.stages[static_cast<size_t>(s - 1)].residual_scale, 0);
-      emit_act(name + ".norm.out", buf(kLn), tokens(s), 4 * c, st.merge_norm.out);
+      emit_act(name + ".norm.out", buf(kMergeLn), tokens(s), 4 * c, st.merge_norm.out);
       emit(name + ".reduction.out", res(s), GemmOut::kS32, tokens(s), dim(s), st.residual_scale, 0);
     }
     norm1(s, r0, r1);
