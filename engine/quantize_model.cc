@@ -32,17 +32,20 @@ bool is_swin_model(const std::filesystem::path& fp32_model) {
 // The Swin pipeline: load, calibrate through swin_forward_f32, quantize_swin, save. The ViT-only
 // steps (LayerNorm reparameterization, 16-bit block search or list, bias correction) are refused.
 QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, const QuantizeProgress& progress) {
-  if (options.ln_reparam || options.bias_correction || options.wide == WideBlocksChoice::kSearch || options.wide == WideBlocksChoice::kList) {
+  if (options.ln_reparam || options.bias_correction || options.wide == WideBlocksChoice::kSearch) {
     throw Error(ErrorCode::kInvalidArgument,
-                "Swin models support neither LayerNorm reparameterization, bias correction nor 16-bit MLP blocks (--wide-blocks auto|none only)");
+                "Swin models support neither LayerNorm reparameterization, bias correction nor the 16-bit block search (--wide-blocks auto|none|LIST)");
   }
+  QuantizeOptions opt = options.quantize;
+  opt.auto_wide = options.wide == WideBlocksChoice::kAuto;
+  if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
   const SwinWeightsF32 fp32 = load_swin_f32(options.fp32_model);
   const auto images = load_dataset(options.calib, {}, swin_model_view(fp32.config), options.calib_count, stage_progress(progress, "loading"));
   std::vector<std::vector<uint8_t>> pixels;
   for (const auto& im : images) pixels.push_back(im.pixels);
   const CalibrationStats stats = calibrate(fp32, pixels, options.observer, stage_progress(progress, "calibrating"));
   QuantizeReport report;
-  IntSwin model = quantize_swin(fp32, stats, options.quantize, &report);
+  IntSwin model = quantize_swin(fp32, stats, opt, &report);
   const std::filesystem::path& dir = options.fp32_model;
   model.labels = load_labels(std::filesystem::is_directory(dir) ? dir : dir.parent_path(), fp32.config.num_classes);
   save_int_model(model, options.output);

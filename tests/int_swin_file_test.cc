@@ -51,8 +51,10 @@ std::vector<std::vector<uint8_t>> inputs(const SwinConfig& c, size_t n, unsigned
   return random_model_inputs(v, n, seed);
 }
 
-IntSwin quantize_mode(const SwinWeightsF32& f, SoftmaxMode softmax, GeluMode gelu, int attn_bits) {
+IntSwin quantize_mode(const SwinWeightsF32& f, SoftmaxMode softmax, GeluMode gelu, int attn_bits, std::vector<int> wide = {}) {
   QuantizeOptions opt;
+  opt.wide_blocks = std::move(wide);
+  opt.auto_wide = false;
   opt.softmax = softmax;
   opt.gelu = gelu;
   opt.attn_bits = attn_bits;
@@ -126,11 +128,12 @@ TEST_CASE("integer Swin file: save -> load -> save gives the same bytes and logi
     SoftmaxMode softmax;
     GeluMode gelu;
     int bits;
+    std::vector<int> wide;
   };
-  for (const Mode& mode : {Mode{SoftmaxMode::kLut, GeluMode::kLut, 16}, Mode{SoftmaxMode::kLog2, GeluMode::kIgelu, 4},
-                           Mode{SoftmaxMode::kShiftmax, GeluMode::kShiftgelu, 8}}) {
+  for (const Mode& mode : {Mode{SoftmaxMode::kLut, GeluMode::kLut, 16, {1}}, Mode{SoftmaxMode::kLog2, GeluMode::kIgelu, 4, {}},
+                           Mode{SoftmaxMode::kShiftmax, GeluMode::kShiftgelu, 8, {0, 3}}}) {
     INFO("softmax " << softmax_mode_name(mode.softmax));
-    const IntSwin m = quantize_mode(fp32, mode.softmax, mode.gelu, mode.bits);
+    const IntSwin m = quantize_mode(fp32, mode.softmax, mode.gelu, mode.bits, mode.wide);
     save_int_model(m, dir);
     const Bytes first = read_bytes(dir / kIntModelFileName);
     const IntSwin loaded = load_int_swin_model(dir);

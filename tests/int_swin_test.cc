@@ -173,7 +173,9 @@ TEST_CASE("integer Swin tracks its FP32 forward on a random two-stage Swin", "[s
     QuantizeOptions opt;
     opt.softmax = mode;
     opt.attn_bits = mode == SoftmaxMode::kLut ? 16 : 8;
+    if (mode == SoftmaxMode::kIexp) opt.wide_blocks = {0, 3};  // 16-bit MLPs in the first and the last block
     const IntSwin m = quantized(fp32, opt, 21);
+    CHECK(m.stages[1].blocks[1].attn_mlp.gelu_in.bits == (mode == SoftmaxMode::kIexp ? 16 : 8));
     const auto images = swin_inputs(c, 12, 22);
     double signal = 0, noise = 0;
     int agree = 0;
@@ -188,8 +190,8 @@ TEST_CASE("integer Swin tracks its FP32 forward on a random two-stage Swin", "[s
       agree += std::max_element(q.begin(), q.end()) - q.begin() == std::max_element(ref.begin(), ref.end()) - ref.begin();
     }
     const double sqnr = 10 * std::log10(signal / noise);
-    std::printf("random tiny Swin (%s, %d-bit probabilities): logit SQNR int vs FP32 = %.1f dB, top-1 agreement %d/12\n",
-                softmax_mode_name(mode), opt.attn_bits, sqnr, agree);
+    std::printf("random tiny Swin (%s, %d-bit probabilities, %zu 16-bit MLPs): logit SQNR int vs FP32 = %.1f dB, top-1 agreement %d/12\n",
+                softmax_mode_name(mode), opt.attn_bits, opt.wide_blocks.size(), sqnr, agree);
     CHECK(sqnr > 20.0);  // the random-ViT bound (tests/int_engine_test.cc)
     CHECK(agree >= 10);
   }
@@ -238,6 +240,7 @@ TEST_CASE("integer Swin: same bits on every backend and thread count", "[swin][i
     QuantizeOptions opt;
     opt.softmax = mode;
     opt.attn_bits = mode == SoftmaxMode::kLog2 ? 4 : 16;
+    if (mode == SoftmaxMode::kLut) opt.wide_blocks = {1, 2};  // s16 GELU and fc2 input on every backend
     const IntSwin m = quantized(fp32, opt, 25);
     for (const auto& image : swin_inputs(c, 3, 26)) {
       const std::vector<int32_t> want = run(m, GemmIsa::kRef, image, 1);
@@ -259,6 +262,25 @@ TEST_CASE("integer Swin: same bits on every backend and thread count", "[swin][i
       }
     }
   }
+}
+
+TEST_CASE("Swin quantizer: 16-bit MLP blocks numbered over all stages, chosen by the ViT's range rule", "[swin][int_swin]") {
+  const SwinConfig c = tiny_swin_config();
+  const SwinWeightsF32 fp32 = random_swin(c, 82);
+  const CalibrationStats stats = calibrate(fp32, swin_inputs(c, 4, 29), ObserverKind::kMinMax);
+  QuantizeOptions opt;
+  opt.wide_blocks = {2};  // stage 1, block 0
+  QuantizeReport report;
+  const IntSwin m = quantize_swin(fp32, stats, opt, &report);
+  for (int s = 0; s < 2; ++s) {
+    for (int j = 0; j < 2; ++j) CHECK(m.stages[s].blocks[j].attn_mlp.fc2.input.bits == (s == 1 && j == 0 ? 16 : 8));
+  }
+  CHECK(report.wide_blocks == std::vector<int>{2});
+  opt.wide_blocks = {4};
+  CHECK_THROWS_WITH(quantize_swin(fp32, stats, opt), Catch::Contains("wide block index out of range: 4"));
+  // Auto: a ratio below 1 promotes every block above the median, a huge one none.
+  CHECK(choose_swin_wide_blocks(stats, c, 1e9).empty());
+  CHECK(choose_swin_wide_blocks(stats, c, 0.0).size() == 4u);
 }
 
 TEST_CASE("integer Swin forward rejects a workspace of another geometry and an unpacked model", "[swin][int_swin]") {

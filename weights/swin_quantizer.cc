@@ -33,7 +33,7 @@ double stage_residual_scale(const SwinConfig& c, const CalibrationStats& stats, 
 }
 
 QSwinBlock quantize_block(const SwinBlockF32& fb, const SwinConfig& c, const CalibrationStats& stats, const QuantizeOptions& opt,
-                          int s, int j, double res_scale, QuantizeReport& report) {
+                          int s, int j, double res_scale, bool wide, QuantizeReport& report) {
   const std::string name = "layers." + std::to_string(s) + ".blocks." + std::to_string(j);
   auto range = [&](const char* suffix) -> const TensorRange& { return stats.at(name + suffix); };
   const int d = c.stage_dim(s), hidden = c.mlp_hidden(s), heads = c.num_heads[s], ws = c.stage_window(s);
@@ -89,8 +89,9 @@ QSwinBlock quantize_block(const SwinBlockF32& fb, const SwinConfig& c, const Cal
   const ActQuant ln2 = uint8_quant(range(".norm2.out"), report);
   b.norm2 = describe_layernorm(fb.norm2, ln2);
   build_layernorm(b.norm2, c, res_scale);
-  b.gelu_in = uint8_quant(range(".mlp.fc1.out"), report);
-  b.gelu_out = uint8_quant(range(".mlp.gelu.out"), report);
+  // A wide block runs GELU in and out (fc2's input) in 16 bits, as quantize_vit does.
+  b.gelu_in = wide ? int16_quant(range(".mlp.fc1.out"), 32767.0) : uint8_quant(range(".mlp.fc1.out"), report);
+  b.gelu_out = wide ? int16_quant(range(".mlp.gelu.out"), int16_limit_for_k(hidden)) : uint8_quant(range(".mlp.gelu.out"), report);
   b.fc1 = quantize_linear(fb.fc1.weight.data(), fb.fc1.bias.data(), hidden, d, ln2);
   set_output(b.fc1, b.gelu_in);
   b.gelu = make_gelu_params(opt.gelu, b.gelu_in.scale, b.gelu_in.zero_point, b.gelu_out.scale, b.gelu_out.zero_point, b.gelu_in.bits);
@@ -99,13 +100,36 @@ QSwinBlock quantize_block(const SwinBlockF32& fb, const SwinConfig& c, const Cal
   return sb;
 }
 
+std::string block_name(int s, int j) { return "layers." + std::to_string(s) + ".blocks." + std::to_string(j); }
+
 }  // namespace
+
+std::vector<int> choose_swin_wide_blocks(const CalibrationStats& stats, const SwinConfig& c, double ratio) {
+  std::vector<double> amax;
+  for (int s = 0; s < c.num_stages(); ++s) {
+    for (int j = 0; j < c.depths[s]; ++j) amax.push_back(stats.at(block_name(s, j) + ".mlp.fc1.out").full_abs_max());
+  }
+  std::vector<double> sorted = amax;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  std::vector<int> wide;
+  for (size_t i = 0; i < amax.size(); ++i) {
+    if (amax[i] > ratio * median) wide.push_back(static_cast<int>(i));
+  }
+  return wide;
+}
 
 IntSwin quantize_swin(const SwinWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt, QuantizeReport* report_out) {
   const SwinConfig& c = f.config;
   check_quantize_options(opt);
   QuantizeReport report;
-  if (!opt.wide_blocks.empty()) report.notes.push_back("Swin: 16-bit MLP blocks are not supported; all MLPs run 8-bit");
+  int total_blocks = 0;
+  for (int d : c.depths) total_blocks += d;
+  report.wide_blocks = opt.wide_blocks;
+  if (report.wide_blocks.empty() && opt.auto_wide) report.wide_blocks = choose_swin_wide_blocks(stats, c, opt.auto_wide_ratio);
+  for (int i : report.wide_blocks) {
+    if (i < 0 || i >= total_blocks) throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(i));
+  }
   IntSwin m;
   m.config = c;
   m.softmax_mode = opt.softmax;
@@ -143,6 +167,7 @@ IntSwin quantize_swin(const SwinWeightsF32& f, const CalibrationStats& stats, co
   m.patch_norm_multiplier = pm.multiplier;
   m.patch_norm_shift = pm.shift;
 
+  int block_index = 0;  // over all stages: the numbering of wide_blocks
   for (int s = 0; s < c.num_stages(); ++s) {
     const SwinStageF32& fs = f.stages[s];
     QSwinStage st;
@@ -158,7 +183,12 @@ IntSwin quantize_swin(const SwinWeightsF32& f, const CalibrationStats& stats, co
                                            c.stage_dim(s), in, ln);
       set_output(st.merge_reduction, res_scale[s], 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
     }
-    for (int j = 0; j < c.depths[s]; ++j) st.blocks.push_back(quantize_block(fs.blocks[j], c, stats, opt, s, j, res_scale[s], report));
+    for (int j = 0; j < c.depths[s]; ++j) {
+      const int index = block_index;
+      const bool wide = std::find(report.wide_blocks.begin(), report.wide_blocks.end(), index) != report.wide_blocks.end();
+      st.blocks.push_back(quantize_block(fs.blocks[j], c, stats, opt, s, j, res_scale[s], wide, report));
+      ++block_index;
+    }
     m.stages.push_back(std::move(st));
   }
 
@@ -176,6 +206,22 @@ IntSwin quantize_swin(const SwinWeightsF32& f, const CalibrationStats& stats, co
   m.logit_scale = std::max(stats.at("logits").full_abs_max(), 1e-6) / kLogitMax;
   set_output(m.head, m.logit_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
   report.attn_bits = opt.attn_bits;
+  {  // MACs with a 16-bit operand: attn@v with 16-bit probabilities, fc2 of the wide blocks (as count_macs)
+    const double p2 = static_cast<double>(c.patch_size) * c.patch_size, r0 = c.stage_resolution(0);
+    double total = r0 * r0 * 3 * p2 * c.embed_dim + static_cast<double>(c.num_features()) * c.num_classes, wide = 0;
+    for (int s = 0, index = 0; s < c.num_stages(); ++s) {
+      const double res = c.stage_resolution(s), t = res * res, d = c.stage_dim(s), h = c.mlp_hidden(s);
+      const double n = static_cast<double>(c.stage_window(s)) * c.stage_window(s);
+      if (s > 0) total += t * 4 * c.stage_dim(s - 1) * d;
+      for (int j = 0; j < c.depths[s]; ++j, ++index) {
+        total += 4 * t * d * d + 2 * t * d * h + 2 * t * n * d;
+        if (opt.attn_bits == 16) wide += t * n * d;
+        if (std::find(report.wide_blocks.begin(), report.wide_blocks.end(), index) != report.wide_blocks.end()) wide += t * d * h;
+      }
+    }
+    report.wide_mac_share = wide / total;
+  }
+  if (!report.wide_blocks.empty()) report.notes.push_back("Swin blocks are numbered over all stages (stage 0's first)");
   if (report_out) *report_out = report;
   return m;
 }

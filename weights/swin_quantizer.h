@@ -10,11 +10,16 @@
 
 namespace intvit {
 
-// Uses options.softmax, attn_bits, log2_renormalize and gelu; the MLPs run 8-bit (wide_blocks and
-// auto_wide are ignored; report->notes says so when they were asked for). Throws
-// Error(kInvalidArgument) for rejected option combinations (check_quantize_options) and for a
-// q@kᵀ scale so small that the shift mask (Eq. 43) would not zero a probability.
+// Uses options.softmax, attn_bits, log2_renormalize, gelu, and the 16-bit MLP blocks as in ViT:
+// wide_blocks lists blocks by their index over all stages (stage 0's first), or, empty with
+// auto_wide, choose_swin_wide_blocks picks them. Throws Error(kInvalidArgument) for rejected option
+// combinations (check_quantize_options), a wide block out of range, and for a q@kᵀ scale so small
+// that the shift mask (Eq. 43) would not zero a probability.
 IntSwin quantize_swin(const SwinWeightsF32& model, const CalibrationStats& stats, const QuantizeOptions& options,
                       QuantizeReport* report = nullptr);
+
+// The ViT's range-ratio rule (choose_wide_blocks) over all Swin blocks: those whose GELU-input
+// |max| exceeds ratio × the median block's.
+std::vector<int> choose_swin_wide_blocks(const CalibrationStats& stats, const SwinConfig& c, double ratio);
 
 }  // namespace intvit
