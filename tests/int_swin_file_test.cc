@@ -201,6 +201,12 @@ TEST_CASE("load_model runs the integer and the FP32 Swin; sessions give the same
     session->run_batch_int(images.size(), pixels.data(), batch.data());
     CHECK(batch == singles);
   }
+  // The same file from memory (the C API's intvit_model_load_buffer path) runs the same bits.
+  const Bytes bytes = read_bytes(dir / kIntModelFileName);
+  const std::shared_ptr<const Model> from_buffer = load_int_model_buffer(bytes.data(), bytes.size());
+  std::vector<int32_t> buffered(static_cast<size_t>(c.num_classes));
+  create_session(from_buffer)->run_int(images[1].data(), buffered.data());
+  CHECK(std::equal(buffered.begin(), buffered.end(), singles.begin() + c.num_classes));
   std::filesystem::remove_all(dir);
   // The shipped FP32 Swin through load_model: the FP32 forward's logits.
   const auto swin_dir = test::source_dir() / "models" / "default" / "fashion-swin";
