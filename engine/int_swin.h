@@ -122,7 +122,8 @@ void int_swin_forward(const IntSwin& model, const KernelSet& kernels, const uint
                       OpProfile* profile = nullptr);
 
 // Eq. 42-43 on one (window, head) tile: scores[i][j] = sat32(scores[i][j] + bias[i][j] + mask),
-// mask = kSwinMaskLogit where region[i] != region[j] (region == nullptr: no mask). Rows [0, n).
+// mask = kSwinMaskLogit where region[i] != region[j] (region == nullptr: no mask). Rows [0, n);
+// precondition |bias| <= kSwinMaxBias (the quantizer clamps, the loader checks).
 void add_swin_attention_bias(int32_t* scores, size_t ld, size_t n, const int32_t* bias, const uint8_t* region);
 
 // Eq. 44: out[c] = clamp(z_out + MBQM(Σ_t (in[t][c] − z_in), M, shift), 0, 255) for c < cols.
