@@ -1,6 +1,6 @@
 // intvit-bench model: whole-model throughput and latency of the integer engine (issue 7).
 //
-//   intvit-bench model (--model DIR | --arch vit_tiny|deit_small|vit_base) [--batch 1,8]
+//   intvit-bench model (--model DIR | --arch vit_tiny|deit_small|vit_base|swin_tiny) [--batch 1,8]
 //                      [--threads 1,2] [--warmup S] [--seconds S] [--repeats N] [--backend NAME]
 //                      [--json FILE]
 //
@@ -25,6 +25,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "bench/machine.h"
+#include "bench/swin_model_bench.h"
 #include "kernels/backend/backend.h"
 #include "kernels/error.h"
 #include "engine/model.h"
@@ -127,7 +129,7 @@ std::vector<int> parse_int_list(const std::string& flag, const std::string& text
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: intvit-bench model (--model DIR | --arch vit_tiny|deit_small|vit_base)\n"
+               "usage: intvit-bench model (--model DIR | --arch vit_tiny|deit_small|vit_base|swin_tiny)\n"
                "                          [--batch 1,8] [--threads 1,2] [--warmup S] [--seconds S]\n"
                "                          [--repeats N] [--backend ref|avx2|avxvnni|avx512vnni|onednn|amx|amx-emu] [--json FILE]\n"
                "  --model DIR   an integer model folder (model.intvit) or file\n"
@@ -150,8 +152,9 @@ bool parse(int argc, char** argv, Options& o) {
       o.model_dir = value();
     } else if (arg == "--arch") {
       o.arch = value();
-      if (std::none_of(std::begin(kArchs), std::end(kArchs), [&](const Arch& a) { return o.arch == a.name; })) {
-        bad("unknown --arch '" + o.arch + "' (vit_tiny, deit_small or vit_base)");
+      if (o.arch != intvit::bench::kSwinArch &&
+          std::none_of(std::begin(kArchs), std::end(kArchs), [&](const Arch& a) { return o.arch == a.name; })) {
+        bad("unknown --arch '" + o.arch + "' (vit_tiny, deit_small, vit_base or swin_tiny)");
       }
     } else if (arg == "--batch") {
       o.batches = parse_int_list(arg, value(), 1, 4096);
@@ -198,6 +201,7 @@ struct LoadedModel {
   std::string source;      // the model path, or "random (seed 1)"
   uintmax_t file_bytes = 0;
   double build_seconds = 0;
+  std::optional<intvit::SwinConfig> swin;  // a Swin: its geometry (MACs, the header line)
 };
 
 uintmax_t model_file_bytes(const fs::path& p) {
@@ -220,6 +224,33 @@ std::string arch_of(const intvit::ViTConfig& c, const fs::path& source) {
   return dir.filename().string();
 }
 
+// --arch swin_tiny: built, saved and loaded back like the ViT archs below.
+LoadedModel load_random_swin(const fs::path& dir) {
+  LoadedModel m;
+  const auto t0 = Clock::now();
+  m.swin = intvit::bench::swin_arch_config();
+  intvit::QuantizeReport report;
+  const intvit::bench::SwinBuildTimes t = intvit::bench::build_random_swin(*m.swin, kWeightSeed, kCalibrationSeed, kCalibrationImages, dir, &report);
+  malloc_trim(0);
+  const auto t4 = Clock::now();
+  try {
+    m.model = intvit::load_model(dir);
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
+  const double t_load = since(t4);
+  m.file_bytes = model_file_bytes(dir);
+  fs::remove_all(dir);
+  m.build_seconds = since(t0);
+  m.arch = intvit::bench::kSwinArch;
+  m.source = "random (seed " + std::to_string(kWeightSeed) + ")";
+  std::printf("built %s (swin_tiny_patch4_window7_224) with random weights in %.1f s (FP32 init %.1f s, calibration on %d images "
+              "%.1f s, quantization %.1f s, save %.1f s, load + pack %.1f s)\n",
+              m.arch.c_str(), m.build_seconds, t.init, kCalibrationImages, t.calib, t.quant, t.save, t_load);
+  return m;
+}
+
 LoadedModel load(const Options& o) {
   LoadedModel m;
   const auto t0 = Clock::now();
@@ -229,18 +260,20 @@ LoadedModel load(const Options& o) {
       bad(o.model_dir.string() + " holds no integer model (" + intvit::kIntModelFileName + "); quantize it first");
     }
     m.build_seconds = since(t0);
-    m.arch = arch_of(model->config(), o.model_dir);
+    m.swin = intvit::bench::swin_config_of(o.model_dir);
+    m.arch = m.swin && m.swin->architecture == "swin_tiny_patch4_window7_224" ? intvit::bench::kSwinArch : arch_of(model->config(), o.model_dir);
     m.source = o.model_dir.string();
     m.file_bytes = model_file_bytes(o.model_dir);
     m.model = std::move(model);
     std::printf("loaded %s in %.2f s\n", m.source.c_str(), m.build_seconds);
     return m;
   }
-  const Arch& arch = *std::find_if(std::begin(kArchs), std::end(kArchs), [&](const Arch& a) { return o.arch == a.name; });
-  const intvit::ViTConfig c = arch_config(arch);
   const fs::path dir = fs::temp_directory_path() / ("intvit-bench-" + std::to_string(::getpid()));
   double t_init, t_calib, t_quant, t_save, t_load;
   intvit::QuantizeReport report;
+  if (o.arch == intvit::bench::kSwinArch) return load_random_swin(dir);
+  const Arch& arch = *std::find_if(std::begin(kArchs), std::end(kArchs), [&](const Arch& a) { return o.arch == a.name; });
+  const intvit::ViTConfig c = arch_config(arch);
   {
     const intvit::ViTWeightsF32 fp32 = intvit::random_vit(c, kWeightSeed);
     t_init = since(t0);
@@ -535,7 +568,7 @@ int run(const Options& o) {
 
   const LoadedModel m = load(o);
   const intvit::ViTConfig& c = m.model->config();
-  const std::array<double, kOps> macs = macs_per_op(c);
+  const std::array<double, kOps> macs = m.swin ? intvit::bench::swin_macs_per_op(*m.swin) : macs_per_op(c);
   double total_macs = 0;
   for (double v : macs) total_macs += v;
 
@@ -545,9 +578,20 @@ int run(const Options& o) {
   for (int t : o.threads) {
     if (!peak_gops.count(t)) peak_gops[t] = intvit::bench::measure_peak_gops(peak, t, kPeakSeconds);
   }
-  std::printf("model %s (%s): dim %d, depth %d, heads %d, %d tokens, %.3f GMAC/image, model file %.2f MB\n",
-              m.arch.c_str(), m.source.c_str(), c.embed_dim, c.depth, c.num_heads, c.num_tokens(), total_macs * 1e-9,
-              static_cast<double>(m.file_bytes) / 1e6);
+  if (m.swin) {
+    std::string depths, heads;
+    for (size_t s = 0; s < m.swin->depths.size(); ++s) {
+      depths += (s ? "," : "") + std::to_string(m.swin->depths[s]);
+      heads += (s ? "," : "") + std::to_string(m.swin->num_heads[s]);
+    }
+    std::printf("model %s (%s): Swin, embed %d, depths %s, heads %s, window %d, %d tokens in stage 0, %.3f GMAC/image, model file %.2f MB\n",
+                m.arch.c_str(), m.source.c_str(), m.swin->embed_dim, depths.c_str(), heads.c_str(), m.swin->window_size,
+                m.swin->stage_resolution(0) * m.swin->stage_resolution(0), total_macs * 1e-9, static_cast<double>(m.file_bytes) / 1e6);
+  } else {
+    std::printf("model %s (%s): dim %d, depth %d, heads %d, %d tokens, %.3f GMAC/image, model file %.2f MB\n",
+                m.arch.c_str(), m.source.c_str(), c.embed_dim, c.depth, c.num_heads, c.num_tokens(), total_macs * 1e-9,
+                static_cast<double>(m.file_bytes) / 1e6);
+  }
   std::printf("backend %s; peak of %s:", backend.c_str(), peak.instruction.c_str());
   if (!peak.measure) std::printf(" not measured (GOPS shown without a bound)");
   for (const auto& [t, g] : peak_gops) {

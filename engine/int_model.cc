@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/int_model.h"
+#include "engine/int_swin.h"
 #include "engine/int_vit.h"
 #include "engine/session.h"
 #include "engine/thread_pool.h"
@@ -121,10 +122,102 @@ std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self
   return std::make_unique<IntSession>(std::move(self), *this, options);
 }
 
+// The integer Swin: the same packing per backend and session shape; a batch runs image by image
+// (int_swin_forward per image: each is the bits of run_int).
+class IntSwinModel final : public Model {
+ public:
+  IntSwinModel(IntSwin model, const std::filesystem::path& source) : base_(std::move(model)) {
+    config_ = swin_model_view(base_.config);
+    labels_ = base_.labels;
+    source_ = source;
+    default_isa_ = resolve_backend("");
+    packed(default_isa_);
+  }
+  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
+  std::vector<double> logits(const uint8_t* pixels) const override {
+    const std::shared_ptr<const IntSwin> net = packed(default_isa_);
+    SwinWorkspace ws(*net);
+    std::vector<int32_t> raw(static_cast<size_t>(config_.num_classes));
+    int_swin_forward(*net, kernel_set(default_isa_), pixels, ws, raw.data());
+    std::vector<double> out(raw.size());
+    dequantize_logits(raw.data(), raw.size(), base_.logit_scale, out.data());
+    return out;
+  }
+  std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
+
+  GemmIsa default_isa() const { return default_isa_; }
+  std::shared_ptr<const IntSwin> packed(GemmIsa isa) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = packed_[isa];
+    if (!slot) {
+      auto m = std::make_shared<IntSwin>(base_);
+      m->prepare(isa);
+      m->release_plain_weights();
+      slot = std::move(m);
+    }
+    return slot;
+  }
+
+ private:
+  IntSwin base_;
+  GemmIsa default_isa_;
+  mutable std::mutex mutex_;
+  mutable std::map<GemmIsa, std::shared_ptr<const IntSwin>> packed_;
+};
+
+class IntSwinSession final : public Session {
+ public:
+  IntSwinSession(std::shared_ptr<const Model> owner, const IntSwinModel& model, const SessionOptions& o)
+      : owner_(std::move(owner)),
+        isa_(o.backend.empty() ? model.default_isa() : resolve_backend(o.backend)),
+        kernels_(kernel_set(isa_)),
+        net_(model.packed(isa_)),
+        pool_(checked_threads(o.threads)),
+        ws_(*net_, pool_.threads()),
+        profile_(o.profile) {
+    scratch_logits_.resize(static_cast<size_t>(net_->config.num_classes));
+  }
+  const Model& model() const override { return *owner_; }
+  int threads() const override { return pool_.threads(); }
+  std::string backend() const override { return gemm_isa_name(isa_); }
+  size_t workspace_bytes() const override { return ws_.bytes(); }
+  void run(const uint8_t* pixels, double* logits) override {
+    run_int(pixels, scratch_logits_.data());
+    dequantize_logits(scratch_logits_.data(), scratch_logits_.size(), net_->logit_scale, logits);
+  }
+  void run_int(const uint8_t* pixels, int32_t* logits) override {
+    int_swin_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
+  }
+  double logit_scale() const override { return net_->logit_scale; }
+  void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
+    const SwinConfig& c = net_->config;
+    const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
+    for (size_t i = 0; i < n; ++i) run_int(pixels + i * in_bytes, logits + i * static_cast<size_t>(c.num_classes));
+  }
+
+ private:
+  std::shared_ptr<const Model> owner_;
+  GemmIsa isa_;
+  KernelSet kernels_;
+  std::shared_ptr<const IntSwin> net_;
+  ThreadPool pool_;
+  SwinWorkspace ws_;
+  std::vector<int32_t> scratch_logits_;
+  OpProfile* profile_;
+};
+
+std::unique_ptr<Session> IntSwinModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {
+  return std::make_unique<IntSwinSession>(std::move(self), *this, options);
+}
+
 }  // namespace
 
 std::unique_ptr<Model> make_int_model(IntViT model, const std::filesystem::path& source) {
   return std::make_unique<IntModel>(std::move(model), source);
+}
+
+std::unique_ptr<Model> make_int_model(IntSwin model, const std::filesystem::path& source) {
+  return std::make_unique<IntSwinModel>(std::move(model), source);
 }
 
 }  // namespace intvit

@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <memory>
 
+#include "engine/int_swin.h"
 #include "engine/int_vit.h"
 #include "engine/model.h"
 
 namespace intvit {
 
 std::unique_ptr<Model> make_int_model(IntViT model, const std::filesystem::path& source);
+std::unique_ptr<Model> make_int_model(IntSwin model, const std::filesystem::path& source);
 
 // out[i] = scale · logits[i] (presentation, after the integer forward).
 void dequantize_logits(const int32_t* logits, size_t n, double scale, double* out);

@@ -7,8 +7,14 @@
 #include "engine/int_model.h"
 #include "engine/session.h"
 #include "kernels/error.h"
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
 #include "weights/int_model_file.h"
+#include "weights/int_model_reader.h"
 
 namespace intvit {
 namespace {
@@ -30,6 +36,25 @@ class Fp32Model final : public Model {
 
  private:
   ViTWeightsF32 weights_;
+};
+
+// An FP32 Swin (models/swin_fp32.h); config() is its preprocessing view (swin_model_view).
+class Fp32SwinModel final : public Model {
+ public:
+  explicit Fp32SwinModel(const std::filesystem::path& path) : weights_(load_swin_f32(path)) {
+    config_ = swin_model_view(weights_.config);
+    source_ = path;
+    labels_ = load_labels(std::filesystem::is_directory(path) ? path : path.parent_path(), config_.num_classes);
+  }
+  std::string precision() const override { return "fp32"; }
+  std::vector<double> logits(const uint8_t* pixels) const override {
+    const std::vector<float> l = swin_forward_f32(weights_, pixels);
+    return {l.begin(), l.end()};
+  }
+  std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
+
+ private:
+  SwinWeightsF32 weights_;
 };
 
 class Fp32Session final : public Session {
@@ -55,6 +80,24 @@ std::unique_ptr<Session> Fp32Model::new_session(std::shared_ptr<const Model> sel
   return std::make_unique<Fp32Session>(std::move(self));
 }
 
+std::unique_ptr<Session> Fp32SwinModel::new_session(std::shared_ptr<const Model> self, const SessionOptions&) const {
+  return std::make_unique<Fp32Session>(std::move(self));
+}
+
+// Whether an FP32 checkpoint's config.json describes a Swin (is_swin_config); unreadable: no.
+bool is_swin_checkpoint(const std::filesystem::path& p) {
+  std::ifstream in(fp32::checkpoint_files(p).config);
+  if (!in) return false;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return !j.is_discarded() && is_swin_config(j);
+}
+
+// Either integer family, by the file's graph "architecture".
+std::unique_ptr<Model> make_int_model_from(const SafeTensorsFile& file, const std::filesystem::path& source) {
+  if (is_int_swin_model(file)) return make_int_model(read_int_swin_model(file), source);
+  return make_int_model(read_int_model(file), source);
+}
+
 bool is_int_model(const std::filesystem::path& p) {
   if (std::filesystem::is_directory(p)) return std::filesystem::exists(p / kIntModelFileName);
   return p.extension() == ".intvit";
@@ -70,13 +113,16 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, bool prefer
   if (!std::filesystem::exists(path)) throw Error(ErrorCode::kIo, "model not found: " + path.string());
   const bool has_fp32 = std::filesystem::is_directory(path) ? std::filesystem::exists(path / "model.safetensors")
                                                             : path.extension() == ".safetensors";
-  if (is_int_model(path) && !(prefer_fp32 && has_fp32)) return make_int_model(load_int_model(path), path);
+  if (is_int_model(path) && !(prefer_fp32 && has_fp32)) {
+    return make_int_model_from(SafeTensorsFile::open(std::filesystem::is_directory(path) ? path / kIntModelFileName : path), path);
+  }
+  if (is_swin_checkpoint(path)) return std::make_unique<Fp32SwinModel>(path);
   return std::make_unique<Fp32Model>(path);
 }
 
 std::unique_ptr<Model> load_int_model_buffer(const void* data, size_t size) {
   if (!data || size == 0) throw Error(ErrorCode::kInvalidArgument, "empty model buffer");
-  return make_int_model(load_int_model_from_buffer(data, size), "<memory>");
+  return make_int_model_from(SafeTensorsFile::from_buffer(data, size), "<memory>");
 }
 
 std::unique_ptr<Session> create_session(std::shared_ptr<const Model> model, const SessionOptions& options) {

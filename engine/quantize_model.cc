@@ -2,7 +2,13 @@
 
 #include "engine/dataset.h"
 #include "kernels/error.h"
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
+#include "weights/swin_quantizer.h"
 #include "weights/bias_correction.h"
 #include "weights/int_model_file.h"
 #include "weights/layernorm_reparam.h"
@@ -14,6 +20,36 @@ namespace {
 std::function<void(int, int)> stage_progress(const QuantizeProgress& progress, const char* stage) {
   if (!progress) return {};
   return [&progress, stage](int done, int total) { progress(stage, done, total); };
+}
+
+bool is_swin_model(const std::filesystem::path& fp32_model) {
+  std::ifstream in(fp32::checkpoint_files(fp32_model).config);
+  if (!in) return false;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return !j.is_discarded() && is_swin_config(j);
+}
+
+// The Swin pipeline: load, calibrate through swin_forward_f32, quantize_swin, save. The ViT-only
+// steps (LayerNorm reparameterization, 16-bit block search or list, bias correction) are refused.
+QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, const QuantizeProgress& progress) {
+  if (options.ln_reparam || options.bias_correction || options.wide == WideBlocksChoice::kSearch) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "Swin models support neither LayerNorm reparameterization, bias correction nor the 16-bit block search (--wide-blocks auto|none|LIST)");
+  }
+  QuantizeOptions opt = options.quantize;
+  opt.auto_wide = options.wide == WideBlocksChoice::kAuto;
+  if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
+  const SwinWeightsF32 fp32 = load_swin_f32(options.fp32_model);
+  const auto images = load_dataset(options.calib, {}, swin_model_view(fp32.config), options.calib_count, stage_progress(progress, "loading"));
+  std::vector<std::vector<uint8_t>> pixels;
+  for (const auto& im : images) pixels.push_back(im.pixels);
+  const CalibrationStats stats = calibrate(fp32, pixels, options.observer, stage_progress(progress, "calibrating"));
+  QuantizeReport report;
+  IntSwin model = quantize_swin(fp32, stats, opt, &report);
+  const std::filesystem::path& dir = options.fp32_model;
+  model.labels = load_labels(std::filesystem::is_directory(dir) ? dir : dir.parent_path(), fp32.config.num_classes);
+  save_int_model(model, options.output);
+  return {options.output / kIntModelFileName, stats.images, report.to_string()};
 }
 
 }  // namespace
@@ -34,6 +70,7 @@ void check_quantize_model_options(const QuantizeModelOptions& o) {
 QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
                                    const QuantizeLog& log) {
   check_quantize_model_options(options);
+  if (is_swin_model(options.fp32_model)) return quantize_swin_model(options, progress);
   QuantizeOptions opt = options.quantize;
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto || options.wide == WideBlocksChoice::kSearch;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;

@@ -158,6 +158,45 @@ SwinConfig parse_swin_config(const nlohmann::json& j) {
   return c;
 }
 
+nlohmann::json swin_config_to_json(const SwinConfig& c) {
+  return {
+      {"architecture", c.architecture},
+      {"num_classes", c.num_classes},
+      {"num_features", c.num_features()},
+      {"model_args",
+       {{"img_size", c.image_size}, {"patch_size", c.patch_size}, {"in_chans", c.in_channels}, {"embed_dim", c.embed_dim},
+        {"depths", c.depths}, {"num_heads", c.num_heads}, {"window_size", c.window_size}, {"mlp_ratio", c.mlp_ratio},
+        {"num_classes", c.num_classes}}},
+      {"pretrained_cfg",
+       {{"input_size", {c.in_channels, c.image_size, c.image_size}}, {"interpolation", c.interpolation},
+        {"crop_pct", c.crop_pct}, {"mean", c.mean}, {"std", c.std}, {"num_classes", c.num_classes},
+        {"layer_norm_eps", c.layer_norm_eps},
+        {"act_layer", c.gelu == GeluKind::kErf ? "gelu (erf)" : "gelu (tanh)"}}},
+  };
+}
+
+ViTConfig swin_model_view(const SwinConfig& c) {
+  ViTConfig v;
+  v.architecture = c.architecture;
+  v.image_size = c.image_size;
+  v.patch_size = c.patch_size;
+  v.in_channels = c.in_channels;
+  v.embed_dim = c.embed_dim;
+  v.depth = 0;
+  for (int d : c.depths) v.depth += d;
+  v.num_heads = c.num_heads.empty() ? 1 : c.num_heads[0];
+  v.mlp_ratio = c.mlp_ratio;
+  v.num_classes = c.num_classes;
+  v.class_token = false;
+  v.layer_norm_eps = c.layer_norm_eps;
+  v.gelu = c.gelu;
+  v.mean = c.mean;
+  v.std = c.std;
+  v.interpolation = c.interpolation;
+  v.crop_pct = c.crop_pct;
+  return v;
+}
+
 SwinConfig load_swin_config(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorCode::kIo, "cannot open config " + path.string());

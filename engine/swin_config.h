@@ -57,5 +57,11 @@ struct SwinConfig {
 bool is_swin_config(const nlohmann::json& j);
 SwinConfig parse_swin_config(const nlohmann::json& j);
 SwinConfig load_swin_config(const std::filesystem::path& config_json);
+// timm-style, read back by parse_swin_config (the integer model file stores it).
+nlohmann::json swin_config_to_json(const SwinConfig& c);
+// The ViTConfig a loaded Swin model shows through engine/model.h's Model::config(): input size,
+// classes and preprocessing (what the CLI, the datasets and the C API read); embed_dim = the first
+// stage's width, depth = all blocks, num_heads = the first stage's.
+ViTConfig swin_model_view(const SwinConfig& c);
 
 }  // namespace intvit

@@ -24,12 +24,13 @@ struct Emitter {
 };
 
 // Patch embedding as a GEMM over gathered patches in PyTorch's (c, ky, kx) order, then LayerNorm.
-std::vector<float> patch_embed(const SwinWeightsF32& m, const uint8_t* pixels) {
+std::vector<float> patch_embed(const SwinWeightsF32& m, const uint8_t* pixels, const Emitter& emit) {
   const SwinConfig& cfg = m.config;
   const size_t p = cfg.patch_size, g = cfg.stage_resolution(0), img = cfg.image_size, d = cfg.embed_dim;
   const std::vector<float> patches = gather_patches(pixels, img, p, cfg.mean, cfg.std);
   std::vector<float> y(g * g * d), x(g * g * d);
   linear(m.patch_embed, patches.data(), g * g, y.data());
+  emit("patch_embed.proj.out", y, g * g, d);
   layer_norm(m.patch_norm, cfg.layer_norm_eps, y.data(), g * g, d, x.data());
   return x;
 }
@@ -146,7 +147,7 @@ void mlp(const SwinBlockF32& blk, const SwinConfig& cfg, std::vector<float>& x, 
 std::vector<float> swin_forward_f32(const SwinWeightsF32& m, const uint8_t* pixels, const ActivationObserver& observe) {
   const SwinConfig& cfg = m.config;
   const Emitter emit{observe};
-  std::vector<float> x = patch_embed(m, pixels);
+  std::vector<float> x = patch_embed(m, pixels, emit);
   emit("patch_embed.out", x, x.size() / cfg.embed_dim, cfg.embed_dim);
   for (int s = 0; s < cfg.num_stages(); ++s) {
     const SwinStageF32& st = m.stages[s];

@@ -49,7 +49,7 @@ SwinWeightsF32 load_swin_f32(const std::filesystem::path& model_path);
 
 // pixels: uint8 RGB HWC of config.image_size²; normalisation by mean/std happens inside.
 // Observer names (tokens row-major over the grid unless noted; "<b>" = "layers.<s>.blocks.<j>"):
-// "patch_embed.out" (after its LayerNorm), "layers.<s>.downsample.norm.in" / ".norm.out" /
+// "patch_embed.proj.out" (the convolution, before the LayerNorm), "patch_embed.out" (after it), "layers.<s>.downsample.norm.in" / ".norm.out" /
 // ".reduction.out", "<b>.norm1.in", "<b>.norm1.out", window-major ([windows·ws²] rows):
 // "<b>.attn.q" (already scaled by head_dim^-0.5), ".attn.k", ".attn.v", ".attn.qk" ([windows·heads·ws²]
 // rows of ws², q·kᵀ only), ".attn.logits" (+ relative position bias + shift mask), ".attn.probs",

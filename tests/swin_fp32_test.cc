@@ -220,8 +220,9 @@ TEST_CASE("Swin FP32 forward runs swin_tiny_patch4_window7_224's geometry", "[sw
   CHECK(shapes.at("layers.3.blocks.1.attn.logits") == std::pair<size_t, size_t>{24 * 49, 49});
   CHECK(shapes.at("layers.3.blocks.1.mlp.fc1.out") == std::pair<size_t, size_t>{49, 3072});
   CHECK(shapes.at("pool.out") == std::pair<size_t, size_t>{1, 768});
-  // patch embed, 3 merges × 3, 12 blocks × 15, final norm in/out + pool + logits.
-  CHECK(shapes.size() == 1 + 3 * 3 + 12 * 15 + 4);
+  // patch embed (conv, then after its LayerNorm), 3 merges × 3, 12 blocks × 15, final norm in/out + pool + logits.
+  CHECK(shapes.at("patch_embed.proj.out") == std::pair<size_t, size_t>{56 * 56, 96});
+  CHECK(shapes.size() == 2 + 3 * 3 + 12 * 15 + 4);
 }
 
 // Hidden: the whole Fashion-MNIST test set (10,000 images), run by the CTest

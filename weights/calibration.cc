@@ -76,16 +76,17 @@ ImageStat measure(const float* data, size_t n, ObserverKind kind) {
   return {*mn, *mx, lo, hi};
 }
 
-}  // namespace
+// forward(pixels, observer): one FP32 forward of a model family.
+using Forward = std::function<void(const uint8_t*, const ActivationObserver&)>;
 
-CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
-                           ObserverKind kind, const std::function<void(int, int)>& progress) {
+CalibrationStats calibrate_forward(const Forward& forward, const std::vector<std::vector<uint8_t>>& images,
+                                   ObserverKind kind, const std::function<void(int, int)>& progress) {
   if (images.empty()) throw Error(ErrorCode::kInvalidArgument, "calibration needs at least one image");
   CalibrationStats stats;
   std::map<std::string, std::vector<ImageStat>> seen;
   const int n = static_cast<int>(images.size());
   for (int i = 0; i < n; ++i) {
-    vit_forward_f32(model, images[i].data(), [&](std::string_view name, const float* data, size_t rows, size_t cols) {
+    forward(images[i].data(), [&](std::string_view name, const float* data, size_t rows, size_t cols) {
       const std::string key(name);
       seen[key].push_back(measure(data, rows * cols, kind));
       TensorRange& r = stats.ranges[key];
@@ -126,6 +127,18 @@ CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::ve
   }
   stats.images = n;
   return stats;
+}
+
+}  // namespace
+
+CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
+                           ObserverKind kind, const std::function<void(int, int)>& progress) {
+  return calibrate_forward([&](const uint8_t* px, const ActivationObserver& o) { vit_forward_f32(model, px, o); }, images, kind, progress);
+}
+
+CalibrationStats calibrate(const SwinWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
+                           ObserverKind kind, const std::function<void(int, int)>& progress) {
+  return calibrate_forward([&](const uint8_t* px, const ActivationObserver& o) { swin_forward_f32(model, px, o); }, images, kind, progress);
 }
 
 }  // namespace intvit

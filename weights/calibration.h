@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
 
 namespace intvit {
@@ -42,6 +43,9 @@ struct CalibrationStats {
 
 // images: cropped uint8 RGB HWC inputs. progress(i, n) is called after each image.
 CalibrationStats calibrate(const ViTWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
+                           ObserverKind kind, const std::function<void(int, int)>& progress = {});
+// The same through swin_forward_f32's observer names (models/swin_fp32.h).
+CalibrationStats calibrate(const SwinWeightsF32& model, const std::vector<std::vector<uint8_t>>& images,
                            ObserverKind kind, const std::function<void(int, int)>& progress = {});
 
 }  // namespace intvit

@@ -59,8 +59,13 @@ OutputAgreement compare_outputs(const IntViT& model, GemmIsa isa, const Images& 
   return a;
 }
 
-std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model, GemmIsa isa, const Images& images,
-                                  const ProgressFn& progress) {
+namespace {
+
+// One FP32 forward and one integer forward of an image, each with its observer.
+using Fp32Run = std::function<void(const uint8_t*, const ActivationObserver&)>;
+using IntRun = std::function<void(const uint8_t*, const IntActivationObserver&)>;
+
+std::vector<LayerSqnr> layer_sqnr_of(const Fp32Run& run_fp32, const IntRun& run_int, const Images& images, const ProgressFn& progress) {
   struct Sums {
     double signal = 0, noise = 0;
     int bits = 8;
@@ -86,11 +91,9 @@ std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model
       }
     }
   };
-  IntWorkspace ws(model);
-  std::vector<int32_t> logits(model.config.num_classes);
   for (size_t i = 0; i < images.size(); ++i) {
-    vit_forward_f32(fp32, images[i].data(), keep_fp32);
-    int_vit_forward(model, kernel_set(isa), images[i].data(), ws, logits.data(), nullptr, &compare);
+    run_fp32(images[i].data(), keep_fp32);
+    run_int(images[i].data(), compare);
     if (progress) progress(static_cast<int>(i + 1), static_cast<int>(images.size()));
   }
   std::vector<LayerSqnr> out;
@@ -102,6 +105,30 @@ std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model
     return sums.find(a.name)->second.order < sums.find(b.name)->second.order;
   });
   return out;
+}
+
+}  // namespace
+
+std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model, GemmIsa isa, const Images& images,
+                                  const ProgressFn& progress) {
+  IntWorkspace ws(model);
+  std::vector<int32_t> logits(model.config.num_classes);
+  return layer_sqnr_of([&](const uint8_t* px, const ActivationObserver& o) { vit_forward_f32(fp32, px, o); },
+                       [&](const uint8_t* px, const IntActivationObserver& o) {
+                         int_vit_forward(model, kernel_set(isa), px, ws, logits.data(), nullptr, &o);
+                       },
+                       images, progress);
+}
+
+std::vector<LayerSqnr> layer_sqnr(const SwinWeightsF32& fp32, const IntSwin& model, GemmIsa isa, const Images& images,
+                                  const ProgressFn& progress) {
+  SwinWorkspace ws(model);
+  std::vector<int32_t> logits(static_cast<size_t>(model.config.num_classes));
+  return layer_sqnr_of([&](const uint8_t* px, const ActivationObserver& o) { swin_forward_f32(fp32, px, o); },
+                       [&](const uint8_t* px, const IntActivationObserver& o) {
+                         int_swin_forward(model, kernel_set(isa), px, ws, logits.data(), nullptr, &o);
+                       },
+                       images, progress);
 }
 
 }  // namespace intvit

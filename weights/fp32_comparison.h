@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/int_swin.h"
 #include "engine/int_vit.h"
+#include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
 
 namespace intvit {
@@ -38,6 +40,9 @@ struct LayerSqnr {
 
 // Per integer activation, in forward order.
 std::vector<LayerSqnr> layer_sqnr(const ViTWeightsF32& fp32, const IntViT& model, GemmIsa isa, const Images& images,
+                                  const ProgressFn& progress = {});
+// The same for a Swin (models/swin_fp32.h's names; the integer Swin's observed tensors).
+std::vector<LayerSqnr> layer_sqnr(const SwinWeightsF32& fp32, const IntSwin& model, GemmIsa isa, const Images& images,
                                   const ProgressFn& progress = {});
 
 }  // namespace intvit

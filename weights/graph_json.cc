@@ -98,6 +98,10 @@ ViTConfig GraphJson::config(const std::string& key) const {
   return guarded([&] { return parse_vit_config(NODE.at(key)); });
 }
 
+SwinConfig GraphJson::swin_config(const std::string& key) const {
+  return guarded([&] { return parse_swin_config(NODE.at(key)); });
+}
+
 #undef NODE
 
 }  // namespace intvit

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/swin_config.h"
 #include "engine/vit_config.h"
 
 namespace intvit {
@@ -35,6 +36,7 @@ class GraphJson {
   double scale(const std::string& key, const std::string& where) const;
   std::vector<std::string> strings(const std::string& key) const;
   ViTConfig config(const std::string& key) const;   // engine/vit_config.h's parse_vit_config
+  SwinConfig swin_config(const std::string& key) const;  // engine/swin_config.h's parse_swin_config
 
  private:
   GraphJson(std::shared_ptr<const void> doc, const void* node) : doc_(std::move(doc)), node_(node) {}

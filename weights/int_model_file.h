@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/int_swin.h"
 #include "engine/int_vit.h"
 
 namespace intvit {
@@ -22,5 +23,12 @@ void save_int_model(const IntViT& model, const std::filesystem::path& dir);
 // `intvit upgrade` (weights/int_model_upgrade.h).
 IntViT load_int_model(const std::filesystem::path& file_or_dir);
 IntViT load_int_model_from_buffer(const void* data, size_t size);
+
+// The integer Swin (FORMAT.md, "Swin": the same container and version, graph "architecture":
+// "swin"). save: weights/int_swin_writer.cc; load: weights/int_swin_reader.cc (same errors as
+// load_int_model; a ViT file is kCorruptFile "not a Swin model", and load_int_model refuses a Swin
+// file with kUnsupported naming this function).
+void save_int_model(const IntSwin& model, const std::filesystem::path& dir);
+IntSwin load_int_swin_model(const std::filesystem::path& file_or_dir);
 
 }  // namespace intvit

@@ -23,6 +23,8 @@ GemmOut parse_gemm_out(const std::string& s) {
   corrupt_model("unknown output type '" + s + "'");
 }
 
+}  // namespace
+
 ActQuant read_act(const GraphJson& j, const std::string& where) {
   ActQuant a;
   a.scale = j.scale("scale", where);  // a description: no kernel parameter is derived from it
@@ -33,66 +35,98 @@ ActQuant read_act(const GraphJson& j, const std::string& where) {
   return a;
 }
 
-struct Reader {
-  const SafeTensorsFile& file;
-  const GraphJson& desc;
-  bool v1;
-
-  QLinear linear(const std::string& p, int in, int out) {
-    check_model(desc.contains(p), "no description for " + p);
-    const GraphJson j = desc.at(p);
-    QLinear l;
-    l.in = static_cast<int>(j.integer("in", 1, kI32Max, p));
-    l.out = static_cast<int>(j.integer("out", 1, kI32Max, p));
-    check_model(l.in == in && l.out == out, p + ": shape does not match the config");
-    l.input = read_act(j.at("input"), p + ".input");
-    l.out_type = parse_gemm_out(j.string("out_type"));
-    l.out_zero_point = static_cast<int32_t>(j.integer("out_zero_point", kI32Min, kI32Max, p));
-    l.out_min = static_cast<int32_t>(j.integer("out_min", kI32Min, kI32Max, p));
-    l.out_max = static_cast<int32_t>(j.integer("out_max", kI32Min, kI32Max, p));
-    l.accumulate = j.boolean("accumulate");
-    check_model(l.out_min <= l.out_max, p + ": out_min > out_max");
-    if (l.out_type == GemmOut::kU8) {
-      check_model(l.out_min >= 0 && l.out_max <= 255 && l.out_zero_point >= 0 && l.out_zero_point <= 255, p + ": u8 output bounds");
-    }
-    if (l.out_type == GemmOut::kS16) {
-      check_model(l.out_min >= -32768 && l.out_max <= 32767 && l.out_zero_point == 0, p + ": s16 output bounds");
-    }
-    check_model(!l.accumulate || l.out_type == GemmOut::kS32, p + ": accumulate needs s32 output");
-    l.weight = read_model_tensor<int8_t>(file, p + ".weight", {out, in});
-    l.bias = read_model_tensor<int32_t>(file, p + ".bias", {out});
-    l.multiplier = read_model_tensor<int32_t>(file, p + ".multiplier", {out});
-    l.shift = read_model_tensor<int32_t>(file, p + ".shift", {out});
-    // The message is built only on failure: this runs once per weight (86 M on ViT-B).
-    if (std::find(l.weight.begin(), l.weight.end(), int8_t{-128}) != l.weight.end()) {
-      corrupt_model(p + ": weight -128 is outside the symmetric int8 range");
-    }
-    for (int n = 0; n < out; ++n) {
-      check_model(l.multiplier[n] == 0 || l.multiplier[n] >= (1 << 30), p + ": multiplier outside [2^30, 2^31)");
-      check_model(l.shift[n] >= -31 && l.shift[n] <= 31, p + ": shift outside [-31, 31]");
-    }
-    return l;
+QLinear ModelReader::linear(const std::string& p, int in, int out) {
+  check_model(desc.contains(p), "no description for " + p);
+  const GraphJson j = desc.at(p);
+  QLinear l;
+  l.in = static_cast<int>(j.integer("in", 1, kI32Max, p));
+  l.out = static_cast<int>(j.integer("out", 1, kI32Max, p));
+  check_model(l.in == in && l.out == out, p + ": shape does not match the config");
+  l.input = read_act(j.at("input"), p + ".input");
+  l.out_type = parse_gemm_out(j.string("out_type"));
+  l.out_zero_point = static_cast<int32_t>(j.integer("out_zero_point", kI32Min, kI32Max, p));
+  l.out_min = static_cast<int32_t>(j.integer("out_min", kI32Min, kI32Max, p));
+  l.out_max = static_cast<int32_t>(j.integer("out_max", kI32Min, kI32Max, p));
+  l.accumulate = j.boolean("accumulate");
+  check_model(l.out_min <= l.out_max, p + ": out_min > out_max");
+  if (l.out_type == GemmOut::kU8) {
+    check_model(l.out_min >= 0 && l.out_max <= 255 && l.out_zero_point >= 0 && l.out_zero_point <= 255, p + ": u8 output bounds");
   }
-
-  // Version 2: the stored integer kernel parameters. Version 1 (upgrade only): gamma/beta, from
-  // which weights/int_model_upgrade.cc builds them offline.
-  QLayerNorm norm(const std::string& p, int dim) {
-    check_model(desc.contains(p), "no description for " + p);
-    const GraphJson j = desc.at(p);
-    QLayerNorm n;
-    n.out = read_act(j.at("out"), p + ".out");
-    if (v1) {
-      n.gamma = read_model_tensor<float>(file, p + ".gamma", {dim});
-      n.beta = read_model_tensor<float>(file, p + ".beta", {dim});
-    } else {
-      n.params = read_layernorm_params(file, j, p, static_cast<size_t>(dim), n.out);
-    }
-    return n;
+  if (l.out_type == GemmOut::kS16) {
+    check_model(l.out_min >= -32768 && l.out_max <= 32767 && l.out_zero_point == 0, p + ": s16 output bounds");
   }
-};
+  check_model(!l.accumulate || l.out_type == GemmOut::kS32, p + ": accumulate needs s32 output");
+  l.weight = read_model_tensor<int8_t>(file, p + ".weight", {out, in});
+  l.bias = read_model_tensor<int32_t>(file, p + ".bias", {out});
+  l.multiplier = read_model_tensor<int32_t>(file, p + ".multiplier", {out});
+  l.shift = read_model_tensor<int32_t>(file, p + ".shift", {out});
+  // The message is built only on failure: this runs once per weight (86 M on ViT-B).
+  if (std::find(l.weight.begin(), l.weight.end(), int8_t{-128}) != l.weight.end()) {
+    corrupt_model(p + ": weight -128 is outside the symmetric int8 range");
+  }
+  for (int n = 0; n < out; ++n) {
+    check_model(l.multiplier[n] == 0 || l.multiplier[n] >= (1 << 30), p + ": multiplier outside [2^30, 2^31)");
+    check_model(l.shift[n] >= -31 && l.shift[n] <= 31, p + ": shift outside [-31, 31]");
+  }
+  return l;
+}
+
+// Version 2: the stored integer kernel parameters. Version 1 (upgrade only): gamma/beta, from
+// which weights/int_model_upgrade.cc builds them offline.
+QLayerNorm ModelReader::norm(const std::string& p, int dim) {
+  check_model(desc.contains(p), "no description for " + p);
+  const GraphJson j = desc.at(p);
+  QLayerNorm n;
+  n.out = read_act(j.at("out"), p + ".out");
+  if (v1) {
+    n.gamma = read_model_tensor<float>(file, p + ".gamma", {dim});
+    n.beta = read_model_tensor<float>(file, p + ".beta", {dim});
+  } else {
+    n.params = read_layernorm_params(file, j, p, static_cast<size_t>(dim), n.out);
+  }
+  return n;
+}
+
+QBlock ModelReader::block(const GraphJson& bj, const std::string& n, int d, int hidden, SoftmaxMode softmax, int attn_bits,
+                          bool renormalize, GeluMode gelu) {
+  QBlock b;
+  b.norm1 = norm(n + ".norm1", d);
+  b.q = linear(n + ".q", d, d);
+  b.k = linear(n + ".k", d, d);
+  b.v = linear(n + ".v", d, d);
+  b.q_out = read_act(bj.at("q_out"), n + ".q_out");
+  b.k_out = read_act(bj.at("k_out"), n + ".k_out");
+  b.v_out = read_act(bj.at("v_out"), n + ".v_out");
+  check_model(b.q_out.bits == 8 && b.k_out.bits == 8 && b.v_out.bits == 8, n + ": q/k/v outputs must be 8-bit");
+  check_model(b.q.out_zero_point == b.q_out.zero_point && b.k.out_zero_point == b.k_out.zero_point &&
+                  b.v.out_zero_point == b.v_out.zero_point, n + ": q/k/v zero-points disagree");
+  b.scores_scale = bj.scale("scores_scale", n);
+  b.probs = read_act(bj.at("probs"), n + ".probs");
+  check_model((b.probs.bits == 16) == (attn_bits == 16) && b.probs.zero_point == 0, n + ": probs disagree with attn_bits");
+  b.attn_out = read_act(bj.at("attn_out"), n + ".attn_out");
+  b.attn_out_multiplier = static_cast<int32_t>(bj.integer("attn_out_multiplier", 1 << 30, kI32Max, n));
+  b.attn_out_shift = static_cast<int32_t>(bj.integer("attn_out_shift", -31, 31, n));
+  b.proj = linear(n + ".proj", d, d);
+  b.norm2 = norm(n + ".norm2", d);
+  b.fc1 = linear(n + ".fc1", d, hidden);
+  b.gelu_in = read_act(bj.at("gelu_in"), n + ".gelu_in");
+  b.gelu_out = read_act(bj.at("gelu_out"), n + ".gelu_out");
+  check_model(b.gelu_in.bits == b.gelu_out.bits, n + ": GELU input and output must have the same width");
+  b.fc2 = linear(n + ".fc2", hidden, d);
+  // The chain must be type-consistent: each layer reads what the previous one writes.
+  check_model(b.q.input.bits == 8 && b.q.out_type == GemmOut::kU8 && b.k.out_type == GemmOut::kU8 && b.v.out_type == GemmOut::kU8,
+              n + ": q/k/v must be u8");
+  check_model(b.proj.accumulate && b.fc2.accumulate, n + ": proj/fc2 must accumulate into the residual");
+  check_model(b.fc1.out_type == b.gelu_in.gemm_out() && b.fc2.input.bits == b.gelu_out.bits, n + ": MLP widths inconsistent");
+  if (!v1) {
+    b.softmax = read_softmax_params(file, bj, n, softmax, attn_bits, renormalize);
+    b.gelu = read_gelu_params(file, bj, n, gelu, b.gelu_in, b.gelu_out);
+  }
+  return b;
+}
 
 // Checks the metadata; returns whether the file is version 1 (only if allow_v1).
-bool check_header(const SafeTensorsFile& file, bool allow_v1) {
+bool check_int_model_header(const SafeTensorsFile& file, bool allow_v1) {
   const auto& meta = file.metadata();
   auto it = meta.find("intvit.format");
   if (it == meta.end() || it->second != "int-vit") {
@@ -114,13 +148,31 @@ bool check_header(const SafeTensorsFile& file, bool allow_v1) {
   return false;
 }
 
-IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
-  const bool v1 = check_header(file, allow_v1);
-  if (was_v1) *was_v1 = v1;
+GraphJson read_int_model_graph(const SafeTensorsFile& file) {
   const auto& meta = file.metadata();
   auto graph_it = meta.find("intvit.graph");
   check_model(graph_it != meta.end(), "missing intvit.graph");
-  const GraphJson g = GraphJson::parse(graph_it->second);
+  return GraphJson::parse(graph_it->second);
+}
+
+bool is_int_swin_model(const SafeTensorsFile& file) {
+  check_int_model_header(file, /*allow_v1=*/true);
+  const GraphJson g = read_int_model_graph(file);
+  if (!g.contains("architecture")) return false;  // files written before Swin: ViT
+  const std::string arch = g.string("architecture");
+  check_model(arch == "vit" || arch == "swin", "unknown architecture '" + arch + "' (vit|swin)");
+  return arch == "swin";
+}
+
+namespace {
+
+IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
+  const bool v1 = check_int_model_header(file, allow_v1);
+  if (was_v1) *was_v1 = v1;
+  if (is_int_swin_model(file)) {
+    throw Error(ErrorCode::kUnsupported, file.source() + " is an integer Swin model: load it with load_int_swin_model (or load_model)");
+  }
+  const GraphJson g = read_int_model_graph(file);
   IntViT m;
   m.config = g.config("config");
   m.softmax_mode = parse_softmax_mode(g.string("softmax"));
@@ -136,7 +188,7 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   m.logit_scale = g.scale("logit_scale", "graph");
   if (g.contains("labels")) m.labels = g.strings("labels");
   const GraphJson desc = g.at("tensors");
-  Reader r{file, desc, v1};
+  ModelReader r{file, desc, v1};
   const ViTConfig& c = m.config;
   const int d = c.embed_dim, hidden = c.mlp_hidden(), p = c.patch_size;
   m.patch_embed = r.linear("patch_embed", 3 * p * p, d);
@@ -146,40 +198,7 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   for (int i = 0; i < c.depth; ++i) {
     const std::string n = "blocks." + std::to_string(i);
     const GraphJson bj = blocks.at(static_cast<size_t>(i));
-    QBlock b;
-    b.norm1 = r.norm(n + ".norm1", d);
-    b.q = r.linear(n + ".q", d, d);
-    b.k = r.linear(n + ".k", d, d);
-    b.v = r.linear(n + ".v", d, d);
-    b.q_out = read_act(bj.at("q_out"), n + ".q_out");
-    b.k_out = read_act(bj.at("k_out"), n + ".k_out");
-    b.v_out = read_act(bj.at("v_out"), n + ".v_out");
-    check_model(b.q_out.bits == 8 && b.k_out.bits == 8 && b.v_out.bits == 8, n + ": q/k/v outputs must be 8-bit");
-    check_model(b.q.out_zero_point == b.q_out.zero_point && b.k.out_zero_point == b.k_out.zero_point &&
-                    b.v.out_zero_point == b.v_out.zero_point, n + ": q/k/v zero-points disagree");
-    b.scores_scale = bj.scale("scores_scale", n);
-    b.probs = read_act(bj.at("probs"), n + ".probs");
-    check_model((b.probs.bits == 16) == (m.attn_bits == 16) && b.probs.zero_point == 0, n + ": probs disagree with attn_bits");
-    b.attn_out = read_act(bj.at("attn_out"), n + ".attn_out");
-    b.attn_out_multiplier = static_cast<int32_t>(bj.integer("attn_out_multiplier", 1 << 30, kI32Max, n));
-    b.attn_out_shift = static_cast<int32_t>(bj.integer("attn_out_shift", -31, 31, n));
-    b.proj = r.linear(n + ".proj", d, d);
-    b.norm2 = r.norm(n + ".norm2", d);
-    b.fc1 = r.linear(n + ".fc1", d, hidden);
-    b.gelu_in = read_act(bj.at("gelu_in"), n + ".gelu_in");
-    b.gelu_out = read_act(bj.at("gelu_out"), n + ".gelu_out");
-    check_model(b.gelu_in.bits == b.gelu_out.bits, n + ": GELU input and output must have the same width");
-    b.fc2 = r.linear(n + ".fc2", hidden, d);
-    // The chain must be type-consistent: each layer reads what the previous one writes.
-    check_model(b.q.input.bits == 8 && b.q.out_type == GemmOut::kU8 && b.k.out_type == GemmOut::kU8 && b.v.out_type == GemmOut::kU8,
-                n + ": q/k/v must be u8");
-    check_model(b.proj.accumulate && b.fc2.accumulate, n + ": proj/fc2 must accumulate into the residual");
-    check_model(b.fc1.out_type == b.gelu_in.gemm_out() && b.fc2.input.bits == b.gelu_out.bits, n + ": MLP widths inconsistent");
-    if (!v1) {
-      b.softmax = read_softmax_params(file, bj, n, m.softmax_mode, m.attn_bits, m.log2_renormalize);
-      b.gelu = read_gelu_params(file, bj, n, m.gelu_mode, b.gelu_in, b.gelu_out);
-    }
-    m.blocks.push_back(std::move(b));
+    m.blocks.push_back(r.block(bj, n, d, hidden, m.softmax_mode, m.attn_bits, m.log2_renormalize, m.gelu_mode));
   }
   m.norm = r.norm("norm", d);
   m.head = r.linear("head", d, c.num_classes);

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/int_swin.h"
 #include "engine/int_vit.h"
 #include "kernels/error.h"
 #include "models/safetensors.h"
+#include "weights/graph_json.h"
 
 namespace intvit {
 
@@ -30,6 +32,31 @@ std::vector<T> read_model_tensor(const SafeTensorsFile& file, const std::string&
                                              dtype_name(dtype_of<T>()));
   return t->copy_as<T>();
 }
+
+// One activation quantization {"scale", "zero_point", "bits"} (FORMAT.md `Act`), range-checked.
+ActQuant read_act(const GraphJson& j, const std::string& where);
+
+// The stored layers of either model family: `desc` is graph.tensors; every getter checks the
+// description against the tensors and the shapes given (kCorruptFile naming the field).
+struct ModelReader {
+  const SafeTensorsFile& file;
+  const GraphJson& desc;
+  bool v1;
+
+  QLinear linear(const std::string& name, int in, int out);
+  QLayerNorm norm(const std::string& name, int dim);
+  // A transformer block "<n>" (q/k/v, attention, proj, MLP) from its graph.blocks entry `bj`.
+  QBlock block(const GraphJson& bj, const std::string& n, int dim, int hidden, SoftmaxMode softmax, int attn_bits,
+               bool renormalize, GeluMode gelu);
+};
+
+// The metadata checks (format, version); returns whether the file is version 1 (only if allow_v1).
+bool check_int_model_header(const SafeTensorsFile& file, bool allow_v1);
+GraphJson read_int_model_graph(const SafeTensorsFile& file);
+// Whether the file's graph says "architecture": "swin" (absent or "vit": a ViT).
+bool is_int_swin_model(const SafeTensorsFile& file);
+
+IntSwin read_int_swin_model(const SafeTensorsFile& file);  // weights/int_swin_reader.cc
 
 // Parses and validates a model file. Version 2 only, unless `allow_v1`: then a version-1 file
 // is read too, with its LayerNorm gamma/beta and without any nonlinear kernel parameters (the

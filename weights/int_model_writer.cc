@@ -10,6 +10,7 @@
 #include "kernels/error.h"
 #include "models/safetensors_writer.h"
 #include "weights/int_model_file.h"
+#include "weights/int_model_writer.h"
 
 namespace intvit {
 namespace {
@@ -18,78 +19,85 @@ using nlohmann::json;
 
 const char* gemm_out_name(GemmOut t) { return t == GemmOut::kU8 ? "u8" : t == GemmOut::kS16 ? "s16" : "s32"; }
 
-json act_to_json(const ActQuant& a) { return {{"scale", a.scale}, {"zero_point", a.zero_point}, {"bits", a.bits}}; }
-
-struct Writer {
-  SafeTensorsWriter st;
-  json desc = json::object();
-
-  void linear(const std::string& p, const QLinear& l) {
-    st.add<int8_t>(p + ".weight", {l.out, l.in}, l.weight);
-    st.add<int32_t>(p + ".bias", {l.out}, l.bias);
-    st.add<int32_t>(p + ".multiplier", {l.out}, l.multiplier);
-    st.add<int32_t>(p + ".shift", {l.out}, l.shift);
-    desc[p] = {{"in", l.in}, {"out", l.out}, {"input", act_to_json(l.input)}, {"out_type", gemm_out_name(l.out_type)},
-               {"out_zero_point", l.out_zero_point}, {"out_min", l.out_min}, {"out_max", l.out_max},
-               {"accumulate", l.accumulate}};
+json softmax_json(SafeTensorsWriter& st, const std::string& block, const SoftmaxParams& s) {
+  if (s.mode == SoftmaxMode::kLut) {
+    st.add<int32_t>(block + ".softmax_exp_table", {256}, std::span<const int32_t>(s.exp_table, 256));
   }
+  return {{"in_multiplier", s.in_multiplier}, {"in_shift", s.in_shift}, {"poly_b", s.poly_b},
+          {"poly_c", s.poly_c}, {"max_code", s.max_code}};
+}
 
-  // QUANTIZATION.md Eq. 34-39 parameters; the rest of LayerNormParams follows from `out`.
-  void norm(const std::string& p, const QLayerNorm& n) {
-    const LayerNormParams& lp = n.params;
-    if (lp.uint8_input || lp.channels != lp.gamma_multiplier.size()) {
-      throw Error(ErrorCode::kInvalidArgument, p + ": only built int32-input LayerNorms can be saved");
-    }
-    const auto c = static_cast<int64_t>(lp.channels);
-    st.add<int32_t>(p + ".gamma_multiplier", {c}, lp.gamma_multiplier);
-    st.add<uint8_t>(p + ".out_shift", {c}, lp.out_shift);
-    st.add<int64_t>(p + ".beta_bias", {c}, lp.beta_bias);
-    desc[p] = {{"out", act_to_json(n.out)},
-               {"eps_mantissa", lp.eps_mantissa},
-               {"eps_exponent", lp.eps_exponent},
-               {"max_pre_shift", lp.max_pre_shift}};
-  }
-
-  json softmax(const std::string& block, const SoftmaxParams& s) {
-    if (s.mode == SoftmaxMode::kLut) {
-      st.add<int32_t>(block + ".softmax_exp_table", {256}, std::span<const int32_t>(s.exp_table, 256));
-    }
-    return {{"in_multiplier", s.in_multiplier}, {"in_shift", s.in_shift}, {"poly_b", s.poly_b},
-            {"poly_c", s.poly_c}, {"max_code", s.max_code}};
-  }
-
-  json gelu(const std::string& block, const GeluParams& g) {
-    if (g.mode == GeluMode::kLut) st.add<int16_t>(block + ".gelu_table", {static_cast<int64_t>(g.table.size())}, g.table);
-    return {{"pre_multiplier", g.pre_multiplier}, {"pre_shift", g.pre_shift}, {"erf_clip", g.erf_clip},
-            {"out_multiplier", g.out_multiplier}, {"out_shift", g.out_shift}};
-  }
-};
+json gelu_json(SafeTensorsWriter& st, const std::string& block, const GeluParams& g) {
+  if (g.mode == GeluMode::kLut) st.add<int16_t>(block + ".gelu_table", {static_cast<int64_t>(g.table.size())}, g.table);
+  return {{"pre_multiplier", g.pre_multiplier}, {"pre_shift", g.pre_shift}, {"erf_clip", g.erf_clip},
+          {"out_multiplier", g.out_multiplier}, {"out_shift", g.out_shift}};
+}
 
 }  // namespace
 
-void save_int_model(const IntViT& m, const std::filesystem::path& dir) {
+json act_to_json(const ActQuant& a) { return {{"scale", a.scale}, {"zero_point", a.zero_point}, {"bits", a.bits}}; }
+
+void ModelWriter::linear(const std::string& p, const QLinear& l) {
+  st.add<int8_t>(p + ".weight", {l.out, l.in}, l.weight);
+  st.add<int32_t>(p + ".bias", {l.out}, l.bias);
+  st.add<int32_t>(p + ".multiplier", {l.out}, l.multiplier);
+  st.add<int32_t>(p + ".shift", {l.out}, l.shift);
+  desc[p] = {{"in", l.in}, {"out", l.out}, {"input", act_to_json(l.input)}, {"out_type", gemm_out_name(l.out_type)},
+             {"out_zero_point", l.out_zero_point}, {"out_min", l.out_min}, {"out_max", l.out_max},
+             {"accumulate", l.accumulate}};
+}
+
+// QUANTIZATION.md Eq. 34-39 parameters; the rest of LayerNormParams follows from `out`.
+void ModelWriter::norm(const std::string& p, const QLayerNorm& n) {
+  const LayerNormParams& lp = n.params;
+  if (lp.uint8_input || lp.channels != lp.gamma_multiplier.size()) {
+    throw Error(ErrorCode::kInvalidArgument, p + ": only built int32-input LayerNorms can be saved");
+  }
+  const auto c = static_cast<int64_t>(lp.channels);
+  st.add<int32_t>(p + ".gamma_multiplier", {c}, lp.gamma_multiplier);
+  st.add<uint8_t>(p + ".out_shift", {c}, lp.out_shift);
+  st.add<int64_t>(p + ".beta_bias", {c}, lp.beta_bias);
+  desc[p] = {{"out", act_to_json(n.out)},
+             {"eps_mantissa", lp.eps_mantissa},
+             {"eps_exponent", lp.eps_exponent},
+             {"max_pre_shift", lp.max_pre_shift}};
+}
+
+json ModelWriter::block(const std::string& n, const QBlock& b) {
+  norm(n + ".norm1", b.norm1);
+  linear(n + ".q", b.q);
+  linear(n + ".k", b.k);
+  linear(n + ".v", b.v);
+  linear(n + ".proj", b.proj);
+  norm(n + ".norm2", b.norm2);
+  linear(n + ".fc1", b.fc1);
+  linear(n + ".fc2", b.fc2);
+  return {{"q_out", act_to_json(b.q_out)}, {"k_out", act_to_json(b.k_out)}, {"v_out", act_to_json(b.v_out)},
+          {"scores_scale", b.scores_scale}, {"probs", act_to_json(b.probs)}, {"attn_out", act_to_json(b.attn_out)},
+          {"attn_out_multiplier", b.attn_out_multiplier}, {"attn_out_shift", b.attn_out_shift},
+          {"gelu_in", act_to_json(b.gelu_in)}, {"gelu_out", act_to_json(b.gelu_out)},
+          {"softmax_params", softmax_json(st, n, b.softmax)}, {"gelu_params", gelu_json(st, n, b.gelu)}};
+}
+
+void ModelWriter::save(const json& graph, const std::vector<std::string>& labels, const json& config, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
-  Writer w;
+  st.set_metadata("intvit.format", "int-vit");
+  st.set_metadata("intvit.version", std::to_string(kIntModelFormatVersion));
+  st.set_metadata("intvit.graph", graph.dump());
+  st.write(dir / kIntModelFileName);
+  std::ofstream label_file(dir / "labels.txt");
+  for (const std::string& l : labels) label_file << l << "\n";
+  std::ofstream cfg(dir / "config.json");
+  cfg << config.dump(2) << "\n";
+  if (!label_file || !cfg) throw Error(ErrorCode::kIo, "cannot write labels/config into " + dir.string());
+}
+
+void save_int_model(const IntViT& m, const std::filesystem::path& dir) {
+  ModelWriter w;
   w.linear("patch_embed", m.patch_embed);
   w.st.add<int32_t>("embed_init", {m.config.num_tokens(), m.config.embed_dim}, m.embed_init);
   json blocks = json::array();
-  for (size_t i = 0; i < m.blocks.size(); ++i) {
-    const QBlock& b = m.blocks[i];
-    const std::string n = "blocks." + std::to_string(i);
-    w.norm(n + ".norm1", b.norm1);
-    w.linear(n + ".q", b.q);
-    w.linear(n + ".k", b.k);
-    w.linear(n + ".v", b.v);
-    w.linear(n + ".proj", b.proj);
-    w.norm(n + ".norm2", b.norm2);
-    w.linear(n + ".fc1", b.fc1);
-    w.linear(n + ".fc2", b.fc2);
-    blocks.push_back({{"q_out", act_to_json(b.q_out)}, {"k_out", act_to_json(b.k_out)}, {"v_out", act_to_json(b.v_out)},
-                      {"scores_scale", b.scores_scale}, {"probs", act_to_json(b.probs)}, {"attn_out", act_to_json(b.attn_out)},
-                      {"attn_out_multiplier", b.attn_out_multiplier}, {"attn_out_shift", b.attn_out_shift},
-                      {"gelu_in", act_to_json(b.gelu_in)}, {"gelu_out", act_to_json(b.gelu_out)},
-                      {"softmax_params", w.softmax(n, b.softmax)}, {"gelu_params", w.gelu(n, b.gelu)}});
-  }
+  for (size_t i = 0; i < m.blocks.size(); ++i) blocks.push_back(w.block("blocks." + std::to_string(i), m.blocks[i]));
   w.norm("norm", m.norm);
   w.linear("head", m.head);
   if (m.config.distillation_token) w.linear("head_dist", m.head_dist);
@@ -103,15 +111,7 @@ void save_int_model(const IntViT& m, const std::filesystem::path& dir) {
                       {"labels", m.labels},
                       {"blocks", blocks},
                       {"tensors", w.desc}};
-  w.st.set_metadata("intvit.format", "int-vit");
-  w.st.set_metadata("intvit.version", std::to_string(kIntModelFormatVersion));
-  w.st.set_metadata("intvit.graph", graph.dump());
-  w.st.write(dir / kIntModelFileName);
-  std::ofstream labels(dir / "labels.txt");
-  for (const std::string& l : m.labels) labels << l << "\n";
-  std::ofstream cfg(dir / "config.json");
-  cfg << vit_config_to_json(m.config).dump(2) << "\n";
-  if (!labels || !cfg) throw Error(ErrorCode::kIo, "cannot write labels/config into " + dir.string());
+  w.save(graph, m.labels, vit_config_to_json(m.config), dir);
 }
 
 }  // namespace intvit

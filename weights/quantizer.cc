@@ -7,15 +7,12 @@
 
 #include "kernels/error.h"
 #include "weights/nonlinear_params.h"
+#include "weights/quantize_layers.h"
 #include "kernels/quantized_multiplier.h"
 
 namespace intvit {
-namespace {
-
-constexpr double kResidualMax = double(1 << 22);  // |residual| target in integer units (LayerNorm proof: < 2^23)
-constexpr double kLogitMax = double(1 << 20);
-constexpr int32_t kInt32Min = std::numeric_limits<int32_t>::min();
-constexpr int32_t kInt32Max = std::numeric_limits<int32_t>::max();
+// Shared with the Swin quantizer (weights/quantize_layers.h).
+namespace quantize_layers {
 
 // (Eq. 2, 3) uint8 asymmetric; zero-point clamped (and counted) rather than wrapped.
 ActQuant uint8_quant(const TensorRange& r, QuantizeReport& report) {
@@ -83,7 +80,7 @@ void set_output(QLinear& l, double out_scale, double extra, GemmOut type, int32_
   l.accumulate = accumulate;
 }
 
-void set_output(QLinear& l, const ActQuant& out, double extra = 1.0) {
+void set_output(QLinear& l, const ActQuant& out, double extra) {
   set_output(l, out.scale, extra, out.gemm_out(), out.zero_point, out.qmin(), out.qmax(), false);
 }
 
@@ -99,7 +96,8 @@ QLayerNorm describe_layernorm(const LayerNormF32& n, const ActQuant& out) {
   return q;
 }
 
-}  // namespace
+}  // namespace quantize_layers
+using namespace quantize_layers;
 
 std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConfig& c, double ratio) {
   std::vector<double> amax;

@@ -20,6 +20,7 @@
 #include "kernels/gemm/gemm.h"
 #include "weights/fp32_comparison.h"
 #include "weights/int_model_file.h"
+#include "weights/int_model_reader.h"
 
 namespace intvit::cli {
 namespace {
@@ -53,9 +54,17 @@ bool in_top5(const std::vector<double>& v, int label) {
 // Per-layer SQNR table (integer model vs --fp32 on the same images): where accuracy is lost.
 std::vector<LayerSqnr> sqnr_report(const Args& args, const Images& pixels) {
   if (!args.has("fp32")) throw UsageError("--report needs --fp32");
-  const ViTWeightsF32 fp32 = load_vit_f32(args.get("fp32"));
-  IntViT model = load_int_model(args.get("model"));
   const GemmIsa isa = resolve_backend("");
+  const std::filesystem::path model_path = args.get("model");
+  const SafeTensorsFile file = SafeTensorsFile::open(std::filesystem::is_directory(model_path) ? model_path / kIntModelFileName : model_path);
+  if (is_int_swin_model(file)) {
+    const SwinWeightsF32 fp32 = load_swin_f32(args.get("fp32"));
+    IntSwin model = read_int_swin_model(file);
+    model.prepare(isa);
+    return layer_sqnr(fp32, model, isa, pixels, progress_bar("per-layer SQNR"));
+  }
+  const ViTWeightsF32 fp32 = load_vit_f32(args.get("fp32"));
+  IntViT model = read_int_model(file);
   model.prepare(isa);
   return layer_sqnr(fp32, model, isa, pixels, progress_bar("per-layer SQNR"));
 }

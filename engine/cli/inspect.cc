@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "engine/cli/commands.h"
 #include "engine/graph.h"
 #include "engine/int_vit.h"
+#include "engine/swin_config.h"
 #include "engine/vit_config.h"
 #include "engine/vit_graph.h"
 #include "kernels/gemm/gemm.h"
@@ -87,7 +89,12 @@ int run_inspect(int argc, char** argv) {
                       {"tensors", file.tensors().size()},
                       {"parameters", params},
                       {"metadata", file.metadata()}};
-  if (std::filesystem::exists(dir / "config.json")) j["config"] = vit_config_to_json(load_vit_config(dir / "config.json"));
+  if (std::filesystem::exists(dir / "config.json")) {
+    std::ifstream in(dir / "config.json");
+    const nlohmann::json cfg = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    j["config"] = is_swin_config(cfg) ? swin_config_to_json(load_swin_config(dir / "config.json"))
+                                      : vit_config_to_json(load_vit_config(dir / "config.json"));
+  }
   // The GEMM backend this machine runs by default, and why AMX is not among them when it is not.
   const char* backend = gemm_isa_name(best_native_gemm_isa());
   j["gemm_backend"] = backend;

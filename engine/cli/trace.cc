@@ -1,10 +1,14 @@
 // intvit trace: write the golden trace of one forward, or compare two traces (engine/trace.h).
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
+#include "engine/swin_config.h"
 #include "engine/dataset.h"
 #include "engine/trace.h"
 #include "engine/trace_compare.h"
@@ -55,6 +59,13 @@ int write(const Args& args) {
     throw Error(ErrorCode::kIo, "model not found: " + file.string() + (fp32 ? "" : " (an FP32 model needs --fp32)"));
   }
   const std::filesystem::path image = args.positionals[0];
+  {  // Traces follow the ViT graph's tensor names (FORMAT.md "Trace files"); Swin has none yet.
+    const std::filesystem::path config = std::filesystem::is_directory(model) ? model / "config.json" : model.parent_path() / "config.json";
+    std::ifstream in(config);
+    if (in && is_swin_config(nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false))) {
+      throw Error(ErrorCode::kUnsupported, "intvit trace does not support Swin models yet (" + model.string() + "); `intvit eval --report` compares a Swin's tensors with FP32");
+    }
+  }
   Trace trace;
   if (fp32) {
     if (args.has("backend")) throw UsageError("--backend is for integer traces; the FP32 forward has one");
