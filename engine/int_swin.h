@@ -121,6 +121,15 @@ void int_swin_forward(const IntSwin& model, const KernelSet& kernels, const uint
                       int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
                       OpProfile* profile = nullptr);
 
+// Trace mode (engine/trace.h): one image on the calling thread; the observer sees the plain
+// observer's tensors plus patch_embed.in / .proj.out / .norm.out, attn.vt, the stream after each
+// stage's last block (<b>.out), and every (window, head) attention tile (attn.qk, attn.logits,
+// attn.probs, attn.acc) with IntActivation::head = w·heads + h (16-bit probabilities as kS16
+// tiles holding u16 values; attn.acc with scale 1: its real scale is s_probs·s_v). The logits are
+// int_swin_forward's bits.
+void int_swin_forward_traced(const IntSwin& model, const KernelSet& kernels, const uint8_t* pixels, SwinWorkspace& ws,
+                             int32_t* logits, const IntActivationObserver& observer);
+
 // Eq. 42-43 on one (window, head) tile: scores[i][j] = sat32(scores[i][j] + bias[i][j] + mask),
 // mask = kSwinMaskLogit where region[i] != region[j] (region == nullptr: no mask). Rows [0, n);
 // precondition |bias| <= kSwinMaxBias (the quantizer clamps, the loader checks).

@@ -36,6 +36,10 @@ class SwinForward {
   SwinForward(const IntSwin& m, const KernelSet& k, SwinWorkspace& ws, ThreadPool* pool, const IntActivationObserver* obs, OpProfile* profile)
       : m_(m), k_(k), ws_(ws), pool_(obs ? nullptr : pool), obs_(obs), profile_(profile) {}
 
+  // Trace mode (int_swin_forward_traced): also the tensors a plain observer does not see, among them
+  // every (window, head) tile of the attention, emitted with IntActivation::head = w·heads + h.
+  void enable_trace() { trace_ = obs_ != nullptr; }
+
   void run(const uint8_t* pixels, int32_t* logits) {
     const SwinConfig& c = m_.config;
     pixels_ = pixels;
@@ -76,6 +80,13 @@ class SwinForward {
   void emit_act(const std::string& name, const void* data, size_t r, size_t cols, const ActQuant& a) const {
     emit(name, data, a.gemm_out(), r, cols, a.scale, a.zero_point);
   }
+  // Trace mode: one (window, head) tile, [rows][cols] packed, as tile `index` of `name`.
+  void emit_tile(const std::string& name, const void* data, GemmOut type, size_t r, size_t cols, double scale, int32_t zp, size_t index) const {
+    IntActivation a{data, type, r, cols, cols, scale, zp};
+    a.head = static_cast<int>(index);
+    (*obs_)(name, a);
+  }
+  size_t tile_index(int s, size_t w, size_t h) const { return w * static_cast<size_t>(m_.config.num_heads[static_cast<size_t>(s)]) + h; }
   std::string block_name(int s, int j) const { return "layers." + std::to_string(s) + ".blocks." + std::to_string(j); }
 
   void layernorm(const QLayerNorm& n, size_t r0, size_t r1, const int32_t* in, size_t cols, uint8_t* out) const {
@@ -108,6 +119,11 @@ class SwinForward {
     linear(m_.patch_embed, r0, r1, patches, acc, OpKind::kPatchEmbed);
     int16_t* pn = reinterpret_cast<int16_t*>(buf(kPatchNorm));
     layernorm(m_.patch_norm, r0, r1, acc, d, reinterpret_cast<uint8_t*>(pn));
+    if (trace_) {
+      emit("patch_embed.in", patches, GemmOut::kU8, tokens(0), 3 * p * p, 1, 0);
+      emit("patch_embed.proj.out", acc, GemmOut::kS32, tokens(0), d, m_.patch_embed_scale, 0);
+      emit_act("patch_embed.norm.out", pn, tokens(0), d, m_.patch_norm.out);
+    }
     int32_t* x = res(0);
     for (size_t i = r0 * d; i < r1 * d; ++i) x[i] = fp::multiply_by_quantized_multiplier(pn[i], m_.patch_norm_multiplier, m_.patch_norm_shift);
     if (obs_) emit("patch_embed.out", x, GemmOut::kS32, tokens(0), d, m_.stages[0].residual_scale, 0);
@@ -166,6 +182,7 @@ class SwinForward {
       emit_act(name + ".attn.q", buf(kQ), t, c, b.q_out);
       emit_act(name + ".attn.k", buf(kK), t, c, b.k_out);
       emit_act(name + ".attn.v", buf(kV), t, c, b.v_out);
+      if (trace_) emit(name + ".attn.vt", buf(kVt), GemmOut::kU8, c, t, b.v_out.scale, b.v_out.zero_point);
     }
   }
 
@@ -182,7 +199,9 @@ class SwinForward {
     {
       ScopedOpTimer timer(profile_, OpKind::kQk);  // Eq. 9, then Eq. 42-43
       matmul_u8u8_nt(k_.gemm, n, n, hd, buf(kQ) + row0 * c + off, c, b.q_out.zero_point, buf(kK) + row0 * c + off, c, b.k_out.zero_point, scores, n);
+      if (trace_) emit_tile(block_name(s, j) + ".attn.qk", scores, GemmOut::kS32, n, n, b.scores_scale, 0, tile_index(s, w, h));
       add_swin_attention_bias(scores, n, n, sb.attn_bias.data() + h * n * n, l.region.empty() ? nullptr : l.region.data() + row0);
+      if (trace_) emit_tile(block_name(s, j) + ".attn.logits", scores, GemmOut::kS32, n, n, b.scores_scale, 0, tile_index(s, w, h));
     }
     {
       ScopedOpTimer timer(profile_, OpKind::kSoftmax);
@@ -191,6 +210,7 @@ class SwinForward {
       } else {
         k_.softmax_rows(b.softmax, n, n, scores, n, probs, n);
       }
+      if (trace_) emit_tile(block_name(s, j) + ".attn.probs", probs, b.probs.gemm_out(), n, n, b.probs.scale, b.probs.zero_point, tile_index(s, w, h));  // 16 bits: u16 values as kS16
     }
     ScopedOpTimer timer(profile_, OpKind::kAv);
     const uint8_t* v = buf(kVt) + off * t + row0;  // vᵀ rows of this head, columns of this window
@@ -202,6 +222,8 @@ class SwinForward {
     } else {
       matmul_u8u8_nt(k_.gemm, n, hd, n, probs, n, 0, v, t, b.v_out.zero_point, acc, hd);
     }
+    // The accumulators' scale (s_probs·s_v) is a float product: the trace fills it in (engine/trace_swin.cc).
+    if (trace_) emit_tile(block_name(s, j) + ".attn.acc", acc, GemmOut::kS32, n, hd, 1, 0, tile_index(s, w, h));
     const RequantParams rq{&b.attn_out_multiplier, &b.attn_out_shift, false, b.attn_out.zero_point, 0, 255};
     const GemmOutput o{buf(kAoWin) + row0 * c + off, c, GemmOut::kU8, &rq, false};
     requantize(k_.gemm, n, hd, acc, hd, rq, o);
@@ -248,6 +270,7 @@ class SwinForward {
       emit_act(name + ".mlp.gelu.out", buf(kHid2), t, hidden, b.gelu_out);
     }
     linear(b.fc2, r0, r1, buf(kHid2), x);
+    if (trace_ && static_cast<size_t>(j) + 1 == st.blocks.size()) emit(name + ".out", x, GemmOut::kS32, t, c, st.residual_scale, 0);
     if (static_cast<size_t>(j) + 1 < st.blocks.size()) {
       const QLayerNorm& n1 = block(s, j + 1).norm1;
       layernorm(n1, r0, r1, x, c, buf(kLn));
@@ -283,6 +306,7 @@ class SwinForward {
   const IntActivationObserver* obs_;
   OpProfile* profile_;
   const uint8_t* pixels_ = nullptr;
+  bool trace_ = false;
 };
 
 namespace {
@@ -317,6 +341,14 @@ void int_swin_forward(const IntSwin& m, const KernelSet& kernels, const uint8_t*
                       ThreadPool* pool, const IntActivationObserver* observer, OpProfile* profile) {
   check_run(m, ws, pool);
   SwinForward(m, kernels, ws, pool, observer, profile).run(pixels, logits);
+}
+
+void int_swin_forward_traced(const IntSwin& m, const KernelSet& kernels, const uint8_t* pixels, SwinWorkspace& ws, int32_t* logits,
+                             const IntActivationObserver& observer) {
+  check_run(m, ws, nullptr);
+  SwinForward f(m, kernels, ws, nullptr, &observer, nullptr);
+  f.enable_trace();
+  f.run(pixels, logits);
 }
 
 }  // namespace intvit

@@ -161,6 +161,7 @@ std::vector<float> swin_forward_f32(const SwinWeightsF32& m, const uint8_t* pixe
       const std::string name = stage + ".blocks." + std::to_string(j);
       window_attention(st.blocks[j], cfg, layout, rel_index, cfg.num_heads[s], x, c, name, emit);
       mlp(st.blocks[j], cfg, x, c, name, emit);
+      if (j + 1 == cfg.depths[s]) emit(name + ".out", x, x.size() / c, c);  // the stream after the stage's last add
     }
   }
   // Final LayerNorm over every token, average pool, head.

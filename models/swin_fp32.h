@@ -54,7 +54,8 @@ SwinWeightsF32 load_swin_f32(const std::filesystem::path& model_path);
 // "<b>.attn.q" (already scaled by head_dim^-0.5), ".attn.k", ".attn.v", ".attn.qk" ([windows·heads·ws²]
 // rows of ws², q·kᵀ only), ".attn.logits" (+ relative position bias + shift mask), ".attn.probs",
 // ".attn.out", ".attn.proj.out"; grid order again: "<b>.norm2.in", ".norm2.out", ".mlp.fc1.out",
-// ".mlp.gelu.out", ".mlp.fc2.out"; "norm.in", "norm.out", "pool.out", "logits".
+// ".mlp.gelu.out", ".mlp.fc2.out", after a stage's last block "<b>.out" (the stream after its
+// last add); "norm.in", "norm.out", "pool.out", "logits".
 std::vector<float> swin_forward_f32(const SwinWeightsF32& model, const uint8_t* pixels,
                                     const ActivationObserver& observer = {});
 

@@ -220,9 +220,11 @@ TEST_CASE("Swin FP32 forward runs swin_tiny_patch4_window7_224's geometry", "[sw
   CHECK(shapes.at("layers.3.blocks.1.attn.logits") == std::pair<size_t, size_t>{24 * 49, 49});
   CHECK(shapes.at("layers.3.blocks.1.mlp.fc1.out") == std::pair<size_t, size_t>{49, 3072});
   CHECK(shapes.at("pool.out") == std::pair<size_t, size_t>{1, 768});
-  // patch embed (conv, then after its LayerNorm), 3 merges × 3, 12 blocks × 15, final norm in/out + pool + logits.
+  // patch embed (conv, then after its LayerNorm), 3 merges × 3, 12 blocks × 15, each stage's stream
+  // after its last block, final norm in/out + pool + logits.
   CHECK(shapes.at("patch_embed.proj.out") == std::pair<size_t, size_t>{56 * 56, 96});
-  CHECK(shapes.size() == 2 + 3 * 3 + 12 * 15 + 4);
+  CHECK(shapes.at("layers.2.blocks.5.out") == std::pair<size_t, size_t>{14 * 14, 384});
+  CHECK(shapes.size() == 2 + 3 * 3 + 12 * 15 + 4 + 4);
 }
 
 // Hidden: the whole Fashion-MNIST test set (10,000 images), run by the CTest
