@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/int_swin.h"
 #include "engine/int_vit.h"
 #include "models/dtype.h"
 
 namespace intvit {
 
 struct ViTWeightsF32;
+struct SwinWeightsF32;
 
 inline constexpr const char* kTraceFormat = "intvit.trace";
 inline constexpr int kTraceFormatVersion = 1;
@@ -56,6 +58,13 @@ Trace trace_int(const IntViT& model, const KernelSet& kernels, const uint8_t* pi
 // The FP32 reference forward's tensors under the same names (attn.logits / attn.probs as
 // [heads, T, T]); the FP32 forward also emits names the integer graph lacks (attn.proj.out, ...).
 Trace trace_fp32(const ViTWeightsF32& model, const uint8_t* pixels);
+
+// The Swin's traces (engine/trace_swin.cc; FORMAT.md "Trace files", Swin): timm names
+// (layers.<s>.blocks.<j>.attn.qk, layers.<s>.downsample.*, pool.out, ...), every (window, head)
+// attention tile as slot w·heads + h of a [windows·heads, N, N] tensor (N = window²), q/k/v and
+// attn.out in window-major row order, the other token tensors in grid order.
+Trace trace_int(const IntSwin& model, const KernelSet& kernels, const uint8_t* pixels);
+Trace trace_fp32(const SwinWeightsF32& model, const uint8_t* pixels);
 
 // The safetensors bytes / file (weights/FORMAT.md "Trace files"). write_trace: Error(kIo) naming
 // the path when it cannot be written.

@@ -267,7 +267,7 @@ TEST_CASE("trace: file round trip, compare, and clear errors", "[trace]") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("trace: the FP32 trace has the integer trace's names; SQNR per tensor", "[trace]") {
+TEST_CASE("trace: the FP32 trace has the integer trace's names, SQNR per tensor", "[trace]") {
   const IntViT m = load_int_model(default_model());
   const std::vector<uint8_t> pixels = sample(m, "trouser.png");
   const Trace q = traced(m, GemmIsa::kRef, pixels);

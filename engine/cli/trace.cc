@@ -16,8 +16,11 @@
 #include "kernels/error.h"
 #include "models/image.h"
 #include "models/preprocess.h"
+#include "models/safetensors.h"
+#include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
 #include "weights/int_model_file.h"
+#include "weights/int_model_reader.h"
 
 namespace intvit::cli {
 namespace {
@@ -30,6 +33,9 @@ constexpr const char* kHelp =
     "a safetensors file, named by the integer graph's tensors (image, patch_embed.in, embed,\n"
     "blocks.N.norm1.out, .attn.q/.k/.v, .attn.logits (int32 q@k^T per head), .attn.probs (per head),\n"
     "... , logits) with dtype, scale and zero-point in its metadata (weights/FORMAT.md, \"Trace files\").\n"
+    "A Swin (integer or FP32) is traced under timm's names: layers.S.blocks.J.norm1.out, .attn.q/.k/.v\n"
+    "(window-major rows), .attn.qk / .attn.logits (int32 q@k^T, then + relative-position bias + shift\n"
+    "mask) and .attn.probs as [windows*heads, N, N], ..., layers.S.downsample.*, norm.out, pool.out, logits.\n"
     "The integer trace is the same bits on every backend.\n"
     "  --model DIR|FILE  integer model (model.intvit, or its folder; default: $INTVIT_MODEL or the\n"
     "                    shipped Fashion-MNIST ViT); with --fp32 an FP32 folder (config.json +\n"
@@ -49,6 +55,24 @@ std::filesystem::path weights_file(const std::filesystem::path& model, bool fp32
   return model / (fp32 ? "model.safetensors" : kIntModelFileName);
 }
 
+// Whether an FP32 checkpoint's config.json (in the folder, or beside the file) describes a Swin.
+bool is_swin_checkpoint(const std::filesystem::path& model) {
+  const std::filesystem::path config = std::filesystem::is_directory(model) ? model / "config.json" : model.parent_path() / "config.json";
+  std::ifstream in(config);
+  if (!in) return false;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return !j.is_discarded() && is_swin_config(j);
+}
+
+// Whether an integer model file holds a Swin; unreadable files are left to the loader's errors.
+bool is_int_swin_file(const std::filesystem::path& file) {
+  try {
+    return is_int_swin_model(SafeTensorsFile::open(file));
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 int write(const Args& args) {
   if (args.positionals.size() != 1) throw UsageError("trace needs exactly one IMAGE (intvit trace --help)");
   if (!args.has("output")) throw UsageError("trace needs -o TRACE.safetensors");
@@ -59,27 +83,33 @@ int write(const Args& args) {
     throw Error(ErrorCode::kIo, "model not found: " + file.string() + (fp32 ? "" : " (an FP32 model needs --fp32)"));
   }
   const std::filesystem::path image = args.positionals[0];
-  {  // Traces follow the ViT graph's tensor names (FORMAT.md "Trace files"); Swin has none yet.
-    const std::filesystem::path config = std::filesystem::is_directory(model) ? model / "config.json" : model.parent_path() / "config.json";
-    std::ifstream in(config);
-    if (in && is_swin_config(nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false))) {
-      throw Error(ErrorCode::kUnsupported, "intvit trace does not support Swin models yet (" + model.string() + "); `intvit eval --report` compares a Swin's tensors with FP32");
-    }
-  }
   Trace trace;
   if (fp32) {
     if (args.has("backend")) throw UsageError("--backend is for integer traces; the FP32 forward has one");
-    const ViTWeightsF32 w = load_vit_f32(model);
-    const Image input = preprocess(decode_image_file(image), preprocess_config_for(w.config));
-    trace = trace_fp32(w, input.rgb.data());
+    if (is_swin_checkpoint(model)) {
+      const SwinWeightsF32 w = load_swin_f32(model);
+      const Image input = preprocess(decode_image_file(image), preprocess_config_for(swin_model_view(w.config)));
+      trace = trace_fp32(w, input.rgb.data());
+    } else {
+      const ViTWeightsF32 w = load_vit_f32(model);
+      const Image input = preprocess(decode_image_file(image), preprocess_config_for(w.config));
+      trace = trace_fp32(w, input.rgb.data());
+    }
     trace.backend = "fp32";
   } else {
     if (file.extension() == ".safetensors") throw Error(ErrorCode::kInvalidArgument, file.string() + " is an FP32 model: add --fp32");
-    IntViT m = load_int_model(file);
     const GemmIsa isa = resolve_backend(args.get("backend"));
-    m.prepare(isa);
-    const Image input = preprocess(decode_image_file(image), preprocess_config_for(m.config));
-    trace = trace_int(m, kernel_set(isa), input.rgb.data());
+    if (is_int_swin_file(file)) {
+      IntSwin m = load_int_swin_model(file);
+      m.prepare(isa);
+      const Image input = preprocess(decode_image_file(image), preprocess_config_for(swin_model_view(m.config)));
+      trace = trace_int(m, kernel_set(isa), input.rgb.data());
+    } else {
+      IntViT m = load_int_model(file);
+      m.prepare(isa);
+      const Image input = preprocess(decode_image_file(image), preprocess_config_for(m.config));
+      trace = trace_int(m, kernel_set(isa), input.rgb.data());
+    }
     trace.backend = gemm_isa_name(isa);
   }
   trace.model = (std::filesystem::is_directory(model) ? std::filesystem::absolute(file).parent_path().filename() : file.filename()).string();
