@@ -107,7 +107,7 @@ TEST_CASE("BatchPrefetcher: every input once, in order, failures reported in pla
   }
 }
 
-TEST_CASE("BatchPrefetcher: stays at most depth batches ahead; destroying it early stops the thread", "[pipeline]") {
+TEST_CASE("BatchPrefetcher: stays at most depth batches ahead, destroying it early stops the thread", "[pipeline]") {
   std::atomic<size_t> loaded{0};
   {
     BatchPrefetcher p(1000, 4, 1, 2, [&](size_t, uint8_t* out) {

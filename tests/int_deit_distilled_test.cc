@@ -140,7 +140,7 @@ TEST_CASE("integer DeiT-distilled tracks its FP32 forward, per head and averaged
   CHECK(agree >= 10);
 }
 
-TEST_CASE("integer DeiT-distilled: same bits on every backend, thread count and batch; file round-trips", "[int_engine][distilled][format]") {
+TEST_CASE("integer DeiT-distilled: same bits on every backend, thread count and batch, file round-trips", "[int_engine][distilled][format]") {
   const ViTConfig c = distilled_config();
   const ViTWeightsF32 fp32 = random_vit(c, 4322);
   QuantizeOptions opt;

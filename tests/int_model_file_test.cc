@@ -226,7 +226,7 @@ TEST_CASE("integer model file: corrupt stored kernel parameters are kCorruptFile
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("integer model file: version 1 is refused naming the fix; upgrade writes the quantizer's file", "[int_engine][format]") {
+TEST_CASE("integer model file: version 1 is refused naming the fix, upgrade writes the quantizer's file", "[int_engine][format]") {
   ViTConfig c = test::tiny_config();
   c.depth = 2;
   const ViTWeightsF32 fp32 = random_vit(c, 79);
