@@ -57,8 +57,7 @@ std::filesystem::path weights_file(const std::filesystem::path& model, bool fp32
 
 // Whether an FP32 checkpoint's config.json (in the folder, or beside the file) describes a Swin.
 bool is_swin_checkpoint(const std::filesystem::path& model) {
-  const std::filesystem::path config = std::filesystem::is_directory(model) ? model / "config.json" : model.parent_path() / "config.json";
-  std::ifstream in(config);
+  std::ifstream in(fp32::checkpoint_files(model).config);
   if (!in) return false;
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   return !j.is_discarded() && is_swin_config(j);
