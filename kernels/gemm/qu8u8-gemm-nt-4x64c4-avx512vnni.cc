@@ -89,7 +89,6 @@ void pack_b(const uint8_t* b, size_t ldb, size_t cols, size_t k0, size_t kc, int
   }
 }
 
-
 // C rows [r0, r0 + rows), columns [n0, n0 + cols) = D + col_term: the addend enters the tiles as
 // their initial accumulators (in place in C), so it costs one pass over C in L1, not a pass after.
 void init_from_addend(const int32_t* d, size_t ldd, const int32_t* col_term, size_t r0, size_t rows, size_t n0,
