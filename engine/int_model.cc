@@ -1,6 +1,7 @@
 // The integer model and its sessions: loading packs the weights per backend, a session resolves its
 // backend once into a KernelSet and runs the integer forward. Integer only (tests/no_float scans
 // this object): the real-valued logits are produced by dequantize_logits in engine/model.cc.
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -122,8 +123,8 @@ std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self
   return std::make_unique<IntSession>(std::move(self), *this, options);
 }
 
-// The integer Swin: the same packing per backend and session shape; a batch runs image by image
-// (int_swin_forward per image: each is the bits of run_int).
+// The integer Swin: the same packing per backend and session shape; a batch runs whole images one
+// per thread (int_swin_forward per image: each is the bits of run_int, whatever thread runs it).
 class IntSwinModel final : public Model {
  public:
   IntSwinModel(IntSwin model, const std::filesystem::path& source) : base_(std::move(model)) {
@@ -180,7 +181,11 @@ class IntSwinSession final : public Session {
   const Model& model() const override { return *owner_; }
   int threads() const override { return pool_.threads(); }
   std::string backend() const override { return gemm_isa_name(isa_); }
-  size_t workspace_bytes() const override { return ws_.bytes(); }
+  size_t workspace_bytes() const override {
+    size_t bytes = ws_.bytes();
+    for (const SwinWorkspace& w : image_ws_) bytes += w.bytes();
+    return bytes;
+  }
   void run(const uint8_t* pixels, double* logits) override {
     run_int(pixels, scratch_logits_.data());
     dequantize_logits(scratch_logits_.data(), scratch_logits_.size(), net_->logit_scale, logits);
@@ -189,10 +194,23 @@ class IntSwinSession final : public Session {
     int_swin_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
   }
   double logit_scale() const override { return net_->logit_scale; }
+  // Whole images one per thread, each a single-threaded forward on that thread's own workspace:
+  // no barrier inside an image (a Swin-T forward has ~40 parallel steps, and on a shared host a
+  // preempted worker stalls every one of them), while the images keep the bits of run_int. The
+  // images left over after whole rounds (n mod threads) run one at a time on the whole pool.
   void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
     const SwinConfig& c = net_->config;
-    const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
-    for (size_t i = 0; i < n; ++i) run_int(pixels + i * in_bytes, logits + i * static_cast<size_t>(c.num_classes));
+    const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3, classes = static_cast<size_t>(c.num_classes);
+    const size_t threads = static_cast<size_t>(pool_.threads()), per_thread = threads > 1 ? n / threads * threads : 0;
+    if (per_thread > 0) {
+      // First such batch: one single-thread workspace per worker (thread 0 uses ws_'s first tiles).
+      while (image_ws_.size() + 1 < threads) image_ws_.emplace_back(*net_, 1);
+      pool_.parallel_for(per_thread, [&](size_t i, int thread) {
+        SwinWorkspace& ws = thread == 0 ? ws_ : image_ws_[static_cast<size_t>(thread) - 1];
+        int_swin_forward(*net_, kernels_, pixels + i * in_bytes, ws, logits + i * classes, nullptr, nullptr, profile_);
+      });
+    }
+    for (size_t i = per_thread; i < n; ++i) run_int(pixels + i * in_bytes, logits + i * classes);
   }
 
  private:
@@ -202,6 +220,7 @@ class IntSwinSession final : public Session {
   std::shared_ptr<const IntSwin> net_;
   ThreadPool pool_;
   SwinWorkspace ws_;
+  std::deque<SwinWorkspace> image_ws_;  // run_batch_int's workspaces of threads 1.., made on first use
   std::vector<int32_t> scratch_logits_;
   OpProfile* profile_;
 };

@@ -43,6 +43,14 @@ void add_swin_attention_bias(int32_t* scores, size_t ld, size_t n, const int32_t
   }
 }
 
+void add_swin_shift_mask(int32_t* scores, size_t ld, size_t n, const uint8_t* region) {
+  for (size_t i = 0; i < n; ++i) {
+    int32_t* row = scores + i * ld;
+    const uint8_t ri = region[i];
+    for (size_t j = 0; j < n; ++j) row[j] = saturating_add(row[j], region[j] != ri ? kSwinMaskLogit : 0);
+  }
+}
+
 void swin_average_pool(const uint8_t* in, size_t rows, size_t cols, size_t ld, int32_t in_zero_point, int32_t multiplier,
                        int32_t shift, int32_t out_zero_point, uint8_t* out) {
   for (size_t c = 0; c < cols; ++c) {

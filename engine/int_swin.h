@@ -34,6 +34,10 @@ inline constexpr int32_t kSwinMaskLogit = -(1 << 30);
 // Eq. 42: stored relative-position biases are within ±2^28 (the loader checks), so acc + bias +
 // mask never leaves int32 for |acc| < 2^28 (head_dim <= 4096: |acc| <= 4096·255² < 2^28).
 inline constexpr int32_t kSwinMaxBias = 1 << 28;
+// The forward starts q@kᵀ's accumulators from the bias (matmul_u8u8_nt_add, modulo 2^32), then adds
+// the mask saturating: the same bits as Eq. 42-43's one saturating add while acc + bias cannot wrap,
+// i.e. |acc| <= head_dim·255² < 2^28, which holds up to this head_dim (larger: the separate add).
+inline constexpr size_t kSwinFusedBiasMaxHeadDim = 4096;
 
 struct QSwinBlock {
   QBlock attn_mlp;                  // norm1, q/k/v, softmax, attn@v requant, proj, norm2, MLP
@@ -134,6 +138,10 @@ void int_swin_forward_traced(const IntSwin& model, const KernelSet& kernels, con
 // mask = kSwinMaskLogit where region[i] != region[j] (region == nullptr: no mask). Rows [0, n);
 // precondition |bias| <= kSwinMaxBias (the quantizer clamps, the loader checks).
 void add_swin_attention_bias(int32_t* scores, size_t ld, size_t n, const int32_t* bias, const uint8_t* region);
+
+// Eq. 43 alone on a tile that already holds acc + bias: scores[i][j] = sat32(scores[i][j] + mask),
+// mask as in add_swin_attention_bias (region != nullptr).
+void add_swin_shift_mask(int32_t* scores, size_t ld, size_t n, const uint8_t* region);
 
 // Eq. 44: out[c] = clamp(z_out + MBQM(Σ_t (in[t][c] − z_in), M, shift), 0, 255) for c < cols.
 void swin_average_pool(const uint8_t* in, size_t rows, size_t cols, size_t ld, int32_t in_zero_point, int32_t multiplier,

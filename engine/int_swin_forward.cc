@@ -198,9 +198,17 @@ class SwinForward {
     int32_t* acc = reinterpret_cast<int32_t*>(ws_.tile(kAcc, thread));
     {
       ScopedOpTimer timer(profile_, OpKind::kQk);  // Eq. 9, then Eq. 42-43
-      matmul_u8u8_nt(k_.gemm, n, n, hd, buf(kQ) + row0 * c + off, c, b.q_out.zero_point, buf(kK) + row0 * c + off, c, b.k_out.zero_point, scores, n);
-      if (trace_) emit_tile(block_name(s, j) + ".attn.qk", scores, GemmOut::kS32, n, n, b.scores_scale, 0, tile_index(s, w, h));
-      add_swin_attention_bias(scores, n, n, sb.attn_bias.data() + h * n * n, l.region.empty() ? nullptr : l.region.data() + row0);
+      const uint8_t *q = buf(kQ) + row0 * c + off, *k = buf(kK) + row0 * c + off;
+      const int32_t* bias = sb.attn_bias.data() + h * n * n;
+      const uint8_t* region = l.region.empty() ? nullptr : l.region.data() + row0;
+      if (!trace_ && hd <= kSwinFusedBiasMaxHeadDim) {  // the bias as the accumulators' start; the mask only where regions differ
+        matmul_u8u8_nt_add(k_.gemm, n, n, hd, q, c, b.q_out.zero_point, k, c, b.k_out.zero_point, bias, n, scores, n);
+        if (region && std::any_of(region + 1, region + n, [&](uint8_t r) { return r != region[0]; })) add_swin_shift_mask(scores, n, n, region);
+      } else {  // Eq. 9, then Eq. 42-43 as one pass; a trace also records the scores before the bias
+        matmul_u8u8_nt(k_.gemm, n, n, hd, q, c, b.q_out.zero_point, k, c, b.k_out.zero_point, scores, n);
+        if (trace_) emit_tile(block_name(s, j) + ".attn.qk", scores, GemmOut::kS32, n, n, b.scores_scale, 0, tile_index(s, w, h));
+        add_swin_attention_bias(scores, n, n, bias, region);
+      }
       if (trace_) emit_tile(block_name(s, j) + ".attn.logits", scores, GemmOut::kS32, n, n, b.scores_scale, 0, tile_index(s, w, h));
     }
     {

@@ -301,6 +301,33 @@ TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, s
   GemmTester().m(3).n(5).k(0).za(9).zb(4).seed(seed++).TestU8U8All();      // empty sum
 }
 
+TEST_CASE("gemm u8u8 + addend (matmul_u8u8_nt_add): shapes, Swin windows, deep K, strides, wrapping", "[gemm]") {
+  uint64_t seed = 5100;
+  for (size_t m : {1, 3, 4, 5, 9}) {
+    for (size_t n : {1, 15, 16, 17, 49, 64, 65}) {
+      for (size_t k : {1, 4, 5, 32, 63}) {
+        GemmTester().m(m).n(n).k(k).za(static_cast<int32_t>(seed * 7 % 256)).zb(static_cast<int32_t>(seed * 13 % 256))
+            .addend(true).seed(seed).TestU8U8All();
+        ++seed;
+      }
+    }
+  }
+  // Swin-T window q@kᵀ (49 × 49 × 32 of a 96-wide q/k), strided C; K >= 128 (the fused-row tiles),
+  // K beyond one chunk (later chunks continue from C), many columns (column chunks), K = 0.
+  GemmTester().m(49).n(49).k(32).lda(96).ldb(96).ldc(53).za(120).zb(131).addend(true).seed(seed++).TestU8U8All();
+  GemmTester().m(13).n(40).k(160).lda(163).za(255).zb(0).fill(Fill::kExtremeMix).addend(true).seed(seed++).TestU8U8All();
+  GemmTester().m(5).n(37).k(2500).lda(2503).ldb(2501).ldc(41).za(3).zb(250).addend(true).seed(seed++).TestU8U8All();
+  GemmTester().m(3).n(2100).k(17).za(1).zb(2).addend(true).seed(seed++).TestU8U8All();
+  GemmTester().m(3).n(5).k(0).za(9).zb(4).addend(true).seed(seed++).TestU8U8All();
+  // D overlapping C is refused on every backend.
+  intvit::test::for_each_gemm_backend([](GemmIsa isa) {
+    std::vector<uint8_t> a(4 * 8, 1);
+    std::vector<int32_t> c(4 * 4);
+    CHECK_THROWS_AS(matmul_u8u8_nt_add(isa, 4, 4, 8, a.data(), 8, 0, a.data(), 8, 0, c.data() + 2, 4, c.data(), 4), intvit::Error);
+    CHECK_THROWS_AS(matmul_u8u8_nt_add(isa, 4, 4, 8, a.data(), 8, 0, a.data(), 8, 0, nullptr, 4, c.data(), 4), intvit::Error);
+  });
+}
+
 TEST_CASE("gemm requantize (Eq. 11): ties, extremes, all output types", "[gemm]") {
   uint64_t seed = 1000;
   for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {

@@ -122,6 +122,9 @@ class GemmTester {
   GemmTester& bias(bool v) { bias_ = v; return *this; }
   GemmTester& extreme_bias(bool v) { extreme_bias_ = v; return *this; }
   GemmTester& seed(uint64_t v) { seed_ = v; return *this; }
+  // u8u8 only: run matmul_u8u8_nt_add with an addend D [m][n + 3] of random int32 (extremes
+  // included, so the modulo-2^32 sum wraps) instead of matmul_u8u8_nt.
+  GemmTester& addend(bool v) { addend_ = v; return *this; }
 
   std::string describe() const {
     std::ostringstream s;
@@ -131,7 +134,7 @@ class GemmTester {
       << " shifts=[" << shift_lo() << "," << shift_hi() << "] zp=" << zp_ << " clamp=[" << qmin() << "," << qmax() << "]"
       << (accumulate_ ? " accumulate" : "") << " n_range=[" << n_begin() << "," << n_end() << ")"
       << " fill=" << fill_name(fill_) << (bias_ ? (extreme_bias_ ? " bias=extreme" : " bias") : " no-bias")
-      << " seed=" << seed_;
+      << (addend_ ? " addend" : "") << " seed=" << seed_;
     return s.str();
   }
 
@@ -152,15 +155,22 @@ class GemmTester {
     for (size_t i = 0; i < m_; ++i) for (size_t p = 0; p < lda(); ++p) a[i * lda() + p] = u8_value(rng, p < k_);
     for (size_t j = 0; j < n_; ++j) for (size_t p = 0; p < ldb(); ++p) b[j * ldb() + p] = u8_b_value(rng);
     std::vector<int32_t> c(m_ * ldc() + 1, kSentinel32), expected = c;
+    const size_t ldd = n_ + 3;
+    std::vector<int32_t> d(addend_ ? m_ * ldd : 0);
+    for (int32_t& v : d) v = interesting_acc(rng);
     for (size_t i = 0; i < m_; ++i) {
       for (size_t j = 0; j < n_; ++j) {
         int64_t acc = 0;  // Eq. 9
         for (size_t p = 0; p < k_; ++p) acc += (int64_t{a[i * lda() + p]} - za_) * (int64_t{b[j * ldb() + p]} - zb_);
-        expected[i * ldc() + j] = static_cast<int32_t>(acc);
+        expected[i * ldc() + j] = addend_ ? gemm_reference::wrap32(acc + d[i * ldd + j]) : static_cast<int32_t>(acc);
       }
     }
-    matmul_u8u8_nt(isa, m_, n_, k_, a.data(), lda(), za_, b.data(), ldb(), zb_, c.data(), ldc());
-    compare(isa, "matmul_u8u8_nt", c.data(), expected.data(), c.size(), sizeof(int32_t));
+    if (addend_) {
+      matmul_u8u8_nt_add(isa, m_, n_, k_, a.data(), lda(), za_, b.data(), ldb(), zb_, d.data(), ldd, c.data(), ldc());
+    } else {
+      matmul_u8u8_nt(isa, m_, n_, k_, a.data(), lda(), za_, b.data(), ldb(), zb_, c.data(), ldc());
+    }
+    compare(isa, addend_ ? "matmul_u8u8_nt_add" : "matmul_u8u8_nt", c.data(), expected.data(), c.size(), sizeof(int32_t));
   }
 
   // requantize() (Eq. 11 alone) on every supported backend; acc values mix random numbers with
@@ -444,6 +454,7 @@ class GemmTester {
   size_t n_begin_ = 0, n_end_ = 0;
   Fill fill_ = Fill::kRandom;
   bool bias_ = true, extreme_bias_ = false;
+  bool addend_ = false;  // u8u8: matmul_u8u8_nt_add
   uint64_t seed_ = 1;
 };
 

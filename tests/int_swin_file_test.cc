@@ -190,7 +190,9 @@ TEST_CASE("load_model runs the integer and the FP32 Swin, sessions give the same
     singles.insert(singles.end(), want.begin(), want.end());
     pixels.insert(pixels.end(), image.begin(), image.end());
   }
-  for (int threads : {1, 2}) {
+  // 2 threads: one round of images one per thread plus a leftover image on the whole pool; 3: one
+  // whole round, each image on its own thread's workspace.
+  for (int threads : {1, 2, 3}) {
     SessionOptions o;
     o.threads = threads;
     const auto session = create_session(model, o);
@@ -198,6 +200,9 @@ TEST_CASE("load_model runs the integer and the FP32 Swin, sessions give the same
     session->run_int(images[0].data(), got.data());
     CHECK(std::equal(got.begin(), got.end(), singles.begin()));
     std::vector<int32_t> batch(singles.size());
+    session->run_batch_int(images.size(), pixels.data(), batch.data());
+    CHECK(batch == singles);
+    std::fill(batch.begin(), batch.end(), 0);  // again: the workspaces made by the first batch are reused
     session->run_batch_int(images.size(), pixels.data(), batch.data());
     CHECK(batch == singles);
   }

@@ -100,6 +100,43 @@ TEST_CASE("Swin bias + shift mask add is Eq. 42-43 exactly, saturating", "[swin]
   }
 }
 
+TEST_CASE("Swin q@kᵀ started from the bias, then the mask alone, is Eq. 42-43's one saturating add", "[swin][int_swin]") {
+  // The forward's fused path (matmul_u8u8_nt_add + add_swin_shift_mask) against the separate one
+  // (matmul_u8u8_nt + add_swin_attention_bias) on every backend, at the extremes of the contract:
+  // |acc| up to head_dim·255² with bias ±2^28 and the mask.
+  std::mt19937 rng(43);
+  for (size_t hd : {size_t{32}, size_t{96}, kSwinFusedBiasMaxHeadDim}) {
+    const size_t n = hd == kSwinFusedBiasMaxHeadDim ? 3 : 49, ld = hd + 5;
+    std::vector<uint8_t> q(n * ld), k(n * ld), region(n);
+    std::vector<int32_t> bias(n * n);
+    for (size_t i = 0; i < q.size(); ++i) {  // rows of all 0 or all 255 reach |acc| = hd·255²
+      q[i] = i / ld % 3 == 0 ? 255 : i / ld % 3 == 1 ? 0 : static_cast<uint8_t>(rng());
+      k[i] = i / ld % 2 == 0 ? 0 : static_cast<uint8_t>(rng());
+    }
+    std::uniform_int_distribution<int32_t> b(-kSwinMaxBias, kSwinMaxBias);
+    for (auto& v : bias) v = b(rng);
+    bias[0] = -kSwinMaxBias, bias[1] = kSwinMaxBias;
+    for (auto& r : region) r = static_cast<uint8_t>(rng() % 2);
+    for (GemmIsa isa : kAllGemmIsas) {
+      if (!gemm_isa_supported(isa)) continue;
+      for (const uint8_t* reg : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(region.data())}) {
+        std::vector<int32_t> want(n * n), got(n * n);
+        matmul_u8u8_nt(isa, n, n, hd, q.data(), ld, 0, k.data(), ld, 255, want.data(), n);
+        add_swin_attention_bias(want.data(), n, n, bias.data(), reg);
+        matmul_u8u8_nt_add(isa, n, n, hd, q.data(), ld, 0, k.data(), ld, 255, bias.data(), n, got.data(), n);
+        if (reg) add_swin_shift_mask(got.data(), n, n, reg);
+        INFO(gemm_isa_name(isa) << " head_dim " << hd << (reg ? " masked" : ""));
+        REQUIRE(got == want);
+      }
+    }
+  }
+  // The mask alone saturates (outside the contract it must clamp, never wrap).
+  std::vector<int32_t> scores{7, INT32_MIN + 5, -9, INT32_MIN};
+  const uint8_t region[2] = {0, 1};
+  add_swin_shift_mask(scores.data(), 2, 2, region);
+  CHECK(scores == std::vector<int32_t>{7, INT32_MIN, -9 + kSwinMaskLogit, INT32_MIN});
+}
+
 TEST_CASE("Swin shift mask gives probability exactly 0 in every softmax mode and width", "[swin][int_swin]") {
   const size_t n = 16;
   std::mt19937 rng(11);

@@ -1,6 +1,7 @@
 // Backend names, what each needs of the CPU (kernels/backend/cpu.h), argument validation and the
 // per-ISA kernel tables. The session's choice of backend: kernels/backend/backend.h.
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -177,14 +178,24 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
   linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
 }
 
-void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
-                    const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
-  require_supported(isa);
-  if (m == 0 || n == 0) return;
+namespace {
+
+// matmul_u8u8_nt's argument checks (m, n > 0), shared with matmul_u8u8_nt_add.
+void check_u8u8(size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za, const uint8_t* b, size_t ldb, int32_t zb,
+                const int32_t* c, size_t ldc) {
   if (k > 33000) invalid("matmul_u8u8_nt: k > 33000 breaks the int32 bound of Eq. 9");
   if (za < 0 || za > 255 || zb < 0 || zb > 255) invalid("matmul_u8u8_nt: zero-points must be in [0, 255]");
   if (c == nullptr || ldc < n) invalid("matmul_u8u8_nt: C is null or ldc < n");
   if (k > 0 && (a == nullptr || b == nullptr || lda < k || ldb < k)) invalid("matmul_u8u8_nt: A/B null or lda/ldb < k");
+}
+
+}  // namespace
+
+void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                    const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
+  require_supported(isa);
+  if (m == 0 || n == 0) return;
+  check_u8u8(n, k, a, lda, za, b, ldb, zb, c, ldc);
   gemm::MatmulU8U8Fn fn = gemm::qu8u8_gemm_nt_ref;
   switch (k == 0 ? GemmIsa::kRef : native(isa)) {  // k == 0: all zeros, nothing to vectorise
     case GemmIsa::kAvx512Vnni: fn = gemm::qu8u8_gemm_nt_4x64c4__avx512vnni; break;
@@ -195,6 +206,29 @@ void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a,
     default: break;
   }
   fn(m, n, k, a, lda, za, b, ldb, zb, c, ldc);
+}
+
+void matmul_u8u8_nt_add(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                        const uint8_t* b, size_t ldb, int32_t zb, const int32_t* d, size_t ldd, int32_t* c, size_t ldc) {
+  require_supported(isa);
+  if (m == 0 || n == 0) return;
+  if (d == nullptr || ldd < n) invalid("matmul_u8u8_nt_add: D is null or ldd < n");
+  if (c != nullptr) {  // byte ranges [first, last) of D's and C's rows must not meet
+    const auto d0 = reinterpret_cast<uintptr_t>(d), d1 = reinterpret_cast<uintptr_t>(d + (m - 1) * ldd + n);
+    const auto c0 = reinterpret_cast<uintptr_t>(c), c1 = reinterpret_cast<uintptr_t>(c + (m - 1) * ldc + n);
+    if (d0 < c1 && c0 < d1) invalid("matmul_u8u8_nt_add: D overlaps C");
+  }
+  if (k > 0 && native(isa) == GemmIsa::kAvx512Vnni) {
+    check_u8u8(n, k, a, lda, za, b, ldb, zb, c, ldc);
+    gemm::qu8u8_gemm_nt_add_4x64c4__avx512vnni(m, n, k, a, lda, za, b, ldb, zb, d, ldd, c, ldc);
+    return;
+  }
+  matmul_u8u8_nt(isa, m, n, k, a, lda, za, b, ldb, zb, c, ldc);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      c[i * ldc + j] = static_cast<int32_t>(static_cast<uint32_t>(c[i * ldc + j]) + static_cast<uint32_t>(d[i * ldd + j]));
+    }
+  }
 }
 
 void requantize(GemmIsa isa, size_t m, size_t n, const int32_t* acc, size_t ld_acc, const RequantParams& params,

@@ -71,6 +71,9 @@ void qu8u8_gemm_nt_4x16c4__avxvnni(size_t, size_t, size_t, const uint8_t*, size_
 void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
 void qu8u8_gemm_nt_32x32c4__amx(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
 void qu8u8_gemm_nt_32x32c4__amxemu(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t, int32_t*, size_t);
+// matmul_u8u8_nt_add's fused variant (the other backends add D after their Eq. 9 product).
+void qu8u8_gemm_nt_add_4x64c4__avx512vnni(size_t, size_t, size_t, const uint8_t*, size_t, int32_t, const uint8_t*, size_t, int32_t,
+                                          const int32_t*, size_t, int32_t*, size_t);
 
 // ---- Output stage (Eq. 11 + store): for rows [0, rows) and columns [n_begin, n_end),
 // value = acc[i * ld_acc + (n − n_begin)] + (col_bias ? col_bias[n] : 0)  (int32, modulo 2^32),

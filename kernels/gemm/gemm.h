@@ -150,6 +150,14 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
 void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t lda,
                     int32_t za, const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc);
 
+// Eq. 9 plus an int32 addend D [m][n] (leading dimension ldd): C[m, n] = D[m, n] + Eq. 9, modulo
+// 2^32 like Eq. 9's expansion, so exact whenever the true sum fits int32 (Swin's q@kᵀ plus its
+// relative-position bias, Eq. 42: |D| <= 2^28). The AVX-512 VNNI backend starts its tiles from D
+// (no pass after the product); the others add D after matmul_u8u8_nt. D must not overlap C
+// (Error(kInvalidArgument)); otherwise the same checks as matmul_u8u8_nt.
+void matmul_u8u8_nt_add(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                        const uint8_t* b, size_t ldb, int32_t zb, const int32_t* d, size_t ldd, int32_t* c, size_t ldc);
+
 // Eq. 11 alone: out[i][j] = clamp(zp + MBQM(acc[i][j], M[j], shift[j])) for i < m, j < n, stored
 // per out.type / out.accumulate (out.requant is ignored; `params` is used). kOneDnn runs
 // best_native_gemm_isa().

@@ -5,7 +5,8 @@
 // exact because the true value fits int32 for K <= 33000). The column terms are the tile's initial
 // accumulators and the row terms are added per row, so the 4×64 tile of ukernel-avx512vnni.h does
 // all the work. B is packed per call into a 32 KiB stack buffer, in chunks of columns (and of K for
-// K > 2048), so nothing is allocated.
+// K > 2048), so nothing is allocated. The _add entry point starts the tiles from C = D + column
+// terms instead (matmul_u8u8_nt_add: Swin's q@kᵀ with its relative-position bias).
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step of some tile shapes (e.g. 4 × 48); it must precede every include of this file.
 #pragma GCC optimize("schedule-insns")
@@ -88,10 +89,22 @@ void pack_b(const uint8_t* b, size_t ldb, size_t cols, size_t k0, size_t kc, int
   }
 }
 
-}  // namespace
+// C rows [r0, r0 + rows), columns [n0, n0 + cols) = D + col_term: the addend enters the tiles as
+// their initial accumulators (in place in C), so it costs one pass over C in L1, not a pass after.
+void init_from_addend(const int32_t* d, size_t ldd, const int32_t* col_term, size_t r0, size_t rows, size_t n0,
+                      size_t cols, int32_t* c, size_t ldc) {
+  for (size_t i = r0; i < r0 + rows; ++i) {
+    for (size_t j = 0; j < cols; j += 16) {
+      const __mmask16 mask = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1);
+      const __m512i sum = _mm512_add_epi32(_mm512_maskz_loadu_epi32(mask, d + i * ldd + n0 + j), _mm512_maskz_loadu_epi32(mask, col_term + j));
+      _mm512_mask_storeu_epi32(c + i * ldc + n0 + j, mask, sum);
+    }
+  }
+}
 
-void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
-                                      const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
+// Both entry points: d == nullptr is plain Eq. 9, otherwise D is added (modulo 2^32).
+void matmul_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za, const uint8_t* b, size_t ldb, int32_t zb,
+               const int32_t* d, size_t ldd, int32_t* c, size_t ldc) {
   using namespace avx512vnni;
   using RawStage = avx512::Stage<GemmOut::kS32, false, true, false, false>;
   constexpr auto& kTable = DotTileTable<kMR, kNB, false>::kTable;
@@ -129,6 +142,7 @@ void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_
           for (size_t i = 0; i < rows; ++i) {
             row_term[i] = static_cast<int32_t>(static_cast<uint32_t>(128 - zb) * sum_u8(a + (r0 + i) * lda, k));
           }
+          if (d) init_from_addend(d, ldd, col_term, r0, rows, n0, cols, c, ldc);
         }
         // Column groups of 3–4 blocks where possible (13 blocks → 4 + 3 + 3 + 3, not 4 + 4 + 4 + 1):
         // a lone block has only 4 accumulator chains, too few to hide vpdpbusd's latency.
@@ -144,7 +158,11 @@ void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_
           t.block_stride = block_stride;
           t.c = c + r0 * ldc + n0 + j0;
           t.ldc = ldc;
-          if (k0 == 0) {  // first K chunk: start from the zero-point terms
+          if (k0 == 0 && d) {  // first K chunk with an addend: C holds D + the column terms
+            t.init = t.c;
+            t.ld_init = ldc;
+            t.row_add = row_term;
+          } else if (k0 == 0) {  // first K chunk: start from the zero-point terms
             t.init = col_term + j0;
             t.ld_init = 0;
             t.row_add = row_term;
@@ -178,6 +196,19 @@ void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_
       }
     }
   }
+}
+
+}  // namespace
+
+void qu8u8_gemm_nt_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                                      const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
+  matmul_nt(m, n, k, a, lda, za, b, ldb, zb, nullptr, 0, c, ldc);
+}
+
+void qu8u8_gemm_nt_add_4x64c4__avx512vnni(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
+                                          const uint8_t* b, size_t ldb, int32_t zb, const int32_t* d, size_t ldd, int32_t* c,
+                                          size_t ldc) {
+  matmul_nt(m, n, k, a, lda, za, b, ldb, zb, d, ldd, c, ldc);
 }
 
 }  // namespace intvit::gemm
