@@ -62,12 +62,15 @@ enum class GemmOut { kU8, kS16, kS32 };
 // output column (also for the n-range overload). With requant == nullptr the raw int32
 // accumulators are stored (type must be kS32). accumulate (kS32 only): out = sat_s32(out + value),
 // value being the (requantized and clamped, or raw) result — the int32 residual stream.
+// byte_table (kU8 with requant only): each stored code q becomes byte_table[q] (256 entries) — a
+// u8 → u8 op such as the 8-bit GELU folded into the output stage (QUANTIZATION.md §3.6, Eq. 11c).
 struct GemmOutput {
   void* data;
   size_t ld;                     // in elements
   GemmOut type;
   const RequantParams* requant;  // nullptr => raw int32 accumulators
   bool accumulate = false;
+  const uint8_t* byte_table = nullptr;  // [256] or nullptr
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -143,6 +146,12 @@ class PackedWeights {
 void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const GemmOutput& out);
 void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const GemmOutput& out,
             size_t n_begin, size_t n_end);
+
+// Whether linear() on these weights applies GemmOutput::byte_table inside its output stage, on the
+// bytes in registers (the reference; AVX-512 VNNI u8 × s8 on a CPU with AVX512-VBMI: vpermi2b).
+// Elsewhere linear() still honours the table, bit for bit, by a separate pass over the output
+// after the GEMM — no faster than running the u8 → u8 op on its own.
+bool linear_fuses_byte_table(const PackedWeights& w);
 
 // Eq. 9: C[m, n] = Σ_k (A[m,k] − za)(B[n,k] − zb), raw int32, exact for k <= 33000 (larger k
 // throws). B is [N][K] (the "nt" layout: q@kᵀ passes k as-is; attn@v passes v transposed).
