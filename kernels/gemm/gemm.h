@@ -160,8 +160,8 @@ void matmul_u8u8_nt(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t* a,
                     int32_t za, const uint8_t* b, size_t ldb, int32_t zb, int32_t* c, size_t ldc);
 
 // Eq. 11 alone: out[i][j] = clamp(zp + MBQM(acc[i][j], M[j], shift[j])) for i < m, j < n, stored
-// per out.type / out.accumulate (out.requant is ignored; `params` is used). kOneDnn runs
-// best_native_gemm_isa().
+// per out.type / out.accumulate (out.requant is ignored; `params` is used), through
+// out.byte_table if set (Eq. 11c, as a pass after the stage). kOneDnn runs best_native_gemm_isa().
 void requantize(GemmIsa isa, size_t m, size_t n, const int32_t* acc, size_t ld_acc,
                 const RequantParams& params, const GemmOutput& out);
 
