@@ -8,6 +8,9 @@
 //   - attention segment: (image × head × query-row block) tasks, each running qk -> softmax -> av
 //     -> requantize on its tile with per-thread scratch. Every row is computed independently, so
 //     any split and any batch give the same bits.
+// fc1 and its 8-bit GELU run as one node where the GEMM applies the GELU's byte table in registers
+// (folds_gelu; QUANTIZATION.md §3.6): same bits, one pass over [rows × 4·dim] less. Observed runs
+// keep both nodes, so traces and observers see fc1's output.
 // Per node: one switch on the op, then a kernel call on a row range or tile; no allocation,
 // virtual call or std::function below the segment level. Integer only (tests/no_float).
 #include <algorithm>
@@ -81,18 +84,36 @@ class Executor {
     return arena_ + plan_.offset[i] + img * plan_.image_stride[i] + static_cast<size_t>(thread) * plan_.thread_stride[i];
   }
 
-  // Rows [b0, b1) of the batch's n·rows domain of a row-wise node.
-  void batch_rows(const Node& n, size_t b0, size_t b1) const {
-    if (batch_flat(n)) return rows(n, 0, b0, b1);
+  // Rows [b0, b1) of the batch's n·rows domain of a row-wise node (`gelu`: see rows()).
+  void batch_rows(const Node& n, size_t b0, size_t b1, const Node* gelu = nullptr) const {
+    if (batch_flat(n)) return rows(n, 0, b0, b1, gelu);
     const size_t d = n.rows;
-    for (size_t img = b0 / d; img * d < b1; ++img) rows(n, img, std::max(b0, img * d) - img * d, std::min(b1, (img + 1) * d) - img * d);
+    for (size_t img = b0 / d; img * d < b1; ++img) rows(n, img, std::max(b0, img * d) - img * d, std::min(b1, (img + 1) * d) - img * d, gelu);
+  }
+
+  // Whether fc1 followed by `next` may run as one node: `next` is fc1's 8-bit GELU and the GEMM
+  // applies its byte table in registers (linear_fuses_byte_table). Then fc1's output stage puts
+  // each code through the table (Eq. 11c: the bits GELU's pass would write) and stores straight into
+  // the GELU's output; fc1's own output tensor is not written, which is why only unobserved runs
+  // fold (traces and observers see both tensors). A few compares, no allocation.
+  bool folds_gelu(const Node& fc1, const Node& next) const {
+    if (fc1.op != OpType::kLinear || fc1.param != Param::kFc1 || next.op != OpType::kGelu || next.block != fc1.block) return false;
+    if (next.inputs.size() != 1 || next.inputs[0] != fc1.outputs[0]) return false;
+    const QBlock& b = m_.blocks[static_cast<size_t>(fc1.block)];
+    if (b.gelu_bytes.size() != 256 || b.gelu.bits != 8 || !linear_fuses_byte_table(*b.fc1.packed)) return false;
+    const TensorDesc& a = tensor(fc1.outputs[0]);
+    const TensorDesc& g = tensor(next.outputs[0]);
+    return a.dtype == ElemType::kU8 && g.dtype == ElemType::kU8 && a.rows == g.rows && a.cols == g.cols && b.fc1.out_type == GemmOut::kU8 &&
+           batch_flat(fc1) == batch_flat(next);
   }
 
   // Rows [r0, r1) of image img's domain of a row-wise node (img 0 with a flat node: any batch row).
-  void rows(const Node& n, size_t img, size_t r0, size_t r1) const {
+  // `gelu` (fc1 only, folds_gelu): the GELU node folded into fc1's output stage.
+  void rows(const Node& n, size_t img, size_t r0, size_t r1, const Node* gelu = nullptr) const {
     ScopedOpTimer timer(profile_, op_kind(n));
-    const TensorDesc& out = tensor(n.outputs[0]);
-    uint8_t* y = data(n.outputs[0], img);
+    const int out_id = gelu ? gelu->outputs[0] : n.outputs[0];
+    const TensorDesc& out = tensor(out_id);
+    uint8_t* y = data(out_id, img);
     switch (n.op) {
       case OpType::kPatchEmbed: return gather_patches(data(n.inputs[0], img), out, y, r0, r1, skipped(out, n.rows));
       case OpType::kClassToken:  // the class-token + position table (QUANTIZATION.md: s_res units)
@@ -110,7 +131,8 @@ class Executor {
         if (a >= r1) return;
         const QLinear& l = node_linear(m_, n);
         const RequantParams rq = l.requant();
-        const GemmOutput o{y + (a - out_skip) * out.row_bytes(), out.cols, l.out_type, &rq, l.accumulate};
+        const uint8_t* table = gelu ? m_.blocks[static_cast<size_t>(n.block)].gelu_bytes.data() : nullptr;
+        const GemmOutput o{y + (a - out_skip) * out.row_bytes(), out.cols, l.out_type, &rq, l.accumulate, table};
         linear(*l.packed, r1 - a, data(n.inputs[0], img) + (a - in_skip) * in.row_bytes(), in.cols, o);
         return;
       }
@@ -308,7 +330,14 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
       }
     } else if (!observer) {
       par.rows(images * s.rows, 8, [&](size_t r0, size_t r1, int) {
-        for (int i = s.begin; i < s.end; ++i) x.batch_rows(nodes[static_cast<size_t>(i)], r0, r1);
+        for (int i = s.begin; i < s.end; ++i) {
+          const Node& n = nodes[static_cast<size_t>(i)];
+          if (i + 1 < s.end && x.folds_gelu(n, nodes[static_cast<size_t>(i) + 1])) {
+            x.batch_rows(n, r0, r1, &nodes[static_cast<size_t>(++i)]);  // fc1 + GELU in one pass
+          } else {
+            x.batch_rows(n, r0, r1);
+          }
+        }
       });
     }
     if (!observer) continue;

@@ -18,6 +18,11 @@ void IntViT::prepare(GemmIsa isa) {
   patch_embed.prepare(isa);
   for (QBlock& b : blocks) {
     for (QLinear* l : {&b.q, &b.k, &b.v, &b.proj, &b.fc1, &b.fc2}) l->prepare(isa);
+    b.gelu_bytes.clear();
+    if (b.gelu.bits == 8 && (b.gelu.mode != GeluMode::kLut || b.gelu.table.size() >= 256)) {  // else: not built yet
+      b.gelu_bytes.resize(256);
+      gelu_byte_table(b.gelu, b.gelu_bytes.data());
+    }
   }
   head.prepare(isa);
   if (config.distillation_token) head_dist.prepare(isa);

@@ -83,6 +83,9 @@ struct QBlock {
   QLinear fc1;                     // -> GELU input (u8 or s16)
   GeluParams gelu;
   ActQuant gelu_in, gelu_out;
+  // 8-bit GELU only, built by IntViT::prepare: GELU of every u8 code (gelu_byte_table), which fc1's
+  // output stage applies when the executor folds the GELU node into fc1. Empty for 16-bit GELU.
+  std::vector<uint8_t> gelu_bytes;
   QLinear fc2;                     // accumulates into the residual stream
 };
 
@@ -104,7 +107,7 @@ struct IntViT {
   // at the same logit_scale; the model's logits are the rounded mean of both (QUANTIZATION.md Eq. 41).
   QLinear head_dist;
 
-  void prepare(GemmIsa isa);       // packs every linear for the ISA
+  void prepare(GemmIsa isa);       // packs every linear for the ISA, builds QBlock::gelu_bytes
   // After prepare(): frees the plain int8 weights, which the forward never reads (the packed
   // copies hold everything), so a loaded model keeps one copy of its weights per backend.
   void release_plain_weights();

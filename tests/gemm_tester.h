@@ -125,6 +125,15 @@ class GemmTester {
   // u8u8 only: run matmul_u8u8_nt_add with an addend D [m][n + 3] of random int32 (extremes
   // included, so the modulo-2^32 sum wraps) instead of matmul_u8u8_nt.
   GemmTester& addend(bool v) { addend_ = v; return *this; }
+  // u8 outputs: a random 256-byte table applied after Eq. 11 (GemmOutput::byte_table, Eq. 11c).
+  GemmTester& byte_table(bool v) {
+    table_.clear();
+    if (v) {
+      std::mt19937_64 rng(0x7AB1E);
+      for (int i = 0; i < 256; ++i) table_.push_back(static_cast<uint8_t>(rng()));
+    }
+    return *this;
+  }
 
   std::string describe() const {
     std::ostringstream s;
@@ -134,7 +143,7 @@ class GemmTester {
       << " shifts=[" << shift_lo() << "," << shift_hi() << "] zp=" << zp_ << " clamp=[" << qmin() << "," << qmax() << "]"
       << (accumulate_ ? " accumulate" : "") << " n_range=[" << n_begin() << "," << n_end() << ")"
       << " fill=" << fill_name(fill_) << (bias_ ? (extreme_bias_ ? " bias=extreme" : " bias") : " no-bias")
-      << (addend_ ? " addend" : "") << " seed=" << seed_;
+      << (addend_ ? " addend" : "") << (table_.empty() ? "" : " byte-table") << " seed=" << seed_;
     return s.str();
   }
 
@@ -191,7 +200,7 @@ class GemmTester {
       for (size_t j = 0; j < n_; ++j) store_expected(expected.data(), i, j, q, acc[i * ld_acc + j], true);
     }
     const RequantParams params = q.params();
-    requantize(isa, m_, n_, acc.data(), ld_acc, params, GemmOutput{out.data(), ldc(), out_, nullptr, accumulate_});
+    requantize(isa, m_, n_, acc.data(), ld_acc, params, GemmOutput{out.data(), ldc(), out_, nullptr, accumulate_, table()});
     compare(isa, "requantize", out.data(), expected.data(), out.size() / elem_bytes(), elem_bytes());
   }
 
@@ -214,6 +223,7 @@ class GemmTester {
     std::vector<uint8_t> out0, expected;  // output buffer before the call and the expected one
   };
 
+  const uint8_t* table() const { return table_.empty() ? nullptr : table_.data(); }
   size_t lda() const { return lda_ ? lda_ : k_; }
   size_t ldb() const { return ldb_ ? ldb_ : k_; }
   size_t ldc() const { return ldc_ ? ldc_ : n_; }
@@ -335,7 +345,7 @@ class GemmTester {
     }
     const size_t at = row * ldc() + col;
     if (out_ == GemmOut::kU8) {
-      buffer[at] = static_cast<uint8_t>(value);
+      buffer[at] = table_.empty() ? static_cast<uint8_t>(value) : table_[static_cast<size_t>(value)];
     } else if (out_ == GemmOut::kS16) {
       const int16_t v = static_cast<int16_t>(value);
       std::memcpy(buffer + at * 2, &v, 2);
@@ -403,7 +413,7 @@ class GemmTester {
     REQUIRE(w.k() == k_);
     std::vector<uint8_t> out = c.out0;
     const RequantParams params = c.q.params();
-    const GemmOutput o{out.data(), ldc(), out_, requant_ ? &params : nullptr, accumulate_};
+    const GemmOutput o{out.data(), ldc(), out_, requant_ ? &params : nullptr, accumulate_, table()};
     if (ranged_) {
       linear(w, m_, c.a.data(), lda(), o, n_begin(), n_end());
     } else {
@@ -456,6 +466,7 @@ class GemmTester {
   bool bias_ = true, extreme_bias_ = false;
   bool addend_ = false;  // u8u8: matmul_u8u8_nt_add
   uint64_t seed_ = 1;
+  std::vector<uint8_t> table_;
 };
 
 }  // namespace intvit::test

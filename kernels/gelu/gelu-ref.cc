@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "kernels/error.h"
 #include "kernels/fixedpoint.h"
 #include "kernels/gelu/gelu.h"
 
@@ -46,6 +47,13 @@ void gelu_ref(const GeluParams& p, size_t n, const void* in, void* out) {
     auto* y = static_cast<int16_t*>(out);
     for (size_t i = 0; i < n; ++i) y[i] = static_cast<int16_t>(gelu_code(p, x[i]));
   }
+}
+
+void gelu_byte_table(const GeluParams& p, uint8_t* table) {
+  if (p.bits != 8) throw Error(ErrorCode::kInvalidArgument, "gelu_byte_table: only 8-bit GELU is a byte table");
+  uint8_t codes[256];
+  for (int q = 0; q < 256; ++q) codes[q] = static_cast<uint8_t>(q);
+  gelu_ref(p, 256, codes, table);
 }
 
 }  // namespace intvit

@@ -48,4 +48,9 @@ void gelu__avx2(const GeluParams& p, size_t n, const void* in, void* out);
 void gelu__avx512(const GeluParams& p, size_t n, const void* in, void* out);
 void gelu__avx512vbmi(const GeluParams& p, size_t n, const void* in, void* out);
 
+// The 8-bit GELU (any mode) as a byte table: table[q] = gelu_ref of code q, for all 256 codes — the
+// form a GEMM output stage applies after fc1 (GemmOutput::byte_table, QUANTIZATION.md §3.6).
+// Throws intvit::Error(kInvalidArgument) unless p.bits == 8.
+void gelu_byte_table(const GeluParams& p, uint8_t* table /*[256]*/);
+
 }  // namespace intvit

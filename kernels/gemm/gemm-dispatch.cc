@@ -111,6 +111,10 @@ OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end)
   if (out.ld < n_end) invalid("output ld " + std::to_string(out.ld) + " < n_end " + std::to_string(n_end));
   if (p.raw && out.type != GemmOut::kS32) invalid("raw int32 accumulators need GemmOut::kS32 (requant is null)");
   if (out.accumulate && out.type != GemmOut::kS32) invalid("accumulate is only defined for GemmOut::kS32");
+  if (out.byte_table != nullptr && (p.raw || out.type != GemmOut::kU8)) {
+    invalid("byte_table needs a requantized GemmOut::kU8 output (Eq. 11c)");
+  }
+  p.table = out.byte_table;
   if (p.raw) return p;
 
   const RequantParams& r = *out.requant;
@@ -175,7 +179,21 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
   if (a == nullptr) invalid("A is null");
   if (lda < w.k()) invalid("lda " + std::to_string(lda) + " < k " + std::to_string(w.k()));
   const gemm::OutputPlan plan = gemm::make_output_plan(out, n_begin, n_end);
-  linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
+  if (plan.table == nullptr || w.kernel_isa() == GemmIsa::kRef) {  // the reference stores through the table
+    linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
+  } else if (linear_fuses_byte_table(w)) {
+    gemm::qu8s8_gemm_4x64c4__avx512vnnivbmi(w, m, a, lda, plan, n_begin, n_end);
+  } else {  // Eq. 11c as its own pass over what the kernel stored
+    gemm::OutputPlan without_table = plan;
+    without_table.table = nullptr;
+    linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, without_table, n_begin, n_end);
+    gemm::apply_byte_table_ref(plan, m, n_begin, n_end);
+  }
+}
+
+bool linear_fuses_byte_table(const PackedWeights& w) {
+  if (w.kernel_isa() == GemmIsa::kRef) return true;
+  return w.kernel_isa() == GemmIsa::kAvx512Vnni && w.input() == GemmInput::kU8 && cpu().avx512vbmi;
 }
 
 namespace {
@@ -239,7 +257,10 @@ void requantize(GemmIsa isa, size_t m, size_t n, const int32_t* acc, size_t ld_a
   GemmOutput with_params = out;
   with_params.requant = &params;
   const gemm::OutputPlan plan = gemm::make_output_plan(with_params, 0, n);
-  gemm::output_stage_for(isa)(plan, 0, m, 0, n, acc, ld_acc, nullptr);
+  gemm::OutputPlan without_table = plan;  // the SIMD stages leave Eq. 11c to a pass of its own
+  without_table.table = nullptr;
+  gemm::output_stage_for(isa)(without_table, 0, m, 0, n, acc, ld_acc, nullptr);
+  if (plan.table != nullptr) gemm::apply_byte_table_ref(plan, m, 0, n);
 }
 
 }  // namespace intvit

@@ -40,6 +40,9 @@ struct OutputPlan {
   int32_t zero_point = 0;
   int32_t qmin = 0, qmax = 0;  // Eq. 11 as given (the reference uses these)
   int32_t lo = 0, hi = 0;      // qmin − zp and qmax − zp, clamped to int32 (SIMD stages use these)
+  // GemmOutput::byte_table (u8 outputs only): the stored code q becomes table[q] (Eq. 11c). Kernels
+  // that do not apply it get a plan without it and gemm-dispatch.cc runs apply_byte_table_ref after.
+  const uint8_t* table = nullptr;
 };
 
 // Validates `out` for columns [n_begin, n_end) and builds the plan; throws Error.
@@ -61,6 +64,9 @@ void qs16s8_gemm_16x32c4__amx(const PackedWeights&, size_t, const void*, size_t,
 void qu8s8_gemm_32x32c4__amxemu(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 void qs16s8_gemm_16x32c4__amxemu(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 void qu8s8_gemm__onednn(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
+// The avx512vnni kernel with the byte table (Eq. 11c) applied by vpermi2b in its output stage
+// (needs AVX512-VBMI too; same packed layout as qu8s8_gemm_4x64c4__avx512vnni).
+void qu8s8_gemm_4x64c4__avx512vnnivbmi(const PackedWeights&, size_t, const void*, size_t, const OutputPlan&, size_t, size_t);
 
 // ---- u8 × u8 family (Eq. 9), raw int32 out.
 using MatmulU8U8Fn = void (*)(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za,
@@ -87,6 +93,9 @@ void output_stage__avx512(const OutputPlan&, size_t, size_t, size_t, size_t, con
 // The reference output stage for one value (Eq. 11 literally, via kernels/fixedpoint.h).
 int32_t requantize_value_ref(const OutputPlan& out, size_t n, int32_t acc);
 void store_value_ref(const OutputPlan& out, size_t row, size_t n, int32_t acc);
+// Eq. 11c alone, in place: out element (row, n) = table[element] for rows [0, rows), columns
+// [n_begin, n_end) (the separate pass for kernels that do not apply out.table themselves).
+void apply_byte_table_ref(const OutputPlan& out, size_t rows, size_t n_begin, size_t n_end);
 
 // The output stage of a native ISA (kOneDnn, kAmxEmu → that of best_native_gemm_isa(); kAmx → AVX-512).
 OutputStageFn output_stage_for(GemmIsa);

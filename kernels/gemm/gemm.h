@@ -62,12 +62,15 @@ enum class GemmOut { kU8, kS16, kS32 };
 // output column (also for the n-range overload). With requant == nullptr the raw int32
 // accumulators are stored (type must be kS32). accumulate (kS32 only): out = sat_s32(out + value),
 // value being the (requantized and clamped, or raw) result — the int32 residual stream.
+// byte_table (kU8 with requant only): each stored code q becomes byte_table[q] (256 entries) — a
+// u8 → u8 op such as the 8-bit GELU folded into the output stage (QUANTIZATION.md §3.6, Eq. 11c).
 struct GemmOutput {
   void* data;
   size_t ld;                     // in elements
   GemmOut type;
   const RequantParams* requant;  // nullptr => raw int32 accumulators
   bool accumulate = false;
+  const uint8_t* byte_table = nullptr;  // [256] or nullptr
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -144,6 +147,12 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
 void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const GemmOutput& out,
             size_t n_begin, size_t n_end);
 
+// Whether linear() on these weights applies GemmOutput::byte_table inside its output stage, on the
+// bytes in registers (the reference; AVX-512 VNNI u8 × s8 on a CPU with AVX512-VBMI: vpermi2b).
+// Elsewhere linear() still honours the table, bit for bit, by a separate pass over the output
+// after the GEMM — no faster than running the u8 → u8 op on its own.
+bool linear_fuses_byte_table(const PackedWeights& w);
+
 // Eq. 9: C[m, n] = Σ_k (A[m,k] − za)(B[n,k] − zb), raw int32, exact for k <= 33000 (larger k
 // throws). B is [N][K] (the "nt" layout: q@kᵀ passes k as-is; attn@v passes v transposed).
 // kOneDnn runs best_native_gemm_isa() (oneDNN's int8 matmul has no u8 weights).
@@ -159,8 +168,8 @@ void matmul_u8u8_nt_add(GemmIsa isa, size_t m, size_t n, size_t k, const uint8_t
                         const uint8_t* b, size_t ldb, int32_t zb, const int32_t* d, size_t ldd, int32_t* c, size_t ldc);
 
 // Eq. 11 alone: out[i][j] = clamp(zp + MBQM(acc[i][j], M[j], shift[j])) for i < m, j < n, stored
-// per out.type / out.accumulate (out.requant is ignored; `params` is used). kOneDnn runs
-// best_native_gemm_isa().
+// per out.type / out.accumulate (out.requant is ignored; `params` is used), through
+// out.byte_table if set (Eq. 11c, as a pass after the stage). kOneDnn runs best_native_gemm_isa().
 void requantize(GemmIsa isa, size_t m, size_t n, const int32_t* acc, size_t ld_acc,
                 const RequantParams& params, const GemmOutput& out);
 

@@ -77,16 +77,22 @@ struct Stage {
     return static_cast<uint8_t*>(p.data) + (row * p.ld + n) * kElemBytes;
   }
 
-  // Eq. 11 on the accumulators v of 16 columns, stored at dst (an element address) where `mask`
-  // allows; kFull: all 16 lanes, without masks.
-  template <bool kFull = false>
-  inline __attribute__((always_inline)) void store(__m512i v, const ColumnConsts& c, uint8_t* dst,
-                                                   __mmask16 mask = 0xFFFF) const {
+  // Eq. 11 on the accumulators v of 16 columns (int32 lanes, before the store's narrowing).
+  inline __attribute__((always_inline)) __m512i requantize(__m512i v, const ColumnConsts& c) const {
     if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
     if constexpr (!kRaw && !kClamp) {
       static_assert(kType == GemmOut::kS32, "unclamped vector stores are for int32 outputs (u8 byte_clamp: store_row)");
       v = mbqm<kLeftShift>(v, c);
     }
+    return v;
+  }
+
+  // Eq. 11 on the accumulators v of 16 columns, stored at dst (an element address) where `mask`
+  // allows; kFull: all 16 lanes, without masks.
+  template <bool kFull = false>
+  inline __attribute__((always_inline)) void store(__m512i v, const ColumnConsts& c, uint8_t* dst,
+                                                   __mmask16 mask = 0xFFFF) const {
+    v = requantize(v, c);
     if constexpr (kType == GemmOut::kU8) {
       if constexpr (kFull) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
@@ -111,7 +117,27 @@ struct Stage {
   // kNarrow only: Eq. 11 on 64 consecutive columns (v[j] = columns 16j..), stored at dst.
   inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const ColumnConsts* c, uint8_t* dst) const {
     static_assert(kNarrow && !kLeftShift && !kRaw);
-    if constexpr (kType == GemmOut::kU8 && !kClamp) {
+    if constexpr (kType == GemmOut::kU8) {
+      _mm512_storeu_si512(dst, row_u8(v, c));
+    } else {
+      __m512i q[4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
+      // vpackssdw interleaves 4-column groups of its two sources per 128-bit lane; saturating to
+      // int16 is exact here because the clamp bounds lie inside int16.
+      const __m512i w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
+      const __m512i w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
+      // qword 2i + s of w01 holds columns 16s + 4i..: back to column order.
+      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+      _mm512_storeu_si512(dst, _mm512_permutexvar_epi64(order, w01));
+      _mm512_storeu_si512(dst + 64, _mm512_permutexvar_epi64(order, w23));
+    }
+  }
+
+  // kNarrow u8 only: Eq. 11 on 64 consecutive columns as 64 bytes in column order (store_row's).
+  inline __attribute__((always_inline)) __m512i row_u8(const __m512i (&v)[4], const ColumnConsts* c) const {
+    static_assert(kNarrow && !kLeftShift && !kRaw && kType == GemmOut::kU8);
+    if constexpr (!kClamp) {
       // OutputPlan::byte_clamp: [qmin, qmax] = [0, 255] and zp in [-32512, 32767]. MBQM saturated to
       // int16, plus zp with int16 saturation, then vpackuswb's [0, 255] saturation is Eq. 11's clamp:
       // in int16 range that is clamp(MBQM + zp); above it, 32767 + zp >= 255 (and MBQM + zp > 255);
@@ -119,26 +145,18 @@ struct Stage {
       const __m512i w01 = _mm512_adds_epi16(_mm512_packs_epi32(mbqm<false>(v[0], c[0]), mbqm<false>(v[1], c[1])), zp16);
       const __m512i w23 = _mm512_adds_epi16(_mm512_packs_epi32(mbqm<false>(v[2], c[2]), mbqm<false>(v[3], c[3])), zp16);
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-      _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
-      return;
-    }
-    __m512i q[4];
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
-    // vpackssdw interleaves 4-column groups of its two sources per 128-bit lane; saturating to
-    // int16 is exact here because the clamp bounds lie inside int16.
-    const __m512i w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
-    const __m512i w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
-    if constexpr (kType == GemmOut::kU8) {
-      // dword (4 columns) 4i + s holds columns 16s + 4i..: transpose back to column order.
-      const __m512i bytes = _mm512_packus_epi16(w01, w23);
-      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-      _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, bytes));
+      return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     } else {
-      // qword 2i + s of w01 holds columns 16s + 4i..: back to column order.
-      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-      _mm512_storeu_si512(dst, _mm512_permutexvar_epi64(order, w01));
-      _mm512_storeu_si512(dst + 64, _mm512_permutexvar_epi64(order, w23));
+      __m512i q[4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
+      // vpackssdw interleaves 4-column groups of its two sources per 128-bit lane; saturating to
+      // int16 is exact here because the clamp bounds lie inside int16.
+      const __m512i w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
+      const __m512i w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
+      // dword (4 columns) 4i + s holds columns 16s + 4i..: transpose back to column order.
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     }
   }
 

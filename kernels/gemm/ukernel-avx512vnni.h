@@ -341,6 +341,21 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
 }
 
 using DotTileFn = void (*)(const TileArgs&);
+using TilesFn = void (*)(TileArgs, size_t, const OutputPlan&, const avx512::ColumnConsts*, size_t, size_t, NextPanel);
+
+// linear_tiles' output stages: `tiles` for full-width 4 × 64 tile runs, `edge` for the rest (an
+// int32 tile buffer through output_stage__avx512). A variant kernel passes its own (e.g. the byte
+// table of qu8s8-gemm-4x64c4-avx512vnnivbmi.cc).
+struct PlainStages {
+  template <bool kS16>
+  static TilesFn tiles(const OutputPlan& out) {
+    return avx512::with_stage<true>(out, []<typename S>() -> TilesFn { return tiles_4x64<kS16, S>; });
+  }
+  static void edge(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin, size_t n_end, const int32_t* acc,
+                   size_t ld_acc) {
+    output_stage__avx512(out, row0, rows, n_begin, n_end, acc, ld_acc, nullptr);
+  }
+};
 
 // dot_tile<mr, nb> for mr in [1, MR], nb in [1, NB]: kTable[mr - 1][nb - 1].
 template <int MR, int NB, bool kS16>
@@ -361,13 +376,12 @@ constexpr int kMR = 4, kNB = 4;  // 4 rows × 64 channels: 16 accumulators + 4 w
 // The linear layer (Eq. 8 / Eq. 10) over groups of 64 columns (weights of the group stay in L1
 // while the row tiles stream past). Full-width groups with an output stage run through tiles_4x64;
 // raw int32 results are stored straight from the tile; the remaining edge tiles go through a 4×64
-// buffer and output_stage__avx512.
-template <bool kS16>
+// buffer and output_stage__avx512 (Stages: PlainStages or a variant's own).
+template <bool kS16, typename Stages = PlainStages>
 void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
                   size_t n_end) {
   constexpr auto& kTable = DotTileTable<kMR, kNB, kS16>::kTable;
-  using TilesFn = void (*)(TileArgs, size_t, const OutputPlan&, const avx512::ColumnConsts*, size_t, size_t, NextPanel);
-  const TilesFn fused = avx512::with_stage<true>(out, []<typename S>() -> TilesFn { return tiles_4x64<kS16, S>; });
+  const TilesFn fused = Stages::template tiles<kS16>(out);
   alignas(64) avx512::ColumnConsts consts[kNB];
   const PackedLayout& l = w.layout();
   const size_t a_bytes = kS16 ? 2 : 1;
@@ -413,7 +427,7 @@ void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, c
         fused(t, m / kMR, out, consts, 0, n0, next);
       } else {
         kTable[mr - 1][nb - 1](t);
-        if (!direct) output_stage__avx512(out, r, mr, g_begin, g_end, tile + (g_begin - n0), 16 * kNB, nullptr);
+        if (!direct) Stages::edge(out, r, mr, g_begin, g_end, tile + (g_begin - n0), 16 * kNB);
       }
     }
   }

@@ -1,0 +1,107 @@
+// u8 × s8 linear layer (Eq. 8) with a byte table after Eq. 11 (Eq. 11c, QUANTIZATION.md §3.6),
+// AVX-512 VNNI + VBMI: qu8s8_gemm_4x64c4__avx512vnni's tiles, and in their output stage each row
+// of 64 requantized codes goes through the 256-byte table by two vpermi2b (bits 0-6 pick among
+// 128 table bytes) and a blend on bit 7, in registers, before its one store. The 8-bit GELU after
+// fc1 runs this way, so GELU's own pass over the fc1 output disappears.
+#pragma GCC optimize("schedule-insns")  // as in qu8s8-gemm-4x64c4-avx512vnni.cc
+#include "kernels/gemm/ukernel-avx512vnni.h"
+
+namespace intvit::gemm {
+namespace avx512vnni {
+namespace {
+
+// The 256 table bytes in four registers; lookup(q) = table[q] for each of 64 bytes.
+struct ByteTable {
+  explicit ByteTable(const uint8_t* table) {
+    for (int i = 0; i < 4; ++i) t[i] = _mm512_loadu_si512(table + 64 * i);
+  }
+  inline __attribute__((always_inline)) __m512i lookup(__m512i codes) const {
+    const __m512i lo = _mm512_permutex2var_epi8(t[0], codes, t[1]);  // table[q & 127]
+    const __m512i hi = _mm512_permutex2var_epi8(t[2], codes, t[3]);  // table[128 + (q & 127)]
+    return _mm512_mask_mov_epi8(lo, _mm512_movepi8_mask(codes), hi);
+  }
+  __m512i t[4];
+};
+
+// A u8 Stage (requant-avx512.h) whose stores put the codes through the table first.
+template <typename S>
+struct ByteTableStage : S {
+  static_assert(S::kElemBytes == 1, "byte tables are for u8 outputs");
+  explicit ByteTableStage(const OutputPlan& plan) : S(plan), table(plan.table) {}
+
+  inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const avx512::ColumnConsts* c, uint8_t* dst) const {
+    _mm512_storeu_si512(dst, table.lookup(S::row_u8(v, c)));
+  }
+  template <bool kFull = false>
+  inline __attribute__((always_inline)) void store(__m512i v, const avx512::ColumnConsts& c, uint8_t* dst,
+                                                   __mmask16 mask = 0xFFFF) const {
+    // The 16 codes in the low 128 bits; the upper lanes' lookups are discarded.
+    const __m128i codes = _mm512_cvtepi32_epi8(S::requantize(v, c));
+    const __m128i bytes = _mm512_castsi512_si128(table.lookup(_mm512_castsi128_si512(codes)));
+    if constexpr (kFull) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+    } else {
+      _mm_mask_storeu_epi8(dst, mask, bytes);
+    }
+  }
+
+  ByteTable table;
+};
+
+// with_stage<true> (requant-avx512.h) for requantized u8 plans, each Stage wrapped in ByteTableStage.
+template <typename Fn>
+decltype(auto) with_byte_table_stage(const OutputPlan& plan, Fn&& fn) {
+  constexpr GemmOut kU8 = GemmOut::kU8;
+  using avx512::Stage;
+  if (plan.narrow) {
+    if (plan.byte_clamp) {
+      if (plan.per_channel) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, false, true, false>>>();
+      return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, false, true, false>>>();
+    }
+    if (plan.per_channel) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, false, true>>>();
+    return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, false, true>>>();
+  }
+  if (plan.per_channel) {
+    if (plan.any_left_shift) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, true>>>();
+    return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, false>>>();
+  }
+  if (plan.any_left_shift) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, true>>>();
+  return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, false>>>();
+}
+
+// Eq. 11c in place on out elements (row0 + i, n), i < rows, n in [n_begin, n_end).
+void apply_table_in_place(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin, size_t n_end) {
+  const ByteTable table(out.table);
+  for (size_t i = 0; i < rows; ++i) {
+    uint8_t* row = static_cast<uint8_t*>(out.data) + (row0 + i) * out.ld;
+    for (size_t n = n_begin; n < n_end; n += 64) {
+      const __mmask64 m = n_end - n >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n_end - n)) - 1;
+      _mm512_mask_storeu_epi8(row + n, m, table.lookup(_mm512_maskz_loadu_epi8(m, row + n)));
+    }
+  }
+}
+
+struct ByteTableStages {
+  template <bool kS16>
+  static TilesFn tiles(const OutputPlan& out) {
+    return with_byte_table_stage(out, []<typename S>() -> TilesFn { return tiles_4x64<kS16, S>; });
+  }
+  // Edge tiles (a partial column group, the last m % 4 rows): the plain stage, then the table.
+  static void edge(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin, size_t n_end, const int32_t* acc,
+                   size_t ld_acc) {
+    OutputPlan without_table = out;
+    without_table.table = nullptr;
+    output_stage__avx512(without_table, row0, rows, n_begin, n_end, acc, ld_acc, nullptr);
+    apply_table_in_place(out, row0, rows, n_begin, n_end);
+  }
+};
+
+}  // namespace
+}  // namespace avx512vnni
+
+void qu8s8_gemm_4x64c4__avx512vnnivbmi(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
+                                       size_t n_begin, size_t n_end) {
+  avx512vnni::linear_tiles</*kS16=*/false, avx512vnni::ByteTableStages>(w, m, a, lda, out, n_begin, n_end);
+}
+
+}  // namespace intvit::gemm
