@@ -12,6 +12,7 @@
 #include "kernels/gelu/gelu.h"
 #include "gemm_tester.h"
 #include "kernels/gemm/gemm.h"
+#include "coverage.h"
 
 using namespace intvit;
 using intvit::test::Fill;
@@ -30,6 +31,9 @@ TEST_CASE("gemm byte table: which backends apply it in the output stage", "[gemm
   }
   if (!cpu_features().avx512vbmi) WARN("SKIPPED the in-register byte table (avx512vnnivbmi): CPU lacks AVX512-VBMI");
 }
+
+// The coverage summary's name for qu8s8_gemm_4x64c4__avx512vnnivbmi (the in-register table).
+bool byte_table_kernel_runs() { return gemm_isa_supported(GemmIsa::kAvx512Vnni) && cpu_features().avx512vbmi; }
 
 // Every code 0..255 through the table in every path of the AVX-512 kernel: full 4 × 64 tiles, the
 // partial last column group and the last m % 4 rows. K = 2 with weights (2^(1+s), 0) and bias
@@ -73,6 +77,11 @@ TEST_CASE("gemm byte table: all 256 codes through the table, every tile path and
         }
       }
     }
+  }
+  if (byte_table_kernel_runs()) {
+    test::record_variant_ran("gemm:avx512vnnivbmi-byte-table");
+  } else {
+    test::record_variant_unsupported("gemm:avx512vnnivbmi-byte-table", "CPU lacks AVX-512 VNNI or VBMI");
   }
 }
 
