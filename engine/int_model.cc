@@ -19,34 +19,22 @@
 namespace intvit {
 namespace {
 
-class IntModel final : public Model {
- public:
-  IntModel(IntViT model, const std::filesystem::path& source) : base_(std::move(model)) {
-    config_ = base_.config;
-    labels_ = base_.labels;
-    source_ = source;
-    default_isa_ = resolve_backend("");
-    packed(default_isa_);  // pack once at load for the default backend
-  }
-  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
-  std::vector<double> logits(const uint8_t* pixels) const override {
-    const std::shared_ptr<const IntViT> net = packed(default_isa_);
-    IntWorkspace ws(*net);  // per call: keeps Model::logits thread-safe; sessions reuse theirs
-    std::vector<int32_t> raw(config_.num_classes);
-    int_vit_forward(*net, kernel_set(default_isa_), pixels, ws, raw.data());
-    std::vector<double> out(raw.size());
-    dequantize_logits(raw.data(), raw.size(), base_.logit_scale, out.data());
-    return out;
-  }
-  std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
+// The geometry a Model reports (Model::config) for each family.
+ViTConfig model_view(const IntViT& m) { return m.config; }
+ViTConfig model_view(const IntSwin& m) { return swin_model_view(m.config); }
 
+// What both integer families share: the model's weights packed per backend on first use (the
+// default backend at load) and shared by all sessions; Model::logits on a per-call workspace.
+template <class Net>
+class PackedIntModel : public Model {
+ public:
+  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
   GemmIsa default_isa() const { return default_isa_; }
-  // The model's weights packed for `isa`, packed on first use and shared by all sessions.
-  std::shared_ptr<const IntViT> packed(GemmIsa isa) const {
+  std::shared_ptr<const Net> packed(GemmIsa isa) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& slot = packed_[isa];
     if (!slot) {
-      auto m = std::make_shared<IntViT>(base_);
+      auto m = std::make_shared<Net>(base_);
       m->prepare(isa);
       m->release_plain_weights();
       slot = std::move(m);
@@ -54,11 +42,43 @@ class IntModel final : public Model {
     return slot;
   }
 
+ protected:
+  PackedIntModel(Net model, const std::filesystem::path& source) : base_(std::move(model)) {
+    config_ = model_view(base_);
+    labels_ = base_.labels;
+    source_ = source;
+    default_isa_ = resolve_backend("");
+    packed(default_isa_);  // pack once at load for the default backend
+  }
+  // forward(net, kernels, raw logits) on the default backend; a workspace per call keeps
+  // Model::logits thread-safe (sessions reuse theirs).
+  template <class Forward>
+  std::vector<double> dequantized_logits(Forward&& forward) const {
+    std::vector<int32_t> raw(static_cast<size_t>(config_.num_classes));
+    forward(*packed(default_isa_), kernel_set(default_isa_), raw.data());
+    std::vector<double> out(raw.size());
+    dequantize_logits(raw.data(), raw.size(), base_.logit_scale, out.data());
+    return out;
+  }
+
+  Net base_;
+
  private:
-  IntViT base_;
   GemmIsa default_isa_;
   mutable std::mutex mutex_;
-  mutable std::map<GemmIsa, std::shared_ptr<const IntViT>> packed_;
+  mutable std::map<GemmIsa, std::shared_ptr<const Net>> packed_;
+};
+
+class IntModel final : public PackedIntModel<IntViT> {
+ public:
+  IntModel(IntViT model, const std::filesystem::path& source) : PackedIntModel(std::move(model), source) {}
+  std::vector<double> logits(const uint8_t* pixels) const override {
+    return dequantized_logits([&](const IntViT& net, const KernelSet& k, int32_t* raw) {
+      IntWorkspace ws(net);
+      int_vit_forward(net, k, pixels, ws, raw);
+    });
+  }
+  std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
 };
 
 int checked_threads(int threads) {
@@ -125,45 +145,16 @@ std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self
 
 // The integer Swin: the same packing per backend and session shape; a batch runs whole images one
 // per thread (int_swin_forward per image: each is the bits of run_int, whatever thread runs it).
-class IntSwinModel final : public Model {
+class IntSwinModel final : public PackedIntModel<IntSwin> {
  public:
-  IntSwinModel(IntSwin model, const std::filesystem::path& source) : base_(std::move(model)) {
-    config_ = swin_model_view(base_.config);
-    labels_ = base_.labels;
-    source_ = source;
-    default_isa_ = resolve_backend("");
-    packed(default_isa_);
-  }
-  std::string precision() const override { return base_.attn_bits == 4 ? "int8 (4-bit attention)" : "int8"; }
+  IntSwinModel(IntSwin model, const std::filesystem::path& source) : PackedIntModel(std::move(model), source) {}
   std::vector<double> logits(const uint8_t* pixels) const override {
-    const std::shared_ptr<const IntSwin> net = packed(default_isa_);
-    SwinWorkspace ws(*net);
-    std::vector<int32_t> raw(static_cast<size_t>(config_.num_classes));
-    int_swin_forward(*net, kernel_set(default_isa_), pixels, ws, raw.data());
-    std::vector<double> out(raw.size());
-    dequantize_logits(raw.data(), raw.size(), base_.logit_scale, out.data());
-    return out;
+    return dequantized_logits([&](const IntSwin& net, const KernelSet& k, int32_t* raw) {
+      SwinWorkspace ws(net);
+      int_swin_forward(net, k, pixels, ws, raw);
+    });
   }
   std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
-
-  GemmIsa default_isa() const { return default_isa_; }
-  std::shared_ptr<const IntSwin> packed(GemmIsa isa) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = packed_[isa];
-    if (!slot) {
-      auto m = std::make_shared<IntSwin>(base_);
-      m->prepare(isa);
-      m->release_plain_weights();
-      slot = std::move(m);
-    }
-    return slot;
-  }
-
- private:
-  IntSwin base_;
-  GemmIsa default_isa_;
-  mutable std::mutex mutex_;
-  mutable std::map<GemmIsa, std::shared_ptr<const IntSwin>> packed_;
 };
 
 class IntSwinSession final : public Session {
