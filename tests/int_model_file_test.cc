@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "int_model_v1.h"
+#include "model_file_surgery.h"
 #include "random_vit.h"
 #include "engine/int_vit.h"
 #include "engine/thread_pool.h"
@@ -27,7 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-using Bytes = std::string;
+using namespace model_file_surgery;
 
 struct Case {
   const char* name;
@@ -65,62 +66,14 @@ std::vector<int32_t> logits_of(const IntViT& m, const std::vector<uint8_t>& imag
   return logits;
 }
 
-Bytes read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 Bytes saved_bytes(const IntViT& m, const std::filesystem::path& dir) {
   save_int_model(m, dir);
   return read_bytes(dir / kIntModelFileName);
 }
 
-// ---- container surgery ([u64 N][header][data]), as tests/fuzz/make_seed_models.cc does ----
-
-Bytes edit_header(const Bytes& file, const std::function<void(json&)>& edit) {
-  uint64_t n = 0;
-  std::memcpy(&n, file.data(), 8);
-  json h = json::parse(file.substr(8, n));
-  edit(h);
-  const std::string header = h.dump();
-  Bytes out(8, '\0');
-  const uint64_t len = header.size();
-  std::memcpy(out.data(), &len, 8);
-  return out + header + file.substr(8 + n);
-}
-
-Bytes edit_graph(const Bytes& file, const std::function<void(json&)>& edit) {
-  return edit_header(file, [&](json& h) {
-    json g = json::parse(h["__metadata__"]["intvit.graph"].get<std::string>());
-    edit(g);
-    h["__metadata__"]["intvit.graph"] = g.dump();
-  });
-}
-
-template <typename T>
-Bytes poke(const Bytes& file, const std::string& name, size_t index, T value) {
-  uint64_t n = 0;
-  std::memcpy(&n, file.data(), 8);
-  const json h = json::parse(file.substr(8, n));
-  Bytes out = file;
-  const size_t at = 8 + n + h.at(name).at("data_offsets")[0].get<size_t>() + index * sizeof(T);
-  REQUIRE(at + sizeof(T) <= out.size());
-  std::memcpy(out.data() + at, &value, sizeof(T));
-  return out;
-}
-
 // The load must fail with kCorruptFile and a message containing `field`.
 void check_corrupt(const Bytes& file, const std::string& field) {
-  INFO("expected a kCorruptFile naming " << field);
-  try {
-    (void)load_int_model_from_buffer(file.data(), file.size());
-    FAIL("loaded");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.code() == ErrorCode::kCorruptFile);
-    CHECK(std::string(e.what()).find(field) != std::string::npos);
-  }
+  model_file_surgery::check_corrupt(file, field, [](const Bytes& f) { (void)load_int_model_from_buffer(f.data(), f.size()); });
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include "engine/session.h"
 #include "kernels/error.h"
 #include "models/safetensors.h"
+#include "int_swin_fixture.h"
+#include "model_file_surgery.h"
 #include "random_swin.h"
 #include "test_support.h"
 #include "weights/calibration.h"
@@ -28,28 +30,7 @@ using nlohmann::json;
 
 namespace {
 
-using Bytes = std::string;
-
-SwinConfig file_test_config() {
-  SwinConfig c;
-  c.architecture = "swin_file_test";
-  c.image_size = 32;
-  c.patch_size = 2;
-  c.embed_dim = 16;
-  c.depths = {2, 2};
-  c.num_heads = {2, 4};
-  c.window_size = 4;
-  c.mlp_ratio = 2.0;
-  c.num_classes = 10;
-  c.validate();
-  return c;
-}
-
-std::vector<std::vector<uint8_t>> inputs(const SwinConfig& c, size_t n, unsigned seed) {
-  ViTConfig v;
-  v.image_size = c.image_size;
-  return random_model_inputs(v, n, seed);
-}
+using namespace model_file_surgery;
 
 IntSwin quantize_mode(const SwinWeightsF32& f, SoftmaxMode softmax, GeluMode gelu, int attn_bits, std::vector<int> wide = {}) {
   QuantizeOptions opt;
@@ -58,7 +39,7 @@ IntSwin quantize_mode(const SwinWeightsF32& f, SoftmaxMode softmax, GeluMode gel
   opt.softmax = softmax;
   opt.gelu = gelu;
   opt.attn_bits = attn_bits;
-  IntSwin m = quantize_swin(f, calibrate(f, inputs(f.config, 6, 9), ObserverKind::kMinMax), opt);
+  IntSwin m = calibrated_swin(f, opt, 6, 9);
   m.labels.assign(static_cast<size_t>(f.config.num_classes), "label");
   return m;
 }
@@ -72,57 +53,17 @@ std::vector<int32_t> logits_of(const IntSwin& m, const std::vector<uint8_t>& ima
   return logits;
 }
 
-Bytes read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// ---- container surgery, as tests/int_model_file_test.cc does ----
-Bytes edit_graph(const Bytes& file, const std::function<void(json&)>& edit) {
-  uint64_t n = 0;
-  std::memcpy(&n, file.data(), 8);
-  json h = json::parse(file.substr(8, n));
-  json g = json::parse(h["__metadata__"]["intvit.graph"].get<std::string>());
-  edit(g);
-  h["__metadata__"]["intvit.graph"] = g.dump();
-  const std::string header = h.dump();
-  Bytes out(8, '\0');
-  const uint64_t len = header.size();
-  std::memcpy(out.data(), &len, 8);
-  return out + header + file.substr(8 + n);
-}
-
-template <typename T>
-Bytes poke(const Bytes& file, const std::string& name, size_t index, T value) {
-  uint64_t n = 0;
-  std::memcpy(&n, file.data(), 8);
-  const json h = json::parse(file.substr(8, n));
-  Bytes out = file;
-  const size_t at = 8 + n + h.at(name).at("data_offsets")[0].get<size_t>() + index * sizeof(T);
-  REQUIRE(at + sizeof(T) <= out.size());
-  std::memcpy(out.data() + at, &value, sizeof(T));
-  return out;
-}
-
 void check_corrupt(const Bytes& file, const std::string& field) {
-  INFO("expected a kCorruptFile naming " << field);
-  try {
-    (void)read_int_swin_model(SafeTensorsFile::from_buffer(file.data(), file.size()));
-    FAIL("loaded");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.code() == ErrorCode::kCorruptFile);
-    CHECK(std::string(e.what()).find(field) != std::string::npos);
-  }
+  model_file_surgery::check_corrupt(
+      file, field, [](const Bytes& f) { (void)read_int_swin_model(SafeTensorsFile::from_buffer(f.data(), f.size())); });
 }
 
 }  // namespace
 
 TEST_CASE("integer Swin file: save -> load -> save gives the same bytes and logits", "[swin][int_swin][format]") {
-  const SwinConfig c = file_test_config();
+  const SwinConfig c = tiny_swin_config("swin_file_test");
   const SwinWeightsF32 fp32 = random_swin(c, 90);
-  const auto images = inputs(c, 2, 10);
+  const auto images = swin_inputs(c, 2, 10);
   const auto dir = std::filesystem::temp_directory_path() / "intvit_swin_file_test";
   struct Mode {
     SoftmaxMode softmax;
@@ -145,7 +86,7 @@ TEST_CASE("integer Swin file: save -> load -> save gives the same bytes and logi
 }
 
 TEST_CASE("integer Swin file: corrupt Swin fields are kCorruptFile naming the field, families refuse each other", "[swin][int_swin][format]") {
-  const SwinConfig c = file_test_config();
+  const SwinConfig c = tiny_swin_config("swin_file_test");
   const IntSwin m = quantize_mode(random_swin(c, 91), SoftmaxMode::kLut, GeluMode::kLut, 16);
   const auto dir = std::filesystem::temp_directory_path() / "intvit_swin_corrupt_test";
   save_int_model(m, dir);
@@ -174,7 +115,7 @@ TEST_CASE("integer Swin file: corrupt Swin fields are kCorruptFile naming the fi
 }
 
 TEST_CASE("load_model runs the integer and the FP32 Swin, sessions give the same bits for any threads and batch", "[swin][int_swin][format]") {
-  const SwinConfig c = file_test_config();
+  const SwinConfig c = tiny_swin_config("swin_file_test");
   const IntSwin m = quantize_mode(random_swin(c, 92), SoftmaxMode::kLut, GeluMode::kLut, 16);
   const auto dir = std::filesystem::temp_directory_path() / "intvit_swin_model_test";
   save_int_model(m, dir);
@@ -182,7 +123,7 @@ TEST_CASE("load_model runs the integer and the FP32 Swin, sessions give the same
   CHECK(model->precision() == "int8");
   CHECK(model->config().image_size == c.image_size);
   CHECK(model->config().num_classes == c.num_classes);
-  const auto images = inputs(c, 3, 11);
+  const auto images = swin_inputs(c, 3, 11);
   std::vector<uint8_t> pixels;
   std::vector<int32_t> singles;
   for (const auto& image : images) {
@@ -227,7 +168,7 @@ TEST_CASE("load_model runs the integer and the FP32 Swin, sessions give the same
 }
 
 TEST_CASE("integer Swin file: mutated files load and run cleanly or throw intvit::Error", "[swin][int_swin][format]") {
-  const SwinConfig c = file_test_config();
+  const SwinConfig c = tiny_swin_config("swin_file_test");
   const IntSwin m = quantize_mode(random_swin(c, 93), SoftmaxMode::kLut, GeluMode::kLut, 16);
   const auto dir = std::filesystem::temp_directory_path() / "intvit_swin_mutation_test";
   save_int_model(m, dir);
@@ -235,7 +176,7 @@ TEST_CASE("integer Swin file: mutated files load and run cleanly or throw intvit
   std::filesystem::remove_all(dir);
   uint64_t header_len = 0;
   std::memcpy(&header_len, good.data(), 8);
-  const std::vector<uint8_t> image = inputs(c, 1, 12)[0];
+  const std::vector<uint8_t> image = swin_inputs(c, 1, 12)[0];
   std::mt19937 rng(2024);  // fixed: the cases are the same on every run
   int loaded = 0;
   constexpr int kTrials = 300;

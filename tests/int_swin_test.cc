@@ -13,6 +13,7 @@
 #include "engine/thread_pool.h"
 #include "kernels/backend/backend.h"
 #include "kernels/softmax/softmax.h"
+#include "int_swin_fixture.h"
 #include "random_swin.h"
 #include "test_support.h"
 #include "weights/calibration.h"
@@ -22,35 +23,16 @@ using namespace intvit;
 
 namespace {
 
-// Two stages of 16² and 8² tokens, window 4 (16 and 4 windows), shifted odd blocks in both.
+// tests/int_swin_fixture.h's tiny Swin, with a symmetric pixel normalisation.
 SwinConfig tiny_swin_config() {
-  SwinConfig c;
-  c.architecture = "swin_int_test";
-  c.image_size = 32;
-  c.patch_size = 2;
-  c.embed_dim = 16;
-  c.depths = {2, 2};
-  c.num_heads = {2, 4};
-  c.window_size = 4;
-  c.mlp_ratio = 2.0;
-  c.num_classes = 10;
+  SwinConfig c = intvit::tiny_swin_config("swin_int_test");
   c.mean = {0.5, 0.5, 0.5};
   c.std = {0.5, 0.5, 0.5};
   c.validate();
   return c;
 }
 
-std::vector<std::vector<uint8_t>> swin_inputs(const SwinConfig& c, size_t n, unsigned seed) {
-  ViTConfig v;
-  v.image_size = c.image_size;
-  v.patch_size = c.patch_size;
-  return random_model_inputs(v, n, seed);
-}
-
-IntSwin quantized(const SwinWeightsF32& f, const QuantizeOptions& opt, unsigned seed) {
-  const CalibrationStats stats = calibrate(f, swin_inputs(f.config, 8, seed), ObserverKind::kMinMax);
-  return quantize_swin(f, stats, opt);
-}
+IntSwin quantized(const SwinWeightsF32& f, const QuantizeOptions& opt, unsigned seed) { return calibrated_swin(f, opt, 8, seed); }
 
 std::vector<int32_t> run(const IntSwin& m, GemmIsa isa, const std::vector<uint8_t>& image, int threads,
                          const IntActivationObserver* observer = nullptr) {

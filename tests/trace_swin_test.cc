@@ -21,6 +21,7 @@
 #include "kernels/backend/backend.h"
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/softmax/softmax.h"
+#include "int_swin_fixture.h"
 #include "random_swin.h"
 #include "test_support.h"
 #include "weights/calibration.h"
@@ -30,28 +31,6 @@
 namespace intvit {
 namespace {
 
-// Two stages of 16² and 8² tokens, window 4 (16 and 4 windows), block 1 of each shifted.
-SwinConfig trace_swin_config() {
-  SwinConfig c;
-  c.architecture = "swin_trace_test";
-  c.image_size = 32;
-  c.patch_size = 2;
-  c.embed_dim = 16;
-  c.depths = {2, 2};
-  c.num_heads = {2, 4};
-  c.window_size = 4;
-  c.mlp_ratio = 2.0;
-  c.num_classes = 10;
-  c.validate();
-  return c;
-}
-
-std::vector<std::vector<uint8_t>> inputs(const SwinConfig& c, size_t n, unsigned seed) {
-  ViTConfig v;
-  v.image_size = c.image_size;
-  return random_model_inputs(v, n, seed);
-}
-
 // attn_bits 16 / 8 with the lut softmax, 4 with log2 codes; block 1 (stage 0) with a 16-bit MLP.
 IntSwin quantized(const SwinWeightsF32& f, int attn_bits) {
   QuantizeOptions opt;
@@ -59,7 +38,7 @@ IntSwin quantized(const SwinWeightsF32& f, int attn_bits) {
   if (attn_bits == 4) opt.softmax = SoftmaxMode::kLog2;
   opt.wide_blocks = {1};
   opt.auto_wide = false;
-  IntSwin m = quantize_swin(f, calibrate(f, inputs(f.config, 6, 9), ObserverKind::kMinMax), opt);
+  IntSwin m = calibrated_swin(f, opt, 6, 9);
   m.labels.assign(static_cast<size_t>(f.config.num_classes), "label");
   return m;
 }
@@ -94,9 +73,9 @@ std::filesystem::path scratch(const std::string& name) {
 }  // namespace
 
 TEST_CASE("Swin trace: every backend the same data in every attention mode, logits are the session's", "[trace][swin]") {
-  const SwinConfig c = trace_swin_config();
+  const SwinConfig c = tiny_swin_config("swin_trace_test");
   const SwinWeightsF32 fp32 = random_swin(c, 31);
-  const std::vector<uint8_t> pixels = inputs(c, 1, 5)[0];
+  const std::vector<uint8_t> pixels = swin_inputs(c, 1, 5)[0];
   for (int bits : {16, 8, 4}) {
     INFO("attention bits " << bits);
     const IntSwin m = quantized(fp32, bits);
@@ -146,12 +125,12 @@ TEST_CASE("Swin trace: every backend the same data in every attention mode, logi
 }
 
 TEST_CASE("Swin trace: scores are q@kT + bias + mask of the traced q and k, probabilities their softmax", "[trace][swin]") {
-  const SwinConfig c = trace_swin_config();
+  const SwinConfig c = tiny_swin_config("swin_trace_test");
   const SwinWeightsF32 fp32 = random_swin(c, 32);
   for (int bits : {16, 8}) {
     INFO("attention bits " << bits);
     const IntSwin m = quantized(fp32, bits);
-    const Trace t = traced(m, GemmIsa::kRef, inputs(c, 1, 6)[0]);
+    const Trace t = traced(m, GemmIsa::kRef, swin_inputs(c, 1, 6)[0]);
     size_t masked = 0;
     for (int s = 0; s < c.num_stages(); ++s) {
       for (int j = 0; j < c.depths[static_cast<size_t>(s)]; ++j) {
@@ -213,9 +192,9 @@ TEST_CASE("Swin trace: scores are q@kT + bias + mask of the traced q and k, prob
 }
 
 TEST_CASE("Swin trace: the residual after each add, the patch merging's gather, file round trip", "[trace][swin]") {
-  const SwinConfig c = trace_swin_config();
+  const SwinConfig c = tiny_swin_config("swin_trace_test");
   const IntSwin m = quantized(random_swin(c, 33), 16);
-  const Trace t = traced(m, GemmIsa::kRef, inputs(c, 1, 7)[0]);
+  const Trace t = traced(m, GemmIsa::kRef, swin_inputs(c, 1, 7)[0]);
   CHECK(t.tensors.front().name == "image");
   CHECK(t.tensors.back().name == "logits");
   // norm2 of the traced stream after the proj add is the traced norm2.out, and the stream moves.
@@ -261,9 +240,9 @@ TEST_CASE("Swin trace: the residual after each add, the patch merging's gather, 
 }
 
 TEST_CASE("Swin trace: the FP32 trace has the integer trace's names and shapes, SQNR per tensor", "[trace][swin]") {
-  const SwinConfig c = trace_swin_config();
+  const SwinConfig c = tiny_swin_config("swin_trace_test");
   const SwinWeightsF32 fp32 = random_swin(c, 34);
-  const std::vector<uint8_t> pixels = inputs(c, 1, 8)[0];
+  const std::vector<uint8_t> pixels = swin_inputs(c, 1, 8)[0];
   const Trace q = traced(quantized(fp32, 16), GemmIsa::kRef, pixels);
   const Trace f = trace_fp32(fp32, pixels.data());
   CHECK(f.precision == "fp32");

@@ -164,6 +164,18 @@ bool is_int_swin_model(const SafeTensorsFile& file) {
   return arch == "swin";
 }
 
+void read_attention_modes(const GraphJson& g, SoftmaxMode& softmax, GeluMode& gelu, int& attn_bits, bool& log2_renormalize) {
+  softmax = parse_softmax_mode(g.string("softmax"));
+  gelu = parse_gelu_mode(g.string("gelu"));
+  attn_bits = static_cast<int>(g.integer("attn_bits", 4, 16, "graph"));
+  check_model(attn_bits == 8 || (attn_bits == 4 && softmax == SoftmaxMode::kLog2) ||
+                  (attn_bits == 16 && softmax != SoftmaxMode::kLog2),
+              "attn_bits");
+  // Absent in files written before Eq. 24 existed: those models ran without it.
+  log2_renormalize = g.boolean_or("log2_renormalize", false);
+  check_model(!log2_renormalize || softmax == SoftmaxMode::kLog2, "log2_renormalize needs softmax log2");
+}
+
 namespace {
 
 IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
@@ -175,15 +187,7 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   const GraphJson g = read_int_model_graph(file);
   IntViT m;
   m.config = g.config("config");
-  m.softmax_mode = parse_softmax_mode(g.string("softmax"));
-  m.gelu_mode = parse_gelu_mode(g.string("gelu"));
-  m.attn_bits = static_cast<int>(g.integer("attn_bits", 4, 16, "graph"));
-  check_model(m.attn_bits == 8 || (m.attn_bits == 4 && m.softmax_mode == SoftmaxMode::kLog2) ||
-                  (m.attn_bits == 16 && m.softmax_mode != SoftmaxMode::kLog2),
-              "attn_bits");
-  // Absent in files written before Eq. 24 existed: those models ran without it.
-  m.log2_renormalize = g.boolean_or("log2_renormalize", false);
-  check_model(!m.log2_renormalize || m.softmax_mode == SoftmaxMode::kLog2, "log2_renormalize needs softmax log2");
+  read_attention_modes(g, m.softmax_mode, m.gelu_mode, m.attn_bits, m.log2_renormalize);
   m.residual_scale = g.scale("residual_scale", "graph");
   m.logit_scale = g.scale("logit_scale", "graph");
   if (g.contains("labels")) m.labels = g.strings("labels");

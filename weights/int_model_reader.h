@@ -53,6 +53,9 @@ struct ModelReader {
 // The metadata checks (format, version); returns whether the file is version 1 (only if allow_v1).
 bool check_int_model_header(const SafeTensorsFile& file, bool allow_v1);
 GraphJson read_int_model_graph(const SafeTensorsFile& file);
+// The graph's mode fields both families store alike (FORMAT.md: softmax, gelu, attn_bits, log2_renormalize),
+// checked to be a combination the quantizer writes.
+void read_attention_modes(const GraphJson& g, SoftmaxMode& softmax, GeluMode& gelu, int& attn_bits, bool& log2_renormalize);
 // Whether the file's graph says "architecture": "swin" (absent or "vit": a ViT).
 bool is_int_swin_model(const SafeTensorsFile& file);
 

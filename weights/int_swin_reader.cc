@@ -29,14 +29,7 @@ IntSwin parse_swin(const SafeTensorsFile& file) {
   IntSwin m;
   m.config = g.swin_config("config");
   const SwinConfig& c = m.config;
-  m.softmax_mode = parse_softmax_mode(g.string("softmax"));
-  m.gelu_mode = parse_gelu_mode(g.string("gelu"));
-  m.attn_bits = static_cast<int>(g.integer("attn_bits", 4, 16, "graph"));
-  check_model(m.attn_bits == 8 || (m.attn_bits == 4 && m.softmax_mode == SoftmaxMode::kLog2) ||
-                  (m.attn_bits == 16 && m.softmax_mode != SoftmaxMode::kLog2),
-              "attn_bits");
-  m.log2_renormalize = g.boolean_or("log2_renormalize", false);
-  check_model(!m.log2_renormalize || m.softmax_mode == SoftmaxMode::kLog2, "log2_renormalize needs softmax log2");
+  read_attention_modes(g, m.softmax_mode, m.gelu_mode, m.attn_bits, m.log2_renormalize);
   m.logit_scale = g.scale("logit_scale", "graph");
   if (g.contains("labels")) m.labels = g.strings("labels");
   const GraphJson desc = g.at("tensors");

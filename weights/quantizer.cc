@@ -96,6 +96,66 @@ QLayerNorm describe_layernorm(const LayerNormF32& n, const ActQuant& out) {
   return q;
 }
 
+void quantize_qkv(QBlock& b, const LinearF32& qkv, int d, const ActQuant& ln1, const ActQuant& q, const ActQuant& k,
+                  const ActQuant& v, double q_extra) {
+  const size_t dd = static_cast<size_t>(d) * d;
+  b.q = quantize_linear(qkv.weight.data(), qkv.bias.data(), d, d, ln1);
+  set_output(b.q, q, q_extra);
+  b.k = quantize_linear(qkv.weight.data() + dd, qkv.bias.data() + d, d, d, ln1);
+  set_output(b.k, k);
+  b.v = quantize_linear(qkv.weight.data() + 2 * dd, qkv.bias.data() + 2 * d, d, d, ln1);
+  set_output(b.v, v);
+  b.q_out = q;
+  b.k_out = k;
+  b.v_out = v;
+  b.scores_scale = q.scale * k.scale;
+}
+
+void quantize_attention_output(QBlock& b, const ActQuant& v, const TensorRange& attn_out, const LinearF32& proj, int d,
+                               double residual_scale, const QuantizeOptions& opt, QuantizeReport& report) {
+  b.probs.scale = opt.attn_bits == 16 ? 1.0 / 32768 : 1.0 / 256;
+  b.probs.zero_point = 0;
+  b.probs.bits = opt.attn_bits == 16 ? 16 : 8;
+  b.attn_out = uint8_quant(attn_out, report);
+  const double av_scale = opt.softmax == SoftmaxMode::kLog2 ? v.scale * std::ldexp(1.0, -kAvLog2Shift) : b.probs.scale * v.scale;
+  const QuantizedMultiplier am = quantize_multiplier(av_scale / b.attn_out.scale);
+  b.attn_out_multiplier = am.multiplier;
+  b.attn_out_shift = am.shift;
+  b.proj = quantize_linear(proj.weight.data(), proj.bias.data(), d, d, b.attn_out);
+  set_residual_output(b.proj, residual_scale);
+}
+
+void quantize_mlp(QBlock& b, const LinearF32& fc1, const LinearF32& fc2, const ActQuant& ln2, const TensorRange& fc1_out,
+                  const TensorRange& gelu_out, int d, int hidden, bool wide, double residual_scale, QuantizeReport& report) {
+  b.gelu_in = wide ? int16_quant(fc1_out, 32767.0) : uint8_quant(fc1_out, report);
+  b.gelu_out = wide ? int16_quant(gelu_out, int16_limit_for_k(hidden)) : uint8_quant(gelu_out, report);
+  b.fc1 = quantize_linear(fc1.weight.data(), fc1.bias.data(), hidden, d, ln2);
+  set_output(b.fc1, b.gelu_in);
+  b.fc2 = quantize_linear(fc2.weight.data(), fc2.bias.data(), d, hidden, b.gelu_out);
+  set_residual_output(b.fc2, residual_scale);
+}
+
+QLinear quantize_patch_embed(const LinearF32& conv, int out, int patch, const std::array<double, 3>& mean,
+                             const std::array<double, 3>& std) {
+  const int p = patch, k = 3 * p * p;
+  std::vector<float> w(static_cast<size_t>(out) * k), b(out);
+  for (int o = 0; o < out; ++o) {
+    double bias = conv.bias[o];
+    for (int ky = 0; ky < p; ++ky) {
+      for (int kx = 0; kx < p; ++kx) {
+        for (int ch = 0; ch < 3; ++ch) {
+          const double wt = conv.weight[((static_cast<size_t>(o) * 3 + ch) * p + ky) * p + kx];
+          w[static_cast<size_t>(o) * k + (ky * p + kx) * 3 + ch] = static_cast<float>(wt / (255.0 * std[ch]));
+          bias -= wt * mean[ch] / std[ch];
+        }
+      }
+    }
+    b[o] = static_cast<float>(bias);
+  }
+  const ActQuant pixels;  // raw uint8 pixels: scale 1, zero-point 0
+  return quantize_linear(w.data(), b.data(), out, k, pixels);
+}
+
 }  // namespace quantize_layers
 using namespace quantize_layers;
 
@@ -172,25 +232,7 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
 
   // Patch embedding with the pixel normalisation folded in: x = p/(255·std_c) − mean_c/std_c.
   {
-    const int p = c.patch_size, k = 3 * p * p;
-    std::vector<float> w(static_cast<size_t>(d) * k), b(d);
-    for (int o = 0; o < d; ++o) {
-      double bias = f.patch_embed.bias[o];
-      for (int ky = 0; ky < p; ++ky) {
-        for (int kx = 0; kx < p; ++kx) {
-          for (int ch = 0; ch < 3; ++ch) {
-            const double wt = f.patch_embed.weight[((static_cast<size_t>(o) * 3 + ch) * p + ky) * p + kx];
-            w[static_cast<size_t>(o) * k + (ky * p + kx) * 3 + ch] = static_cast<float>(wt / (255.0 * c.std[ch]));
-            bias -= wt * c.mean[ch] / c.std[ch];
-          }
-        }
-      }
-      b[o] = static_cast<float>(bias);
-    }
-    ActQuant pixels;
-    pixels.scale = 1.0;
-    pixels.zero_point = 0;
-    m.patch_embed = quantize_linear(w.data(), b.data(), d, k, pixels);
+    m.patch_embed = quantize_patch_embed(f.patch_embed, d, c.patch_size, c.mean, c.std);
     set_residual_output(m.patch_embed, m.residual_scale);
     m.embed_init.assign(static_cast<size_t>(t) * d, 0);
     for (int tok = 0; tok < t; ++tok) {
@@ -220,37 +262,13 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
     b.norm1 = describe_layernorm(fb.norm1, ln1);
     const ActQuant q = uint8_quant(range(".attn.q"), report), k = uint8_quant(range(".attn.k"), report),
                    v = uint8_quant(range(".attn.v"), report);
-    const size_t dd = static_cast<size_t>(d) * d;
-    b.q = quantize_linear(fb.qkv.weight.data(), fb.qkv.bias.data(), d, d, ln1);
-    set_output(b.q, q, head_scale);
-    b.k = quantize_linear(fb.qkv.weight.data() + dd, fb.qkv.bias.data() + d, d, d, ln1);
-    set_output(b.k, k);
-    b.v = quantize_linear(fb.qkv.weight.data() + 2 * dd, fb.qkv.bias.data() + 2 * d, d, d, ln1);
-    set_output(b.v, v);
-    b.q_out = q;
-    b.k_out = k;
-    b.v_out = v;
-    b.scores_scale = q.scale * k.scale;
+    quantize_qkv(b, fb.qkv, d, ln1, q, k, v, head_scale);
     b.softmax = make_softmax_params(opt.softmax, b.scores_scale, opt.attn_bits);  // for av_log2_scale
-    b.probs.scale = opt.attn_bits == 16 ? 1.0 / 32768 : 1.0 / 256;
-    b.probs.zero_point = 0;
-    b.probs.bits = opt.attn_bits == 16 ? 16 : 8;
-    b.attn_out = uint8_quant(range(".attn.out"), report);
-    const double av_scale = opt.softmax == SoftmaxMode::kLog2 ? v.scale * std::ldexp(1.0, -kAvLog2Shift) : b.probs.scale * v.scale;
-    const QuantizedMultiplier am = quantize_multiplier(av_scale / b.attn_out.scale);
-    b.attn_out_multiplier = am.multiplier;
-    b.attn_out_shift = am.shift;
-    b.proj = quantize_linear(fb.proj.weight.data(), fb.proj.bias.data(), d, d, b.attn_out);
-    set_residual_output(b.proj, m.residual_scale);
+    quantize_attention_output(b, v, range(".attn.out"), fb.proj, d, m.residual_scale, opt, report);
 
     const ActQuant ln2 = uint8_quant(range(".norm2.out"), report);
     b.norm2 = describe_layernorm(fb.norm2, ln2);
-    b.gelu_in = wide ? int16_quant(range(".mlp.fc1.out"), 32767.0) : uint8_quant(range(".mlp.fc1.out"), report);
-    b.gelu_out = wide ? int16_quant(range(".mlp.gelu.out"), int16_limit_for_k(hidden)) : uint8_quant(range(".mlp.gelu.out"), report);
-    b.fc1 = quantize_linear(fb.fc1.weight.data(), fb.fc1.bias.data(), hidden, d, ln2);
-    set_output(b.fc1, b.gelu_in);
-    b.fc2 = quantize_linear(fb.fc2.weight.data(), fb.fc2.bias.data(), d, hidden, b.gelu_out);
-    set_residual_output(b.fc2, m.residual_scale);
+    quantize_mlp(b, fb.fc1, fb.fc2, ln2, range(".mlp.fc1.out"), range(".mlp.gelu.out"), d, hidden, wide, m.residual_scale, report);
     m.blocks.push_back(std::move(b));
   }
 

@@ -44,33 +44,14 @@ QSwinBlock quantize_block(const SwinBlockF32& fb, const SwinConfig& c, const Cal
   build_layernorm(b.norm1, c, res_scale);
   const ActQuant q = uint8_quant(range(".attn.q"), report), k = uint8_quant(range(".attn.k"), report),
                  v = uint8_quant(range(".attn.v"), report);
-  const size_t dd = static_cast<size_t>(d) * d;
-  b.q = quantize_linear(fb.qkv.weight.data(), fb.qkv.bias.data(), d, d, ln1);
-  set_output(b.q, q, 1.0 / std::sqrt(static_cast<double>(c.head_dim(s))));
-  b.k = quantize_linear(fb.qkv.weight.data() + dd, fb.qkv.bias.data() + d, d, d, ln1);
-  set_output(b.k, k);
-  b.v = quantize_linear(fb.qkv.weight.data() + 2 * dd, fb.qkv.bias.data() + 2 * d, d, d, ln1);
-  set_output(b.v, v);
-  b.q_out = q;
-  b.k_out = k;
-  b.v_out = v;
-  b.scores_scale = q.scale * k.scale;
+  quantize_qkv(b, fb.qkv, d, ln1, q, k, v, 1.0 / std::sqrt(static_cast<double>(c.head_dim(s))));
   if (b.scores_scale < kMinScoresScale) {
     throw Error(ErrorCode::kInvalidArgument, name + ": q@k^T scale " + std::to_string(b.scores_scale) +
                                                  " is below 2^-24, where the shifted-window mask (QUANTIZATION.md Eq. 43) is not exact");
   }
   b.softmax = make_softmax_params(opt.softmax, b.scores_scale, opt.attn_bits);
   b.softmax.renormalize = opt.softmax == SoftmaxMode::kLog2 && opt.log2_renormalize;
-  b.probs.scale = opt.attn_bits == 16 ? 1.0 / 32768 : 1.0 / 256;
-  b.probs.zero_point = 0;
-  b.probs.bits = opt.attn_bits == 16 ? 16 : 8;
-  b.attn_out = uint8_quant(range(".attn.out"), report);
-  const double av_scale = opt.softmax == SoftmaxMode::kLog2 ? v.scale * std::ldexp(1.0, -kAvLog2Shift) : b.probs.scale * v.scale;
-  const QuantizedMultiplier am = quantize_multiplier(av_scale / b.attn_out.scale);
-  b.attn_out_multiplier = am.multiplier;
-  b.attn_out_shift = am.shift;
-  b.proj = quantize_linear(fb.proj.weight.data(), fb.proj.bias.data(), d, d, b.attn_out);
-  set_residual_output(b.proj, res_scale);
+  quantize_attention_output(b, v, range(".attn.out"), fb.proj, d, res_scale, opt, report);
   // Eq. 42: the relative-position bias at the q@kᵀ accumulator scale, [heads][N][N].
   const std::vector<int32_t> index = swin_relative_position_index(ws);
   const size_t n = static_cast<size_t>(ws) * ws;
@@ -90,13 +71,8 @@ QSwinBlock quantize_block(const SwinBlockF32& fb, const SwinConfig& c, const Cal
   b.norm2 = describe_layernorm(fb.norm2, ln2);
   build_layernorm(b.norm2, c, res_scale);
   // A wide block runs GELU in and out (fc2's input) in 16 bits, as quantize_vit does.
-  b.gelu_in = wide ? int16_quant(range(".mlp.fc1.out"), 32767.0) : uint8_quant(range(".mlp.fc1.out"), report);
-  b.gelu_out = wide ? int16_quant(range(".mlp.gelu.out"), int16_limit_for_k(hidden)) : uint8_quant(range(".mlp.gelu.out"), report);
-  b.fc1 = quantize_linear(fb.fc1.weight.data(), fb.fc1.bias.data(), hidden, d, ln2);
-  set_output(b.fc1, b.gelu_in);
+  quantize_mlp(b, fb.fc1, fb.fc2, ln2, range(".mlp.fc1.out"), range(".mlp.gelu.out"), d, hidden, wide, res_scale, report);
   b.gelu = make_gelu_params(opt.gelu, b.gelu_in.scale, b.gelu_in.zero_point, b.gelu_out.scale, b.gelu_out.zero_point, b.gelu_in.bits);
-  b.fc2 = quantize_linear(fb.fc2.weight.data(), fb.fc2.bias.data(), d, hidden, b.gelu_out);
-  set_residual_output(b.fc2, res_scale);
   return sb;
 }
 
@@ -139,24 +115,8 @@ IntSwin quantize_swin(const SwinWeightsF32& f, const CalibrationStats& stats, co
   std::vector<double> res_scale;
   for (int s = 0; s < c.num_stages(); ++s) res_scale.push_back(stage_residual_scale(c, stats, s));
 
-  // Patch embedding with the pixel normalisation folded in (as quantize_vit), to s32 at s_pe.
-  const int p = c.patch_size, kk = 3 * p * p, d0 = c.embed_dim;
-  std::vector<float> w(static_cast<size_t>(d0) * kk), bias(d0);
-  for (int o = 0; o < d0; ++o) {
-    double bo = f.patch_embed.bias[o];
-    for (int ky = 0; ky < p; ++ky) {
-      for (int kx = 0; kx < p; ++kx) {
-        for (int ch = 0; ch < 3; ++ch) {
-          const double wt = f.patch_embed.weight[((static_cast<size_t>(o) * 3 + ch) * p + ky) * p + kx];
-          w[static_cast<size_t>(o) * kk + (ky * p + kx) * 3 + ch] = static_cast<float>(wt / (255.0 * c.std[ch]));
-          bo -= wt * c.mean[ch] / c.std[ch];
-        }
-      }
-    }
-    bias[o] = static_cast<float>(bo);
-  }
-  ActQuant pixels;  // raw uint8 pixels: scale 1, zero-point 0
-  m.patch_embed = quantize_linear(w.data(), bias.data(), d0, kk, pixels);
+  // Patch embedding with the pixel normalisation folded in (shared with quantize_vit), to s32 at s_pe.
+  m.patch_embed = quantize_patch_embed(f.patch_embed, c.embed_dim, c.patch_size, c.mean, c.std);
   m.patch_embed_scale = std::max(stats.at("patch_embed.proj.out").full_abs_max(), 1e-6) / kResidualMax;
   set_output(m.patch_embed, m.patch_embed_scale, 1.0, GemmOut::kS32, 0, kInt32Min, kInt32Max, false);
   // Eq. 45: the patch LayerNorm writes int16, rescaled into the stage-0 stream.
