@@ -1,8 +1,8 @@
-# Included by the Fashion-MNIST accuracy scripts: decompresses Debian's dataset-fashion-mnist test
-# set (t10k images and labels, .gz in DATA) into OUT, where `intvit eval` and the tests read IDX files.
-function(decompress_fashion_mnist_test_set data out)
+# Included by the Fashion-MNIST accuracy scripts: decompresses IDX files of Debian's
+# dataset-fashion-mnist (.gz in DATA) into OUT, where `intvit eval` and the tests read them.
+function(decompress_fashion_mnist data out)
   file(MAKE_DIRECTORY "${out}")
-  foreach(name t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+  foreach(name ${ARGN})
     if(NOT EXISTS "${data}/${name}.gz")
       message(FATAL_ERROR "${data}/${name}.gz is missing: install Debian's dataset-fashion-mnist (bash .ci/setup)")
     endif()
@@ -11,4 +11,9 @@ function(decompress_fashion_mnist_test_set data out)
       message(FATAL_ERROR "gzip -dc ${data}/${name}.gz failed (${rc})")
     endif()
   endforeach()
+endfunction()
+
+# The test set: t10k images and labels.
+function(decompress_fashion_mnist_test_set data out)
+  decompress_fashion_mnist("${data}" "${out}" t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 endfunction()
