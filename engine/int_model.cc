@@ -86,30 +86,48 @@ int checked_threads(int threads) {
   return threads;
 }
 
-class IntSession final : public Session {
+// What both families' sessions share: the backend resolved once into a KernelSet, the model packed
+// for it, a thread pool and a workspace; run() dequantizes run_int's logits.
+template <class Net, class Workspace>
+class PackedIntSession : public Session {
  public:
-  IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o)
+  const Model& model() const override { return *owner_; }
+  int threads() const override { return pool_.threads(); }
+  std::string backend() const override { return gemm_isa_name(isa_); }
+  void run(const uint8_t* pixels, double* logits) override {
+    run_int(pixels, scratch_logits_.data());
+    dequantize_logits(scratch_logits_.data(), scratch_logits_.size(), net_->logit_scale, logits);
+  }
+  double logit_scale() const override { return net_->logit_scale; }
+
+ protected:
+  PackedIntSession(std::shared_ptr<const Model> owner, const PackedIntModel<Net>& model, const SessionOptions& o)
       : owner_(std::move(owner)),
         isa_(o.backend.empty() ? model.default_isa() : resolve_backend(o.backend)),
         kernels_(kernel_set(isa_)),
         net_(model.packed(isa_)),
         pool_(checked_threads(o.threads)),
         ws_(*net_, pool_.threads()),
-        profile_(o.profile) {
-    scratch_logits_.resize(net_->config.num_classes);
-  }
-  const Model& model() const override { return *owner_; }
-  int threads() const override { return pool_.threads(); }
-  std::string backend() const override { return gemm_isa_name(isa_); }
+        scratch_logits_(static_cast<size_t>(net_->config.num_classes)),
+        profile_(o.profile) {}
+
+  std::shared_ptr<const Model> owner_;
+  GemmIsa isa_;
+  KernelSet kernels_;  // every kernel this session runs, resolved once from its backend
+  std::shared_ptr<const Net> net_;
+  ThreadPool pool_;
+  Workspace ws_;
+  std::vector<int32_t> scratch_logits_;
+  OpProfile* profile_;
+};
+
+class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
+ public:
+  IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o) : PackedIntSession(std::move(owner), model, o) {}
   size_t workspace_bytes() const override { return ws_.bytes(); }
-  void run(const uint8_t* pixels, double* logits) override {
-    run_int(pixels, scratch_logits_.data());
-    dequantize_logits(scratch_logits_.data(), scratch_logits_.size(), net_->logit_scale, logits);
-  }
   void run_int(const uint8_t* pixels, int32_t* logits) override {
     int_vit_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
   }
-  double logit_scale() const override { return net_->logit_scale; }
   // Passes of up to kBatchPerPass images, each one batched forward (int_vit_forward_batch). The
   // workspace is planned for one image at creation and re-planned once for a bigger pass the first
   // time one comes (an allocation outside the per-run path); later runs of that size allocate nothing.
@@ -125,18 +143,10 @@ class IntSession final : public Session {
   }
 
  private:
-  std::shared_ptr<const Model> owner_;
-  GemmIsa isa_;
-  KernelSet kernels_;  // every kernel this session runs, resolved once from its backend
-  std::shared_ptr<const IntViT> net_;
-  ThreadPool pool_;
   // Images per batched pass: 8 × tokens = 1576 rows per GEMM for ViT-Ti, whose linears already
   // gain little from M = 197 -> 1576 on AVX-512 VNNI (+6 % GOPS), while the batch-major arena grows
   // linearly with it (ViT-Ti: ~1 MB per image).
   static constexpr size_t kBatchPerPass = 8;
-  IntWorkspace ws_;
-  std::vector<int32_t> scratch_logits_;
-  OpProfile* profile_;
 };
 
 std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {
@@ -157,34 +167,17 @@ class IntSwinModel final : public PackedIntModel<IntSwin> {
   std::unique_ptr<Session> new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const override;
 };
 
-class IntSwinSession final : public Session {
+class IntSwinSession final : public PackedIntSession<IntSwin, SwinWorkspace> {
  public:
-  IntSwinSession(std::shared_ptr<const Model> owner, const IntSwinModel& model, const SessionOptions& o)
-      : owner_(std::move(owner)),
-        isa_(o.backend.empty() ? model.default_isa() : resolve_backend(o.backend)),
-        kernels_(kernel_set(isa_)),
-        net_(model.packed(isa_)),
-        pool_(checked_threads(o.threads)),
-        ws_(*net_, pool_.threads()),
-        profile_(o.profile) {
-    scratch_logits_.resize(static_cast<size_t>(net_->config.num_classes));
-  }
-  const Model& model() const override { return *owner_; }
-  int threads() const override { return pool_.threads(); }
-  std::string backend() const override { return gemm_isa_name(isa_); }
+  IntSwinSession(std::shared_ptr<const Model> owner, const IntSwinModel& model, const SessionOptions& o) : PackedIntSession(std::move(owner), model, o) {}
   size_t workspace_bytes() const override {
     size_t bytes = ws_.bytes();
     for (const SwinWorkspace& w : image_ws_) bytes += w.bytes();
     return bytes;
   }
-  void run(const uint8_t* pixels, double* logits) override {
-    run_int(pixels, scratch_logits_.data());
-    dequantize_logits(scratch_logits_.data(), scratch_logits_.size(), net_->logit_scale, logits);
-  }
   void run_int(const uint8_t* pixels, int32_t* logits) override {
     int_swin_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
   }
-  double logit_scale() const override { return net_->logit_scale; }
   // Whole images one per thread, each a single-threaded forward on that thread's own workspace:
   // no barrier inside an image (a Swin-T forward has ~40 parallel steps, and on a shared host a
   // preempted worker stalls every one of them), while the images keep the bits of run_int. The
@@ -205,15 +198,7 @@ class IntSwinSession final : public Session {
   }
 
  private:
-  std::shared_ptr<const Model> owner_;
-  GemmIsa isa_;
-  KernelSet kernels_;
-  std::shared_ptr<const IntSwin> net_;
-  ThreadPool pool_;
-  SwinWorkspace ws_;
   std::deque<SwinWorkspace> image_ws_;  // run_batch_int's workspaces of threads 1.., made on first use
-  std::vector<int32_t> scratch_logits_;
-  OpProfile* profile_;
 };
 
 std::unique_ptr<Session> IntSwinModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {
