@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/backend/nonlinear.h"
@@ -288,6 +289,97 @@ TEST_CASE("softmax: lut parameters at the edges of the register-table kernel, 8 
             variant.fn(p, rows, len, in.data(), ld, simd8.data(), ld);
             REQUIRE(ref8 == simd8);
           }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 16 bits", "[softmax][softmax16]") {
+  // softmax_rows*__avx512vbmi indexes right-shift parameters by Eq. 20c (a product of the logit, no
+  // Eq. 13 saturation) when index(2^31) >= 255, else by Eq. 20b, and runs rows in pairs. Rows that
+  // stress each: one logit, all tied, every index 255 (one logit far above the rest, int32 extremes
+  // beyond Eq. 13's saturation), a dominant logit, ViT-like spreads; lengths 1..130 (pairs, odd
+  // rows, 64-logit steps and their tails) and 4096; ViT-Ti's parameters, make_softmax_params', and
+  // the multipliers on both sides of Eq. 20c's condition; tables with every entry range.
+  const uint64_t seed = nonlinear_seed(0x20c);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  // The smallest multiplier with index(2^31) = ((2^31·M + K) >> (31 + r)) >= 255 (Eq. 20c's condition).
+  auto product_threshold = [](int r) {
+    const uint64_t k = (uint64_t{1} << (30 + r)) + (uint64_t{1} << 30);
+    int64_t m = 0;
+    while ((((static_cast<uint64_t>(m) << 31) + k) >> (31 + r)) < 255) ++m;
+    return static_cast<int32_t>(m);
+  };
+  std::vector<SoftmaxParams> params;
+  params.push_back(make_softmax_params(SoftmaxMode::kLut, 2.75e-4, 16));
+  params.push_back(make_softmax_params(SoftmaxMode::kLut, 0.3, 16));  // coarse: multiplier ~1, no right shift
+  for (auto [multiplier, shift] : {std::pair{1130724812, 6}, std::pair{1963453906, 7}}) {  // ViT-Ti blocks 0 and 1
+    params.push_back(params[0]);
+    params.back().in_multiplier = multiplier;
+    params.back().in_shift = shift;
+  }
+  for (int r : {1, 7}) {
+    for (int32_t delta : {-1, 0}) {  // Eq. 20b just below the threshold, Eq. 20c at it
+      params.push_back(params[0]);
+      params.back().in_multiplier = product_threshold(r) + delta;
+      params.back().in_shift = r;
+    }
+  }
+  const size_t base_params = params.size();
+  for (size_t i = 0; i < 3; ++i) {  // ViT-Ti's parameters over other tables (entry 0 stays 2^17: Σ > 0)
+    params.push_back(params[2]);
+    for (int e = 1; e < 256; ++e) {
+      params.back().exp_table[e] = i == 0 ? 0 : i == 1 ? (1 << 18) - 1 : static_cast<int32_t>(uniform_int(rng, 0, (1 << 18) - 1));
+    }
+  }
+  constexpr int kRowKinds = 7;
+  auto fill = [&](int kind, int32_t* x, size_t len) {
+    const int32_t top = static_cast<int32_t>(uniform_int(rng, -100000, 100000));
+    for (size_t j = 0; j < len; ++j) {
+      switch (kind) {
+        case 0: x[j] = top; break;                                                             // all tied
+        case 1: x[j] = j == 0 ? top : top - (1 << 30); break;                                  // every other index 255
+        case 2: x[j] = (j % 2) ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max(); break;
+        case 3: x[j] = static_cast<int32_t>(uniform_int(rng, -3000, 3000)); break;             // ViT-like spread
+        case 4: x[j] = static_cast<int32_t>(uniform_int(rng, -40000, 40000)); break;           // indices across the table
+        case 5: x[j] = static_cast<int32_t>(rng()); break;                                     // full int32 range
+        case 6: x[j] = static_cast<int32_t>(uniform_int(rng, -20000, 0)); break;               // dominant logit below
+      }
+    }
+    if (kind == 6) x[rng() % len] = 2000000;
+    if (kind == 1 && len > 1) std::swap(x[0], x[rng() % len]);
+  };
+  std::vector<size_t> lens;
+  for (size_t len = 1; len <= 130; ++len) lens.push_back(len);
+  lens.push_back(4096);
+  const auto variants16 = test::softmax16_variants();
+  const auto variants8 = test::softmax_variants();
+  for (size_t pi = 0; pi < params.size(); ++pi) {
+    const SoftmaxParams& p = params[pi];
+    for (size_t len : lens) {
+      for (int kind = 0; kind < kRowKinds; ++kind) {
+        if (len == 4096 && pi >= base_params) continue;  // long rows once per parameter set
+        const size_t rows = 1 + (len + static_cast<size_t>(kind)) % 3, ld = len + 3;  // 1, 2 or 3 rows
+        std::vector<int32_t> in(rows * ld, 0);
+        for (size_t r = 0; r < rows; ++r) fill(kind, in.data() + r * ld, len);
+        std::vector<uint16_t> ref16(rows * ld, 0xA5A5), simd16(rows * ld, 0xA5A5);
+        std::vector<uint8_t> ref8(rows * ld, 0xA5), simd8(rows * ld, 0xA5);
+        softmax_rows16_ref(p, rows, len, in.data(), ld, ref16.data(), ld);
+        softmax_rows_ref(p, rows, len, in.data(), ld, ref8.data(), ld);
+        INFO("params " << pi << " (multiplier " << p.in_multiplier << ", shift " << p.in_shift << ") len " << len
+                       << " rows " << rows << " kind " << kind);
+        if (kind == 0) CHECK(ref16[0] == std::lround(std::min(32767.0, 32768.0 / static_cast<double>(len))));
+        for (const auto& variant : variants16) {
+          INFO(variant.name);
+          variant.fn(p, rows, len, in.data(), ld, simd16.data(), ld);
+          REQUIRE(ref16 == simd16);  // the padding between rows included
+        }
+        for (const auto& variant : variants8) {
+          INFO(variant.name);
+          variant.fn(p, rows, len, in.data(), ld, simd8.data(), ld);
+          REQUIRE(ref8 == simd8);
         }
       }
     }

@@ -2,7 +2,8 @@
 // 8 int32 lanes per step; the mode is a template parameter so the inner loop has no branch.
 // Differences from the AVX-512 kernel: tails use vpmaskmovd loads / byte buffers instead of mask
 // registers, and the log2 code (Eq. 22) is found by a 5-step binary search over the per-row
-// thresholds (2Σ) >> n instead of 31 compares. The lut index is Eq. 20b (one rounding, §4.11), its table read
+// thresholds (2Σ) >> n instead of 31 compares. The lut index is Eq. 20b (one rounding, §4.11; Eq. 20c for
+// right shifts), its table read
 // by vpgatherdd.
 #include <immintrin.h>
 
@@ -76,8 +77,12 @@ __m256i exp_of(const Consts& p, const ExpConsts& k, __m256i d) {
 // capped at 2^31 and the shift split into left l and right r:
 //   i = min(255, (min(a, 2^(31-l))·2^l · M + K) >> (31 + r)),  K = 2^30 (r = 0), 2^30·(2^r + 1) (r >= 1)
 // Even lanes: vpmuludq, + K, >> (31 + r): i in the low dword (i <= M < 2^31). Odd lanes: 2M and 2K,
-// >> r: the same quotient in the high dword.
+// >> r: the same quotient in the high dword. `product` (Eq. 20c, r >= 1, l = 0, index(2^31) >= 255):
+// i = min(255, (C - x·M) >> (31 + r)), C = max·M + K per row; odd lanes >> (r - 1).
 struct IndexConsts {
+  bool product;
+  int64_t m;
+  uint64_t k;
   __m256i cap, mult, round, mult2, round2, left, shift, shift2;
 };
 
@@ -89,14 +94,26 @@ inline IndexConsts index_consts(const Consts& p) {
   const int left = p.in_shift < 0 ? -p.in_shift : 0, right = p.in_shift > 0 ? p.in_shift : 0;
   const uint64_t k = right == 0 ? uint64_t{1} << 30 : (uint64_t{1} << (30 + right)) + (uint64_t{1} << 30);
   const auto m = static_cast<uint64_t>(p.in_multiplier);
-  return {_mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (31 - left))),
+  const bool product = right >= 1 && (((m << 31) + k) >> (31 + right)) >= 255;  // 2^31·M + K < 2^63: exact
+  return {product,
+          static_cast<int64_t>(m),
+          k,
+          _mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (31 - left))),
           _mm256_set1_epi64x(static_cast<int64_t>(m)),
           _mm256_set1_epi64x(static_cast<int64_t>(k)),
           _mm256_set1_epi64x(static_cast<int64_t>(2 * m)),
           _mm256_set1_epi64x(static_cast<int64_t>(2 * k)),
           _mm256_set1_epi32(left),
           _mm256_set1_epi64x(31 + right),
-          _mm256_set1_epi64x(right)};
+          _mm256_set1_epi64x(product ? right - 1 : right)};
+}
+
+// e = T[i] of 8 logits x by Eq. 20c; vc = C = max·M + K (mod 2^64: C - x·M is in [0, 2^64)).
+inline __m256i lut_exp_product(const IndexConsts& k, const int32_t* table, __m256i vc, __m256i x) {
+  const __m256i even = _mm256_srlv_epi64(_mm256_sub_epi64(vc, _mm256_mul_epi32(x, k.mult)), k.shift);
+  const __m256i odd = _mm256_srlv_epi64(_mm256_sub_epi64(vc, _mm256_mul_epi32(_mm256_srli_epi64(x, 32), k.mult)), k.shift2);
+  const __m256i index = _mm256_min_epi32(_mm256_blend_epi32(even, odd, 0xAA), _mm256_set1_epi32(255));
+  return _mm256_i32gather_epi32(table, index, 4);
 }
 
 // e = T[i] of 8 logits x and the row max.
@@ -155,6 +172,10 @@ int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
     if (p.lut_index) {
       const IndexConsts k = index_consts(p);
       const int32_t* table = p.exp_table;
+      if (k.product) {
+        const __m256i vc = _mm256_set1_epi64x(static_cast<int64_t>(static_cast<uint64_t>(int64_t{max} * k.m) + k.k));
+        return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp_product(k, table, vc, xv); });
+      }
       if (p.in_shift < 0) return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp<true>(k, table, vmax_b, xv); });
       return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp<false>(k, table, vmax_b, xv); });
     }

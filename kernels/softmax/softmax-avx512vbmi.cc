@@ -6,7 +6,9 @@
 //     of bytes, each 4 registers, and vpermi2b looks up 64 indices per plane at a time.
 // 64 logits per step: 4 vectors of indices -> 64 bytes (saturating packs, in-lane order) -> three
 // byte planes -> unpacked back to 4 vectors of e in the original order (the unpacks invert the
-// packs lane by lane).
+// packs lane by lane). With a right shift (the ViT-Ti case) the index is Eq. 20c, a signed product
+// of the logit itself (no subtraction, no saturation step). Rows go in pairs: the second row's
+// exponentials overlap the first row's reductions and division.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -14,7 +16,6 @@
 #endif
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -34,7 +35,11 @@ constexpr int32_t kMaxEntry = 1 << 18;  // table entries in [0, 2^18): three byt
 // table entry in [0, 2^18) (make_softmax_params: <= 2^17). Anything else runs __avx512.
 bool lut_fast_path(const SoftmaxParams& p) {
   if (p.mode != SoftmaxMode::kLut || p.in_shift < -31 || p.in_shift > 31 || p.in_multiplier < 0) return false;
-  return std::all_of(std::begin(p.exp_table), std::end(p.exp_table), [](int32_t e) { return e >= 0 && e < kMaxEntry; });
+  __mmask16 outside = 0;
+  for (int q = 0; q < 16; ++q) {
+    outside |= _mm512_cmpge_epu32_mask(_mm512_loadu_si512(p.exp_table + 16 * q), _mm512_set1_epi32(kMaxEntry));
+  }
+  return outside == 0;  // unsigned compare: negative entries are outside too
 }
 
 // Eq. 13 + 20 as one rounding (§4.11). With a = max - x capped at 2^31 (= -d, d saturated as in
@@ -42,7 +47,14 @@ bool lut_fast_path(const SoftmaxParams& p) {
 //   i = min(255, (min(a, 2^(31-l))·2^l · M + K) >> (31 + r)),  K = 2^30 (r = 0), 2^30·(2^r + 1) (r >= 1)
 // Even lanes: vpmuludq, + K, >> (31 + r): the index lands in the low dword (the high one is 0,
 // i <= M < 2^31). Odd lanes: 2M and 2K, >> r: the same quotient lands in the high dword.
+// kProduct (Eq. 20c, r >= 1, l = 0, index(2^31) >= 255): i = min(255, (C - x·M) >> (31 + r)) with
+// C = max·M + K per row; odd lanes >> (r - 1) leave the quotient in the high dword.
+enum class IndexForm { kRight, kLeft, kProduct };
+
 struct IndexConsts {
+  IndexForm form;
+  int64_t m;   // M (kProduct: C = max·M + K per row)
+  uint64_t k;  // K
   __m512i cap, mult, round, mult2, round2;
   __m512i left, shift, shift2;  // per-lane counts: vpsllvd / vpsrlvq are one uop, the xmm-count forms two
 };
@@ -51,24 +63,49 @@ IndexConsts index_consts(const SoftmaxParams& p) {
   const int left = p.in_shift < 0 ? -p.in_shift : 0, right = p.in_shift > 0 ? p.in_shift : 0;
   const uint64_t k = right == 0 ? uint64_t{1} << 30 : (uint64_t{1} << (30 + right)) + (uint64_t{1} << 30);
   const auto m = static_cast<uint64_t>(p.in_multiplier);
-  return {_mm512_set1_epi32(static_cast<int32_t>(uint32_t{1} << (31 - left))),
+  // Eq. 20c needs the capped index at a = 2^31 (Eq. 13's saturation) to be 255 already:
+  // 2^31·M + K < 2^62 + 2^61, exact.
+  const bool product = right >= 1 && (((m << 31) + k) >> (31 + right)) >= 255;
+  const IndexForm form = left > 0 ? IndexForm::kLeft : product ? IndexForm::kProduct : IndexForm::kRight;
+  return {form,
+          static_cast<int64_t>(m),
+          k,
+          _mm512_set1_epi32(static_cast<int32_t>(uint32_t{1} << (31 - left))),
           _mm512_set1_epi64(static_cast<int64_t>(m)),
           _mm512_set1_epi64(static_cast<int64_t>(k)),
           _mm512_set1_epi64(static_cast<int64_t>(2 * m)),
           _mm512_set1_epi64(static_cast<int64_t>(2 * k)),
           _mm512_set1_epi32(left),
           _mm512_set1_epi64(31 + right),
-          _mm512_set1_epi64(right)};
+          _mm512_set1_epi64(product ? right - 1 : right)};
 }
 
-// The index (not yet capped at 255) of 16 logits from x and the row max: uint32 lanes < 2^31.
-template <bool kLeft>
-inline __m512i lut_index(const IndexConsts& k, __m512i vmax, __m512i x) {
-  __m512i a = _mm512_min_epu32(_mm512_sub_epi32(vmax, x), k.cap);  // max - x >= 0 exactly in uint32
-  if constexpr (kLeft) a = _mm512_sllv_epi32(a, k.left);
-  const __m512i even = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(a, k.mult), k.round), k.shift);
-  const __m512i odd = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), k.mult2), k.round2), k.shift2);
-  return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+// What the index of a row needs besides the constants: the max (kRight, kLeft) or C (kProduct).
+struct RowConsts {
+  __m512i vmax, c;
+};
+
+template <IndexForm kForm>
+RowConsts row_consts(const IndexConsts& k, int32_t max) {
+  // kProduct: C = max·M + K mod 2^64; C - x·M = (max - x)·M + K is in [0, 2^64), so the wrap is exact.
+  const uint64_t c = kForm == IndexForm::kProduct ? static_cast<uint64_t>(int64_t{max} * k.m) + k.k : 0;
+  return {_mm512_set1_epi32(max), _mm512_set1_epi64(static_cast<int64_t>(c))};
+}
+
+// The index (not yet capped at 255) of 16 logits: uint32 lanes < 2^31.
+template <IndexForm kForm>
+inline __m512i lut_index(const IndexConsts& k, const RowConsts& row, __m512i x) {
+  if constexpr (kForm == IndexForm::kProduct) {  // Eq. 20c: vpmuldq reads the low dword as signed
+    const __m512i even = _mm512_srlv_epi64(_mm512_sub_epi64(row.c, _mm512_mul_epi32(x, k.mult)), k.shift);
+    const __m512i odd = _mm512_srlv_epi64(_mm512_sub_epi64(row.c, _mm512_mul_epi32(_mm512_srli_epi64(x, 32), k.mult)), k.shift2);
+    return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  } else {
+    __m512i a = _mm512_min_epu32(_mm512_sub_epi32(row.vmax, x), k.cap);  // max - x >= 0 exactly in uint32
+    if constexpr (kForm == IndexForm::kLeft) a = _mm512_sllv_epi32(a, k.left);
+    const __m512i even = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(a, k.mult), k.round), k.shift);
+    const __m512i odd = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(a, 32), k.mult2), k.round2), k.shift2);
+    return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+  }
 }
 
 // The table as three byte planes (bits 0-7, 8-15, 16-23), each 4 registers of 64 entries.
@@ -77,13 +114,18 @@ struct Planes {
 };
 
 Planes load_planes(const SoftmaxParams& p) {
-  alignas(64) uint8_t bytes[3][256];
-  for (int i = 0; i < 256; ++i) {
-    for (int b = 0; b < 3; ++b) bytes[b][i] = static_cast<uint8_t>(p.exp_table[i] >> (8 * b));
-  }
   Planes planes;
-  for (int b = 0; b < 3; ++b) {
-    for (int q = 0; q < 4; ++q) planes.t[b][q] = _mm512_load_si512(bytes[b] + 64 * q);
+  for (int q = 0; q < 4; ++q) {
+    for (int b = 0; b < 3; ++b) {
+      __m128i part[4];
+      for (int v = 0; v < 4; ++v) {
+        const __m512i entries = _mm512_loadu_si512(p.exp_table + 64 * q + 16 * v);
+        part[v] = _mm512_cvtepi32_epi8(_mm512_srli_epi32(entries, 8 * b));  // byte b of 16 entries
+      }
+      const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(part[0]), part[1], 1);
+      const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(part[2]), part[3], 1);
+      planes.t[b][q] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    }
   }
   return planes;
 }
@@ -95,11 +137,12 @@ inline __m512i lookup(const __m512i t[4], __m512i index, __mmask64 high) {
   return _mm512_mask_blend_epi8(high, lo, hi);
 }
 
-// e of 64 logits x[0..63]. kTail: only `valid` of them are in the row, in the first kVectors
-// vectors of 16 (the rest of those read as the max: e(0), not summed by the caller; the vectors
-// past them are not computed).
-template <bool kLeft, bool kTail, int kVectors = 4>
-inline void exp64(const IndexConsts& k, const Planes& planes, __m512i vmax, const int32_t* x, size_t valid, __m512i e[4]) {
+// e of 64 logits x[0..63] into e[0..63], added to vsum. kTail: only `valid` of them are in the
+// row, in the first kVectors vectors of 16 (the rest of those read as the row max: e(0), stored
+// but not summed; the vectors past them are neither computed nor stored).
+template <IndexForm kForm, bool kTail, int kVectors = 4>
+inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& row, const int32_t* x, size_t valid,
+                  int32_t* e, __m512i& vsum) {
   __m512i idx[4];
   for (int v = 0; v < 4; ++v) {
     const size_t start = 16 * static_cast<size_t>(v);
@@ -108,8 +151,8 @@ inline void exp64(const IndexConsts& k, const Planes& planes, __m512i vmax, cons
       continue;
     }
     const __m512i xv = !kTail ? _mm512_loadu_si512(x + start)
-                              : _mm512_mask_loadu_epi32(vmax, tail_mask16(valid > start ? valid - start : 0), x + start);
-    idx[v] = lut_index<kLeft>(k, vmax, xv);
+                              : _mm512_mask_loadu_epi32(row.vmax, tail_mask16(valid > start ? valid - start : 0), x + start);
+    idx[v] = lut_index<kForm>(k, row, xv);
   }
   // Packs saturate: indices < 2^31 -> uint16 (<= 65535), capped at 255 before the signed word pack.
   const __m512i cap = _mm512_set1_epi16(255);
@@ -121,48 +164,37 @@ inline void exp64(const IndexConsts& k, const Planes& planes, __m512i vmax, cons
   const __m512i zero = _mm512_setzero_si512();
   const __m512i w_lo = _mm512_unpacklo_epi8(b0, b1), w_hi = _mm512_unpackhi_epi8(b0, b1);  // bits 0-15
   const __m512i z_lo = _mm512_unpacklo_epi8(b2, zero), z_hi = _mm512_unpackhi_epi8(b2, zero);  // bits 16-23
-  e[0] = _mm512_unpacklo_epi16(w_lo, z_lo);
-  e[1] = _mm512_unpackhi_epi16(w_lo, z_lo);
-  e[2] = _mm512_unpacklo_epi16(w_hi, z_hi);
-  e[3] = _mm512_unpackhi_epi16(w_hi, z_hi);
+  const __m512i ev[4] = {_mm512_unpacklo_epi16(w_lo, z_lo), _mm512_unpackhi_epi16(w_lo, z_lo),
+                         _mm512_unpacklo_epi16(w_hi, z_hi), _mm512_unpackhi_epi16(w_hi, z_hi)};
+  for (int v = 0; v < kVectors; ++v) {
+    const size_t start = 16 * static_cast<size_t>(v);
+    _mm512_store_si512(e + start, ev[v]);
+    vsum = !kTail ? _mm512_add_epi32(vsum, ev[v]) : _mm512_mask_add_epi32(vsum, tail_mask16(valid - start), vsum, ev[v]);
+  }
 }
 
 // Passes 1-2 of a row (Eq. 13, 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
 // 32 at a time: lanes past that are never stored.)
-template <bool kLeft>
+template <IndexForm kForm>
 int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t* e_buf) {
   // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
   // stay loaded across the loop.
   const IndexConsts k = consts;
   const Planes planes = tables;
   __m512i vmax = _mm512_set1_epi32(std::numeric_limits<int32_t>::min());
-  for (size_t j = 0; j < len; j += 16) {
-    vmax = _mm512_max_epi32(vmax, _mm512_mask_loadu_epi32(vmax, tail_mask16(len - j), x + j));
-  }
-  vmax = _mm512_set1_epi32(_mm512_reduce_max_epi32(vmax));
-  __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
   size_t j = 0;
-  for (; j + 64 <= len; j += 64) {
-    __m512i e[4];
-    exp64<kLeft, false>(k, planes, vmax, x + j, 64, e);
-    for (int v = 0; v < 4; ++v) {
-      _mm512_store_si512(e_buf + j + 16 * v, e[v]);
-      vsum = _mm512_add_epi32(vsum, e[v]);
-    }
-  }
+  for (; j + 16 <= len; j += 16) vmax = _mm512_max_epi32(vmax, _mm512_loadu_si512(x + j));
+  if (j < len) vmax = _mm512_max_epi32(vmax, _mm512_mask_loadu_epi32(vmax, tail_mask16(len - j), x + j));
+  const RowConsts row = row_consts<kForm>(k, _mm512_reduce_max_epi32(vmax));
+  __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
+  for (j = 0; j + 64 <= len; j += 64) exp64<kForm, false>(k, planes, row, x + j, 64, e_buf + j, vsum);
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
-    const size_t valid = len - j, vectors = (valid + 15) / 16;
-    __m512i e[4];
-    switch (vectors) {
-      case 1: exp64<kLeft, true, 1>(k, planes, vmax, x + j, valid, e); break;
-      case 2: exp64<kLeft, true, 2>(k, planes, vmax, x + j, valid, e); break;
-      case 3: exp64<kLeft, true, 3>(k, planes, vmax, x + j, valid, e); break;
-      default: exp64<kLeft, true, 4>(k, planes, vmax, x + j, valid, e); break;
-    }
-    for (size_t v = 0; v < vectors; ++v) {
-      const size_t start = 16 * v;
-      _mm512_store_si512(e_buf + j + start, e[v]);
-      vsum = _mm512_mask_add_epi32(vsum, tail_mask16(valid - start), vsum, e[v]);
+    const size_t valid = len - j;
+    switch ((valid + 15) / 16) {
+      case 1: exp64<kForm, true, 1>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      case 2: exp64<kForm, true, 2>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      case 3: exp64<kForm, true, 3>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      default: exp64<kForm, true, 4>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
     }
   }
   return reduce_add_wrap_epi32(vsum);  // < 2^30
@@ -206,17 +238,32 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
   }
 }
 
+// Rows in pairs: the two rows' exponentials are independent, so the second one's run while the
+// first one's Σ, division and normalisation wait on their latency.
+template <IndexForm kForm, typename Out>
+void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t rows, size_t len, const int32_t* in,
+                           size_t ld_in, Out* out, size_t ld_out) {
+  alignas(64) int32_t e_buf[2][kMaxLen + 64];
+  size_t row = 0;
+  for (; row + 2 <= rows; row += 2) {
+    const int32_t* x = in + row * ld_in;
+    const int64_t sum0 = exp_row<kForm>(k, planes, len, x, e_buf[0]);
+    const int64_t sum1 = exp_row<kForm>(k, planes, len, x + ld_in, e_buf[1]);
+    normalise_row(len, sum0, e_buf[0], out + row * ld_out);
+    normalise_row(len, sum1, e_buf[1], out + (row + 1) * ld_out);
+  }
+  if (row < rows) normalise_row(len, exp_row<kForm>(k, planes, len, in + row * ld_in, e_buf[0]), e_buf[0], out + row * ld_out);
+}
+
 template <typename Out>
 void softmax_rows_lut(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in, Out* out,
                       size_t ld_out) {
   const IndexConsts k = index_consts(p);
   const Planes planes = load_planes(p);
-  alignas(64) int32_t e_buf[kMaxLen + 64];
-  const bool left = p.in_shift < 0;
-  for (size_t row = 0; row < rows; ++row) {
-    const int32_t* x = in + row * ld_in;
-    const int64_t sum = left ? exp_row<true>(k, planes, len, x, e_buf) : exp_row<false>(k, planes, len, x, e_buf);
-    normalise_row(len, sum, e_buf, out + row * ld_out);
+  switch (k.form) {
+    case IndexForm::kProduct: return softmax_rows_lut_form<IndexForm::kProduct>(k, planes, rows, len, in, ld_in, out, ld_out);
+    case IndexForm::kLeft: return softmax_rows_lut_form<IndexForm::kLeft>(k, planes, rows, len, in, ld_in, out, ld_out);
+    case IndexForm::kRight: return softmax_rows_lut_form<IndexForm::kRight>(k, planes, rows, len, in, ld_in, out, ld_out);
   }
 }
 
