@@ -138,11 +138,12 @@ void normalize_row(const LayerNormParams& p, const void* in, int s, int64_t sum,
 // K_c = H_c + 2^(h_c-1) + z·2^h_c and Θ_c = 2^(h_c-1) + z·2^h_c (h_c > 0; h_c = 0: K_c = H_c + z,
 // Θ_c = INT64_MIN), so w - Θ_c = t·G_c + H_c is Eq. 39's sum and its sign decides the rounding.
 constexpr size_t kLaneChannels = 1024;
-constexpr size_t kRowGroup = 8;  // channels with per-call lane constants (32 KiB on the stack)
+constexpr size_t kRowGroup = 8;
 
 // Per block of 16 channels: G, K, Θ, h, each as 8 even-channel then 8 odd-channel int64 lanes.
 struct LaneBlock {
   int64_t g[16], k[16], theta[16], h[16];
+  int32_t high_shift[16];  // h_c - 32 in channel order (§6.6: narrow calls only)
 };
 
 // Builds the lane constants of p (p.channels <= kLaneChannels); returns whether every h_c >= 32,
@@ -156,6 +157,7 @@ bool build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
       const ChannelConsts cc = channel_consts(p, c);
       if (c < n) narrow = narrow && cc.h >= 32;
       blocks[b].g[lane] = cc.g, blocks[b].k[lane] = cc.k, blocks[b].theta[lane] = cc.theta, blocks[b].h[lane] = cc.h;
+      blocks[b].high_shift[i] = static_cast<int32_t>(cc.h >= 32 ? cc.h - 32 : 0);
     }
   }
   return narrow;
@@ -228,6 +230,71 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
   }
 }
 
+// ---- §6.6: the §6.5 stage without its two sign tests, for narrow calls (every h_c >= 32). Both
+// roundings are computed half up, t = (ñ·R + 2^29) >> 30 and y = floor((t·G_c + K_c) / 2^h_c),
+// which differs from Eq. 38-39 (half away from zero) only at a negative tie: ñ < 0 with
+// v2(ñ) = 29 - v2(R) (then ñ·R = odd·2^29), or w = t·G_c + K_c ≡ 0 (mod 2^h_c) with w < Θ_c. Every
+// lane tests for both (the low dword of w is 0 for the second) and a row where any lane might
+// tie is recomputed by the exact stage. y = floor(w / 2^h) is the high dword of w shifted right
+// by h - 32 (|w| < 2^63, so the high dword is floor(w / 2^32) as an int32).
+template <typename OutT>
+bool normalize_row_fast(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
+                        const RowScale& rs, OutT* out) {
+  const size_t n = p.channels;
+  const int up = s - rs.j;  // in [0, 31]
+  const auto sum0 = static_cast<uint64_t>(sum) >> s;
+  const __m512i scale = _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
+  const __m512i offset = _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
+  const __m512i recip = _mm512_set1_epi64(rs.recip), half = _mm512_set1_epi64(int64_t{1} << (kTBits - 1));
+  // Negative t tie: the sign bit and bits [0, κ] of ñ read 1 and 2^κ, κ = 29 - v2(R) (R = 2^30: none).
+  const int kappa = 29 - __builtin_ctzll(static_cast<uint64_t>(rs.recip));
+  const __m512i tie_mask = _mm512_set1_epi32(kappa < 0 ? 0 : static_cast<int32_t>(0x80000000u | ((2u << kappa) - 1)));
+  const __m512i tie_bits = _mm512_set1_epi32(kappa < 0 ? 1 : static_cast<int32_t>(0x80000000u | (1u << kappa)));
+  const __m512i lo = _mm512_set1_epi32(p.out_min), hi = _mm512_set1_epi32(p.out_max);
+  const __m512i high_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+  const __m512i low_dwords = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+  __m512i ties = _mm512_set1_epi32(-1);  // a lane reaching 0 flags a possible negative tie
+  auto y16 = [&](size_t c, __mmask16 m) {
+    const LaneBlock& b = blocks[c / 16];
+    const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
+    ties = _mm512_mask_min_epu32(ties, m, ties, _mm512_ternarylogic_epi32(nt, tie_mask, tie_bits, 0x6A));  // (ñ & A) ^ B
+    const __m512i t_even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(nt, recip), half), kTBits);
+    const __m512i nt_odd = _mm512_shuffle_epi32(nt, _MM_PERM_CDAB);
+    const __m512i t_odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(nt_odd, recip), half), kTBits);
+    const __m512i w_even = _mm512_add_epi64(_mm512_mul_epi32(t_even, _mm512_load_si512(b.g)), _mm512_load_si512(b.k));
+    const __m512i w_odd = _mm512_add_epi64(_mm512_mul_epi32(t_odd, _mm512_load_si512(b.g + 8)), _mm512_load_si512(b.k + 8));
+    ties = _mm512_mask_min_epu32(ties, m, ties, _mm512_permutex2var_epi32(w_even, low_dwords, w_odd));
+    return _mm512_srav_epi32(_mm512_permutex2var_epi32(w_even, high_dwords, w_odd), _mm512_load_si512(b.high_shift));
+  };
+  size_t c = 0;
+  const bool full_range = sizeof(OutT) == 1 ? p.out_min == 0 && p.out_max == 255 : p.out_min == -32768 && p.out_max == 32767;
+  if (full_range) {
+    if constexpr (sizeof(OutT) == 1) {
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      for (; c + 64 <= n; c += 64) {
+        const __m512i w01 = _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF));
+        const __m512i w23 = _mm512_packs_epi32(y16(c + 32, 0xFFFF), y16(c + 48, 0xFFFF));
+        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
+      }
+    } else {
+      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+      for (; c + 32 <= n; c += 32) {
+        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi64(order, _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF))));
+      }
+    }
+  }
+  for (; c < n; c += 16) {
+    const __mmask16 m = tail_mask16(n - c);
+    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(y16(c, m), lo), hi);
+    if constexpr (sizeof(OutT) == 1) {
+      _mm_mask_storeu_epi8(out + c, m, _mm512_cvtepi32_epi8(y));
+    } else {
+      _mm256_mask_storeu_epi16(out + c, m, _mm512_cvtepi32_epi16(y));
+    }
+  }
+  return _mm512_cmpeq_epi32_mask(ties, _mm512_setzero_si512()) == 0;
+}
+
 // Everything Eq. 38-39 needs from a row's statistics.
 struct RowPlan {
   int s;          // Eq. 34 pre-shift
@@ -241,34 +308,65 @@ struct RowStats {
   int64_t sum, sum_sq;
 };
 
+// Eq. 34-35 of an int32 row in one pass of 6 vector ops per 16 channels, all on the two ALU ports
+// that multiply (no shift, abs or max): the even channels' x² from x itself, the odd channels' from
+// a load one channel further on (vpmuldq reads the low dword of each qword), and max |x| as the OR
+// of the squares: bitlen(max |x|) = ceil(bitlen(OR x²) / 2), as x in [2^(b-1), 2^b) has x² in
+// [2^(2b-2), 2^2b). Rows that need a right pre-shift take row_stats' second pass.
+RowStats row_stats_i32(const LayerNormParams& p, const int32_t* x) {
+  const size_t n = p.channels;
+  __m512i vor = _mm512_setzero_si512(), vsum = _mm512_setzero_si512();
+  __m512i vsq_even = _mm512_setzero_si512(), vsq_odd = _mm512_setzero_si512();
+  auto step = [&](__m512i even, __m512i odd) {
+    const __m512i sq_even = _mm512_mul_epi32(even, even), sq_odd = _mm512_mul_epi32(odd, odd);  // <= 2^62
+    vor = _mm512_ternarylogic_epi64(vor, sq_even, sq_odd, 0xFE);
+    vsq_even = _mm512_add_epi64(vsq_even, sq_even);  // wraps harmlessly for rows that take the second pass
+    vsq_odd = _mm512_add_epi64(vsq_odd, sq_odd);
+    vsum = _mm512_add_epi32(vsum, even);  // exact when s >= 0 (|x| < 2^23, <= 256 per lane)
+  };
+  size_t c = 0;
+  for (; c + 16 < n; c += 16) step(_mm512_loadu_si512(x + c), _mm512_loadu_si512(x + c + 1));  // x[c + 16] is in the row
+  step(_mm512_maskz_loadu_epi32(tail_mask16(n - c), x + c), _mm512_maskz_loadu_epi32(tail_mask16(n - c - 1), x + c + 1));
+  const auto squares_or = static_cast<uint64_t>(_mm512_reduce_or_epi64(vor));
+  const int bits = squares_or == 0 ? 0 : (65 - __builtin_clzll(squares_or)) / 2;
+  const int s = pre_shift_for_bits(p, bits);
+  if (s < 0) return {s, 0, 0};
+  const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));  // |Σx| < 2^35
+  const int64_t sq = _mm512_reduce_add_epi64(_mm512_add_epi64(vsq_even, vsq_odd));
+  return {s, static_cast<int64_t>(static_cast<uint64_t>(sum32) << s), static_cast<int64_t>(static_cast<uint64_t>(sq) << (2 * s))};
+}
+
 RowStats row_stats(const LayerNormParams& p, const void* in) {
   const size_t n = p.channels;
-  // One pass for Eq. 34 (max |x|, unsigned: |INT32_MIN| = 2^31) and Eq. 35 on the unshifted x: a
-  // left pre-shift is exact, so S = 2^s·Σx and Q = 4^s·Σx² (|x| < 2^23 there: no overflow). Rows
-  // that need a right shift (|x| >= 2^23, outside the residual contract) take a second pass.
-  __m512i vmax = _mm512_setzero_si512(), vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
-  for (size_t c = 0; c < n; c += 16) {  // tail lanes are 0
-    const __m512i x = load_x(p, in, c, tail_mask16(n - c));
-    vmax = _mm512_max_epu32(vmax, _mm512_abs_epi32(x));
-    vsum = _mm512_add_epi32(vsum, x);  // int32 lanes: exact when s >= 0 (|x| < 2^23, <= 256 per lane)
-    vsq = add_squares_epi64(vsq, x);  // wraps harmlessly for rows that take the second pass
-  }
-  const int s = pre_shift_for(p, _mm512_reduce_max_epu32(vmax));
-  int64_t sum, sum_sq;
-  if (s >= 0) {
-    const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));  // |Σx| < 2^35
-    sum = static_cast<int64_t>(static_cast<uint64_t>(sum32) << s);
-    sum_sq = static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s));
+  int s;
+  if (!p.uint8_input) {
+    const RowStats st = row_stats_i32(p, static_cast<const int32_t*>(in));
+    if (st.s >= 0) return st;
+    s = st.s;
   } else {
-    vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
-    for (size_t c = 0; c < n; c += 16) {
-      const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);  // |x'| <= 2^23
-      vsum = add_low_high_epi64(vsum, xs);
-      vsq = add_squares_epi64(vsq, xs);
+    // PTF rows (|x| < 2^11): one pass for Eq. 34 (max |x|) and Eq. 35 on the unshifted x.
+    __m512i vmax = _mm512_setzero_si512(), vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
+    for (size_t c = 0; c < n; c += 16) {  // tail lanes are 0
+      const __m512i x = load_x(p, in, c, tail_mask16(n - c));
+      vmax = _mm512_max_epu32(vmax, _mm512_abs_epi32(x));
+      vsum = _mm512_add_epi32(vsum, x);
+      vsq = add_squares_epi64(vsq, x);
     }
-    sum = _mm512_reduce_add_epi64(vsum), sum_sq = _mm512_reduce_add_epi64(vsq);
+    s = pre_shift_for(p, _mm512_reduce_max_epu32(vmax));
+    if (s >= 0) {
+      const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));
+      return {s, static_cast<int64_t>(static_cast<uint64_t>(sum32) << s),
+              static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s))};
+    }
   }
-  return {s, sum, sum_sq};
+  // A right pre-shift (|x| >= 2^23 or a large eps, outside the residual contract): a second pass on x'.
+  __m512i vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
+  for (size_t c = 0; c < n; c += 16) {
+    const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);  // |x'| <= 2^23
+    vsum = add_low_high_epi64(vsum, xs);
+    vsq = add_squares_epi64(vsq, xs);
+  }
+  return {s, _mm512_reduce_add_epi64(vsum), _mm512_reduce_add_epi64(vsq)};
 }
 
 // Whether a row takes normalize_row_lanes (int32 input, lane constants built, s >= j).
@@ -279,10 +377,12 @@ void normalize_lanes(const LayerNormParams& p, const LaneBlock* blocks, bool nar
   const auto* x = static_cast<const int32_t*>(in);
   if (p.out_bits == 8) {
     auto* y = static_cast<uint8_t*>(out);
+    if (narrow && normalize_row_fast(p, blocks, x, r.s, r.sum, r.scale, y)) return;
     return narrow ? normalize_row_lanes<true>(p, blocks, x, r.s, r.sum, r.scale, y)
                   : normalize_row_lanes<false>(p, blocks, x, r.s, r.sum, r.scale, y);
   }
   auto* y = static_cast<int16_t*>(out);
+  if (narrow && normalize_row_fast(p, blocks, x, r.s, r.sum, r.scale, y)) return;
   narrow ? normalize_row_lanes<true>(p, blocks, x, r.s, r.sum, r.scale, y)
          : normalize_row_lanes<false>(p, blocks, x, r.s, r.sum, r.scale, y);
 }
@@ -302,9 +402,9 @@ void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* i
   if (rows == 0) return;
   const size_t in_bytes = p.uint8_input ? 1 : 4, out_bytes = p.out_bits == 8 ? 1 : 2;
   auto row_in = [&](size_t row) { return static_cast<const char*>(in) + row * ld_in * in_bytes; };
-  // Rows in groups: the statistics of kRowGroup rows, then their scalar square roots and divisions
-  // (Eq. 37, each a chain of dependent divisions, independent of each other, so the out-of-order
-  // core runs the chains side by side), then their output stages.
+  // Rows in groups: the statistics of kRowGroup rows, then their scalar Eq. 36-37 (each a chain of
+  // dependent multiplies, independent of each other, so the out-of-order core runs the chains side
+  // by side), then their output stages.
   alignas(64) LaneBlock blocks[kLaneChannels / 16];
   const bool lanes = !p.uint8_input && p.channels <= kLaneChannels;
   const bool narrow = lanes && build_lanes(p, blocks);
