@@ -58,17 +58,22 @@ inline constexpr std::array<uint16_t, 384> kRsqrtStart = make_rsqrt_start();
 struct RootRecip {
   uint64_t root, recip;
 };
+// (a·b) >> k for k in [1, 63] where the result fits 64 bits: one 64×64-bit multiply and a shrd.
+inline uint64_t mul_shift(uint64_t a, uint64_t b, int k) {
+  const unsigned __int128 ab = static_cast<unsigned __int128>(a) * b;
+  return (static_cast<uint64_t>(ab) >> k) | (static_cast<uint64_t>(ab >> 64) << (64 - k));
+}
+
 inline RootRecip root_and_recip(uint64_t n) {
-  using u128 = unsigned __int128;
   // y = Y / 2^61 ~ 1/sqrt(v), v = N / 2^62 in [1/4, 1): y in (1, 2].
   uint64_t y = uint64_t{detail::kRsqrtStart[(n >> 53) - 128]} << 46;
   for (int i = 0; i < 2; ++i) {  // y <- y·(3 - v·y²)/2
-    const auto y2 = static_cast<uint64_t>((u128(y) * y) >> 61);    // Q61 of y² (< 2^63)
-    const auto vy2 = static_cast<uint64_t>((u128(n) * y2) >> 62);  // Q61 of v·y² (~1)
-    y = static_cast<uint64_t>((u128(y) * ((uint64_t{3} << 61) - vy2)) >> 62);
+    const uint64_t y2 = mul_shift(y, y, 61);    // Q61 of y² (< 2^63)
+    const uint64_t vy2 = mul_shift(n, y2, 62);  // Q61 of v·y² (~1)
+    y = mul_shift(y, (uint64_t{3} << 61) - vy2, 62);
   }
   // sqrt(N) = N·y/2^31 from below within 0.11: rounded, it is r or r + 1.
-  uint64_t r = static_cast<uint64_t>((u128(n) * y + (u128(1) << 91)) >> 92);
+  uint64_t r = (mul_shift(n, y, 60) + (uint64_t{1} << 31)) >> 32;  // (N·y + 2^91) >> 92; N·y >> 60 < 2^63
   r -= r * r > n;
   // 2^60/sqrt(N) = 2^29·y: q = floor(2^29·y) is R, R - 1 or R - 2 (the remainder decides).
   const uint64_t num = (uint64_t{1} << 60) + r / 2;
