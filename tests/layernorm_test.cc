@@ -446,11 +446,11 @@ TEST_CASE("layernorm: SIMD equals the reference at negative ties of t and of y (
         for (size_t c = 0; c < ch; ++c) max_abs = std::max<uint32_t>(max_abs, static_cast<uint32_t>(std::abs(x[c])));
         const int s = layernorm_detail::pre_shift_for(p, max_abs);
         if (s < 0) continue;
-        for (size_t c = 0; c < ch; ++c) sum += int64_t{x[c]} << s, sq += (int64_t{x[c]} * x[c]) << (2 * s);
+        for (size_t c = 0; c < ch; ++c) sum += int64_t{x[c]} * (int64_t{1} << s), sq += int64_t{x[c]} * x[c] * (int64_t{1} << (2 * s));
         const layernorm_detail::RowScale rs = layernorm_detail::row_scale(p, s, sum, sq);
         if (s < rs.j) continue;
         for (size_t c = 0; c < ch; ++c) {
-          const int64_t nt = (static_cast<int64_t>(ch) * x[c] - (sum >> s)) << (s - rs.j);
+          const int64_t nt = (static_cast<int64_t>(ch) * x[c] - (sum >> s)) * (int64_t{1} << (s - rs.j));
           const int64_t prod = nt * rs.recip;
           const int64_t t = fp::rounding_divide_by_pot64(prod, 30);
           if (p.out_shift[c] == 32 && t % (1 << 12) == 0) ++y_ties;
