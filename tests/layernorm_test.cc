@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "kernels/backend/nonlinear.h"
+#include "kernels/fixedpoint.h"
+#include "kernels/layernorm/layernorm-row.h"
 #include "nonlinear_tester.h"
 
 using namespace intvit;
@@ -331,4 +333,158 @@ TEST_CASE("layernorm: SIMD clamps outputs far outside int32 (small h_c, large G 
       }
     }
   }
+}
+
+namespace {
+
+// The division form of Eq. 37 the kernels used before §6.6: fp::isqrt64 and one 64-bit division.
+void check_root_and_recip(uint64_t n) {
+  const uint64_t r = fp::isqrt64(n);
+  const uint64_t recip = ((uint64_t{1} << 60) + r / 2) / r;
+  const auto got = layernorm_detail::root_and_recip(n);
+  if (got.root != r || got.recip != recip) {
+    INFO("N " << n << ": root " << got.root << " want " << r << ", R " << got.recip << " want " << recip);
+    REQUIRE(false);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("layernorm: division-free root and reciprocal (Eq. 37) equal isqrt64 and the division", "[layernorm]") {
+  const uint64_t seed = nonlinear_seed(0x1a82);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  const uint64_t lo = uint64_t{1} << 60, hi = uint64_t{1} << 62;
+  check_root_and_recip(lo);
+  check_root_and_recip(hi - 1);
+  // Every table cell's edges (N >> 53 is the index) and the perfect squares around them.
+  for (uint64_t i = 128; i < 512; ++i) {
+    for (uint64_t d = 0; d < 3; ++d) check_root_and_recip((i << 53) + d), check_root_and_recip(((i + 1) << 53) - 1 - d);
+  }
+  // Squares and their neighbours (the corrections of r fire there), and uniform N.
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t k = (uint64_t{1} << 30) + rng() % (uint64_t{1} << 30);
+    for (uint64_t n : {k * k, k * k - 1, k * k + 1, k * k + k, k * k + 2 * k}) {
+      if (n >= lo && n < hi) check_root_and_recip(n);
+    }
+    check_root_and_recip(lo + rng() % (hi - lo));
+  }
+}
+
+TEST_CASE("layernorm: row scale (Eq. 36-37) equals the 128-bit division form", "[layernorm]") {
+  // D² just below and above 2^61·4^j and 2^62·4^j (where j steps), j < 0 (tiny variance), eps only
+  // (W = 0), s = s_max and the largest statistics of a 4096-channel row.
+  const uint64_t seed = nonlinear_seed(0x1a83);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  using u128 = unsigned __int128;
+  for (size_t ch : {size_t{1}, size_t{3}, size_t{192}, size_t{768}, size_t{4096}}) {
+    for (double eps : {0.0, 1e-6, 1e-2}) {
+      std::vector<float> g(ch, 1.0f), b(ch, 0.0f);
+      const LayerNormParams p = make_layernorm_params(g.data(), b.data(), ch, eps, 1.0 / 1024, nullptr, 0, 0.05, 128, 8);
+      for (int i = 0; i < 4000; ++i) {
+        const int s = i % 7 == 0 ? p.max_pre_shift : static_cast<int>(uniform_int(rng, -9, p.max_pre_shift));
+        // S and Q of a row of |x'| <= 2^23 with C·Q >= S²: Q from a random spread around S²/C.
+        const int64_t bound = static_cast<int64_t>(ch) << 23;
+        const int64_t sum = i % 5 == 0 ? 0 : uniform_int(rng, -bound, bound);
+        const u128 base = (u128(static_cast<__int128>(sum) * sum) + ch - 1) / ch;  // ceil(S²/C)
+        const int bits = static_cast<int>(rng() % 60);
+        const u128 q = std::min<u128>(base + (u128(rng()) >> (64 - bits)), u128(ch) << 46);
+        if (u128(ch) * q < u128(static_cast<__int128>(sum) * sum)) continue;
+        const auto sum_sq = static_cast<int64_t>(q);
+        const int64_t eps_s = layernorm_detail::scaled_eps(p, s);
+        const u128 w = u128(ch) * u128(sum_sq) - u128(static_cast<__int128>(sum) * sum);
+        const u128 d2 = std::max<u128>(u128(ch) * (w + u128(ch) * ch * u128(eps_s)), 1);
+        int b2 = 0;
+        while (b2 < 128 && (d2 >> b2) > 1) ++b2;
+        const int j = (b2 + 1 - 61) >> 1;
+        const auto n = static_cast<uint64_t>(j >= 0 ? d2 >> (2 * j) : d2 << (-2 * j));
+        const uint64_t r = fp::isqrt64(n);
+        const layernorm_detail::RowScale got = layernorm_detail::row_scale(p, s, sum, sum_sq);
+        INFO("C " << ch << " eps " << eps << " s " << s << " S " << sum << " Q " << sum_sq);
+        REQUIRE(got.j == j);
+        REQUIRE(got.recip == static_cast<int64_t>(((uint64_t{1} << 60) + r / 2) / r));
+      }
+    }
+  }
+}
+
+TEST_CASE("layernorm: SIMD equals the reference at negative ties of t and of y (half-up stage, §6.6)", "[layernorm]") {
+  // Narrow calls (every h_c >= 32, like the real models) take the half-up stage, which must notice
+  // rows where Eq. 38 or 39 rounds a negative tie and recompute them. Small-integer rows have large
+  // pre-shifts, so ñ = -odd·2^κ (a negative tie of t) is common; channels with G = 2^20, h = 32 and
+  // K ≡ 0 (mod 2^32) tie in Eq. 39 at every t ≡ 0 (mod 2^12), e.g. any x equal to the row mean.
+  const auto variants = test::layernorm_variants();
+  const uint64_t seed = nonlinear_seed(0x1a84);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  int t_ties = 0, y_ties = 0;
+  for (size_t ch : {size_t{5}, size_t{16}, size_t{17}, size_t{48}, size_t{192}}) {
+    for (int bits : {8, 16}) {
+      std::vector<float> gamma(ch), beta(ch);
+      for (size_t i = 0; i < ch; ++i) gamma[i] = static_cast<float>(uniform_int(rng, 500, 1500) / 1000.0), beta[i] = 0.1f;
+      LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, 1e-6, 1.0 / 4096, nullptr, 0, 0.02,
+                                                bits == 8 ? 120 : 0, bits);
+      for (size_t i = 1; i < ch; i += 4) {  // y ties: w = t·2^20 + K with K ≡ 0 (mod 2^32), both signs of H
+        p.out_shift[i] = 32;
+        p.gamma_multiplier[i] = 1 << 20;
+        p.beta_bias[i] = i % 8 == 1 ? -(int64_t{1} << 31) : (int64_t{1} << 31);  // K = H + 2^31 + z·2^32
+      }
+      const size_t rows = 64;
+      std::vector<int32_t> in(rows * ch);
+      for (size_t r = 0; r < rows; ++r) {
+        const int spread = static_cast<int>(1 + rng() % 6);
+        for (size_t c = 0; c < ch; ++c) in[r * ch + c] = static_cast<int32_t>(uniform_int(rng, -spread, spread));
+        if (r % 4 == 0) in[r * ch] = 0, in[r * ch + ch / 2] = 0;  // a few symmetric rows: x = mean exactly
+        if (r % 4 == 0) for (size_t c = 1; c + 1 < ch; c += 2) in[r * ch + c + 1] = -in[r * ch + c];
+      }
+      // Count the ties the rows really contain (the test must exercise them).
+      for (size_t r = 0; r < rows; ++r) {
+        const int32_t* x = in.data() + r * ch;
+        uint32_t max_abs = 0;
+        int64_t sum = 0, sq = 0;
+        for (size_t c = 0; c < ch; ++c) max_abs = std::max<uint32_t>(max_abs, static_cast<uint32_t>(std::abs(x[c])));
+        const int s = layernorm_detail::pre_shift_for(p, max_abs);
+        if (s < 0) continue;
+        for (size_t c = 0; c < ch; ++c) sum += int64_t{x[c]} * (int64_t{1} << s), sq += int64_t{x[c]} * x[c] * (int64_t{1} << (2 * s));
+        const layernorm_detail::RowScale rs = layernorm_detail::row_scale(p, s, sum, sq);
+        if (s < rs.j) continue;
+        for (size_t c = 0; c < ch; ++c) {
+          const int64_t nt = (static_cast<int64_t>(ch) * x[c] - (sum >> s)) * (int64_t{1} << (s - rs.j));
+          const int64_t prod = nt * rs.recip;
+          const int64_t t = fp::rounding_divide_by_pot64(prod, 30);
+          if (p.out_shift[c] == 32 && t % (1 << 12) == 0) ++y_ties;
+          if (prod >= 0 || (-prod) % (int64_t{1} << 30) != (int64_t{1} << 29) || p.out_shift[c] == 32 || p.out_shift[c] == 0) continue;
+          // A negative tie of t: rounded half up it would be t + 1. Give channel c the K that puts an
+          // output step between t·G and (t + 1)·G (w = 101·2^h - 1 at t), so that error shows in y.
+          ++t_ties;
+          LayerNormParams q = p;
+          const int h = q.out_shift[c];
+          q.gamma_multiplier[c] = std::abs(q.gamma_multiplier[c]) + 1;
+          const int64_t k = (int64_t{101} << h) - 1 - t * q.gamma_multiplier[c];
+          q.beta_bias[c] = k - (int64_t{1} << (h - 1)) - (int64_t{q.out_zero_point} << h);
+          std::vector<uint8_t> want(ch * 2, 0xC3), got(ch * 2, 0xC3);
+          layernorm_rows_ref(q, 1, x, ch, want.data(), ch);
+          for (const auto& variant : variants) {
+            std::fill(got.begin(), got.end(), 0xC3);
+            variant.fn(q, 1, x, ch, got.data(), ch);
+            INFO(variant.name << ": row " << r << " channel " << c << " t " << t);
+            REQUIRE(want == got);
+          }
+        }
+      }
+      std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
+      layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
+      INFO("channels " << ch << " out_bits " << bits);
+      for (const auto& variant : variants) {
+        std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
+        variant.fn(p, rows, in.data(), ch, simd.data(), ch);
+        INFO(variant.name);
+        REQUIRE(ref == simd);
+      }
+    }
+  }
+  INFO("negative t ties " << t_ties << ", y tie candidates " << y_ties);
+  CHECK(t_ties > 0);
+  CHECK(y_ties > 0);
 }

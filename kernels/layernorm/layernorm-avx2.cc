@@ -1,4 +1,5 @@
-// AVX2 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Statistics in 8 int32
+// AVX2 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Int32 rows of C <= 1024
+// take one statistics pass and, in narrow calls, the half-up stage (§6.6). Otherwise: statistics in 8 int32
 // lanes with int64 accumulators (the 128-bit D² is per row, scalar, layernorm-row.h); the output
 // stage runs 4 channels in int64 lanes.
 //
@@ -61,6 +62,7 @@ constexpr size_t kLaneChannels = 1024;
 
 struct LaneBlock {
   int64_t g[8], k[8], theta[8], h[8], bias[8];
+  int32_t high_shift[8];  // h_c - 32 in channel order (§6.6: narrow calls only)
 };
 
 // Returns whether every h_c >= 32, which keeps |y| < 2^31 (|w| < 2^63): y is then its low dword,
@@ -75,6 +77,7 @@ bool build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
       if (c < n) narrow = narrow && cc.h >= 32;
       blocks[b].g[lane] = cc.g, blocks[b].k[lane] = cc.k, blocks[b].theta[lane] = cc.theta, blocks[b].h[lane] = cc.h;
       blocks[b].bias[lane] = static_cast<int64_t>(uint64_t{1} << (63 - cc.h));
+      blocks[b].high_shift[i] = static_cast<int32_t>(cc.h >= 32 ? cc.h - 32 : 0);
     }
   }
   return narrow;
@@ -128,8 +131,101 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
   }
 }
 
+// Eq. 34-35 of an int32 row in one pass (QUANTIZATION.md §6.6, as layernorm-avx512.cc): x² of the
+// even channels from x, of the odd ones from a load one channel further on (vpmuldq reads the low
+// dword of each qword), bitlen(max |x|) = ceil(bitlen(OR x²) / 2). S and Q are exact when s >= 0
+// (|x| < 2^23, at most 128 values per int32 lane for C <= 1024); returns s only otherwise.
+struct OnePassStats {
+  int s;
+  int64_t sum, sum_sq;
+};
+OnePassStats one_pass_stats(const LayerNormParams& p, const int32_t* x) {
+  const size_t n = p.channels;
+  __m256i vor = _mm256_setzero_si256(), vsum = _mm256_setzero_si256(), vsq = _mm256_setzero_si256();
+  auto step = [&](__m256i even, __m256i odd) {
+    const __m256i sq_even = _mm256_mul_epi32(even, even), sq_odd = _mm256_mul_epi32(odd, odd);  // <= 2^62
+    vor = _mm256_or_si256(vor, _mm256_or_si256(sq_even, sq_odd));
+    vsq = _mm256_add_epi64(vsq, _mm256_add_epi64(sq_even, sq_odd));
+    vsum = _mm256_add_epi32(vsum, even);
+  };
+  size_t c = 0;
+  for (; c + 8 < n; c += 8) {  // x[c + 8] is in the row
+    step(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c + 1)));
+  }
+  const size_t left = n - c;  // 1..8
+  step(_mm256_maskload_epi32(x + c, tail_mask8(left)), left > 1 ? _mm256_maskload_epi32(x + c + 1, tail_mask8(left - 1)) : _mm256_setzero_si256());
+  const __m128i or2 = _mm_or_si128(_mm256_castsi256_si128(vor), _mm256_extracti128_si256(vor, 1));
+  const auto squares_or = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_or_si128(or2, _mm_unpackhi_epi64(or2, or2))));
+  const int s = pre_shift_for_bits(p, squares_or == 0 ? 0 : (65 - __builtin_clzll(squares_or)) / 2);
+  if (s < 0) return {s, 0, 0};
+  const int64_t sum = reduce_add_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(vsum)),
+                                                        _mm256_cvtepi32_epi64(_mm256_extracti128_si256(vsum, 1))));
+  return {s, static_cast<int64_t>(static_cast<uint64_t>(sum) << s), static_cast<int64_t>(static_cast<uint64_t>(reduce_add_epi64(vsq)) << (2 * s))};
+}
+
+// §6.6: the half-up stage of narrow calls (every h_c >= 32), as layernorm-avx512.cc: t = (ñ·R + 2^29)
+// >> 30 (a logical shift leaves the low dword vpmuldq reads), y = high dword of w = t·G + K shifted
+// by h - 32; a lane that might hold a negative tie (ñ & A == B, or a zero low dword of w) makes the
+// caller recompute the row with the exact stage. Returns false then.
+template <int kOutBits>
+bool normalize_row_fast(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
+                        const RowScale& rs, void* out) {
+  const size_t n = p.channels;
+  const int up = s - rs.j;  // in [0, 31]
+  const auto sum0 = static_cast<uint64_t>(sum) >> s;
+  const __m256i scale = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
+  const __m256i offset = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
+  const __m256i recip = _mm256_set1_epi64x(rs.recip), half = _mm256_set1_epi64x(int64_t{1} << (kTBits - 1));
+  const int kappa = 29 - __builtin_ctzll(static_cast<uint64_t>(rs.recip));  // < 0: no tie of t
+  const __m256i tie_mask = _mm256_set1_epi32(kappa < 0 ? 0 : static_cast<int32_t>(0x80000000u | ((2u << kappa) - 1)));
+  const __m256i tie_bits = _mm256_set1_epi32(kappa < 0 ? 1 : static_cast<int32_t>(0x80000000u | (1u << kappa)));
+  const __m256i lo32 = _mm256_set1_epi32(p.out_min), hi32 = _mm256_set1_epi32(p.out_max);
+  __m256i ties = _mm256_setzero_si256();  // all-ones lanes: a possible negative tie
+  auto* out_row = static_cast<std::conditional_t<kOutBits == 8, uint8_t, int16_t>*>(out);
+  for (size_t c = 0; c < n; c += 8) {
+    const LaneBlock& b = blocks[c / 8];
+    const size_t left = n - c;
+    const __m256i live = tail_mask8(left);
+    const __m256i xv = left >= 8 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)) : _mm256_maskload_epi32(x + c, live);
+    const __m256i nt = _mm256_sub_epi32(_mm256_mullo_epi32(xv, scale), offset);
+    ties = _mm256_or_si256(ties, _mm256_and_si256(live, _mm256_cmpeq_epi32(_mm256_and_si256(nt, tie_mask), tie_bits)));
+    const __m256i t_even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(nt, recip), half), kTBits);
+    const __m256i t_odd = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(nt, 32), recip), half), kTBits);
+    const __m256i w_even = _mm256_add_epi64(_mm256_mul_epi32(t_even, _mm256_load_si256(reinterpret_cast<const __m256i*>(b.g))),
+                                            _mm256_load_si256(reinterpret_cast<const __m256i*>(b.k)));
+    const __m256i w_odd = _mm256_add_epi64(_mm256_mul_epi32(t_odd, _mm256_load_si256(reinterpret_cast<const __m256i*>(b.g + 4))),
+                                           _mm256_load_si256(reinterpret_cast<const __m256i*>(b.k + 4)));
+    // Channel order: channel 2i's qword is w_even's lane i, channel 2i + 1's is w_odd's lane i.
+    const __m256i low = _mm256_blend_epi32(w_even, _mm256_slli_epi64(w_odd, 32), 0xAA);
+    const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(w_even, 32), w_odd, 0xAA);
+    ties = _mm256_or_si256(ties, _mm256_and_si256(live, _mm256_cmpeq_epi32(low, _mm256_setzero_si256())));
+    const __m256i y = _mm256_srav_epi32(high, _mm256_load_si256(reinterpret_cast<const __m256i*>(b.high_shift)));
+    const __m256i yc = _mm256_min_epi32(_mm256_max_epi32(y, lo32), hi32);
+    if constexpr (kOutBits == 8) {
+      if (left >= 8) store8_u8(out_row + c, yc); else store8_u8_tail(out_row + c, yc, left);
+    } else {
+      if (left >= 8) store8_s16(out_row + c, yc); else store8_s16_tail(out_row + c, yc, left);
+    }
+  }
+  return _mm256_testz_si256(ties, ties);
+}
+
 template <bool kU8In, int kOutBits>
 void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, bool narrow, const void* in, void* out) {
+  if constexpr (!kU8In) {
+    if (blocks != nullptr) {  // int32, C <= 1024: one pass when the row takes the §6.5 stage
+      const auto* x = static_cast<const int32_t*>(in);
+      const OnePassStats st = one_pass_stats(p, x);
+      if (st.s >= 0) {
+        const RowScale rs = row_scale(p, st.s, st.sum, st.sum_sq);  // Eq. 36-37
+        if (st.s >= rs.j && st.s - rs.j <= 31) {
+          if (narrow && normalize_row_fast<kOutBits>(p, blocks, x, st.s, st.sum, rs, out)) return;
+          return narrow ? normalize_row_lanes<kOutBits, true>(p, blocks, x, st.s, st.sum, rs, out)
+                        : normalize_row_lanes<kOutBits, false>(p, blocks, x, st.s, st.sum, rs, out);
+        }
+      }
+    }
+  }
   alignas(32) int32_t xs_buf[kMaxChannels + 8];
   const size_t n = p.channels;
   const auto count = static_cast<int64_t>(n);

@@ -1,9 +1,9 @@
-// AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Max and statistics
-// in one pass of 16 int32 lanes (Σx² in int64 lanes; the 128-bit D² is per row, scalar). The
-// output stage of in-contract int32 rows (§6.5: s >= j, C <= 1024) runs 16 channels per step from
-// an exact mod-2^32 ñ and per-call channel constants; other rows take the general stage: 8
-// channels in int64 lanes with 32×32-bit multiplies only (vpmuldq) and rounding shifts as
-// add-half-and-sign (the per-row shifts are positive by construction).
+// AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Int32 rows: max |x|
+// (as the OR of the squares), Σx and Σx² in one pass of 6 vector ops per 16 channels (§6.6); the
+// 128-bit D² and Eq. 37 per row, scalar and division-free, 8 rows at a time. In-contract rows
+// (s >= j, C <= 1024) take the lane stages of layernorm-lanes-avx512.h (§6.5, and §6.6's half-up
+// stage in narrow calls); other rows the general stage: 8 channels in int64 lanes with 32×32-bit
+// multiplies only (vpmuldq) and rounding shifts as add-half-and-sign.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -18,6 +18,7 @@
 #include "kernels/fixedpoint.h"
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/layernorm/layernorm-row.h"
+#include "kernels/layernorm/layernorm-lanes-avx512.h"
 
 namespace intvit {
 namespace {
@@ -128,105 +129,7 @@ void normalize_row(const LayerNormParams& p, const void* in, int s, int64_t sum,
   normalize_row<kRightShiftJ>(p, in, s, sum, rs, static_cast<int16_t*>(out));
 }
 
-// ---- The fast output stage (QUANTIZATION.md §6.5) for int32 rows with s >= 0 and s >= j, i.e.
-// every in-contract residual row: n_c = 2^s·(C·x_c - Σx) and s >= j make Eq. 38's ñ_c =
-// 2^(s-j)·(C·x_c - Σx) exact, and since |ñ_c| < 2^31 it is one vpmulld and one vpsubd mod 2^32
-// over 16 channels. Then, on the even and odd channels in 64-bit lanes:
-//   t = (ñ·R + 2^29 - [ñ·R < 0]) >> 30     (Eq. 38; vpmuldq reads ñ from the low dwords)
-//   w = t·G_c + K_c,  y = (w - [w < Θ_c]) >> h_c   (Eq. 39 with z_out, the half and the sign
-//                                                   test folded into the per-channel K_c, Θ_c)
-// K_c = H_c + 2^(h_c-1) + z·2^h_c and Θ_c = 2^(h_c-1) + z·2^h_c (h_c > 0; h_c = 0: K_c = H_c + z,
-// Θ_c = INT64_MIN), so w - Θ_c = t·G_c + H_c is Eq. 39's sum and its sign decides the rounding.
-constexpr size_t kLaneChannels = 1024;
-constexpr size_t kRowGroup = 8;  // channels with per-call lane constants (32 KiB on the stack)
-
-// Per block of 16 channels: G, K, Θ, h, each as 8 even-channel then 8 odd-channel int64 lanes.
-struct LaneBlock {
-  int64_t g[16], k[16], theta[16], h[16];
-};
-
-// Builds the lane constants of p (p.channels <= kLaneChannels); returns whether every h_c >= 32,
-// which keeps |y| < 2^31 (|w| < 2^63), so y can be narrowed by saturating dword conversions.
-bool build_lanes(const LayerNormParams& p, LaneBlock* blocks) {
-  bool narrow = true;
-  const size_t n = p.channels;
-  for (size_t b = 0; b * 16 < n; ++b) {
-    for (size_t i = 0; i < 16; ++i) {
-      const size_t c = 16 * b + i, lane = (i % 2) * 8 + i / 2;
-      const ChannelConsts cc = channel_consts(p, c);
-      if (c < n) narrow = narrow && cc.h >= 32;
-      blocks[b].g[lane] = cc.g, blocks[b].k[lane] = cc.k, blocks[b].theta[lane] = cc.theta, blocks[b].h[lane] = cc.h;
-    }
-  }
-  return narrow;
-}
-
-// Eq. 38-39 on 8 channels (even or odd) from their ñ (low dwords): the output y in int64 lanes.
-inline __m512i affine8(__m512i nt, __m512i recip, __m512i half, const int64_t* g, const int64_t* k, const int64_t* theta,
-                       const int64_t* h) {
-  const __m512i prod = _mm512_mul_epi32(nt, recip);  // |ñ·R| < 2^61
-  const __mmask8 nonnegative = _mm512_cmpge_epi64_mask(prod, _mm512_setzero_si512());
-  const __m512i r = _mm512_add_epi64(prod, half);  // half = 2^29 - 1, plus 1 where ñ·R >= 0
-  const __m512i t = _mm512_srai_epi64(_mm512_mask_add_epi64(r, nonnegative, r, _mm512_set1_epi64(1)), kTBits);
-  const __m512i w = _mm512_add_epi64(_mm512_mul_epi32(t, _mm512_load_si512(g)), _mm512_load_si512(k));
-  const __mmask8 below = _mm512_cmplt_epi64_mask(w, _mm512_load_si512(theta));
-  return _mm512_srav_epi64(_mm512_mask_sub_epi64(w, below, w, _mm512_set1_epi64(1)), _mm512_load_si512(h));
-}
-
-template <bool kNarrow, typename OutT>
-void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
-                         const RowScale& rs, OutT* out) {
-  const size_t n = p.channels;
-  const int up = s - rs.j;  // in [0, 31]
-  const auto sum0 = static_cast<uint64_t>(sum) >> s;  // Σx (S = 2^s·Σx exactly)
-  const __m512i scale = _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
-  const __m512i offset = _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
-  const __m512i recip = _mm512_set1_epi64(rs.recip), half = _mm512_set1_epi64((int64_t{1} << (kTBits - 1)) - 1);
-  const __m512i lo = _mm512_set1_epi32(p.out_min), hi = _mm512_set1_epi32(p.out_max);
-  const __m512i lo64 = _mm512_set1_epi64(p.out_min), hi64 = _mm512_set1_epi64(p.out_max);
-  const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-  // y of channels [c, c + 16) as int32 lanes (past the mask: anything); clamped unless kNarrow.
-  auto y16 = [&](size_t c, __mmask16 m) {
-    const LaneBlock& b = blocks[c / 16];
-    // Eq. 38: ñ mod 2^32 (exact, |ñ| < 2^31); its even and odd channels in the low dwords.
-    const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
-    __m512i y_even = affine8(nt, recip, half, b.g, b.k, b.theta, b.h);
-    __m512i y_odd = affine8(_mm512_srli_epi64(nt, 32), recip, half, b.g + 8, b.k + 8, b.theta + 8, b.h + 8);
-    if constexpr (!kNarrow) {
-      y_even = _mm512_min_epi64(_mm512_max_epi64(y_even, lo64), hi64);
-      y_odd = _mm512_min_epi64(_mm512_max_epi64(y_odd, lo64), hi64);
-    }
-    return _mm512_permutex2var_epi32(y_even, interleave, y_odd);
-  };
-  size_t c = 0;
-  // Full-range outputs: the saturating packs are the clamp (signed dword -> word, then word ->
-  // unsigned byte), and one permute undoes their lane interleave.
-  const bool full_range = sizeof(OutT) == 1 ? p.out_min == 0 && p.out_max == 255 : p.out_min == -32768 && p.out_max == 32767;
-  if (kNarrow && full_range) {
-    if constexpr (sizeof(OutT) == 1) {
-      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-      for (; c + 64 <= n; c += 64) {
-        const __m512i w01 = _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF));
-        const __m512i w23 = _mm512_packs_epi32(y16(c + 32, 0xFFFF), y16(c + 48, 0xFFFF));
-        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
-      }
-    } else {
-      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-      for (; c + 32 <= n; c += 32) {
-        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi64(order, _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF))));
-      }
-    }
-  }
-  for (; c < n; c += 16) {
-    const __mmask16 m = tail_mask16(n - c);
-    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(y16(c, m), lo), hi);
-    if constexpr (sizeof(OutT) == 1) {
-      _mm_mask_storeu_epi8(out + c, m, _mm512_cvtepi32_epi8(y));
-    } else {
-      _mm256_mask_storeu_epi16(out + c, m, _mm512_cvtepi32_epi16(y));
-    }
-  }
-}
+constexpr size_t kRowGroup = 8;
 
 // Everything Eq. 38-39 needs from a row's statistics.
 struct RowPlan {
@@ -241,34 +144,65 @@ struct RowStats {
   int64_t sum, sum_sq;
 };
 
+// Eq. 34-35 of an int32 row in one pass of 6 vector ops per 16 channels, all on the two ALU ports
+// that multiply (no shift, abs or max): the even channels' x² from x itself, the odd channels' from
+// a load one channel further on (vpmuldq reads the low dword of each qword), and max |x| as the OR
+// of the squares: bitlen(max |x|) = ceil(bitlen(OR x²) / 2), as x in [2^(b-1), 2^b) has x² in
+// [2^(2b-2), 2^2b). Rows that need a right pre-shift take row_stats' second pass.
+RowStats row_stats_i32(const LayerNormParams& p, const int32_t* x) {
+  const size_t n = p.channels;
+  __m512i vor = _mm512_setzero_si512(), vsum = _mm512_setzero_si512();
+  __m512i vsq_even = _mm512_setzero_si512(), vsq_odd = _mm512_setzero_si512();
+  auto step = [&](__m512i even, __m512i odd) {
+    const __m512i sq_even = _mm512_mul_epi32(even, even), sq_odd = _mm512_mul_epi32(odd, odd);  // <= 2^62
+    vor = _mm512_ternarylogic_epi64(vor, sq_even, sq_odd, 0xFE);
+    vsq_even = _mm512_add_epi64(vsq_even, sq_even);  // wraps harmlessly for rows that take the second pass
+    vsq_odd = _mm512_add_epi64(vsq_odd, sq_odd);
+    vsum = _mm512_add_epi32(vsum, even);  // exact when s >= 0 (|x| < 2^23, <= 256 per lane)
+  };
+  size_t c = 0;
+  for (; c + 16 < n; c += 16) step(_mm512_loadu_si512(x + c), _mm512_loadu_si512(x + c + 1));  // x[c + 16] is in the row
+  step(_mm512_maskz_loadu_epi32(tail_mask16(n - c), x + c), _mm512_maskz_loadu_epi32(tail_mask16(n - c - 1), x + c + 1));
+  const auto squares_or = static_cast<uint64_t>(_mm512_reduce_or_epi64(vor));
+  const int bits = squares_or == 0 ? 0 : (65 - __builtin_clzll(squares_or)) / 2;
+  const int s = pre_shift_for_bits(p, bits);
+  if (s < 0) return {s, 0, 0};
+  const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));  // |Σx| < 2^35
+  const int64_t sq = _mm512_reduce_add_epi64(_mm512_add_epi64(vsq_even, vsq_odd));
+  return {s, static_cast<int64_t>(static_cast<uint64_t>(sum32) << s), static_cast<int64_t>(static_cast<uint64_t>(sq) << (2 * s))};
+}
+
 RowStats row_stats(const LayerNormParams& p, const void* in) {
   const size_t n = p.channels;
-  // One pass for Eq. 34 (max |x|, unsigned: |INT32_MIN| = 2^31) and Eq. 35 on the unshifted x: a
-  // left pre-shift is exact, so S = 2^s·Σx and Q = 4^s·Σx² (|x| < 2^23 there: no overflow). Rows
-  // that need a right shift (|x| >= 2^23, outside the residual contract) take a second pass.
-  __m512i vmax = _mm512_setzero_si512(), vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
-  for (size_t c = 0; c < n; c += 16) {  // tail lanes are 0
-    const __m512i x = load_x(p, in, c, tail_mask16(n - c));
-    vmax = _mm512_max_epu32(vmax, _mm512_abs_epi32(x));
-    vsum = _mm512_add_epi32(vsum, x);  // int32 lanes: exact when s >= 0 (|x| < 2^23, <= 256 per lane)
-    vsq = add_squares_epi64(vsq, x);  // wraps harmlessly for rows that take the second pass
-  }
-  const int s = pre_shift_for(p, _mm512_reduce_max_epu32(vmax));
-  int64_t sum, sum_sq;
-  if (s >= 0) {
-    const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));  // |Σx| < 2^35
-    sum = static_cast<int64_t>(static_cast<uint64_t>(sum32) << s);
-    sum_sq = static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s));
+  int s;
+  if (!p.uint8_input) {
+    const RowStats st = row_stats_i32(p, static_cast<const int32_t*>(in));
+    if (st.s >= 0) return st;
+    s = st.s;
   } else {
-    vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
-    for (size_t c = 0; c < n; c += 16) {
-      const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);  // |x'| <= 2^23
-      vsum = add_low_high_epi64(vsum, xs);
-      vsq = add_squares_epi64(vsq, xs);
+    // PTF rows (|x| < 2^11): one pass for Eq. 34 (max |x|) and Eq. 35 on the unshifted x.
+    __m512i vmax = _mm512_setzero_si512(), vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
+    for (size_t c = 0; c < n; c += 16) {  // tail lanes are 0
+      const __m512i x = load_x(p, in, c, tail_mask16(n - c));
+      vmax = _mm512_max_epu32(vmax, _mm512_abs_epi32(x));
+      vsum = _mm512_add_epi32(vsum, x);
+      vsq = add_squares_epi64(vsq, x);
     }
-    sum = _mm512_reduce_add_epi64(vsum), sum_sq = _mm512_reduce_add_epi64(vsq);
+    s = pre_shift_for(p, _mm512_reduce_max_epu32(vmax));
+    if (s >= 0) {
+      const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));
+      return {s, static_cast<int64_t>(static_cast<uint64_t>(sum32) << s),
+              static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s))};
+    }
   }
-  return {s, sum, sum_sq};
+  // A right pre-shift (|x| >= 2^23 or a large eps, outside the residual contract): a second pass on x'.
+  __m512i vsum = _mm512_setzero_si512(), vsq = _mm512_setzero_si512();
+  for (size_t c = 0; c < n; c += 16) {
+    const __m512i xs = pre_shift(load_x(p, in, c, tail_mask16(n - c)), s);  // |x'| <= 2^23
+    vsum = add_low_high_epi64(vsum, xs);
+    vsq = add_squares_epi64(vsq, xs);
+  }
+  return {s, _mm512_reduce_add_epi64(vsum), _mm512_reduce_add_epi64(vsq)};
 }
 
 // Whether a row takes normalize_row_lanes (int32 input, lane constants built, s >= j).
@@ -279,10 +213,12 @@ void normalize_lanes(const LayerNormParams& p, const LaneBlock* blocks, bool nar
   const auto* x = static_cast<const int32_t*>(in);
   if (p.out_bits == 8) {
     auto* y = static_cast<uint8_t*>(out);
+    if (narrow && normalize_row_fast(p, blocks, x, r.s, r.sum, r.scale, y)) return;
     return narrow ? normalize_row_lanes<true>(p, blocks, x, r.s, r.sum, r.scale, y)
                   : normalize_row_lanes<false>(p, blocks, x, r.s, r.sum, r.scale, y);
   }
   auto* y = static_cast<int16_t*>(out);
+  if (narrow && normalize_row_fast(p, blocks, x, r.s, r.sum, r.scale, y)) return;
   narrow ? normalize_row_lanes<true>(p, blocks, x, r.s, r.sum, r.scale, y)
          : normalize_row_lanes<false>(p, blocks, x, r.s, r.sum, r.scale, y);
 }
@@ -302,9 +238,9 @@ void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* i
   if (rows == 0) return;
   const size_t in_bytes = p.uint8_input ? 1 : 4, out_bytes = p.out_bits == 8 ? 1 : 2;
   auto row_in = [&](size_t row) { return static_cast<const char*>(in) + row * ld_in * in_bytes; };
-  // Rows in groups: the statistics of kRowGroup rows, then their scalar square roots and divisions
-  // (Eq. 37, each a chain of dependent divisions, independent of each other, so the out-of-order
-  // core runs the chains side by side), then their output stages.
+  // Rows in groups: the statistics of kRowGroup rows, then their scalar Eq. 36-37 (each a chain of
+  // dependent multiplies, independent of each other, so the out-of-order core runs the chains side
+  // by side), then their output stages.
   alignas(64) LaneBlock blocks[kLaneChannels / 16];
   const bool lanes = !p.uint8_input && p.channels <= kLaneChannels;
   const bool narrow = lanes && build_lanes(p, blocks);
