@@ -289,7 +289,11 @@ struct NextPanel {
 // output stage: the k-loop of each tile is k_loop_4x64, then the stage requantizes and stores the
 // tile from the buffer — a burst that the out-of-order core overlaps with the next tile's k-loop
 // (on this Xeon as fast as spreading it over the k-steps, fused_rows, and without its register
-// copies).
+// copies). Either way the stage costs about (its zmm ALU uops) / 2 cycles per tile on the Xeon:
+// with 512-bit uops in flight only ports 0 and 5 run vector ALU ops, and vpdpbusd keeps both busy
+// (K = 192: 384 cycles of vpdpbusd, ~+26 for the loop and buffers, +~95 for the u8 stage, +~160
+// for the int32 residual stage before its deferred saturation; QUANTIZATION.md §3.5).
+// Precondition: t.ld_init == 0 and t.row_add == nullptr (every tile starts from the bias row).
 // Before each k-loop an even share of `next` is prefetched into L2 (not L1: that holds this
 // panel and A), so it is there when the next group starts. In a whole forward every linear's
 // weights come from L3 (6.35 MB per ViT-Ti image, 2 MB of L2): measured on the Xeon 6/207 host,
@@ -304,15 +308,14 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
   constexpr size_t kGroup = kS16 ? 2 : 4;
   const S stage(plan);
   alignas(64) __m512i buf[MR * NB];
-  // Every tile starts from the same 4 × 64 values when they are the bias row (ld_init 0, no
-  // row_add, as linear_tiles calls it): loaded once per call, not masked and copied per tile.
-  alignas(64) __m512i shared[MR * NB];
-  const bool shared_init = t.ld_init == 0 && t.row_add == nullptr;
-  if (shared_init) {
+  // Every tile starts from the bias row (t.ld_init == 0, no t.row_add: linear_tiles' tiles), so
+  // its 4 × 64 start values are loaded once per call, not masked and copied per tile.
+  alignas(64) __m512i start[MR * NB];
+  {
     __m512i acc[MR][NB];
     load_init(acc, t);
 #pragma GCC unroll 16
-    for (int e = 0; e < MR * NB; ++e) shared[e] = acc[e / NB][e % NB];
+    for (int e = 0; e < MR * NB; ++e) start[e] = acc[e / NB][e % NB];
   }
   const size_t groups = t.k / kGroup, rem = t.k % kGroup;
   const size_t a_step = MR * t.lda * (kS16 ? 2 : 1);
@@ -323,18 +326,11 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
       _mm_prefetch(reinterpret_cast<const char*>(next.data + line * 64), _MM_HINT_T1);
     }
     __m512i acc[MR][NB];
-    const __m512i* src = shared;
-    if (!shared_init) {
-      load_init(acc, t);
-#pragma GCC unroll 16
-      for (int e = 0; e < MR * NB; ++e) buf[e] = acc[e / NB][e % NB];
-      src = buf;
-    }
     if (groups != 0) {
-      k_loop_4x64<kS16>(src, buf, t, groups);
-    } else if (shared_init) {
+      k_loop_4x64<kS16>(start, buf, t, groups);
+    } else {
 #pragma GCC unroll 16
-      for (int e = 0; e < MR * NB; ++e) buf[e] = shared[e];
+      for (int e = 0; e < MR * NB; ++e) buf[e] = start[e];
     }
     if (rem != 0) {
 #pragma GCC unroll 16
@@ -368,8 +364,6 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
       }
     }
     t.a = static_cast<const uint8_t*>(t.a) + a_step;
-    t.init += MR * t.ld_init;
-    if (t.row_add) t.row_add += MR;
   }
 }
 
