@@ -106,6 +106,12 @@ static inline __attribute__((always_inline)) __m512i mbqm_magnitude(__m512i ax, 
   return _mm512_srlv_epi32(_mm512_permutex2var_epi32(even, high_dword_gather(), odd), c.right);
 }
 
+// |x| as an unsigned dword (|INT32_MIN| = 2^31): max(x, −x) rather than vpabsd — on AMD Zen 5
+// vpabsd and vpmovd2m take issue slots from vpdpbusd, max/sub/shift/xor do not (measured).
+static inline __attribute__((always_inline)) __m512i magnitude(__m512i x) {
+  return _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
+}
+
 // (Eq. 7) lane-wise multiply_by_quantized_multiplier.
 template <bool kLeftShift>
 static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
@@ -115,11 +121,9 @@ static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const Colum
     x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
     x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
   }
-  // |x| as max(x, −x) and the sign by srai: on AMD Zen 5 vpabsd and vpmovd2m take issue slots from
-  // vpdpbusd, max/sub/shift/xor do not (measured); |INT32_MIN| = 2^31 as an unsigned dword.
-  const __m512i ax = _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
+  // The sign by srai/xor/sub, not vpmovd2m (see magnitude()).
   const __m512i sign = _mm512_srai_epi32(x, 31);
-  return _mm512_sub_epi32(_mm512_xor_si512(mbqm_magnitude(ax, c), sign), sign);
+  return _mm512_sub_epi32(_mm512_xor_si512(mbqm_magnitude(magnitude(x), c), sign), sign);
 }
 
 static inline __attribute__((always_inline)) __m512i saturating_add(__m512i a, __m512i b) {

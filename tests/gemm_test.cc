@@ -180,6 +180,23 @@ TEST_CASE("gemm u8s8: accumulate into the int32 residual stream (saturating)", "
   }
 }
 
+// QUANTIZATION.md §3.5: full 4 × 64 residual tiles add modulo 2^32 and redo a tile saturating only
+// when a lane wrapped. Priors near ±2^31 make lanes of one tile wrap or not by the sign of their
+// value; random priors leave most tiles unwrapped. Left shifts (large values) and right shifts.
+TEST_CASE("gemm u8s8: residual tiles with some lanes saturating (deferred saturation)", "[gemm]") {
+  uint64_t seed = 650;
+  for (bool extreme : {true, false}) {
+    for (auto [lo, hi] : {std::pair<int, int>{-10, -8}, {-2, 3}}) {
+      GemmTester().m(197).n(192).k(192).za(77).out(GemmOut::kS32).requant(true).per_channel(true).shifts(lo, hi)
+          .accumulate(true).near_extreme_prior(extreme).seed(seed++).TestAll();
+    }
+    GemmTester().m(12).n(128).k(64).za(200).fill(Fill::kExtremeMix).out(GemmOut::kS32).requant(false).accumulate(true)
+        .near_extreme_prior(extreme).seed(seed++).TestAll();
+    GemmTester().m(8).n(64).k(40).za(3).out(GemmOut::kS32).requant(true).shifts(0, 0).clamp(-5000, 7000)
+        .accumulate(true).near_extreme_prior(extreme).seed(seed++).TestAll();
+  }
+}
+
 TEST_CASE("gemm u8s8: column ranges (the n-range overload)", "[gemm]") {
   uint64_t seed = 700;
   const size_t n = 150;

@@ -114,6 +114,30 @@ struct Stage {
     }
   }
 
+  // int32 accumulate (the residual stream) with the saturation deferred (QUANTIZATION.md §3.5):
+  // tiles add Eq. 11 into the output modulo 2^32 (store_wrapping) and collect the lanes that
+  // wrapped — int32 overflow iff the two addends share a sign that the sum does not — in the sign
+  // bits of `wrapped`; only if any did, resaturate() redoes each store of the tile exactly: the
+  // prior value is (stored − value) mod 2^32, and saturating_add of it is what store() would have
+  // stored. Saves the per-vector mask, sign and merge of saturating_add on the common path.
+  static constexpr bool kDeferredSaturation = kType == GemmOut::kS32 && kAccumulate;
+
+  inline __attribute__((always_inline)) void store_wrapping(__m512i v, const ColumnConsts& c, uint8_t* dst,
+                                                            __m512i& wrapped) const {
+    static_assert(kDeferredSaturation);
+    v = requantize(v, c);
+    const __m512i prior = _mm512_loadu_si512(dst);
+    const __m512i sum = _mm512_add_epi32(prior, v);
+    wrapped = _mm512_or_si512(wrapped, _mm512_ternarylogic_epi32(prior, v, sum, 0x42));  // (prior ^ sum) & (v ^ sum)
+    _mm512_storeu_si512(dst, sum);
+  }
+  inline __attribute__((always_inline)) void resaturate(__m512i v, const ColumnConsts& c, uint8_t* dst) const {
+    static_assert(kDeferredSaturation);
+    v = requantize(v, c);
+    const __m512i stored = _mm512_loadu_si512(dst);
+    _mm512_storeu_si512(dst, saturating_add(_mm512_sub_epi32(stored, v), v));
+  }
+
   // kNarrow only: Eq. 11 on 64 consecutive columns (v[j] = columns 16j..), stored at dst.
   inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const ColumnConsts* c, uint8_t* dst) const {
     static_assert(kNarrow && !kLeftShift && !kRaw);
@@ -138,12 +162,14 @@ struct Stage {
   inline __attribute__((always_inline)) __m512i row_u8(const __m512i (&v)[4], const ColumnConsts* c) const {
     static_assert(kNarrow && !kLeftShift && !kRaw && kType == GemmOut::kU8);
     if constexpr (!kClamp) {
-      // OutputPlan::byte_clamp: [qmin, qmax] = [0, 255] and zp in [-32512, 32767]. MBQM saturated to
-      // int16, plus zp with int16 saturation, then vpackuswb's [0, 255] saturation is Eq. 11's clamp:
-      // in int16 range that is clamp(MBQM + zp); above it, 32767 + zp >= 255 (and MBQM + zp > 255);
-      // below it, −32768 + zp < 0 (and MBQM + zp < 0) — the same byte either way.
-      const __m512i w01 = _mm512_adds_epi16(_mm512_packs_epi32(mbqm<false>(v[0], c[0]), mbqm<false>(v[1], c[1])), zp16);
-      const __m512i w23 = _mm512_adds_epi16(_mm512_packs_epi32(mbqm<false>(v[2], c[2]), mbqm<false>(v[3], c[3])), zp16);
+      // OutputPlan::byte_clamp: [qmin, qmax] = [0, 255] and zp in [-32512, 32767] (QUANTIZATION.md
+      // §3.5, the uint8 shortcut). |MBQM| saturated to int16, its sign put back in int16 (one srai/xor/sub per
+      // 32 columns instead of per 16), plus zp with int16 saturation, then vpackuswb's [0, 255]
+      // saturation is Eq. 11's clamp: for |MBQM| <= 32767 that is clamp(MBQM + zp); above it,
+      // 32767 + zp >= 255 (and MBQM + zp > 255) or −32767 + zp <= 0 (and MBQM + zp < 0) — the same
+      // byte either way.
+      const __m512i w01 = _mm512_adds_epi16(signed_pair(v[0], v[1], c[0], c[1]), zp16);
+      const __m512i w23 = _mm512_adds_epi16(signed_pair(v[2], v[3], c[2], c[3]), zp16);
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
       return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     } else {
@@ -158,6 +184,17 @@ struct Stage {
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
       return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     }
+  }
+
+  // sign(x)·min(|MBQM(x)|, 32767) of two vectors as 32 int16 lanes in vpackssdw order (narrow
+  // plans: right shifts >= 1, so |MBQM| <= 2^30 is a non-negative int32 and vpackssdw saturates
+  // it to 32767; vpackssdw of x itself keeps each lane's sign in the same order).
+  static inline __attribute__((always_inline)) __m512i signed_pair(__m512i x0, __m512i x1, const ColumnConsts& c0,
+                                                                   const ColumnConsts& c1) {
+    const __m512i mag = _mm512_packs_epi32(fp_avx512::mbqm_magnitude(fp_avx512::magnitude(x0), c0),
+                                           fp_avx512::mbqm_magnitude(fp_avx512::magnitude(x1), c1));
+    const __m512i sign = _mm512_srai_epi16(_mm512_packs_epi32(x0, x1), 15);
+    return _mm512_sub_epi16(_mm512_xor_si512(mag, sign), sign);
   }
 
   const OutputPlan& p;

@@ -91,35 +91,36 @@ inline __attribute__((always_inline)) void k_step(__m512i (&acc)[MR][NB], const 
   }
 }
 
-// buf (the 16 accumulators of a 4 × 64 tile, row r, block j at buf[4r + j]) += A[4 rows, k-groups
-// [0, groups)] · W[those groups, 4 blocks], groups >= 1, as one asm loop over fixed registers:
+// buf (the 16 accumulators of a 4 × 64 tile, row r, block j at buf[4r + j]) = src (same layout;
+// may be buf) + A[4 rows, k-groups [0, groups)] · W[those groups, 4 blocks], groups >= 1, as one
+// asm loop over fixed registers:
 // accumulators zmm0-15, weights zmm16-19, A broadcasts zmm20-23. With intrinsics in a C++ loop
 // GCC 12 keeps some accumulators in other registers across the back edge and copies 2-4 of them
 // (vmovdqa64, a vector-port uop each) on every k-step, next to 16 vpdpbusd; the asm has none.
 // A group is 4 bytes of each A row (4 u8 or 2 s16), 64 bytes of each weight block.
 template <bool kS16>
-inline __attribute__((always_inline)) void k_loop_4x64(__m512i* buf, const TileArgs& t, size_t groups) {
+inline __attribute__((always_inline)) void k_loop_4x64(const __m512i* src, __m512i* buf, const TileArgs& t, size_t groups) {
   const uint8_t* w = static_cast<const uint8_t*>(t.w);
   const uint8_t* a = static_cast<const uint8_t*>(t.a);
   const size_t lda = t.lda * (kS16 ? 2 : 1), lda3 = 3 * lda, bs = t.block_stride, bs3 = 3 * bs;
   size_t n = groups;
 #define INTVIT_K_LOOP_4X64(OP)                                                                       \
-  __asm__ volatile("vmovdqa64 0(%[buf]), %%zmm0\n\t" \
-      "vmovdqa64 64(%[buf]), %%zmm1\n\t" \
-      "vmovdqa64 128(%[buf]), %%zmm2\n\t" \
-      "vmovdqa64 192(%[buf]), %%zmm3\n\t" \
-      "vmovdqa64 256(%[buf]), %%zmm4\n\t" \
-      "vmovdqa64 320(%[buf]), %%zmm5\n\t" \
-      "vmovdqa64 384(%[buf]), %%zmm6\n\t" \
-      "vmovdqa64 448(%[buf]), %%zmm7\n\t" \
-      "vmovdqa64 512(%[buf]), %%zmm8\n\t" \
-      "vmovdqa64 576(%[buf]), %%zmm9\n\t" \
-      "vmovdqa64 640(%[buf]), %%zmm10\n\t" \
-      "vmovdqa64 704(%[buf]), %%zmm11\n\t" \
-      "vmovdqa64 768(%[buf]), %%zmm12\n\t" \
-      "vmovdqa64 832(%[buf]), %%zmm13\n\t" \
-      "vmovdqa64 896(%[buf]), %%zmm14\n\t" \
-      "vmovdqa64 960(%[buf]), %%zmm15\n\t" \
+  __asm__ volatile("vmovdqa64 0(%[src]), %%zmm0\n\t" \
+      "vmovdqa64 64(%[src]), %%zmm1\n\t" \
+      "vmovdqa64 128(%[src]), %%zmm2\n\t" \
+      "vmovdqa64 192(%[src]), %%zmm3\n\t" \
+      "vmovdqa64 256(%[src]), %%zmm4\n\t" \
+      "vmovdqa64 320(%[src]), %%zmm5\n\t" \
+      "vmovdqa64 384(%[src]), %%zmm6\n\t" \
+      "vmovdqa64 448(%[src]), %%zmm7\n\t" \
+      "vmovdqa64 512(%[src]), %%zmm8\n\t" \
+      "vmovdqa64 576(%[src]), %%zmm9\n\t" \
+      "vmovdqa64 640(%[src]), %%zmm10\n\t" \
+      "vmovdqa64 704(%[src]), %%zmm11\n\t" \
+      "vmovdqa64 768(%[src]), %%zmm12\n\t" \
+      "vmovdqa64 832(%[src]), %%zmm13\n\t" \
+      "vmovdqa64 896(%[src]), %%zmm14\n\t" \
+      "vmovdqa64 960(%[src]), %%zmm15\n\t" \
       "1:\n\t" \
       "vmovdqu64 (%[w]), %%zmm16\n\t" \
       "vmovdqu64 (%[w],%[bs],1), %%zmm17\n\t" \
@@ -154,7 +155,7 @@ inline __attribute__((always_inline)) void k_loop_4x64(__m512i* buf, const TileA
       "vmovdqa64 %%zmm14, 896(%[buf])\n\t" \
       "vmovdqa64 %%zmm15, 960(%[buf])\n\t" \
       : [w] "+r"(w), [a] "+r"(a), [n] "+r"(n)                                                         \
-      : [buf] "r"(buf), [lda] "r"(lda), [lda3] "r"(lda3), [bs] "r"(bs), [bs3] "r"(bs3)                \
+      : [src] "r"(src), [buf] "r"(buf), [lda] "r"(lda), [lda3] "r"(lda3), [bs] "r"(bs), [bs3] "r"(bs3)                \
       : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10",      \
         "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20",     \
         "zmm21", "zmm22", "zmm23", "cc", "memory")
@@ -288,7 +289,11 @@ struct NextPanel {
 // output stage: the k-loop of each tile is k_loop_4x64, then the stage requantizes and stores the
 // tile from the buffer — a burst that the out-of-order core overlaps with the next tile's k-loop
 // (on this Xeon as fast as spreading it over the k-steps, fused_rows, and without its register
-// copies).
+// copies). Either way the stage costs about (its zmm ALU uops) / 2 cycles per tile on the Xeon:
+// with 512-bit uops in flight only ports 0 and 5 run vector ALU ops, and vpdpbusd keeps both busy
+// (K = 192: 384 cycles of vpdpbusd, ~+26 for the loop and buffers, +~95 for the u8 stage, +~160
+// for the int32 residual stage before its deferred saturation; QUANTIZATION.md §3.5).
+// Precondition: t.ld_init == 0 and t.row_add == nullptr (every tile starts from the bias row).
 // Before each k-loop an even share of `next` is prefetched into L2 (not L1: that holds this
 // panel and A), so it is there when the next group starts. In a whole forward every linear's
 // weights come from L3 (6.35 MB per ViT-Ti image, 2 MB of L2): measured on the Xeon 6/207 host,
@@ -303,6 +308,15 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
   constexpr size_t kGroup = kS16 ? 2 : 4;
   const S stage(plan);
   alignas(64) __m512i buf[MR * NB];
+  // Every tile starts from the bias row (t.ld_init == 0, no t.row_add: linear_tiles' tiles), so
+  // its 4 × 64 start values are loaded once per call, not masked and copied per tile.
+  alignas(64) __m512i start[MR * NB];
+  {
+    __m512i acc[MR][NB];
+    load_init(acc, t);
+#pragma GCC unroll 16
+    for (int e = 0; e < MR * NB; ++e) start[e] = acc[e / NB][e % NB];
+  }
   const size_t groups = t.k / kGroup, rem = t.k % kGroup;
   const size_t a_step = MR * t.lda * (kS16 ? 2 : 1);
   const size_t row_bytes = plan.ld * S::kElemBytes;
@@ -312,10 +326,12 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
       _mm_prefetch(reinterpret_cast<const char*>(next.data + line * 64), _MM_HINT_T1);
     }
     __m512i acc[MR][NB];
-    load_init(acc, t);
+    if (groups != 0) {
+      k_loop_4x64<kS16>(start, buf, t, groups);
+    } else {
 #pragma GCC unroll 16
-    for (int e = 0; e < MR * NB; ++e) buf[e] = acc[e / NB][e % NB];
-    if (groups != 0) k_loop_4x64<kS16>(buf, t, groups);
+      for (int e = 0; e < MR * NB; ++e) buf[e] = start[e];
+    }
     if (rem != 0) {
 #pragma GCC unroll 16
       for (int e = 0; e < MR * NB; ++e) acc[e / NB][e % NB] = buf[e];
@@ -324,19 +340,30 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
       for (int e = 0; e < MR * NB; ++e) buf[e] = acc[e / NB][e % NB];
     }
     uint8_t* const base = stage.at(row0 + i * MR, n0);
+    if constexpr (S::kDeferredSaturation) {
+      __m512i wrapped = _mm512_setzero_si512();
+#pragma GCC unroll 16
+      for (int e = 0; e < MR * NB; ++e) {
+        stage.store_wrapping(buf[e], consts[e % NB], base + (e / NB) * row_bytes + (e % NB) * 16 * S::kElemBytes, wrapped);
+      }
+      if (_mm512_movepi32_mask(wrapped) != 0) [[unlikely]] {
+        for (int e = 0; e < MR * NB; ++e) {
+          stage.resaturate(buf[e], consts[e % NB], base + (e / NB) * row_bytes + (e % NB) * 16 * S::kElemBytes);
+        }
+      }
+    } else {
 #pragma GCC unroll 4
-    for (int r = 0; r < MR; ++r) {
-      if constexpr (S::kRowStore) {
-        const __m512i(&row)[NB] = *reinterpret_cast<const __m512i(*)[NB]>(&buf[r * NB]);
-        stage.store_row(row, consts, base + r * row_bytes);
-      } else {
+      for (int r = 0; r < MR; ++r) {
+        if constexpr (S::kRowStore) {
+          const __m512i(&row)[NB] = *reinterpret_cast<const __m512i(*)[NB]>(&buf[r * NB]);
+          stage.store_row(row, consts, base + r * row_bytes);
+        } else {
 #pragma GCC unroll 4
-        for (int j = 0; j < NB; ++j) stage.template store<true>(buf[r * NB + j], consts[j], base + r * row_bytes + j * 16 * S::kElemBytes);
+          for (int j = 0; j < NB; ++j) stage.template store<true>(buf[r * NB + j], consts[j], base + r * row_bytes + j * 16 * S::kElemBytes);
+        }
       }
     }
     t.a = static_cast<const uint8_t*>(t.a) + a_step;
-    t.init += MR * t.ld_init;
-    if (t.row_add) t.row_add += MR;
   }
 }
 
