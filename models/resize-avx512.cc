@@ -1,0 +1,123 @@
+// AVX-512 (F/BW/VL/DQ) passes of the resampler, bit-identical to resize-ref.cc
+// (resize-kernels.h); the form of resize-avx2.cc at twice the width. Q22 weights are split into
+// 16-bit halves for vpmaddwd (resize-q22-split.h: exact).
+// Horizontal: four output pixels per zmm, one per 128-bit lane; per tap pair, each lane loads the
+// 16 source bytes at its pixel's window + 6q, one vpshufb makes (R, G, B, 0) dwords of the two
+// taps' words, times the lane's weight pairs (resize-horizontal-plan.h), summed over the pairs. No
+// cross-lane reduction: the four pixels come out as 16 bytes, vpshufb drops the 4th of each.
+// Vertical: 32 bytes of rows t and t+1 widened and interleaved into word pairs (vpunpckl/hwd),
+// times the broadcast weight pair; vpackssdw of the two halves restores the byte order, vpmovuswb
+// (after a max with 0) clips to [0, 255].
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "models/resize-kernels.h"
+#include "models/resize-horizontal-plan.h"
+#include "models/resize-q22-split.h"
+
+namespace intvit {
+namespace {
+
+using namespace resize_detail;
+
+constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
+constexpr int kLanes = 4;   // horizontal: output pixels per zmm
+constexpr int kBlock = 64;  // horizontal: output pixels per weight table
+
+// Mask of the first min(n, 32) bytes (n >= 0).
+inline __mmask32 first_bytes(ptrdiff_t n) {
+  return n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>(_bzhi_u32(~0u, static_cast<unsigned>(n)));
+}
+
+}  // namespace
+
+void resample_horizontal_rgb8__avx512(const uint8_t* src, int src_width, int rows, const ResampleTaps& taps,
+                                      uint8_t* dst) {
+  const int out_width = static_cast<int>(taps.first.size());
+  const size_t dst_row_bytes = static_cast<size_t>(out_width) * 3;
+  const HorizontalRows source(src, src_width, rows, taps);
+  // Per lane: the two taps' R, G, B bytes as word pairs, the 4th dword zero.
+  const __m512i gather = _mm512_broadcast_i32x4(_mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1));
+  const __m128i drop_fourth = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+  const __m512i half = _mm512_set1_epi32(kHalf), zero = _mm512_setzero_si512();
+  HorizontalPlan<kLanes> plan;
+  for (int j0 = 0; j0 < out_width; j0 += kBlock) {
+    plan.build(taps, j0, std::min(out_width, j0 + kBlock));
+    for (int r = 0; r < rows; ++r) {
+      const uint8_t* src_row = source.row(r);
+      uint8_t* out = dst + r * dst_row_bytes + static_cast<size_t>(j0) * 3;
+      for (const auto& g : plan.groups) {
+        const uint8_t *p0 = src_row + g.offset[0], *p1 = src_row + g.offset[1];
+        const uint8_t *p2 = src_row + g.offset[2], *p3 = src_row + g.offset[3];
+        const auto* w = &plan.pairs[static_cast<size_t>(g.first_pair)];
+        __m512i low = zero, high = zero;
+        for (int q = 0; q < g.pairs; ++q, p0 += 6, p1 += 6, p2 += 6, p3 += 6, ++w) {
+          __m512i x = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0)));
+          x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)), 1);
+          x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p2)), 2);
+          x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3)), 3);
+          x = _mm512_shuffle_epi8(x, gather);
+          low = _mm512_add_epi32(low, _mm512_madd_epi16(x, _mm512_load_si512(w->low)));
+          high = _mm512_add_epi32(high, _mm512_madd_epi16(x, _mm512_load_si512(w->high)));
+        }
+        // Wrapping adds: exact (resize-q22-split.h). Then >> 22, clip, 16 bytes (R, G, B, 0) x 4.
+        const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(low, _mm512_slli_epi32(high, 16)), half);
+        const __m512i v = _mm512_max_epi32(_mm512_srai_epi32(sum, kResizePrecisionBits), zero);
+        const __m128i rgb = _mm_shuffle_epi8(_mm512_cvtusepi32_epi8(v), drop_fourth);
+        _mm_mask_storeu_epi8(out, static_cast<__mmask16>((1u << (3 * g.pixels)) - 1), rgb);
+        out += 3 * kLanes;
+      }
+    }
+  }
+}
+
+void resample_vertical_u8__avx512(const uint8_t* src, size_t row_bytes, int src_first_row, const ResampleTaps& taps,
+                                  uint8_t* dst) {
+  const int max_pairs = (taps.max_taps + 1) / 2;
+  std::vector<int32_t> low(max_pairs), high(max_pairs);
+  std::vector<const uint8_t*> row(2 * static_cast<size_t>(max_pairs));
+  const __m512i half = _mm512_set1_epi32(kHalf), zero = _mm512_setzero_si512();
+  for (size_t j = 0; j < taps.first.size(); ++j) {
+    const int n = taps.count[j], pairs = (n + 1) / 2;
+    const int32_t* k = &taps.weights[j * taps.max_taps];
+    for (int q = 0; q < pairs; ++q) {
+      const int t = 2 * q;
+      const int32_t w1 = t + 1 < n ? k[t + 1] : 0;  // an odd count pairs its last row with itself, weight 0
+      low[q] = word_pair(q22_low(k[t]), q22_low(w1));
+      high[q] = word_pair(q22_high(k[t]), q22_high(w1));
+      row[t] = src + (static_cast<size_t>(taps.first[j]) + t - src_first_row) * row_bytes;
+      row[t + 1] = t + 1 < n ? row[t] + row_bytes : row[t];
+    }
+    uint8_t* dst_row = dst + j * row_bytes;
+    for (size_t i = 0; i < row_bytes; i += 32) {
+      const __mmask32 m = first_bytes(static_cast<ptrdiff_t>(row_bytes - i));
+      __m512i lo_low = zero, lo_high = zero, hi_low = zero, hi_high = zero;
+      for (int q = 0; q < pairs; ++q) {
+        const __m512i a = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, row[2 * q] + i));
+        const __m512i b = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, row[2 * q + 1] + i));
+        const __m512i ab_lo = _mm512_unpacklo_epi16(a, b), ab_hi = _mm512_unpackhi_epi16(a, b);
+        const __m512i wl = _mm512_set1_epi32(low[q]), wh = _mm512_set1_epi32(high[q]);
+        lo_low = _mm512_add_epi32(lo_low, _mm512_madd_epi16(ab_lo, wl));
+        lo_high = _mm512_add_epi32(lo_high, _mm512_madd_epi16(ab_lo, wh));
+        hi_low = _mm512_add_epi32(hi_low, _mm512_madd_epi16(ab_hi, wl));
+        hi_high = _mm512_add_epi32(hi_high, _mm512_madd_epi16(ab_hi, wh));
+      }
+      const __m512i lo = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(lo_low, _mm512_slli_epi32(lo_high, 16)), half),
+                                           kResizePrecisionBits);
+      const __m512i hi = _mm512_srai_epi32(_mm512_add_epi32(_mm512_add_epi32(hi_low, _mm512_slli_epi32(hi_high, 16)), half),
+                                           kResizePrecisionBits);
+      const __m512i words = _mm512_max_epi16(_mm512_packs_epi32(lo, hi), zero);  // in byte order, >= 0
+      _mm512_mask_cvtusepi16_storeu_epi8(dst_row + i, m, words);
+    }
+  }
+}
+
+}  // namespace intvit
