@@ -2,8 +2,9 @@
 // u8 pixels by Q22 weights split into 16-bit halves with vpmaddwd (resize-q22-split.h: exact).
 //
 // Horizontal (per output pixel, a window of taps over interleaved RGB): two output pixels per ymm,
-// one per 128-bit lane. Per tap pair q each lane loads the 16 source bytes at its window + 6q, and
-// one vpshufb makes the dwords
+// one per 128-bit lane. Per tap pair q each lane gets the 16 source bytes at its window + 6q (one
+// broadcast load where both windows lie within 16 bytes, NearControl, else two loads), and one
+// vpshufb makes the dwords
 //   (R_2q, R_2q+1) (G_2q, G_2q+1) (B_2q, B_2q+1) (0, 0)      (words)
 // times the lane's (low, high) weight pairs, precomputed per block of output pixels and reused by
 // every row (resize-horizontal-plan.h); pairs past a pixel's count have weight 0. Each lane ends
@@ -28,7 +29,28 @@ using namespace resize_detail;
 
 constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
 constexpr int kLanes = 2;   // horizontal: output pixels per ymm
-constexpr int kBlock = 64;  // horizontal: output pixels per weight table
+constexpr int kBlockPairs = 4096;  // horizontal: tap pairs per weight table (256 KiB)
+
+// A group whose two lanes' tap pairs lie within 16 source bytes (downscales up to ~3x): per pair,
+// one 16-byte load at lane 0's pair broadcast to both lanes, and one vpshufb taking lane 1's
+// bytes from its offset.
+struct alignas(32) NearControl {
+  int8_t byte[32];
+  bool fits = false;
+};
+
+NearControl near_control(const size_t (&offset)[kLanes]) {
+  constexpr int8_t kPattern[16] = {0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1};
+  NearControl n{};
+  // Windows need not ascend (the contract allows any first[]): lane 1 must start at or after lane 0.
+  n.fits = offset[1] >= offset[0] && offset[1] - offset[0] + 6 <= 16;
+  const size_t d = offset[1] - offset[0];
+  for (int i = 0; i < 16 && n.fits; ++i) {
+    n.byte[i] = kPattern[i];
+    n.byte[16 + i] = kPattern[i] < 0 ? kPattern[i] : static_cast<int8_t>(kPattern[i] + d);
+  }
+  return n;
+}
 
 }  // namespace
 
@@ -36,28 +58,42 @@ void resample_horizontal_rgb8__avx2(const uint8_t* src, int src_width, int rows,
                                     uint8_t* dst) {
   const int out_width = static_cast<int>(taps.first.size());
   const size_t dst_row_bytes = static_cast<size_t>(out_width) * 3;
-  const HorizontalRows source(src, src_width, rows, taps);
+  const HorizontalRows source(src, src_width, rows, taps, 16);
   // Per lane: the two taps' R, G, B bytes as word pairs, the 4th dword zero.
   const __m256i gather = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1));
   const __m256i half = _mm256_set1_epi32(kHalf);
   HorizontalPlan<kLanes> plan;
-  for (int j0 = 0; j0 < out_width; j0 += kBlock) {
-    plan.build(taps, j0, std::min(out_width, j0 + kBlock));
+  std::vector<NearControl> near;  // per group
+  for (int j0 = 0, j1 = 0; j0 < out_width; j0 = j1) {
+    j1 = plan.build(taps, j0, kBlockPairs);
+    near.resize(plan.groups.size());
+    for (size_t gi = 0; gi < plan.groups.size(); ++gi) near[gi] = near_control(plan.groups[gi].offset);
     for (int r = 0; r < rows; ++r) {
       const uint8_t* src_row = source.row(r);
       uint8_t* out = dst + r * dst_row_bytes;
       int j = j0;
-      for (const auto& g : plan.groups) {
-        const uint8_t *p0 = src_row + g.offset[0], *p1 = src_row + g.offset[1];
+      for (size_t gi = 0; gi < plan.groups.size(); ++gi) {
+        const auto& g = plan.groups[gi];
         const auto* w = &plan.pairs[static_cast<size_t>(g.first_pair)];
+        const uint8_t *p0 = src_row + g.offset[0], *p1 = src_row + g.offset[1];
         __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
-        for (int q = 0; q < g.pairs; ++q, p0 += 6, p1 += 6, ++w) {
-          const __m256i x = _mm256_shuffle_epi8(
-              _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))),
-                                      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)), 1),
-              gather);
-          low = _mm256_add_epi32(low, _mm256_madd_epi16(x, _mm256_load_si256(reinterpret_cast<const __m256i*>(w->low))));
-          high = _mm256_add_epi32(high, _mm256_madd_epi16(x, _mm256_load_si256(reinterpret_cast<const __m256i*>(w->high))));
+        if (near[gi].fits) {  // one 16-byte load per pair, broadcast, one vpshufb
+          const __m256i control = _mm256_load_si256(reinterpret_cast<const __m256i*>(near[gi].byte));
+          for (int q = 0; q < g.pairs; ++q, p0 += 6, ++w) {
+            const __m256i x = _mm256_shuffle_epi8(
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))), control);
+            low = _mm256_add_epi32(low, _mm256_madd_epi16(x, _mm256_load_si256(reinterpret_cast<const __m256i*>(w->low))));
+            high = _mm256_add_epi32(high, _mm256_madd_epi16(x, _mm256_load_si256(reinterpret_cast<const __m256i*>(w->high))));
+          }
+        } else {  // two 16-byte loads per pair, one vpshufb
+          for (int q = 0; q < g.pairs; ++q, p0 += 6, p1 += 6, ++w) {
+            const __m256i x = _mm256_shuffle_epi8(
+                _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)), 1),
+                gather);
+            low = _mm256_add_epi32(low, _mm256_madd_epi16(x, _mm256_load_si256(reinterpret_cast<const __m256i*>(w->low))));
+            high = _mm256_add_epi32(high, _mm256_madd_epi16(x, _mm256_load_si256(reinterpret_cast<const __m256i*>(w->high))));
+          }
         }
         // Wrapping adds: exact (resize-q22-split.h). Then >> 22 and clip; byte 0-3 of each lane = (R, G, B, 0).
         const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(low, _mm256_slli_epi32(high, 16)), half);

@@ -1,7 +1,8 @@
 // The row-independent part of the SIMD horizontal passes (resize-avx2.cc, resize-avx512.cc):
 // output pixels in groups of kLanes, one per 128-bit lane, and per group and tap pair the lanes'
-// weight pairs, built once per block of output pixels and reused by every row; plus the source
-// rows whose 16-byte loads could pass the end of the source, read from a zero-padded copy.
+// weight pairs, built once per block of output pixels and reused by every row (one block per row
+// but for huge downscales, whose tables would not fit the cache); plus the source
+// rows whose loads could pass the end of the source, read from a zero-padded copy.
 //
 // Lane k of a group, tap pair q: the 16 source bytes at offset[k] + 6q (pixels first + 2q and
 // first + 2q + 1 in its first 6 bytes), and the dwords (R, G, B, 0) times Pair::low / Pair::high:
@@ -20,8 +21,6 @@
 
 namespace intvit::resize_detail {
 
-inline constexpr int kLaneLoadBytes = 16;  // bytes one lane loads per tap pair
-
 template <int kLanes>
 struct HorizontalPlan {
   struct alignas(64) Pair {
@@ -36,18 +35,21 @@ struct HorizontalPlan {
   std::vector<Group> groups;
   std::vector<Pair> pairs;
 
-  // Output pixels [j0, j1) of the pass.
-  void build(const ResampleTaps& taps, int j0, int j1) {
+  // Groups from output pixel j0 on, as many as hold at most max_pairs tap pairs in total (at least
+  // one group); returns the end of the pixels planned.
+  int build(const ResampleTaps& taps, int j0, int max_pairs) {
+    const int out_width = static_cast<int>(taps.first.size());
     groups.clear();
-    int total = 0;
-    for (int g0 = j0; g0 < j1; g0 += kLanes) {
+    int total = 0, j1 = j0;
+    for (; j1 < out_width; j1 += kLanes) {
       Group g;
-      g.pixels = std::min(kLanes, j1 - g0);
+      g.pixels = std::min(kLanes, out_width - j1);
       for (int k = 0; k < kLanes; ++k) {
-        const int j = g0 + std::min(k, g.pixels - 1);
+        const int j = j1 + std::min(k, g.pixels - 1);
         g.offset[k] = static_cast<size_t>(taps.first[j]) * 3;
         g.pairs = std::max(g.pairs, (taps.count[j] + 1) / 2);
       }
+      if (!groups.empty() && total + g.pairs > max_pairs) break;
       g.first_pair = total;
       total += g.pairs;
       groups.push_back(g);
@@ -58,11 +60,13 @@ struct HorizontalPlan {
       for (int q = 0; q < g.pairs; ++q) {
         Pair& p = pairs[static_cast<size_t>(g.first_pair) + q];
         for (int k = 0; k < kLanes; ++k) {
-          const int j = j0 + static_cast<int>(gi) * kLanes + k;
-          const int32_t* w = &taps.weights[static_cast<size_t>(j) * taps.max_taps];
-          const bool valid = k < g.pixels;
-          const int32_t wa = valid && 2 * q < taps.count[j] ? w[2 * q] : 0;
-          const int32_t wb = valid && 2 * q + 1 < taps.count[j] ? w[2 * q + 1] : 0;
+          int32_t wa = 0, wb = 0;  // a lane past the valid pixels: weight 0
+          if (k < g.pixels) {
+            const int j = j0 + static_cast<int>(gi) * kLanes + k;
+            const int32_t* w = &taps.weights[static_cast<size_t>(j) * taps.max_taps];
+            if (2 * q < taps.count[j]) wa = w[2 * q];
+            if (2 * q + 1 < taps.count[j]) wb = w[2 * q + 1];
+          }
           for (int c = 0; c < 4; ++c) {
             p.low[4 * k + c] = word_pair(q22_low(wa), q22_low(wb));
             p.high[4 * k + c] = word_pair(q22_high(wa), q22_high(wb));
@@ -70,20 +74,22 @@ struct HorizontalPlan {
         }
       }
     }
+    return std::min(j1, out_width);
   }
 };
 
-// The source rows of a horizontal pass, the last ones from a zero-padded copy: a row's loads reach
-// at most `reach` bytes past its start (the furthest first tap, the most tap pairs, one load), and
-// only rows from which that passes the end of the source are copied.
+// The source rows of a horizontal pass, the last ones from a zero-padded copy: a row's loads of
+// load_bytes at a lane's first tap + 6q reach at most `reach` bytes past its start (the furthest
+// first tap, the most tap pairs, one load), and only rows from which that passes the end of the
+// source are copied.
 class HorizontalRows {
  public:
-  HorizontalRows(const uint8_t* src, int src_width, int rows, const ResampleTaps& taps)
+  HorizontalRows(const uint8_t* src, int src_width, int rows, const ResampleTaps& taps, size_t load_bytes)
       : src_(src), row_bytes_(static_cast<size_t>(src_width) * 3) {
     const int max_first = *std::max_element(taps.first.begin(), taps.first.end());
     const int max_count = *std::max_element(taps.count.begin(), taps.count.end());
     const size_t reach = static_cast<size_t>(max_first) * 3 + 6 * static_cast<size_t>((max_count + 1) / 2 - 1) +
-                         kLaneLoadBytes;
+                         load_bytes;
     const size_t padded = std::min<size_t>(rows, (reach + row_bytes_ - 1) / row_bytes_);
     direct_rows_ = rows - static_cast<int>(padded);
     copy_.assign(padded * row_bytes_ + reach, 0);
