@@ -27,6 +27,12 @@ namespace {
 
 using namespace resize_detail;
 
+// Two rows of the vertical pass and their weight pairs (resize-q22-split.h).
+struct RowPair {
+  int32_t low, high;
+  const uint8_t *row0, *row1;
+};
+
 constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
 constexpr int kLanes = 2;   // horizontal: output pixels per ymm
 constexpr int kBlockPairs = 4096;  // horizontal: tap pairs per weight table (256 KiB)
@@ -117,29 +123,27 @@ void resample_vertical_u8__avx2(const uint8_t* src, size_t row_bytes, int src_fi
     resample_vertical_u8_ref(src, row_bytes, src_first_row, taps, dst);
     return;
   }
-  const int max_pairs = (taps.max_taps + 1) / 2;
-  std::vector<int32_t> low(max_pairs), high(max_pairs);
-  std::vector<const uint8_t*> row(2 * static_cast<size_t>(max_pairs));
+  std::vector<RowPair> pair(static_cast<size_t>(taps.max_taps + 1) / 2);
   for (size_t j = 0; j < taps.first.size(); ++j) {
     const int n = taps.count[j], pairs = (n + 1) / 2;
     const int32_t* k = &taps.weights[j * taps.max_taps];
     for (int q = 0; q < pairs; ++q) {
       const int t = 2 * q;
       const int32_t w1 = t + 1 < n ? k[t + 1] : 0;  // an odd count pairs its last row with itself, weight 0
-      low[q] = word_pair(q22_low(k[t]), q22_low(w1));
-      high[q] = word_pair(q22_high(k[t]), q22_high(w1));
-      row[t] = src + (static_cast<size_t>(taps.first[j]) + t - src_first_row) * row_bytes;
-      row[t + 1] = t + 1 < n ? row[t] + row_bytes : row[t];
+      pair[q].low = word_pair(q22_low(k[t]), q22_low(w1));
+      pair[q].high = word_pair(q22_high(k[t]), q22_high(w1));
+      pair[q].row0 = src + (static_cast<size_t>(taps.first[j]) + t - src_first_row) * row_bytes;
+      pair[q].row1 = t + 1 < n ? pair[q].row0 + row_bytes : pair[q].row0;
     }
     uint8_t* dst_row = dst + j * row_bytes;
     for (size_t i = 0;; i += 16) {
       i = std::min(i, row_bytes - 16);  // the last vector overlaps the previous one
       __m256i lo_low = _mm256_setzero_si256(), lo_high = lo_low, hi_low = lo_low, hi_high = lo_low;
       for (int q = 0; q < pairs; ++q) {
-        const __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[2 * q] + i)));
-        const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[2 * q + 1] + i)));
+        const __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pair[q].row0 + i)));
+        const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pair[q].row1 + i)));
         const __m256i ab_lo = _mm256_unpacklo_epi16(a, b), ab_hi = _mm256_unpackhi_epi16(a, b);
-        const __m256i wl = _mm256_set1_epi32(low[q]), wh = _mm256_set1_epi32(high[q]);
+        const __m256i wl = _mm256_set1_epi32(pair[q].low), wh = _mm256_set1_epi32(pair[q].high);
         lo_low = _mm256_add_epi32(lo_low, _mm256_madd_epi16(ab_lo, wl));
         lo_high = _mm256_add_epi32(lo_high, _mm256_madd_epi16(ab_lo, wh));
         hi_low = _mm256_add_epi32(hi_low, _mm256_madd_epi16(ab_hi, wl));

@@ -30,6 +30,12 @@ namespace {
 
 using namespace resize_detail;
 
+// Two rows of the vertical pass and their weight pairs (resize-q22-split.h).
+struct RowPair {
+  int32_t low, high;
+  const uint8_t *row0, *row1;
+};
+
 constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
 constexpr int kLanes = 4;       // horizontal: output pixels per zmm
 constexpr int kBlockPairs = 2048;  // horizontal: tap pairs per weight table (256 KiB)
@@ -123,9 +129,7 @@ void resample_horizontal_rgb8__avx512(const uint8_t* src, int src_width, int row
 
 void resample_vertical_u8__avx512(const uint8_t* src, size_t row_bytes, int src_first_row, const ResampleTaps& taps,
                                   uint8_t* dst) {
-  const int max_pairs = (taps.max_taps + 1) / 2;
-  std::vector<int32_t> low(max_pairs), high(max_pairs);
-  std::vector<const uint8_t*> row(2 * static_cast<size_t>(max_pairs));
+  std::vector<RowPair> pair(static_cast<size_t>(taps.max_taps + 1) / 2);
   const __m512i half = _mm512_set1_epi32(kHalf), zero = _mm512_setzero_si512();
   for (size_t j = 0; j < taps.first.size(); ++j) {
     const int n = taps.count[j], pairs = (n + 1) / 2;
@@ -133,20 +137,20 @@ void resample_vertical_u8__avx512(const uint8_t* src, size_t row_bytes, int src_
     for (int q = 0; q < pairs; ++q) {
       const int t = 2 * q;
       const int32_t w1 = t + 1 < n ? k[t + 1] : 0;  // an odd count pairs its last row with itself, weight 0
-      low[q] = word_pair(q22_low(k[t]), q22_low(w1));
-      high[q] = word_pair(q22_high(k[t]), q22_high(w1));
-      row[t] = src + (static_cast<size_t>(taps.first[j]) + t - src_first_row) * row_bytes;
-      row[t + 1] = t + 1 < n ? row[t] + row_bytes : row[t];
+      pair[q].low = word_pair(q22_low(k[t]), q22_low(w1));
+      pair[q].high = word_pair(q22_high(k[t]), q22_high(w1));
+      pair[q].row0 = src + (static_cast<size_t>(taps.first[j]) + t - src_first_row) * row_bytes;
+      pair[q].row1 = t + 1 < n ? pair[q].row0 + row_bytes : pair[q].row0;
     }
     uint8_t* dst_row = dst + j * row_bytes;
     for (size_t i = 0; i < row_bytes; i += 32) {
       const __mmask32 m = first_bytes(static_cast<ptrdiff_t>(row_bytes - i));
       __m512i lo_low = zero, lo_high = zero, hi_low = zero, hi_high = zero;
       for (int q = 0; q < pairs; ++q) {
-        const __m512i a = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, row[2 * q] + i));
-        const __m512i b = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, row[2 * q + 1] + i));
+        const __m512i a = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, pair[q].row0 + i));
+        const __m512i b = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, pair[q].row1 + i));
         const __m512i ab_lo = _mm512_unpacklo_epi16(a, b), ab_hi = _mm512_unpackhi_epi16(a, b);
-        const __m512i wl = _mm512_set1_epi32(low[q]), wh = _mm512_set1_epi32(high[q]);
+        const __m512i wl = _mm512_set1_epi32(pair[q].low), wh = _mm512_set1_epi32(pair[q].high);
         lo_low = _mm512_add_epi32(lo_low, _mm512_madd_epi16(ab_lo, wl));
         lo_high = _mm512_add_epi32(lo_high, _mm512_madd_epi16(ab_lo, wh));
         hi_low = _mm512_add_epi32(hi_low, _mm512_madd_epi16(ab_hi, wl));

@@ -14,12 +14,17 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "models/resize-kernels.h"
 #include "models/resize-q22-split.h"
 
 namespace intvit::resize_detail {
+// Internal linkage, types included: the files including this header are compiled with different
+// ISA flags, so external-linkage inline code (also std::vector of these types) could be merged
+// across them by the linker (an ODR violation).
+namespace {
 
 template <int kLanes>
 struct HorizontalPlan {
@@ -86,25 +91,28 @@ class HorizontalRows {
  public:
   HorizontalRows(const uint8_t* src, int src_width, int rows, const ResampleTaps& taps, size_t load_bytes)
       : src_(src), row_bytes_(static_cast<size_t>(src_width) * 3) {
-    const int max_first = *std::max_element(taps.first.begin(), taps.first.end());
-    const int max_count = *std::max_element(taps.count.begin(), taps.count.end());
-    const size_t reach = static_cast<size_t>(max_first) * 3 + 6 * static_cast<size_t>((max_count + 1) / 2 - 1) +
-                         load_bytes;
+    size_t max_first = 0, max_pairs = 0;  // plain loops: no std algorithm instantiated under these ISA flags
+    for (size_t j = 0; j < taps.first.size(); ++j) {
+      max_first = std::max(max_first, static_cast<size_t>(taps.first[j]));
+      max_pairs = std::max(max_pairs, static_cast<size_t>(taps.count[j] + 1) / 2);
+    }
+    const size_t reach = max_first * 3 + 6 * (max_pairs - 1) + load_bytes;
     const size_t padded = std::min<size_t>(rows, (reach + row_bytes_ - 1) / row_bytes_);
     direct_rows_ = rows - static_cast<int>(padded);
-    copy_.assign(padded * row_bytes_ + reach, 0);
-    std::memcpy(copy_.data(), src + static_cast<size_t>(direct_rows_) * row_bytes_, padded * row_bytes_);
+    copy_.reset(new uint8_t[padded * row_bytes_ + reach]());  // zeros past the copied rows
+    std::memcpy(copy_.get(), src + static_cast<size_t>(direct_rows_) * row_bytes_, padded * row_bytes_);
   }
   const uint8_t* row(int r) const {
     return r < direct_rows_ ? src_ + static_cast<size_t>(r) * row_bytes_
-                            : copy_.data() + static_cast<size_t>(r - direct_rows_) * row_bytes_;
+                            : copy_.get() + static_cast<size_t>(r - direct_rows_) * row_bytes_;
   }
 
  private:
   const uint8_t* src_;
   size_t row_bytes_;
   int direct_rows_ = 0;
-  std::vector<uint8_t> copy_;
+  std::unique_ptr<uint8_t[]> copy_;
 };
 
+}  // namespace
 }  // namespace intvit::resize_detail

@@ -13,6 +13,9 @@
 #include <cstdint>
 
 namespace intvit::resize_detail {
+// Internal linkage: the files including this header are compiled with different ISA flags, so
+// external-linkage inline helpers could be merged across them by the linker (an ODR violation).
+namespace {
 
 inline uint16_t q22_low(int32_t w) { return static_cast<uint16_t>(static_cast<uint32_t>(w)); }
 inline uint16_t q22_high(int32_t w) {
@@ -23,4 +26,5 @@ inline int32_t word_pair(uint16_t first, uint16_t second) {
   return static_cast<int32_t>(static_cast<uint32_t>(first) | static_cast<uint32_t>(second) << 16);
 }
 
+}  // namespace
 }  // namespace intvit::resize_detail
