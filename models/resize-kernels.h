@@ -67,9 +67,9 @@ struct ResizeKernels {
 // Error(kUnsupported) if this CPU lacks the variant.
 ResizeKernels resize_kernels(ResizeIsa isa);
 
-// What resize() runs: the width of the nonlinear kernels of the backend $INTVIT_ISA names if it is
-// set (so INTVIT_ISA=ref runs the scalar passes; errors as resolve_backend's), else the widest
-// variant this CPU has.
+// What resize() runs: the width of the nonlinear kernels (nonlinear_isa_of) of resolve_backend(""),
+// the backend $INTVIT_ISA names or else the best this CPU has; so INTVIT_ISA=ref runs the scalar
+// passes, and an unknown or unsupported INTVIT_ISA throws resolve_backend's error.
 ResizeIsa default_resize_isa();
 
 // resize_window() (resize.h) on the given variant's passes; the same bytes for every variant.
