@@ -34,8 +34,9 @@ struct RowPair {
 };
 
 constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
-constexpr int kLanes = 2;   // horizontal: output pixels per ymm
-constexpr int kBlockPairs = 4096;  // horizontal: tap pairs per weight table (256 KiB)
+constexpr int kLanes = 2;           // horizontal: output pixels per ymm
+constexpr int kBlockPairs = 4096;   // horizontal: tap pairs per weight table (256 KiB)
+constexpr size_t kLoadBytes = 16;   // horizontal: bytes a lane loads per tap pair
 
 // A group whose two lanes' tap pairs lie within 16 source bytes (downscales up to ~3x): per pair,
 // one 16-byte load at lane 0's pair broadcast to both lanes, and one vpshufb taking lane 1's
@@ -49,7 +50,7 @@ NearControl near_control(const size_t (&offset)[kLanes]) {
   constexpr int8_t kPattern[16] = {0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1};
   NearControl n{};
   // Windows need not ascend (the contract allows any first[]): lane 1 must start at or after lane 0.
-  n.fits = offset[1] >= offset[0] && offset[1] - offset[0] + 6 <= 16;
+  n.fits = offset[1] >= offset[0] && offset[1] - offset[0] + 6 <= kLoadBytes;
   const size_t d = offset[1] - offset[0];
   for (int i = 0; i < 16 && n.fits; ++i) {
     n.byte[i] = kPattern[i];
@@ -64,7 +65,7 @@ void resample_horizontal_rgb8__avx2(const uint8_t* src, int src_width, int rows,
                                     uint8_t* dst) {
   const int out_width = static_cast<int>(taps.first.size());
   const size_t dst_row_bytes = static_cast<size_t>(out_width) * 3;
-  const HorizontalRows source(src, src_width, rows, taps, 16);
+  const HorizontalRows source(src, src_width, rows, taps, kLoadBytes);
   // Per lane: the two taps' R, G, B bytes as word pairs, the 4th dword zero.
   const __m256i gather = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1));
   const __m256i half = _mm256_set1_epi32(kHalf);

@@ -37,9 +37,9 @@ struct RowPair {
 };
 
 constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
-constexpr int kLanes = 4;       // horizontal: output pixels per zmm
-constexpr int kBlockPairs = 2048;  // horizontal: tap pairs per weight table (256 KiB)
-constexpr int kNearBytes = 32;  // horizontal: a group whose pairs lie in this many bytes loads once
+constexpr int kLanes = 4;           // horizontal: output pixels per zmm
+constexpr int kBlockPairs = 2048;   // horizontal: tap pairs per weight table (256 KiB)
+constexpr size_t kNearBytes = 32;   // horizontal: a group whose pairs lie in this many bytes loads once
 constexpr __mmask32 kRgbWords = 0x3F3F3F3F;  // words of the (R, G, B) dwords of each lane
 
 // A group whose four lanes' tap pairs lie within kNearBytes source bytes (downscales up to ~2.7x):
