@@ -1,11 +1,13 @@
 // intvit-bench: one executable, one subcommand per benchmark family.
 //   intvit-bench kernels [--seconds S] [--threads 1,2] [--isa a,b] [--shapes SUBSTR] [--json]   GEMM and nonlinear kernels (kernels_bench.cc)
 //   intvit-bench model (--model DIR | --arch NAME) [...]            whole model (model_bench.cc)
+//   intvit-bench preprocess --images DIR [...]                       decode and resize per image (preprocess_bench.cc)
 #include <cstdio>
 #include <cstring>
 
 int run_kernels_bench(int argc, char** argv);  // kernels_bench.cc
 int run_model_bench(int argc, char** argv);    // model_bench.cc
+int run_preprocess_bench(int argc, char** argv);  // preprocess_bench.cc
 
 namespace {
 void usage() {
@@ -14,7 +16,9 @@ void usage() {
                "  kernels [--seconds S] [--threads 1,2] [--isa ref,avx2,avxvnni,avx512vnni,onednn,amx,amx-emu] [--shapes SUBSTR] [--json]\n"
                "          GOPS of the integer GEMM kernels on ViT-Ti / DeiT-S shapes, per backend\n"
                "  model (--model DIR | --arch vit_tiny|deit_small|vit_base) [--batch 1,8] [--threads 1,2] [--seconds S] ...\n"
-               "          whole-model images/s, latency, per-op time shares, GOPS vs peak (model --help)\n");
+               "          whole-model images/s, latency, per-op time shares, GOPS vs peak (model --help)\n"
+               "  preprocess --images DIR [--limit N] [--passes P] [--isa ref,avx2,avx512] ...\n"
+               "          µs per image of JPEG decoding and of the resize + crop per variant (preprocess --help)\n");
 }
 }  // namespace
 
@@ -25,6 +29,7 @@ int main(int argc, char** argv) {
   }
   if (!std::strcmp(argv[1], "kernels")) return run_kernels_bench(argc - 1, argv + 1);
   if (!std::strcmp(argv[1], "model")) return run_model_bench(argc - 1, argv + 1);
+  if (!std::strcmp(argv[1], "preprocess")) return run_preprocess_bench(argc - 1, argv + 1);
   std::fprintf(stderr, "intvit-bench: unknown command '%s'\n", argv[1]);
   usage();
   return 2;

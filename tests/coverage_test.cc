@@ -6,6 +6,7 @@
 
 #include "coverage.h"
 #include "kernels/backend/cpu.h"
+#include "models/resize-kernels.h"
 #include "gemm_tester.h"
 #include "nonlinear_tester.h"
 
@@ -26,7 +27,16 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
   test::record_variant_known("gemm:avx512vnnivbmi-byte-table", gemm_isa_supported(GemmIsa::kAvx512Vnni) && cpu_features().avx512vbmi,
                              "CPU lacks AVX-512 VNNI or VBMI");  // the linear with GELU's byte table in registers (§3.6)
   ++n;
+  for (ResizeIsa isa : kAllResizeIsas) {  // the resampler's passes (tests/resize_kernels_test.cc)
+    if (isa == ResizeIsa::kRef) continue;
+    for (const char* pass : {"resample_horizontal_rgb8__", "resample_vertical_u8__"}) {
+      test::record_variant_known(pass + std::string(resize_isa_name(isa)), resize_isa_supported(isa),
+                                 std::string("CPU lacks ") + resize_isa_name(isa));
+      ++n;
+    }
+  }
   // 2 families × (avx2, avx512), softmax, softmax16 and GELU × (avx2, avx512, avx512vbmi), av16 ×
-  // (avx2, avxvnni, avx512, avx512vnni); GEMM and whole-engine runs per backend; the byte-table linear.
-  CHECK(n == 2 * 2 + 3 * 3 + 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1);
+  // (avx2, avxvnni, avx512, avx512vnni); GEMM and whole-engine runs per backend; the byte-table linear;
+  // the resampler's 2 passes × (avx2, avx512).
+  CHECK(n == 2 * 2 + 3 * 3 + 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 2 * 2);
 }
