@@ -160,9 +160,10 @@ TEST_CASE("run_batches_in_order: the workers run batches at the same time", "[pi
   CHECK(met.load());
 }
 
-TEST_CASE("run_batches_in_order: at most 2 batches per worker are held while one is slow", "[pipeline][concurrency]") {
+TEST_CASE("run_batches_in_order: at most 2 batches per worker are held while one is slow, order kept", "[pipeline][concurrency]") {
   // Batch 0 stalls in process until the others have loaded all they may: 2 workers hold 4 batches
-  // (2 slots each), so exactly 4 · 4 inputs load, however long we wait; then the rest run.
+  // (2 slots each), so exactly 4 · 4 inputs load, however long we wait; then the rest run, and
+  // batches 1-3, finished first, are emitted after batch 0.
   std::atomic<size_t> loaded{0};
   std::atomic<bool> release{false};
   size_t emitted = 0;
@@ -186,10 +187,15 @@ TEST_CASE("run_batches_in_order: at most 2 batches per worker are held while one
     seen_while_stalled = loaded.load();
     release = true;
   };
-  w.emit = [&](const PreparedBatch& b) { emitted += b.count; };
+  bool in_order = true;  // batches 1-3 finish before batch 0: they must still come out after it
+  w.emit = [&](const PreparedBatch& b) {
+    in_order &= b.first == emitted;
+    emitted += b.count;
+  };
   run_batches_in_order(w);
   CHECK(release.load());
   CHECK(seen_while_stalled == 4 * 4);
+  CHECK(in_order);
   CHECK(emitted == 1000);
 }
 
