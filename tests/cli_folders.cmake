@@ -1,7 +1,8 @@
 # cmake -DCLI=<intvit> -DMODEL=<model dir> -DIMAGES=<tests/data/images/decode> -DOUT=<scratch> -P cli_folders.cmake
 # `intvit classify` / `eval` on folders: recursion, which files count as images, sorted order, the
 # same output whatever --threads and --batch, --json one object per image in input order, a corrupt
-# image reported without stopping the others (exit 1), an empty folder, the images/s line.
+# image reported without stopping the others (exit 1), an empty folder, the images/s line; a bigger
+# folder with corrupt and truncated files mixed in, the same bytes for 1-3 threads and batches 1-8.
 foreach(v CLI MODEL IMAGES OUT)
   if(NOT ${v})
     message(FATAL_ERROR "usage: cmake -DCLI=... -DMODEL=... -DIMAGES=... -DOUT=... -P cli_folders.cmake")
@@ -105,6 +106,66 @@ string(JSON last GET "${out}" per_image 3 image)
 if(NOT images EQUAL 4 OR NOT nfailed EQUAL 1 OR NOT failed_image STREQUAL "a/broken.jpg"
    OR NOT first STREQUAL "a/b/bmp_rgb24.bmp" OR NOT last STREQUAL "c.PPM")
   message(FATAL_ERROR "eval DIR: unexpected figures:\n${out}")
+endif()
+# 7. A bigger folder, corrupt and truncated files mixed in (tests/corpus/image, beside IMAGES'
+# parent): every thread count and batch size prints the same --json bytes and the same errors in the
+# same order as one thread with batches of 1, and exits 1. Threads decode and run batches of their
+# own and the last batches shrink, so this covers out-of-order finishing and the reordering.
+get_filename_component(corpus "${IMAGES}/../../../corpus/image" ABSOLUTE)
+set(mix "${OUT}/mixed")
+file(MAKE_DIRECTORY "${mix}/sub")
+file(GLOB decodable "${IMAGES}/*")
+foreach(f ${decodable})
+  get_filename_component(name "${f}" NAME)
+  file(COPY_FILE "${f}" "${mix}/${name}")
+  file(COPY_FILE "${f}" "${mix}/sub/${name}")
+endforeach()
+# Named so that they sort between good images (byte order): b < g < j < p < sub/.
+foreach(pair "bmp_truncated_half.bmp;bmp_q_truncated.bmp" "jpeg_truncated_half.jpg;jpeg_h_truncated.jpg"
+             "jpeg_truncated_in_scan.jpg;jpeg_r_truncated_in_scan.jpg" "empty.jpg;gif_m_empty.gif"
+             "jpeg_progressive_truncated.jpg;sub/jpeg_p_truncated.jpg" "gif_truncated_half.gif;sub/png_h_not_png.png")
+  list(GET pair 0 from)
+  list(GET pair 1 to)
+  file(COPY_FILE "${corpus}/${from}" "${mix}/${to}")
+endforeach()
+function(errors_of err out_var)  # the error lines, without the speed line
+  string(REGEX MATCHALL "error: [^\n]+" lines "${err}")
+  set(${out_var} "${lines}" PARENT_SCOPE)
+endfunction()
+classify(ref_out ref_err ref_rc --threads 1 --batch 1 --json "${mix}")
+errors_of("${ref_err}" ref_errors)
+list(LENGTH ref_errors n_errors)
+string(REGEX MATCHALL "\n" ref_lines "${ref_out}")
+list(LENGTH ref_lines n_lines)
+list(LENGTH decodable n_decodable)
+math(EXPR want_lines "2 * ${n_decodable}")
+if(NOT ref_rc EQUAL 1 OR NOT n_errors EQUAL 6 OR NOT n_lines EQUAL want_lines)
+  message(FATAL_ERROR "classify mixed folder: want exit 1, 6 errors, ${want_lines} images; got ${ref_rc}:\n${ref_out}\n${ref_err}")
+endif()
+foreach(opts "--threads;1;--batch;8" "--threads;2;--batch;1" "--threads;2;--batch;3" "--threads;2;--batch;8"
+             "--threads;3;--batch;1" "--threads;3;--batch;3" "--threads;3;--batch;8")
+  classify(out err rc ${opts} --json "${mix}")
+  errors_of("${err}" errors)
+  if(NOT rc EQUAL 1 OR NOT out STREQUAL ref_out OR NOT errors STREQUAL ref_errors)
+    message(FATAL_ERROR "classify ${opts} mixed folder differs from --threads 1 --batch 1 (exit ${rc}):\n${out}\n${err}\n---\n${ref_out}\n${ref_err}")
+  endif()
+endforeach()
+
+# 8. Only corrupt files, on three threads: every one reported in order, nothing classified, exit 1.
+set(bad "${OUT}/all_bad")
+file(MAKE_DIRECTORY "${bad}")
+foreach(name jpeg_truncated_half.jpg empty.jpg gif_truncated_half.gif bmp_truncated_half.bmp jpeg_soi_only.jpg)
+  file(COPY_FILE "${corpus}/${name}" "${bad}/${name}")
+endforeach()
+classify(out err rc --threads 3 --batch 2 "${bad}")
+errors_of("${err}" errors)
+list(LENGTH errors n_errors)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT n_errors EQUAL 5 OR NOT err MATCHES "classify: 0 images in [^\n]*, 5 failed")
+  message(FATAL_ERROR "classify on corrupt files only: want exit 1, 5 errors, nothing on stdout; got ${rc}:\n${out}\n${err}")
+endif()
+list(GET errors 0 first_error)
+if(NOT first_error MATCHES "bmp_truncated_half\\.bmp")
+  message(FATAL_ERROR "classify on corrupt files only: errors not in input order:\n${err}")
 endif()
 message(STATUS "classify/eval on folders: order, recursion, threads, batches, --json, corrupt and empty inputs ok")
 file(REMOVE_RECURSE "${OUT}")

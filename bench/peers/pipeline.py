@@ -2,8 +2,8 @@
 
 Peers: PIL decode + resize + centre crop (images.preprocess) + normalise, the engine at a fixed batch,
 top-5 with numpy. The next batch is decoded on a second thread while the engine runs the current one
-(PIL releases the GIL while decoding and resizing), the same overlap `intvit classify` has, so the
-comparison is engine + preprocessing, not a serial Python loop against a prefetching C++ tool.
+(PIL releases the GIL while decoding and resizing), so the comparison is engine + preprocessing, not
+a serial Python loop against a parallel C++ tool (`intvit classify` decodes and infers on its T threads).
 intvit: `intvit classify --threads T --batch B --json FOLDER`; its images/s is the figure it prints
 on stderr (first decode to last result, like the peers' timing: model loading is excluded for both).
 Images per CPU-second (process CPU time, every thread: decoding and inference) is reported beside

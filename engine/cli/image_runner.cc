@@ -28,9 +28,6 @@ double process_cpu_seconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-// Batches ahead of the one running: one to hide a slow image's decode, a second to absorb jitter.
-constexpr size_t kPrefetchDepth = 2;
-
 }  // namespace
 
 RunOptions run_options(const Args& args) {
@@ -40,36 +37,46 @@ RunOptions run_options(const Args& args) {
   return o;
 }
 
-RunStats run_images(const std::shared_ptr<const Model>& model, size_t inputs, const BatchPrefetcher::LoadFn& load,
+RunStats run_images(const std::shared_ptr<const Model>& model, size_t inputs, const LoadFn& load,
                     const RunOptions& options, const OnImage& on_image) {
+  // One single-thread session per thread, each running whole batches (parallel_batches.h); only
+  // when there are fewer inputs than threads do the sessions split the threads between them.
+  const int streams = static_cast<int>(std::clamp<size_t>(inputs, 1, static_cast<size_t>(options.threads)));
   SessionOptions so;
-  so.threads = options.threads;
-  const std::unique_ptr<Session> session = create_session(model, so);
+  so.threads = options.threads / streams;
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int i = 0; i < streams; ++i) sessions.push_back(create_session(model, so));
   const ViTConfig& c = model->config();
   const size_t input_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
   const size_t classes = static_cast<size_t>(c.num_classes);
   const bool integer = model->precision() != "fp32";
   const size_t batch = static_cast<size_t>(options.batch);
-  std::vector<int32_t> raw(integer ? batch * classes : 0);
-  std::vector<double> all_logits(batch * classes);
+  std::vector<std::vector<int32_t>> raw(static_cast<size_t>(streams), std::vector<int32_t>(integer ? batch * classes : 0));
   std::vector<double> logits(classes);
   const std::string no_error;
 
   RunStats stats;
-  stats.threads = session->threads();
-  stats.backend = session->backend();
-  const auto t0 = std::chrono::steady_clock::now();
-  const double cpu0 = process_cpu_seconds();
-  BatchPrefetcher prefetch(inputs, batch, input_bytes, kPrefetchDepth, load);
-  PreparedBatch b;
-  while (prefetch.next(b)) {
+  stats.threads = streams * so.threads;
+  stats.backend = sessions[0]->backend();
+  BatchWork work;
+  work.inputs = inputs;
+  work.batch = batch;
+  work.input_bytes = input_bytes;
+  work.workers = streams;
+  work.load = load;
+  work.process = [&](int worker, PreparedBatch& b) {
+    Session& session = *sessions[static_cast<size_t>(worker)];
+    b.outputs.resize(b.loaded * classes);
     if (integer) {
-      session->run_batch_int(b.loaded, b.pixels.data(), raw.data());
-      const double scale = session->logit_scale();
-      for (size_t i = 0; i < b.loaded * classes; ++i) all_logits[i] = scale * raw[i];
+      int32_t* r = raw[static_cast<size_t>(worker)].data();
+      session.run_batch_int(b.loaded, b.pixels.data(), r);
+      const double scale = session.logit_scale();
+      for (size_t i = 0; i < b.loaded * classes; ++i) b.outputs[i] = scale * r[i];
     } else {
-      for (size_t i = 0; i < b.loaded; ++i) session->run(b.pixels.data() + i * input_bytes, all_logits.data() + i * classes);
+      for (size_t i = 0; i < b.loaded; ++i) session.run(b.pixels.data() + i * input_bytes, b.outputs.data() + i * classes);
     }
+  };
+  work.emit = [&](const PreparedBatch& b) {
     size_t done = 0;
     for (size_t i = 0; i < b.count; ++i) {
       if (!b.errors[i].empty()) {
@@ -77,12 +84,15 @@ RunStats run_images(const std::shared_ptr<const Model>& model, size_t inputs, co
         on_image(b.first + i, nullptr, {}, b.errors[i]);
         continue;
       }
-      logits.assign(all_logits.begin() + done * classes, all_logits.begin() + (done + 1) * classes);
+      logits.assign(b.outputs.begin() + done * classes, b.outputs.begin() + (done + 1) * classes);
       on_image(b.first + i, b.pixels.data() + done * input_bytes, logits, no_error);
       ++done;
       ++stats.images;
     }
-  }
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = process_cpu_seconds();
+  run_batches_in_order(work);
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats.cpu_seconds = process_cpu_seconds() - cpu0;
   return stats;
