@@ -11,6 +11,7 @@
 #include "kernels/error.h"
 #include "kernels/fixedpoint.h"
 #include "gemm_tester.h"
+#include "test_support.h"
 #include "kernels/backend/backend.h"
 #include "kernels/gemm/gemm.h"
 
@@ -25,24 +26,6 @@ namespace {
 constexpr size_t kTileEdgesN[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 80, 127, 128, 129};
 constexpr size_t kDepths[] = {1, 3, 64, 197, 768, 1536};
 
-// Restores (or unsets) an environment variable when leaving scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) ::setenv(name_, old_.c_str(), 1);
-    else ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
-
 }  // namespace
 
 TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA (resolve_backend)", "[gemm]") {
@@ -55,11 +38,11 @@ TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA (resolve_backend)", "[gemm]
   CHECK(intvit::best_native_gemm_isa() != GemmIsa::kOneDnn);
   CHECK_THROWS_AS(intvit::parse_gemm_isa("sse2"), intvit::Error);
   {
-    ScopedEnv env("INTVIT_ISA", "ref");
+    intvit::test::ScopedEnv env("INTVIT_ISA", "ref");
     CHECK(intvit::resolve_backend("") == GemmIsa::kRef);
   }
   {
-    ScopedEnv env("INTVIT_ISA", "bogus");
+    intvit::test::ScopedEnv env("INTVIT_ISA", "bogus");
     try {
       intvit::resolve_backend("");
       FAIL("unknown INTVIT_ISA accepted");
@@ -80,7 +63,7 @@ TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA (resolve_backend)", "[gemm]
     }
   }
   for (GemmIsa isa : intvit::kAllGemmIsas) {
-    ScopedEnv env("INTVIT_ISA", intvit::gemm_isa_name(isa));
+    intvit::test::ScopedEnv env("INTVIT_ISA", intvit::gemm_isa_name(isa));
     if (intvit::gemm_isa_supported(isa)) {
       CHECK(intvit::resolve_backend("") == isa);
     } else {
@@ -93,7 +76,7 @@ TEST_CASE("gemm: backend names, CPUID and INTVIT_ISA (resolve_backend)", "[gemm]
     }
   }
   {
-    ScopedEnv env("INTVIT_ISA", "");
+    intvit::test::ScopedEnv env("INTVIT_ISA", "");
     CHECK(intvit::resolve_backend("") == intvit::best_native_gemm_isa());
   }
 }

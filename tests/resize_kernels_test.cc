@@ -247,44 +247,22 @@ TEST_CASE("resize kernels: raw passes equal the reference at the int32 bounds of
   }
 }
 
-namespace {
-
-// Restores (or unsets) an environment variable when leaving scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) ::setenv(name_, old_.c_str(), 1);
-    else ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
-
-}  // namespace
-
 TEST_CASE("resize kernels: the default variant follows INTVIT_ISA, unsupported ones throw", "[resize]") {
   {
-    ScopedEnv env("INTVIT_ISA", "");
+    test::ScopedEnv env("INTVIT_ISA", "");
     CHECK(resize_isa_supported(default_resize_isa()));
     if (resize_isa_supported(ResizeIsa::kAvx2)) CHECK(default_resize_isa() != ResizeIsa::kRef);
   }
   {
-    ScopedEnv env("INTVIT_ISA", "ref");
+    test::ScopedEnv env("INTVIT_ISA", "ref");
     CHECK(default_resize_isa() == ResizeIsa::kRef);
   }
   if (resize_isa_supported(ResizeIsa::kAvx2)) {
-    ScopedEnv env("INTVIT_ISA", "avx2");
+    test::ScopedEnv env("INTVIT_ISA", "avx2");
     CHECK(default_resize_isa() == ResizeIsa::kAvx2);
   }
   {
-    ScopedEnv env("INTVIT_ISA", "bogus");
+    test::ScopedEnv env("INTVIT_ISA", "bogus");
     CHECK_THROWS_AS(default_resize_isa(), Error);
   }
   for (ResizeIsa isa : kAllResizeIsas) {

@@ -24,6 +24,24 @@ inline bool running_in_ci() {
 
 inline std::filesystem::path source_dir() { return INTVIT_SOURCE_DIR; }
 
+// Restores (or unsets) an environment variable when leaving scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (had_) ::setenv(name_, old_.c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
 }  // namespace intvit::test
 
 // Skips the current test with a visible message when ../shared/ is missing; fails under CI=true.
