@@ -164,6 +164,21 @@ std::vector<LnCase> accuracy_cases(std::mt19937_64& rng) {
   return cases;
 }
 
+// Every SIMD variant writes the reference's bytes for `rows` int32 rows of `ch` channels (the
+// buffers are poisoned so a byte left unwritten differs too).
+template <typename Variants>
+void require_variants_equal_ref(const LayerNormParams& p, size_t rows, const std::vector<int32_t>& in, size_t ch,
+                                const Variants& variants) {
+  std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
+  layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
+  for (const auto& variant : variants) {
+    std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
+    variant.fn(p, rows, in.data(), ch, simd.data(), ch);
+    INFO(variant.name);
+    REQUIRE(ref == simd);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("layernorm: bad parameters throw", "[layernorm]") {
@@ -288,15 +303,8 @@ TEST_CASE("layernorm: SIMD equals the reference on mixed rows and on channels wi
           }
         }
       }
-      std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
-      layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
       INFO("channels " << ch << " out_bits " << bits);
-      for (const auto& variant : variants) {
-        std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
-        variant.fn(p, rows, in.data(), ch, simd.data(), ch);
-        INFO(variant.name);
-        REQUIRE(ref == simd);
-      }
+      require_variants_equal_ref(p, rows, in, ch, variants);
     }
   }
 }
@@ -322,15 +330,8 @@ TEST_CASE("layernorm: SIMD clamps outputs far outside int32 (small h_c, large G 
       const size_t rows = 16;
       std::vector<int32_t> in(rows * ch);
       for (int32_t& x : in) x = static_cast<int32_t>(uniform_int(rng, -(1 << 20), 1 << 20));
-      std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
-      layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
       INFO("channels " << ch << " out_bits " << bits);
-      for (const auto& variant : variants) {
-        std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
-        variant.fn(p, rows, in.data(), ch, simd.data(), ch);
-        INFO(variant.name);
-        REQUIRE(ref == simd);
-      }
+      require_variants_equal_ref(p, rows, in, ch, variants);
     }
   }
 }
@@ -473,15 +474,8 @@ TEST_CASE("layernorm: SIMD equals the reference at negative ties of t and of y (
           }
         }
       }
-      std::vector<uint8_t> ref(rows * ch * 2, 0xC3);
-      layernorm_rows_ref(p, rows, in.data(), ch, ref.data(), ch);
       INFO("channels " << ch << " out_bits " << bits);
-      for (const auto& variant : variants) {
-        std::vector<uint8_t> simd(rows * ch * 2, 0xC3);
-        variant.fn(p, rows, in.data(), ch, simd.data(), ch);
-        INFO(variant.name);
-        REQUIRE(ref == simd);
-      }
+      require_variants_equal_ref(p, rows, in, ch, variants);
     }
   }
   INFO("negative t ties " << t_ties << ", y tie candidates " << y_ties);
