@@ -27,13 +27,6 @@ namespace {
 
 using namespace resize_detail;
 
-// Two rows of the vertical pass and their weight pairs (resize-q22-split.h).
-struct RowPair {
-  int32_t low, high;
-  const uint8_t *row0, *row1;
-};
-
-constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
 constexpr int kLanes = 2;           // horizontal: output pixels per ymm
 constexpr int kBlockPairs = 4096;   // horizontal: tap pairs per weight table (256 KiB)
 constexpr size_t kLoadBytes = 16;   // horizontal: bytes a lane loads per tap pair

@@ -30,13 +30,6 @@ namespace {
 
 using namespace resize_detail;
 
-// Two rows of the vertical pass and their weight pairs (resize-q22-split.h).
-struct RowPair {
-  int32_t low, high;
-  const uint8_t *row0, *row1;
-};
-
-constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);
 constexpr int kLanes = 4;           // horizontal: output pixels per zmm
 constexpr int kBlockPairs = 2048;   // horizontal: tap pairs per weight table (256 KiB)
 constexpr size_t kNearBytes = 32;   // horizontal: a group whose pairs lie in this many bytes loads once

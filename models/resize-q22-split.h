@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+#include "models/resize.h"  // kResizePrecisionBits
+
 namespace intvit::resize_detail {
 // Internal linkage: the files including this header are compiled with different ISA flags, so
 // external-linkage inline helpers could be merged across them by the linker (an ODR violation).
@@ -25,6 +27,14 @@ inline uint16_t q22_high(int32_t w) {
 inline int32_t word_pair(uint16_t first, uint16_t second) {
   return static_cast<int32_t>(static_cast<uint32_t>(first) | static_cast<uint32_t>(second) << 16);
 }
+
+// Two rows of the vertical pass and their weight pairs (low and high halves as word pairs).
+struct RowPair {
+  int32_t low, high;
+  const uint8_t *row0, *row1;
+};
+
+constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);  // Pillow's rounding term, 2^21
 
 }  // namespace
 }  // namespace intvit::resize_detail
