@@ -191,11 +191,14 @@ __attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, c
     }
   }
   if (kc % 2 != 0) {  // the last k alone: its packed partner is 0, so broadcasting p[k-1] twice is exact
+    __m256i w[kNv];
+    for (size_t v = 0; v < kNv; ++v) w[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(packed + pairs * kNr + 8 * v));
+    // Unrolled, so the accumulators stay in registers (as in av16-outer-avx512.h).
+#pragma GCC unroll 8
     for (size_t r = 0; r < kMrT; ++r) {
       const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(p[r * ld_p + kc - 1]));
-      for (size_t v = 0; v < kNv; ++v) {
-        a[r][v] = madd_pairs<kVnni>(a[r][v], b, _mm256_load_si256(reinterpret_cast<const __m256i*>(packed + pairs * kNr + 8 * v)));
-      }
+#pragma GCC unroll 2
+      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, w[v]);
     }
   }
   for (size_t r = 0; r < kMrT; ++r) out.row(r, a[r]);

@@ -200,9 +200,16 @@ __attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, c
   }
   if (kc % 2 != 0) {  // the last k alone: its packed partner is 0, so broadcasting p[k-1] twice is exact
     const int32_t* pv = packed + pairs * kNr;
+    __m512i w[kNv];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < kNv; ++v) w[v] = _mm512_load_si512(pv + 16 * v);
+    // Unrolled like the main loop, so the accumulators stay in registers (a rolled loop indexes a[r]
+    // and GCC keeps the whole tile in memory around it).
+#pragma GCC unroll 8
     for (size_t r = 0; r < kMrT; ++r) {
       const __m512i b = _mm512_set1_epi16(static_cast<int16_t>(p[r * ld_p + kc - 1]));
-      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, _mm512_load_si512(pv + 16 * v));
+#pragma GCC unroll 4
+      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, w[v]);
     }
   }
 #pragma GCC unroll 8
