@@ -69,7 +69,7 @@ void check_node_shapes(const Graph& g, size_t i) {
     if (!ok) fail(label(g, i) + ": " + what);
   };
   const size_t min_in = n.op == OpType::kClassToken ? 0 : n.op == OpType::kQk || n.op == OpType::kAv || n.op == OpType::kAdd || n.op == OpType::kAverageLogits ? 2 : 1;
-  const size_t max_in = n.op == OpType::kLinear && n.accumulate ? 2 : std::max<size_t>(min_in, 1);
+  const size_t max_in = n.op == OpType::kLinear && n.accumulate ? 2 : n.op == OpType::kAv ? 3 : std::max<size_t>(min_in, 1);
   need(n.inputs.size() >= min_in && n.inputs.size() <= max_in,
        "takes " + std::to_string(min_in) + " to " + std::to_string(max_in) + " inputs, has " + std::to_string(n.inputs.size()));
   need(n.outputs.size() == 1, "has " + std::to_string(n.outputs.size()) + " outputs, expected 1");
@@ -110,6 +110,13 @@ void check_node_shapes(const Graph& g, size_t i) {
     case OpType::kClassToken: need(in.cols == out.cols && in.rows < out.rows, shape(out) + " must add token rows to " + shape(in)); break;
     case OpType::kSelectToken:
       need(out.alias == n.inputs[0] && out.alias_row + out.rows <= in.rows, shape(out) + " must be a view of rows of " + shape(in));
+      break;
+    case OpType::kAv:
+      if (n.inputs.size() == 3) {  // integer: probs, vᵀ and v itself (read instead of vᵀ by the fused kernel)
+        const TensorDesc& vt = g.tensors[n.inputs[1]];
+        const TensorDesc& v = g.tensors[n.inputs[2]];
+        need(v.rows == vt.cols && v.cols == vt.rows, shape(v) + " is not the transpose of " + shape(vt));
+      }
       break;
     case OpType::kHead: need(out.rows == 1, shape(out) + " must have one row"); break;
     case OpType::kAverageLogits: {

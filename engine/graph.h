@@ -83,7 +83,7 @@ enum class OpType : uint8_t {
   kTranspose,    // v [T][D] -> vᵀ [D][T], so attn@v is the same "nt" product as q@kᵀ
   kQk,           // per head q@kᵀ
   kSoftmax,
-  kAv,           // per head probs@v
+  kAv,           // per head probs@v; integer inputs: probs, vᵀ, and v itself (read by the fused av16_u8)
   kRequantize,   // int32 attn@v accumulators -> attn.out
   kGelu,
   kAdd,          // residual add (FP32; the integer graph fuses it into the linear)

@@ -9,8 +9,11 @@
 //     -> requantize on its tile with per-thread scratch. Every row is computed independently, so
 //     any split and any batch give the same bits.
 // fc1 and its 8-bit GELU run as one node where the GEMM applies the GELU's byte table in registers
-// (folds_gelu; QUANTIZATION.md §3.6): same bits, one pass over [rows × 4·dim] less. Observed runs
-// keep both nodes, so traces and observers see fc1's output.
+// (folds_gelu; QUANTIZATION.md §3.6): same bits, one pass over [rows × 4·dim] less. Likewise a block
+// with 16-bit probabilities runs attn@v as one kernel (fuses_av: av16_u8, Eq. 23c) that reads v as
+// its linear wrote it and requantizes in the tile: its vᵀ transpose, int32 accumulator tile and
+// requantize pass are skipped. Observed runs keep every node, so traces and observers see fc1's
+// output, vᵀ and the accumulators.
 // Per node: one switch on the op, then a kernel call on a row range or tile; no allocation,
 // virtual call or std::function below the segment level. Integer only (tests/no_float).
 #include <algorithm>
@@ -70,8 +73,9 @@ size_t skipped(const TensorDesc& t, size_t domain) { return t.rows < domain ? do
 
 class Executor {
  public:
-  Executor(const IntViT& m, const KernelSet& k, IntWorkspace& ws, const uint8_t* pixels, int32_t* logits, OpProfile* profile)
-      : m_(m), k_(k), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile) {}
+  // fuse: whether nodes may be folded (folds_gelu, fuses_av); false when observing.
+  Executor(const IntViT& m, const KernelSet& k, IntWorkspace& ws, const uint8_t* pixels, int32_t* logits, OpProfile* profile, bool fuse)
+      : m_(m), k_(k), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile), fuse_(fuse) {}
 
   const Graph& graph() const { return g_; }
   const TensorDesc& tensor(int id) const { return g_.tensors[static_cast<size_t>(id)]; }
@@ -107,6 +111,16 @@ class Executor {
            batch_flat(fc1) == batch_flat(next);
   }
 
+  // Whether block `block` runs attn@v as av16_u8 (Eq. 23c): an unobserved run, 16-bit probabilities,
+  // a backend with the fused kernel and a uint8 output zero-point it takes. Then its vᵀ node and
+  // its requantize node do nothing, and its av node reads v (its third input) and writes attn.out
+  // (the requantize node's output; check_workspace holds the graph to that shape). A few compares.
+  bool fuses_av(int block) const {
+    if (!fuse_ || k_.av16_u8 == nullptr || block < 0) return false;
+    const QBlock& b = m_.blocks[static_cast<size_t>(block)];
+    return b.probs.bits == 16 && b.attn_out.zero_point >= 0 && b.attn_out.zero_point <= 255;
+  }
+
   // Rows [r0, r1) of image img's domain of a row-wise node (img 0 with a flat node: any batch row).
   // `gelu` (fc1 only, folds_gelu): the GELU node folded into fc1's output stage.
   void rows(const Node& n, size_t img, size_t r0, size_t r1, const Node* gelu = nullptr) const {
@@ -137,6 +151,7 @@ class Executor {
         return;
       }
       case OpType::kTranspose: {  // [T][D] -> [D][T]: columns [r0, r1) of vᵀ
+        if (fuses_av(n.block)) return;  // av16_u8 reads v itself
         transpose_u8(out.rows, r0, r1, data(n.inputs[0], img), out.rows, y, out.cols);
         return;
       }
@@ -178,6 +193,15 @@ class Executor {
         return;
       }
       case OpType::kAv: {  // probs @ v per head; v is transposed ([D][T]), so row `off` starts the head
+        if (fuses_av(n.block)) {  // Eq. 23c: v token-major, head h at column off; into attn.out
+          const Node& rq = (&n)[1];
+          const TensorDesc& v = tensor(n.inputs[2]);
+          const TensorDesc& o = tensor(rq.outputs[0]);
+          const Av16Requant r{b.attn_out_multiplier, b.attn_out_shift, o.zero_point};
+          k_.av16_u8(rows, hd, t, reinterpret_cast<const uint16_t*>(x), in.cols, data(n.inputs[2], img) + off, v.cols, v.zero_point, r,
+                     data(rq.outputs[0], img) + r0 * o.cols + off, o.cols);
+          return;
+        }
         const TensorDesc& vt = tensor(n.inputs[1]);
         const uint8_t* v = data(n.inputs[1], img) + off * vt.cols;
         int32_t* acc = reinterpret_cast<int32_t*>(y);
@@ -192,6 +216,7 @@ class Executor {
         return;
       }
       case OpType::kRequantize: {
+        if (fuses_av(n.block)) return;  // done by av16_u8 in the av node
         const RequantParams rq{&b.attn_out_multiplier, &b.attn_out_shift, false, out.zero_point, 0, 255};
         const GemmOutput o{y + r0 * out.cols + off, out.cols, GemmOut::kU8, &rq, false};
         requantize(k_.gemm, rows, hd, reinterpret_cast<const int32_t*>(x), in.cols, rq, o);
@@ -235,6 +260,7 @@ class Executor {
   const uint8_t* pixels_;
   int32_t* logits_;
   OpProfile* profile_;
+  bool fuse_;
 };
 
 // (image × head × query-row block) tasks: a few per thread when the images' heads alone would
@@ -277,6 +303,12 @@ void check_workspace(const IntViT& m, const IntWorkspace& ws, const ThreadPool* 
       if (!l.packed) fail("layer '" + n.name + "' is not packed (IntViT::prepare)");
       ok = static_cast<size_t>(l.in) == in->cols && static_cast<size_t>(l.out) == out.cols && l.accumulate == n.accumulate &&
            gemm_out(in->dtype) == (l.input.bits == 16 ? GemmOut::kS16 : GemmOut::kU8) && gemm_out(out.dtype) == l.out_type;
+    } else if (ok && n.op == OpType::kAv) {  // fuses_av: the next node requantizes this one's output; v is [T][D]
+      const size_t i = static_cast<size_t>(&n - g.nodes.data());
+      const Node* next = i + 1 < g.nodes.size() ? &g.nodes[i + 1] : nullptr;
+      ok = n.inputs.size() == 3 && next && next->op == OpType::kRequantize && next->inputs[0] == n.outputs[0] && next->block == n.block &&
+           g.tensors[static_cast<size_t>(n.inputs[2])].dtype == ElemType::kU8 && g.tensors[static_cast<size_t>(next->outputs[0])].dtype == ElemType::kU8 &&
+           g.tensors[static_cast<size_t>(n.inputs[2])].cols == static_cast<size_t>(m.config.embed_dim);
     } else if (ok && n.op == OpType::kSoftmax) {
       ok = (out.dtype == ElemType::kU16) == (m.blocks[static_cast<size_t>(n.block)].probs.bits == 16);
     } else if (ok && n.op == OpType::kClassToken) {
@@ -313,7 +345,7 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
   check_workspace(m, ws, pool, images);
   // Observation happens on the calling thread, over whole tensors, so it runs without the pool.
   const Parallel par{observer ? nullptr : pool, profile};
-  const Executor x(m, kernels, ws, pixels, logits, profile);
+  const Executor x(m, kernels, ws, pixels, logits, profile, observer == nullptr);
   const std::vector<Node>& nodes = ws.graph().nodes;
   const size_t heads = static_cast<size_t>(m.config.num_heads);
   if (observer && every_tensor) {

@@ -80,12 +80,12 @@ Graph build_vit_graph(const ViTConfig& c, GraphPrecision precision) {
     node(OpType::kLinear, p + ".attn.q", {ln1}, q, i, Param::kQ, t);
     const int k = tensor(p + ".attn.k", act, t, d, true);
     node(OpType::kLinear, p + ".attn.k", {ln1}, k, i, Param::kK, t);
-    int v = tensor(p + ".attn.v", act, t, d, true);
+    const int v = tensor(p + ".attn.v", act, t, d, true);
     node(OpType::kLinear, p + ".attn.v", {ln1}, v, i, Param::kV, t);
+    int vt = v;  // what attn@v reads: vᵀ in the integer graph
     if (integer) {
-      const int vt = tensor(p + ".attn.vt", act, d, t, false);
+      vt = tensor(p + ".attn.vt", act, d, t, false);
       node(OpType::kTranspose, p + ".attn.vt", {v}, vt, i, Param::kNone, t);
-      v = vt;
     }
     const int scores = tensor(p + ".attn.logits", wide, score_rows, t, !integer, tile);
     node(OpType::kQk, p + ".attn", {q, k}, scores, i, Param::kAttention, t);
@@ -94,10 +94,12 @@ Graph build_vit_graph(const ViTConfig& c, GraphPrecision precision) {
     const int attn = tensor(p + ".attn.out", act, t, d, true);
     if (integer) {
       const int acc = tensor(p + ".attn.acc", wide, t, c.head_dim(), false, Lifetime::kScratch);
-      node(OpType::kAv, p + ".attn", {probs, v}, acc, i, Param::kAttention, t);
+      // v itself too: unobserved runs of 16-bit probabilities read it in place of vᵀ and requantize
+      // in the same kernel (av16_u8, engine/int_executor.cc), so it must live through the attention.
+      node(OpType::kAv, p + ".attn", {probs, vt, v}, acc, i, Param::kAttention, t);
       node(OpType::kRequantize, p + ".attn", {acc}, attn, i, Param::kAttention, t);
     } else {
-      node(OpType::kAv, p + ".attn", {probs, v}, attn, i, Param::kAttention, t);
+      node(OpType::kAv, p + ".attn", {probs, vt}, attn, i, Param::kAttention, t);
     }
     x = residual(p + ".attn.proj", Param::kProj, i, attn, p + ".norm2.in", true);
     const int ln2 = tensor(p + ".norm2.out", act, t, d, true);

@@ -82,10 +82,14 @@ INTVIT_NONLINEAR_VARIANTS(INTVIT_VARIANT_LIST)
   X(kAvx2, softmax_rows16__avx2) X(kAvx512, softmax_rows16__avx512) X(kAvx512Vbmi, softmax_rows16__avx512vbmi)
 #define INTVIT_AV16_VARIANTS(X) \
   X(kAvx2, av16__avx2) X(kAvxVnni, av16__avxvnni) X(kAvx512, av16__avx512) X(kAvx512Vnni, av16__avx512vnni)
+// av16 fused with v's transpose and the requantization (kernels/softmax/av16-u8.h).
+#define INTVIT_AV16_U8_VARIANTS(X) \
+  X(kAvx2, av16_u8__avx2) X(kAvxVnni, av16_u8__avxvnni) X(kAvx512, av16_u8__avx512) X(kAvx512Vnni, av16_u8__avx512vnni)
 #define INTVIT_GELU_VARIANTS(X) \
   X(kAvx2, gelu__avx2) X(kAvx512, gelu__avx512) X(kAvx512Vbmi, gelu__avx512vbmi)
 #define INTVIT_VARIANT_ENTRY(isa, f) {NonlinearIsa::isa, #f, f},
 inline auto av16_variants() { return runnable_variants<decltype(av16_ref)>({INTVIT_AV16_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
+inline auto av16_u8_variants() { return runnable_variants<decltype(av16_u8_ref)>({INTVIT_AV16_U8_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
 inline auto gelu_variants() { return runnable_variants<decltype(gelu_ref)>({INTVIT_GELU_VARIANTS(INTVIT_VARIANT_ENTRY)}); }
 inline auto softmax_variants() {
   return runnable_variants<decltype(softmax_rows_ref)>({INTVIT_SOFTMAX_VARIANTS(INTVIT_VARIANT_ENTRY)});
@@ -106,6 +110,7 @@ void for_each_nonlinear_variant(Fn&& fn) {
   INTVIT_SOFTMAX_VARIANTS(INTVIT_VARIANT_NAME)
   INTVIT_SOFTMAX16_VARIANTS(INTVIT_VARIANT_NAME)
   INTVIT_AV16_VARIANTS(INTVIT_VARIANT_NAME)
+  INTVIT_AV16_U8_VARIANTS(INTVIT_VARIANT_NAME)
   INTVIT_GELU_VARIANTS(INTVIT_VARIANT_NAME)
 #undef INTVIT_VARIANT_NAME
 }

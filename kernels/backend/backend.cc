@@ -42,23 +42,26 @@ GemmIsa native_of(GemmIsa backend) {
 KernelSet nonlinear_kernels(GemmIsa backend, NonlinearIsa n) {
   switch (n) {
     case NonlinearIsa::kRef:
-      return {backend, n, softmax_rows_ref, softmax_rows16_ref, av_log2_ref, av16_ref, gelu_ref, layernorm_rows_ref};
+      return {backend, n, softmax_rows_ref, softmax_rows16_ref, av_log2_ref, av16_ref, gelu_ref, layernorm_rows_ref, av16_u8_ref};
     case NonlinearIsa::kAvx2:
     case NonlinearIsa::kAvxVnni: {
       // Only the avxvnni backend takes vpdpwssd: a forced avx2 backend runs what an AVX2-only CPU
       // (e.g. Zen 3) runs, on every kernel, even where this CPU has AVX-VNNI.
-      const Av16Fn av16 = native_of(backend) == GemmIsa::kAvxVnni ? av16__avxvnni : av16__avx2;
-      return {backend, NonlinearIsa::kAvx2, softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2, av16, gelu__avx2, layernorm_rows__avx2};
+      const bool vnni = native_of(backend) == GemmIsa::kAvxVnni;
+      return {backend, NonlinearIsa::kAvx2, softmax_rows__avx2, softmax_rows16__avx2, av_log2__avx2, vnni ? av16__avxvnni : av16__avx2,
+              gelu__avx2, layernorm_rows__avx2, vnni ? av16_u8__avxvnni : av16_u8__avx2};
     }
     case NonlinearIsa::kAvx512:
     case NonlinearIsa::kAvx512Vnni:
     case NonlinearIsa::kAvx512Vbmi: {
-      const Av16Fn av16 = cpu_features().avx512vnni ? av16__avx512vnni : av16__avx512;
+      const bool vnni = cpu_features().avx512vnni;
+      const Av16Fn av16 = vnni ? av16__avx512vnni : av16__avx512;
       const bool vbmi = cpu_features().avx512vbmi;
       const GeluFn gelu = vbmi ? gelu__avx512vbmi : gelu__avx512;
       const SoftmaxRowsFn softmax = vbmi ? softmax_rows__avx512vbmi : softmax_rows__avx512;
       const SoftmaxRows16Fn softmax16 = vbmi ? softmax_rows16__avx512vbmi : softmax_rows16__avx512;
-      return {backend, NonlinearIsa::kAvx512, softmax, softmax16, av_log2__avx512, av16, gelu, layernorm_rows__avx512};
+      return {backend, NonlinearIsa::kAvx512, softmax, softmax16, av_log2__avx512, av16, gelu, layernorm_rows__avx512,
+              vnni ? av16_u8__avx512vnni : av16_u8__avx512};
     }
   }
   throw Error(ErrorCode::kInternal, "kernel_set: unknown nonlinear variant");
@@ -72,6 +75,7 @@ KernelSet kernel_set(GemmIsa backend) {
   // attn@v with 16-bit probabilities is a GEMM: the tile backends run it on (emulated) tiles.
   if (backend == GemmIsa::kAmx) k.av16 = av16__amx;
   if (backend == GemmIsa::kAmxEmu) k.av16 = av16__amxemu;
+  if (backend == GemmIsa::kAmx || backend == GemmIsa::kAmxEmu) k.av16_u8 = nullptr;
   return k;
 }
 

@@ -14,6 +14,7 @@
 
 #include "kernels/backend/nonlinear.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/softmax/av16-u8.h"
 
 namespace intvit {
 
@@ -21,6 +22,7 @@ using SoftmaxRowsFn = decltype(&softmax_rows_ref);
 using SoftmaxRows16Fn = decltype(&softmax_rows16_ref);
 using AvLog2Fn = decltype(&av_log2_ref);
 using Av16Fn = decltype(&av16_ref);
+using Av16U8Fn = decltype(&av16_u8_ref);
 using GeluFn = decltype(&gelu_ref);
 using LayerNormRowsFn = decltype(&layernorm_rows_ref);
 
@@ -33,6 +35,10 @@ struct KernelSet {
   Av16Fn av16 = av16_ref;
   GeluFn gelu = gelu_ref;
   LayerNormRowsFn layernorm_rows = layernorm_rows_ref;
+  // av16 fused with v's transpose and the requantization (Eq. 23c), built like av16; nullptr where
+  // av16 runs on tiles (amx, amx-emu: their tile kernel reads vᵀ), so the executor runs the
+  // separate vᵀ, av16 and requantize nodes there.
+  Av16U8Fn av16_u8 = av16_u8_ref;
 };
 
 // The nonlinear variant a backend runs: ref → ref, the AVX2-class GEMMs → AVX2, AVX-512 GEMMs →

@@ -1,6 +1,7 @@
 // AVX2 attn@v with 16-bit probabilities (QUANTIZATION.md Eq. 23b) in the outer-product form of
 // av16-outer-avx512.h on 8-lane vectors, shared by av16-avx2.cc (vpmaddwd + vpaddd) and
-// av16-avxvnni.cc (vpdpwssd).
+// av16-avxvnni.cc (vpdpwssd), and by their fused twins av16-u8-{avx2,avxvnni}.cc (Eq. 23c: v
+// packed from its token-major rows by pack_v_rows, Eq. 11 as the tile's epilogue).
 //
 // v_t ([n][k] u8) is packed per call, 16 columns × up to 256 k at a time (8 KiB on the stack), into
 // k-pairs of int16: packed[q][c] = (v[c][2q] - s, v[c][2q+1] - s) in one int32 lane. A tile of 6
@@ -21,6 +22,7 @@
 #include <cstring>
 
 #include "kernels/fixedpoint-avx2.h"
+#include "kernels/softmax/av16-u8.h"
 
 namespace intvit::av16_outer_avx2 {
 // Internal linkage on purpose: this header is compiled into files with different ISA flags, and a
@@ -86,6 +88,31 @@ inline void pack_v(size_t nc, size_t kc, const uint8_t* v_t, size_t ld_v, int16_
   }
 }
 
+// packed[q][c] = (v[2q][c] - s, v[2q+1][c] - s) as int16 pairs from token-major v ([k][n], row
+// stride ld_v) for c < nc, 2q < kc; the partner of an odd last k is 0 (the tile's half pair), and
+// so is every pair of columns [nc, 16). A k-pair is two rows of v interleaved byte by byte
+// (vpunpck{l,h}bw) and widened: no vᵀ.
+inline void pack_v_rows(size_t nc, size_t kc, const uint8_t* v, size_t ld_v, int16_t s, int32_t* packed) {
+  const __m256i sv = _mm256_set1_epi16(s);
+  const __m256i both_lo = first_lanes16(2 * std::min<size_t>(nc, 8)), both_hi = first_lanes16(nc > 8 ? 2 * (nc - 8) : 0);
+  const __m256i even = _mm256_set1_epi32(0xFFFF);  // the first int16 of each pair
+  const auto row = [&](size_t kk) {
+    if (nc >= 16) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + kk * ld_v));
+    alignas(16) uint8_t buf[16] = {};
+    std::memcpy(buf, v + kk * ld_v, nc);
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(buf));
+  };
+  for (size_t q = 0; 2 * q < kc; ++q) {
+    const bool pair = 2 * q + 1 < kc;
+    const __m128i r0 = row(2 * q), r1 = pair ? row(2 * q + 1) : _mm_setzero_si128();
+    const __m256i keep_lo = pair ? both_lo : _mm256_and_si256(both_lo, even), keep_hi = pair ? both_hi : _mm256_and_si256(both_hi, even);
+    const __m256i lo = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(r0, r1)), sv);  // columns 0..7
+    const __m256i hi = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(r0, r1)), sv);  // 8..15
+    _mm256_store_si256(reinterpret_cast<__m256i*>(packed + q * kNr), _mm256_and_si256(lo, keep_lo));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(packed + q * kNr + 8), _mm256_and_si256(hi, keep_hi));
+  }
+}
+
 // Σ_k p (mod 2^32) of one row.
 inline uint32_t row_sum(const uint16_t* p, size_t k) {
   const __m256i ones = _mm256_set1_epi16(1);
@@ -120,18 +147,38 @@ inline __m256i broadcast_pair(const uint16_t* p) {
   return _mm256_set1_epi32(pair);
 }
 
-// kMrT rows × 8·kNv columns of acc over kc k of one packed block. init: the rows' start values
-// (first block), or nullptr to add to acc (later blocks). last: valid lanes of the last vector.
-template <size_t kMrT, size_t kNv, bool kVnni>
+// Where a tile's accumulators go (row r of the tile, kNv vectors): av16's raw int32 store, whose
+// last vector keeps the `last` lanes.
+struct StoreS32 {
+  int32_t* acc;
+  size_t ld;
+  __m256i last;
+  template <size_t kNv>
+  inline __attribute__((always_inline)) void row(size_t r, const __m256i (&a)[kNv]) const {
+    for (size_t v = 0; v < kNv; ++v) {
+      int32_t* dst = acc + r * ld + 8 * v;
+      if (v + 1 == kNv) {
+        _mm256_maskstore_epi32(dst, last, a[v]);
+      } else {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), a[v]);
+      }
+    }
+  }
+};
+
+// kMrT rows × 8·kNv columns over kc k of one packed block, stored through `out` (StoreS32 or
+// av16_u8's requantizing StoreU8). init: the rows' start values (first block), or nullptr to start
+// from src (earlier blocks' int32 sums, row stride ld_src; `last`: lanes of the last vector to load).
+template <size_t kMrT, size_t kNv, bool kVnni, typename Out>
 __attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init,
-                                    int32_t* acc, size_t ld_acc, __m256i last) {
+                                    const int32_t* src, size_t ld_src, __m256i last, const Out& out) {
   __m256i a[kMrT][kNv];
   for (size_t r = 0; r < kMrT; ++r) {
     for (size_t v = 0; v < kNv; ++v) {
-      int32_t* dst = acc + r * ld_acc + 8 * v;
+      const int32_t* from = src + r * ld_src + 8 * v;
       a[r][v] = init != nullptr ? _mm256_set1_epi32(init[r])
-                : v + 1 == kNv ? _mm256_maskload_epi32(dst, last)
-                               : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst));
+                : v + 1 == kNv ? _mm256_maskload_epi32(from, last)
+                               : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(from));
     }
   }
   const size_t pairs = kc / 2;
@@ -144,37 +191,76 @@ __attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, c
     }
   }
   if (kc % 2 != 0) {  // the last k alone: its packed partner is 0, so broadcasting p[k-1] twice is exact
+    __m256i w[kNv];
+    for (size_t v = 0; v < kNv; ++v) w[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(packed + pairs * kNr + 8 * v));
+    // Unrolled, so the accumulators stay in registers (as in av16-outer-avx512.h).
+#pragma GCC unroll 8
     for (size_t r = 0; r < kMrT; ++r) {
       const __m256i b = _mm256_set1_epi16(static_cast<int16_t>(p[r * ld_p + kc - 1]));
-      for (size_t v = 0; v < kNv; ++v) {
-        a[r][v] = madd_pairs<kVnni>(a[r][v], b, _mm256_load_si256(reinterpret_cast<const __m256i*>(packed + pairs * kNr + 8 * v)));
-      }
+#pragma GCC unroll 2
+      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, w[v]);
     }
   }
-  for (size_t r = 0; r < kMrT; ++r) {
-    for (size_t v = 0; v < kNv; ++v) {
-      int32_t* dst = acc + r * ld_acc + 8 * v;
-      if (v + 1 == kNv) {
-        _mm256_maskstore_epi32(dst, last, a[r][v]);
-      } else {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), a[r][v]);
-      }
-    }
-  }
+  for (size_t r = 0; r < kMrT; ++r) out.row(r, a[r]);
 }
 
 template <size_t kMrT, bool kVnni>
 void tile_nv(size_t nv, size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init, int32_t* acc,
              size_t ld_acc, __m256i last) {
-  if (nv == 1) return tile<kMrT, 1, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
-  tile<kMrT, 2, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
+  const StoreS32 out{acc, ld_acc, last};
+  if (nv == 1) return tile<kMrT, 1, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last, out);
+  tile<kMrT, 2, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last, out);
 }
+
+// av16_u8's epilogue: Eq. 11 on a tile row's 16 accumulators as requantize()'s AVX2 stage does it
+// (MBQM of kernels/fixedpoint-avx2.h, then clamp(·, −z, 255 − z) + z: Eq. 11 without overflow for
+// z in [0, 255]), packed to bytes; `nc`: the columns to store.
+template <bool kLeftShift>
+struct StoreU8 {
+  const ColumnConsts& c;
+  __m256i lo, hi, zp;
+  uint8_t* out;
+  size_t ld, nc;
+  template <size_t kNv>
+  inline __attribute__((always_inline)) void row(size_t r, const __m256i (&a)[kNv]) const {
+    static_assert(kNv == 2, "av16_u8 tiles are 16 columns wide");
+    const __m256i q0 = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(mbqm<kLeftShift>(a[0], c), lo), hi), zp);
+    const __m256i q1 = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(mbqm<kLeftShift>(a[1], c), lo), hi), zp);
+    // q in [0, 255]: the saturating packs are exact; vpermq undoes vpackssdw's lane interleave.
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    uint8_t* dst = out + r * ld;
+    if (nc >= 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+    } else {
+      alignas(16) uint8_t buf[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(buf), bytes);
+      std::memcpy(dst, buf, nc);
+    }
+  }
+};
 
 constexpr size_t kLanes = 8;  // int32 lanes per vector
 constexpr size_t kPackAlign = 32;
 inline __m256i last_lanes(size_t n) { return first_lanes32(n); }
 
 #include "kernels/softmax/av16-outer-driver.h"
+
+// av16_u8 (Eq. 23c) on this width: Eq. 7's constants once per call, then the fused driver.
+template <bool kVnni>
+void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v, int32_t v_zero_point,
+             const Av16Requant& rq, uint8_t* out, size_t ld_out) {
+  check_av16_u8_args(m, n, k, probs, ld_p, v, ld_v, rq, out, ld_out);
+  if (m == 0 || n == 0) return;
+  const ColumnConsts c = column_consts(_mm256_set1_epi32(rq.multiplier), _mm256_set1_epi32(rq.shift));
+  const __m256i lo = _mm256_set1_epi32(-rq.zero_point), hi = _mm256_set1_epi32(255 - rq.zero_point), zp = _mm256_set1_epi32(rq.zero_point);
+  const auto run = [&]<bool kLeftShift>() {
+    av16_u8_outer<kVnni>(m, n, k, probs, ld_p, v, ld_v, v_zero_point, out, ld_out,
+                         [&](uint8_t* dst, size_t nc) { return StoreU8<kLeftShift>{c, lo, hi, zp, dst, ld_out, nc}; });
+  };
+  if (rq.shift < 0) return run.template operator()<true>();
+  run.template operator()<false>();
+}
 
 }  // namespace
 }  // namespace intvit::av16_outer_avx2

@@ -1,5 +1,7 @@
 // AVX-512 attn@v with 16-bit probabilities (QUANTIZATION.md Eq. 23b) in GEMM outer-product form,
-// shared by av16-avx512.cc (vpmaddwd + vpaddd, AVX512-BW) and av16-avx512vnni.cc (vpdpwssd).
+// shared by av16-avx512.cc (vpmaddwd + vpaddd, AVX512-BW) and av16-avx512vnni.cc (vpdpwssd), and
+// by their fused twins av16-u8-avx512{,vnni}.cc (Eq. 23c: v packed from its token-major rows by
+// pack_v_rows, Eq. 11 as the tile's epilogue through the GEMM output stage of requant-avx512.h).
 //
 // v_t ([n][k] u8) is packed per call, 64 columns × up to 256 k at a time (32 KiB, on the stack, so
 // it stays in L1 and the hot path allocates nothing), into k-pairs of int16: packed[q][c] holds
@@ -22,6 +24,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
+
+#include "kernels/gemm/requant-avx512.h"
+#include "kernels/softmax/av16-u8.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -83,6 +88,35 @@ inline void pack_v(size_t nc, size_t kc, const uint8_t* v_t, size_t ld_v, int16_
   }
 }
 
+// packed[q][c] = (v[2q][c] - s, v[2q+1][c] - s) as int16 pairs from token-major v ([k][n], row
+// stride ld_v) for c < nc, 2q < kc; the partner of an odd last k is 0 (the tile's half pair), and
+// so is every pair of columns [nc, 64). A k-pair is two rows of v interleaved byte by byte
+// (vpunpck{l,h}bw), its four 128-bit lanes put in column order (vpermt2q) and widened: no vᵀ.
+inline void pack_v_rows(size_t nc, size_t kc, const uint8_t* v, size_t ld_v, int16_t s, int32_t* packed) {
+  const __m512i sv = _mm512_set1_epi16(s);
+  const __mmask64 cols = nc >= 64 ? ~__mmask64{0} : (__mmask64{1} << nc) - 1;
+  __mmask32 both[4], first[4];  // int16 lanes that get v - s per 16 columns: both of a pair, or the first
+  for (size_t g = 0; g < 4; ++g) {
+    const size_t c = nc > 16 * g ? std::min<size_t>(16, nc - 16 * g) : 0;
+    both[g] = first_lanes32(2 * c);
+    first[g] = both[g] & 0x55555555u;
+  }
+  const __m512i lanes01 = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), lanes23 = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+  for (size_t q = 0; 2 * q < kc; ++q) {
+    const bool pair = 2 * q + 1 < kc;
+    const __m512i r0 = _mm512_maskz_loadu_epi8(cols, v + 2 * q * ld_v);
+    const __m512i r1 = pair ? _mm512_maskz_loadu_epi8(cols, v + (2 * q + 1) * ld_v) : _mm512_setzero_si512();
+    // 128-bit lane L of lo / hi: the byte pairs of columns 16L..16L+7 / 16L+8..16L+15.
+    const __m512i lo = _mm512_unpacklo_epi8(r0, r1), hi = _mm512_unpackhi_epi8(r0, r1);
+    const __m512i c01 = _mm512_permutex2var_epi64(lo, lanes01, hi), c23 = _mm512_permutex2var_epi64(lo, lanes23, hi);
+    const __m512i w[4] = {_mm512_cvtepu8_epi16(_mm512_castsi512_si256(c01)), _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(c01, 1)),
+                          _mm512_cvtepu8_epi16(_mm512_castsi512_si256(c23)), _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(c23, 1))};
+    int32_t* dst = packed + q * kNr;
+#pragma GCC unroll 4
+    for (size_t g = 0; g < 4; ++g) _mm512_store_si512(dst + 16 * g, _mm512_maskz_sub_epi16(pair ? both[g] : first[g], w[g], sv));
+  }
+}
+
 // Σ_k p (mod 2^32) of one row.
 inline uint32_t row_sum(const uint16_t* p, size_t k) {
   const __m512i ones = _mm512_set1_epi16(1);
@@ -116,18 +150,39 @@ inline __m512i broadcast_pair(const uint16_t* p) {
   return _mm512_set1_epi32(pair);
 }
 
-// kMrT rows × 16·kNv columns of acc over kc k of one packed block. init: the rows' start values
-// (first block), or nullptr to add to acc (later blocks). last: valid lanes of the last vector.
-template <size_t kMrT, size_t kNv, bool kVnni>
-__attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init, int32_t* acc,
-          size_t ld_acc, __mmask16 last) {
+// Where a tile's accumulators go (row r of the tile, kNv vectors): av16's raw int32 store, whose
+// last vector keeps the `last` lanes.
+struct StoreS32 {
+  int32_t* acc;
+  size_t ld;
+  __mmask16 last;
+  template <size_t kNv>
+  inline __attribute__((always_inline)) void row(size_t r, const __m512i (&a)[kNv]) const {
+#pragma GCC unroll 4
+    for (size_t v = 0; v < kNv; ++v) {
+      if (v + 1 == kNv) {
+        _mm512_mask_storeu_epi32(acc + r * ld + 16 * v, last, a[v]);
+      } else {
+        _mm512_storeu_si512(acc + r * ld + 16 * v, a[v]);
+      }
+    }
+  }
+};
+
+// kMrT rows × 16·kNv columns over kc k of one packed block, stored through `out` (StoreS32 or
+// av16_u8's requantizing StoreU8). init: the rows' start values (first block), or nullptr to
+// start from src (earlier blocks' int32 sums, row stride ld_src; `last`: lanes of the last vector
+// to load).
+template <size_t kMrT, size_t kNv, bool kVnni, typename Out>
+__attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init,
+                                    const int32_t* src, size_t ld_src, __mmask16 last, const Out& out) {
   __m512i a[kMrT][kNv];
 #pragma GCC unroll 8
   for (size_t r = 0; r < kMrT; ++r) {
 #pragma GCC unroll 4
     for (size_t v = 0; v < kNv; ++v) {
       const __mmask16 mask = v + 1 == kNv ? last : __mmask16(0xFFFF);
-      a[r][v] = init != nullptr ? _mm512_set1_epi32(init[r]) : _mm512_maskz_loadu_epi32(mask, acc + r * ld_acc + 16 * v);
+      a[r][v] = init != nullptr ? _mm512_set1_epi32(init[r]) : _mm512_maskz_loadu_epi32(mask, src + r * ld_src + 16 * v);
     }
   }
   const size_t pairs = kc / 2;
@@ -145,40 +200,85 @@ __attribute__((noinline)) void tile(size_t kc, const uint16_t* p, size_t ld_p, c
   }
   if (kc % 2 != 0) {  // the last k alone: its packed partner is 0, so broadcasting p[k-1] twice is exact
     const int32_t* pv = packed + pairs * kNr;
+    __m512i w[kNv];
+#pragma GCC unroll 4
+    for (size_t v = 0; v < kNv; ++v) w[v] = _mm512_load_si512(pv + 16 * v);
+    // Unrolled like the main loop, so the accumulators stay in registers (a rolled loop indexes a[r]
+    // and GCC keeps the whole tile in memory around it).
+#pragma GCC unroll 8
     for (size_t r = 0; r < kMrT; ++r) {
       const __m512i b = _mm512_set1_epi16(static_cast<int16_t>(p[r * ld_p + kc - 1]));
-      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, _mm512_load_si512(pv + 16 * v));
+#pragma GCC unroll 4
+      for (size_t v = 0; v < kNv; ++v) a[r][v] = madd_pairs<kVnni>(a[r][v], b, w[v]);
     }
   }
 #pragma GCC unroll 8
-  for (size_t r = 0; r < kMrT; ++r) {
-#pragma GCC unroll 4
-    for (size_t v = 0; v < kNv; ++v) {
-      if (v + 1 == kNv) {
-        _mm512_mask_storeu_epi32(acc + r * ld_acc + 16 * v, last, a[r][v]);
-      } else {
-        _mm512_storeu_si512(acc + r * ld_acc + 16 * v, a[r][v]);
-      }
-    }
-  }
+  for (size_t r = 0; r < kMrT; ++r) out.row(r, a[r]);
 }
 
 template <size_t kMrT, bool kVnni>
 void tile_nv(size_t nv, size_t kc, const uint16_t* p, size_t ld_p, const int32_t* packed, const int32_t* init, int32_t* acc,
              size_t ld_acc, __mmask16 last) {
+  const StoreS32 out{acc, ld_acc, last};
   switch (nv) {
-    case 1: return tile<kMrT, 1, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
-    case 2: return tile<kMrT, 2, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
-    case 3: return tile<kMrT, 3, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
-    default: return tile<kMrT, 4, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last);
+    case 1: return tile<kMrT, 1, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last, out);
+    case 2: return tile<kMrT, 2, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last, out);
+    case 3: return tile<kMrT, 3, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last, out);
+    default: return tile<kMrT, 4, kVnni>(kc, p, ld_p, packed, init, acc, ld_acc, last, out);
   }
 }
+
+// av16_u8's epilogue: Eq. 11 on a tile row's 64 accumulators through the AVX-512 output stage S
+// (requant-avx512.h, a per-tensor u8 Stage), so the bytes are those requantize() stores; `bytes`:
+// the columns to store.
+template <typename S>
+struct StoreU8 {
+  const S& stage;
+  const gemm::avx512::ColumnConsts* c;  // [4], all the same (per tensor)
+  uint8_t* out;
+  size_t ld;
+  __mmask64 bytes;
+  template <size_t kNv>
+  inline __attribute__((always_inline)) void row(size_t r, const __m512i (&a)[kNv]) const {
+    static_assert(kNv == 4, "av16_u8 tiles are 64 columns wide");
+    uint8_t* dst = out + r * ld;
+    if constexpr (S::kRowStore) {  // the byte_clamp plan: shift >= 1, z in [0, 255]
+      _mm512_mask_storeu_epi8(dst, bytes, stage.row_u8(a, c));
+    } else {
+#pragma GCC unroll 4
+      for (size_t v = 0; v < 4; ++v) stage.store(a[v], c[0], dst + 16 * v, static_cast<__mmask16>(bytes >> (16 * v)));
+    }
+  }
+};
 
 constexpr size_t kLanes = 16;  // int32 lanes per vector
 constexpr size_t kPackAlign = 64;
 inline __mmask16 last_lanes(size_t n) { return first_lanes16(n); }
 
 #include "kernels/softmax/av16-outer-driver.h"
+
+// av16_u8 (Eq. 23c) on this width: the output plan of requantize() for {M, shift, z_out, [0, 255]}
+// picks the Stage, whose epilogue the fused driver runs in every tile.
+template <bool kVnni>
+void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v, int32_t v_zero_point,
+             const Av16Requant& rq, uint8_t* out, size_t ld_out) {
+  check_av16_u8_args(m, n, k, probs, ld_p, v, ld_v, rq, out, ld_out);
+  if (m == 0 || n == 0) return;
+  const RequantParams params{&rq.multiplier, &rq.shift, false, rq.zero_point, 0, 255};
+  const gemm::OutputPlan plan = gemm::make_output_plan(GemmOutput{out, ld_out, GemmOut::kU8, &params, false}, 0, n);
+  const auto run = [&]<typename S>() {
+    const S stage(plan);
+    const gemm::avx512::ColumnConsts c0 = stage.columns(0, 0xFFFF);
+    const gemm::avx512::ColumnConsts c[4] = {c0, c0, c0, c0};
+    av16_u8_outer<kVnni>(m, n, k, probs, ld_p, v, ld_v, v_zero_point, out, ld_out, [&](uint8_t* dst, size_t nc) {
+      return StoreU8<S>{stage, c, dst, ld_out, nc >= 64 ? ~__mmask64{0} : (__mmask64{1} << nc) - 1};
+    });
+  };
+  using gemm::avx512::Stage;
+  if (plan.byte_clamp) return run.template operator()<Stage<GemmOut::kU8, false, false, false, false, true, false>>();
+  if (plan.any_left_shift) return run.template operator()<Stage<GemmOut::kU8, false, false, false, true>>();
+  run.template operator()<Stage<GemmOut::kU8, false, false, false, false>>();  // shift 0, or a z the byte clamp cannot take
+}
 
 }  // namespace
 }  // namespace intvit::av16_outer

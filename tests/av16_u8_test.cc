@@ -1,0 +1,264 @@
+// av16_u8 (kernels/softmax/av16-u8.h, QUANTIZATION.md Eq. 23c: attn@v from token-major v with the
+// requantization in the tile) against its reference, bit for bit, over the edges of the tiles
+// (rows 1..13, columns 1..70 and 64, k 1..200 incl. 197, k blocks past 256), zero-points at the
+// int16 fold limits and per-tensor multipliers with right and left shifts; the reference against
+// what it replaces (av16 on vᵀ, then requantize()); the backend's choice; bad arguments; and the
+// executor's fused run against the unfused one (every backend, threads, batches, observed runs).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "engine/int_vit.h"
+#include "engine/thread_pool.h"
+#include "kernels/error.h"
+#include "nonlinear_tester.h"
+#include "random_vit.h"
+#include "weights/calibration.h"
+#include "weights/quantizer.h"
+
+using namespace intvit;
+using test::nonlinear_seed;
+using test::uniform_int;
+
+namespace {
+
+struct Case {
+  size_t m, n, k;
+  int32_t zv;
+  Av16Requant rq;
+};
+
+// Random operands for `c` with strides past the row lengths; p <= 32767 (the precondition).
+struct Operands {
+  size_t ld_p, ld_v, ld_out;
+  std::vector<uint16_t> probs;
+  std::vector<uint8_t> v;
+  Operands(const Case& c, std::mt19937_64& rng) : ld_p(c.k + 3), ld_v(c.n + 5), ld_out(c.n + 7) {
+    probs.assign(c.m * ld_p + 1, 0xBEEF);  // padding > 32767: must never be read
+    const bool flat = rng() % 4 == 0;  // every p = 32767: the largest pair sums
+    for (size_t i = 0; i < c.m; ++i) {
+      for (size_t kk = 0; kk < c.k; ++kk) probs[i * ld_p + kk] = flat ? 32767 : static_cast<uint16_t>(rng() % 32768);
+    }
+    v.resize(std::max<size_t>(c.k, 1) * ld_v);
+    for (auto& x : v) x = static_cast<uint8_t>(rng());
+  }
+};
+
+// The reference, then every SIMD variant on the same operands: identical bytes, padding untouched.
+template <typename Variants>
+void require_variants_equal_ref(const Variants& variants, const Case& c, std::mt19937_64& rng) {
+  const Operands o(c, rng);
+  std::vector<uint8_t> ref(c.m * o.ld_out, 0xA5), simd(ref.size());
+  av16_u8_ref(c.m, c.n, c.k, o.probs.data(), o.ld_p, o.v.data(), o.ld_v, c.zv, c.rq, ref.data(), o.ld_out);
+  for (const auto& variant : variants) {
+    INFO(variant.name << ": m " << c.m << " n " << c.n << " k " << c.k << " z_v " << c.zv << " M " << c.rq.multiplier << " shift "
+                      << c.rq.shift << " z_out " << c.rq.zero_point);
+    std::fill(simd.begin(), simd.end(), uint8_t{0xA5});
+    variant.fn(c.m, c.n, c.k, o.probs.data(), o.ld_p, o.v.data(), o.ld_v, c.zv, c.rq, simd.data(), o.ld_out);
+    REQUIRE(simd == ref);
+  }
+}
+
+// Requantizations that land mostly inside [0, 255] for accumulators of the size k gives (right
+// shifts), and ones that saturate (left shift, shift 0).
+Av16Requant requant_for(size_t k, int kind, std::mt19937_64& rng) {
+  const auto m = static_cast<int32_t>(uniform_int(rng, int64_t{1} << 30, (int64_t{1} << 31) - 1));
+  const auto z = static_cast<int32_t>(uniform_int(rng, 0, 255));
+  int bits = 1;
+  while ((size_t{1} << bits) < std::max<size_t>(k, 1)) ++bits;
+  switch (kind) {
+    case 0: return {m, 16 + bits, z};  // |acc| up to 2^(23 + log2 k) -> a few hundred steps
+    case 1: return {m, 1, 0};          // shift 1, zero-point at the bottom
+    case 2: return {m, 0, 255};        // no shift, zero-point at the top
+    default: return {m, -static_cast<int32_t>(uniform_int(rng, 1, 3)), z};  // left shifts: mostly saturated
+  }
+}
+
+}  // namespace
+
+TEST_CASE("av16_u8: SIMD variants equal the reference on tile edges, fold limits and shifts", "[av16_u8][av16]") {
+  const auto variants = test::av16_u8_variants();
+  const uint64_t seed = nonlinear_seed(0xa7168);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  // v's zero-point: inside the fold range (v - z fits int16), at both of its limits and just past
+  // them (the tile then starts from -z·Σp), and far outside (sums wrap mod 2^32).
+  const int32_t fold_zps[] = {0, 255, -32512, -32513, 32767, 32768, 1 << 20};
+  int kind = 0;
+  auto random_zv = [&] { return static_cast<int32_t>(rng() % 3 == 0 ? fold_zps[rng() % std::size(fold_zps)] : rng() % 256); };
+  SECTION("rows 1..13 × k around the pairs, 32-k packing and 197") {
+    for (size_t m = 1; m <= 13; ++m) {
+      for (size_t k : {1, 2, 3, 31, 32, 33, 197, 200}) require_variants_equal_ref(variants, {m, 64, k, random_zv(), requant_for(k, kind++ % 4, rng)}, rng);
+    }
+  }
+  SECTION("columns 1..70") {
+    for (size_t n = 1; n <= 70; ++n) {
+      for (size_t m : {1, 7}) require_variants_equal_ref(variants, {m, n, 197, random_zv(), requant_for(197, kind++ % 4, rng)}, rng);
+      require_variants_equal_ref(variants, {6, n, 5, random_zv(), requant_for(5, kind++ % 4, rng)}, rng);
+    }
+  }
+  SECTION("k 1..200") {
+    for (size_t k = 1; k <= 200; ++k) require_variants_equal_ref(variants, {7, 64, k, random_zv(), requant_for(k, kind++ % 4, rng)}, rng);
+  }
+  SECTION("every fold-limit zero-point × every shift kind") {
+    for (int32_t zv : fold_zps) {
+      for (int rk = 0; rk < 4; ++rk) require_variants_equal_ref(variants, {13, 64, 197, zv, requant_for(197, rk, rng)}, rng);
+    }
+  }
+  SECTION("k past one packed block (256): rows in chunks through int32 sums") {
+    for (size_t k : {255, 256, 257, 513}) {
+      for (size_t m : {5, 50}) require_variants_equal_ref(variants, {m, 70, k, random_zv(), requant_for(k, kind++ % 4, rng)}, rng);
+    }
+  }
+  SECTION("shift extremes 31 and -31, multiplier 0") {
+    for (const Av16Requant rq : {Av16Requant{1 << 30, 31, 7}, Av16Requant{(1 << 30) + 12345, -31, 9}, Av16Requant{0, 5, 200}}) {
+      require_variants_equal_ref(variants, {9, 33, 197, random_zv(), rq}, rng);
+    }
+  }
+}
+
+TEST_CASE("av16_u8_ref: av16 on vᵀ, then requantize() (what the executor ran before)", "[av16_u8][av16]") {
+  std::mt19937_64 rng(nonlinear_seed(0xa7169));
+  for (size_t k : {1, 64, 197, 300}) {
+    for (int kind = 0; kind < 4; ++kind) {
+      const Case c{11, 64, k, static_cast<int32_t>(rng() % 256), requant_for(k, kind, rng)};
+      const Operands o(c, rng);
+      std::vector<uint8_t> v_t(c.n * c.k);
+      for (size_t kk = 0; kk < c.k; ++kk) {
+        for (size_t j = 0; j < c.n; ++j) v_t[j * c.k + kk] = o.v[kk * o.ld_v + j];
+      }
+      std::vector<int32_t> acc(c.m * c.n);
+      av16_ref(c.m, c.n, c.k, o.probs.data(), o.ld_p, v_t.data(), c.k, c.zv, acc.data(), c.n);
+      std::vector<uint8_t> want(c.m * c.n), got(c.m * c.n);
+      const RequantParams rp{&c.rq.multiplier, &c.rq.shift, false, c.rq.zero_point, 0, 255};
+      requantize(GemmIsa::kRef, c.m, c.n, acc.data(), c.n, rp, GemmOutput{want.data(), c.n, GemmOut::kU8, &rp});
+      av16_u8_ref(c.m, c.n, c.k, o.probs.data(), o.ld_p, o.v.data(), o.ld_v, c.zv, c.rq, got.data(), c.n);
+      INFO("k " << k << " shift " << c.rq.shift);
+      REQUIRE(got == want);
+      // The executor's old path on each backend's own kernels: the same bytes as its fused kernel.
+      for (GemmIsa isa : kAllGemmIsas) {
+        if (!gemm_isa_supported(isa)) continue;
+        const KernelSet ks = kernel_set(isa);
+        if (ks.av16_u8 == nullptr) continue;
+        std::vector<int32_t> acc_isa(c.m * c.n);
+        std::vector<uint8_t> old(c.m * c.n), fused(c.m * c.n);
+        ks.av16(c.m, c.n, c.k, o.probs.data(), o.ld_p, v_t.data(), c.k, c.zv, acc_isa.data(), c.n);
+        requantize(ks.gemm, c.m, c.n, acc_isa.data(), c.n, rp, GemmOutput{old.data(), c.n, GemmOut::kU8, &rp});
+        ks.av16_u8(c.m, c.n, c.k, o.probs.data(), o.ld_p, o.v.data(), o.ld_v, c.zv, c.rq, fused.data(), c.n);
+        INFO("backend " << gemm_isa_name(isa));
+        REQUIRE(fused == old);
+        REQUIRE(fused == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("av16_u8: the backend's build, none on the tile backends", "[av16_u8][backend]") {
+  const CpuFeatures& cpu = cpu_features();
+  for (GemmIsa isa : kAllGemmIsas) {
+    if (!gemm_isa_supported(isa)) continue;
+    INFO("backend " << gemm_isa_name(isa));
+    const KernelSet k = kernel_set(isa);
+    if (isa == GemmIsa::kAmx || isa == GemmIsa::kAmxEmu) {
+      CHECK(k.av16_u8 == nullptr);  // av16 runs on tiles there, from vᵀ
+      continue;
+    }
+    switch (k.nonlinear) {
+      case NonlinearIsa::kRef: CHECK(k.av16_u8 == &av16_u8_ref); break;
+      case NonlinearIsa::kAvx2: CHECK(k.av16_u8 == (k.av16 == &av16__avxvnni ? &av16_u8__avxvnni : &av16_u8__avx2)); break;
+      default: CHECK(k.av16_u8 == (cpu.avx512vnni ? &av16_u8__avx512vnni : &av16_u8__avx512)); break;
+    }
+  }
+}
+
+TEST_CASE("av16_u8: bad arguments throw kInvalidArgument in every variant", "[av16_u8]") {
+  std::vector<Av16U8Fn> fns{av16_u8_ref};
+  for (const auto& v : test::av16_u8_variants()) fns.push_back(v.fn);
+  const std::vector<uint16_t> p(64, 100);
+  const std::vector<uint8_t> v(64 * 64, 7);
+  std::vector<uint8_t> out(64 * 64);
+  const Av16Requant bad[] = {{-1, 5, 0}, {1 << 30, 32, 0}, {1 << 30, -32, 0}, {1 << 30, 5, 256}, {1 << 30, 5, -1}};
+  for (Av16U8Fn fn : fns) {
+    for (const Av16Requant& rq : bad) {
+      INFO("M " << rq.multiplier << " shift " << rq.shift << " z " << rq.zero_point);
+      try {
+        fn(1, 16, 4, p.data(), 4, v.data(), 16, 0, rq, out.data(), 16);
+        FAIL("no error");
+      } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::kInvalidArgument);
+      }
+    }
+    const Av16Requant ok{1 << 30, 5, 3};
+    CHECK_THROWS_AS(fn(1, 16, 4, p.data(), 4, v.data(), 16, 0, ok, out.data(), 15), Error);   // ld_out < n
+    CHECK_THROWS_AS(fn(1, 16, 4, p.data(), 3, v.data(), 16, 0, ok, out.data(), 16), Error);   // ld_p < k
+    CHECK_THROWS_AS(fn(1, 16, 4, p.data(), 4, v.data(), 15, 0, ok, out.data(), 16), Error);   // ld_v < n
+    CHECK_THROWS_AS(fn(1, 16, 4, p.data(), 4, nullptr, 16, 0, ok, out.data(), 16), Error);
+    CHECK_NOTHROW(fn(0, 16, 4, nullptr, 4, nullptr, 16, 0, ok, nullptr, 16));  // nothing to do
+  }
+}
+
+namespace {
+
+int g_fused_calls = 0;
+void counting_av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v, int32_t zv,
+                      const Av16Requant& rq, uint8_t* out, size_t ld_out) {
+  ++g_fused_calls;
+  av16_u8_ref(m, n, k, probs, ld_p, v, ld_v, zv, rq, out, ld_out);
+}
+
+std::vector<int32_t> run_batch(const IntViT& m, const KernelSet& k, const std::vector<uint8_t>& pixels, size_t n, int threads) {
+  ThreadPool pool(threads);
+  IntWorkspace ws(m, threads, n);
+  std::vector<int32_t> logits(n * static_cast<size_t>(m.config.num_classes));
+  int_vit_forward_batch(m, k, n, pixels.data(), ws, logits.data(), &pool);
+  return logits;
+}
+
+}  // namespace
+
+TEST_CASE("av16_u8 in the executor: the unfused logits on every backend, thread count and batch", "[int_engine][av16_u8]") {
+  const ViTConfig config = test::tiny_config();  // head_dim 16, 17 tokens: column and row tails
+  const ViTWeightsF32 fp32 = random_vit(config, 8765);
+  const CalibrationStats stats = calibrate(fp32, random_model_inputs(config, 12, 41), ObserverKind::kMinMax);
+  const auto images = random_model_inputs(config, 5, 97);
+  std::vector<uint8_t> pixels;
+  for (const auto& im : images) pixels.insert(pixels.end(), im.begin(), im.end());
+  QuantizeOptions opt;  // defaults: lut softmax, 16-bit probabilities
+  REQUIRE(opt.attn_bits == 16);
+  const IntViT base = quantize_vit(fp32, stats, opt);
+  for (GemmIsa isa : kAllGemmIsas) {
+    if (!gemm_isa_supported(isa)) continue;  // the across-backends engine test reports skips
+    INFO("backend " << gemm_isa_name(isa));
+    IntViT m = base;
+    m.prepare(isa);
+    const KernelSet fused = kernel_set(isa);
+    KernelSet unfused = fused;
+    unfused.av16_u8 = nullptr;  // vᵀ, av16 and requantize as separate nodes
+    for (int threads : {1, 2, 3}) {
+      for (size_t n : {size_t{1}, images.size()}) {
+        INFO("threads " << threads << ", batch " << n);
+        CHECK(run_batch(m, fused, pixels, n, threads) == run_batch(m, unfused, pixels, n, threads));
+      }
+    }
+  }
+  // The fused kernel really runs in unobserved runs, and never in observed ones (whose observers see
+  // vᵀ and the accumulators); both give the same logits.
+  IntViT m = base;
+  m.prepare(GemmIsa::kRef);
+  KernelSet counting = kernel_set(GemmIsa::kRef);
+  counting.av16_u8 = counting_av16_u8;
+  g_fused_calls = 0;
+  const std::vector<int32_t> unobserved = run_batch(m, counting, pixels, 1, 1);
+  CHECK(g_fused_calls == config.depth * config.num_heads);
+  g_fused_calls = 0;
+  std::vector<int32_t> observed(static_cast<size_t>(config.num_classes));
+  IntWorkspace ws(m, 1, 1);
+  bool saw_vt = false;
+  const IntActivationObserver observer = [&](std::string_view name, const IntActivation&) { saw_vt = saw_vt || name == "blocks.0.attn.vt"; };
+  int_vit_forward_traced(m, counting, pixels.data(), ws, observed.data(), observer);
+  CHECK(g_fused_calls == 0);
+  CHECK(saw_vt);
+  CHECK(observed == unobserved);
+}
