@@ -513,6 +513,20 @@ TEST_CASE("gemm: argument validation", "[gemm]") {
     bad = q;
     bad.shift = &big_shift;
     CHECK(linear({c.data(), 8, GemmOut::kU8, &bad}) == kInvalid);
+    // Per channel: one bad entry among good ones, checked only inside the called column range.
+    std::vector<int32_t> mults(8, 1 << 30), shifts(8, 1);
+    intvit::RequantParams per_channel{mults.data(), shifts.data(), true, 0, 0, 255};
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &per_channel}) == 0);
+    mults[5] = -7;
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &per_channel}) == kInvalid);
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &per_channel}, 4, 0, 5) == 0);
+    mults[5] = 1 << 30;
+    shifts[6] = -32;
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &per_channel}) == kInvalid);
+    shifts[6] = 1;
+    shifts[2] = 32;
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &per_channel}) == kInvalid);
+    CHECK(linear({c.data(), 8, GemmOut::kU8, &per_channel}, 4, 3, 8) == 0);
     CHECK(code_of([&] {
             intvit::matmul_u8u8_nt(isa, 2, 2, 40000, a.data(), 40000, 0, a.data(), 40000, 0, c.data(), 2);
           }) == kInvalid);

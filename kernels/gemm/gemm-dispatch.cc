@@ -126,12 +126,16 @@ OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end)
   }
   if (r.multiplier == nullptr || r.shift == nullptr) invalid("requant multiplier/shift arrays are null");
   const size_t c_begin = r.per_channel ? n_begin : 0, c_end = r.per_channel ? n_end : 1;
-  int32_t min_shift = 31;
+  // Reductions without branches first (they vectorise: every linear call of a forward checks its
+  // per-channel arrays), then the checks on the extremes.
+  int32_t min_multiplier = std::numeric_limits<int32_t>::max(), min_shift = 31, max_shift = -31;
   for (size_t c = c_begin; c < c_end; ++c) {
-    if (r.multiplier[c] < 0) invalid("requant multiplier must be in [0, 2^31) (Eq. 7)");
-    if (r.shift[c] < -31 || r.shift[c] > 31) invalid("requant shift must be in [-31, 31] (Eq. 7)");
+    min_multiplier = std::min(min_multiplier, r.multiplier[c]);
     min_shift = std::min(min_shift, r.shift[c]);
+    max_shift = std::max(max_shift, r.shift[c]);
   }
+  if (min_multiplier < 0) invalid("requant multiplier must be in [0, 2^31) (Eq. 7)");
+  if (min_shift < -31 || max_shift > 31) invalid("requant shift must be in [-31, 31] (Eq. 7)");
   p.any_left_shift = min_shift < 0;
   p.narrow = out.type != GemmOut::kS32 && min_shift >= 1 && r.zero_point > -(1 << 30) && r.zero_point < (1 << 30);
   p.unclamped = out.type == GemmOut::kS32 && r.zero_point == 0 && r.qmin == std::numeric_limits<int32_t>::min() &&
