@@ -301,6 +301,35 @@ TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, s
   GemmTester().m(3).n(5).k(0).za(9).zb(4).seed(seed++).TestU8U8All();      // empty sum
 }
 
+// The avx512vnni whole-B path (K % 4 == 0 and B' within one 32 KiB pack: 2-row tiles of up to
+// 13 column blocks, row sums per 16 rows, C rows prefetched): every row count of a 16-row group
+// and past it, column counts around the block and 13-block chunk edges, K up to the pack's limit.
+TEST_CASE("gemm u8u8: the whole-B path's row, column and depth edges, both forms", "[gemm]") {
+  uint64_t seed = 7100;
+  for (size_t m : {1, 2, 3, 13, 16, 17, 33}) {
+    for (size_t n : {1, 5, 16, 17, 197, 200, 209}) {
+      for (size_t k : {4, 64, 128}) {
+        for (bool addend : {false, true}) {
+          GemmTester().m(m).n(n).k(k).lda(k + 3).ldb(k + 9).ldc(n + 2).za(static_cast<int32_t>(seed * 7 % 256))
+              .zb(static_cast<int32_t>(seed * 13 % 256)).addend(addend).seed(seed).TestU8U8All();
+          ++seed;
+        }
+      }
+    }
+  }
+  for (int32_t za : {0, 128, 255}) {
+    for (int32_t zb : {0, 128, 255}) {
+      GemmTester().m(13).n(197).k(64).lda(576).ldb(576).ldc(197).za(za).zb(zb).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
+    }
+  }
+  // K = 128, N = 256: exactly one 32 KiB pack; N = 257 no longer fits (chunked path), nor K = 130.
+  GemmTester().m(5).n(256).k(128).za(3).zb(250).seed(seed++).TestU8U8All();
+  GemmTester().m(5).n(257).k(128).za(3).zb(250).seed(seed++).TestU8U8All();
+  GemmTester().m(7).n(40).k(130).lda(131).za(255).zb(0).addend(true).seed(seed++).TestU8U8All();
+  // More than 13 blocks: column chunks of even size (30 blocks → 10 + 10 + 10), K = 32 (Swin's head_dim).
+  GemmTester().m(9).n(470).k(32).lda(96).ldb(96).za(77).zb(201).addend(true).seed(seed++).TestU8U8All();
+}
+
 TEST_CASE("gemm u8u8 + addend (matmul_u8u8_nt_add): shapes, Swin windows, deep K, strides, wrapping", "[gemm]") {
   uint64_t seed = 5100;
   for (size_t m : {1, 3, 4, 5, 9}) {

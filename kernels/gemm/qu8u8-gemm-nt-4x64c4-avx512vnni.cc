@@ -12,8 +12,8 @@
 #pragma GCC optimize("schedule-insns")
 #include <algorithm>
 
-#include "kernels/gemm/qu8u8-nt-tiles-avx512vnni.h"
 #include "kernels/gemm/ukernel-avx512vnni.h"
+#include "kernels/gemm/qu8u8-nt-tiles-avx512vnni.h"
 
 namespace intvit::gemm {
 namespace {
@@ -108,18 +108,6 @@ void init_from_addend(const int32_t* d, size_t ldd, const int32_t* col_term, siz
 // × 16 groups = 13 KiB) and A's rows are read in whole dwords (K % 4 == 0, K > 0).
 bool fits_whole_b(size_t n, size_t k) { return k > 0 && k % 4 == 0 && (n + 15) / 16 * (k / 4) * 64 <= kPackBytes; }
 
-// While a tile computes, its successor's C rows [c_begin, c_end) come into L1 for writing (a
-// store missing L1 waits for the line: measured ~10 % of the tiles' time with C = 155 KiB in L2)
-// and A rows [a_begin, a_end) of the next 16-row group (their row sums read them next).
-inline void prefetch_next_rows(int32_t* c, size_t ldc, size_t n, size_t c_begin, size_t c_end, const uint8_t* a, size_t lda,
-                               size_t a_begin, size_t a_end) {
-  for (size_t i = c_begin; i < c_end; ++i) {
-    const char* row = reinterpret_cast<const char*>(c + i * ldc);
-    for (size_t byte = 0; byte < n * 4 + 63; byte += 64) __asm__ volatile("prefetchw %0" : : "m"(row[byte]));
-  }
-  for (size_t i = a_begin; i < a_end; ++i) _mm_prefetch(reinterpret_cast<const char*>(a + i * lda), _MM_HINT_T0);
-}
-
 // Eq. 9 (+ D) with B' packed once and rows outer: 2 rows × up to 13 blocks per tile
 // (qu8u8-nt-tiles-avx512vnni.h).
 void matmul_whole_b(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za, const uint8_t* b, size_t ldb,
@@ -161,7 +149,15 @@ void matmul_whole_b(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
         t.c0 = c + (r0 + r) * ldc + b0 * 16;
         t.c1 = pair ? t.c0 + ldc : scratch;
         t.last_mask = static_cast<__mmask16>((1u << last_cols) - 1);
-        if (ch == 0) prefetch_next_rows(c, ldc, n, r0 + r + 2, std::min(m, r0 + r + 4), a, lda, r0 + r + 16, std::min(m, r0 + r + 18));
+        // The next tile's two C rows, a line per k-group: a store missing L1 waits for its line
+        // (C = 155 KiB per head lives in L2). Long K would run past them: there, and for the last
+        // tile (rows past it may be another thread's), the prefetches touch the packed B' instead.
+        const bool next_rows = r0 + r + 4 <= m && k <= 4 * 32 && ch + 1 == chunks;
+        t.pf0 = next_rows ? reinterpret_cast<const char*>(t.c0 + 2 * ldc - b0 * 16) : reinterpret_cast<const char*>(packed);
+        t.pf1 = next_rows ? reinterpret_cast<const char*>(t.c0 + 3 * ldc - b0 * 16) : reinterpret_cast<const char*>(packed);
+        if (ch == 0 && r == 0 && r0 + 16 < m) {  // the next 16-row group's A rows (their row sums read them next)
+          for (size_t i = r0 + 16; i < std::min(m, r0 + 32); ++i) _mm_prefetch(reinterpret_cast<const char*>(a + i * lda), _MM_HINT_T0);
+        }
         kTiles[nb - 1](t);
         b0 += nb;
       }

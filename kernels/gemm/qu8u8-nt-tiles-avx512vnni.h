@@ -8,7 +8,7 @@
 // The zero-point terms are the accumulators' start values, col_term[n] + row_term[m] (+ D).
 #pragma once
 
-#include <immintrin.h>
+#include "kernels/gemm/requant-avx512.h"  // first: it carries the immintrin.h pragma (GCC bug 105593)
 
 #include <array>
 #include <cstddef>
@@ -33,6 +33,8 @@ struct NtArgs {
   const int32_t* rt1;
   int32_t* c0;              // output rows
   int32_t* c1;
+  const char* pf0;          // lines prefetched for writing, one per k-group each from pf0 and pf1:
+  const char* pf1;          // the next tile's C rows (or, where there is none, the packed B')
   __mmask16 last_mask;      // columns of the last block that exist (also masks its start values)
 };
 
@@ -111,14 +113,18 @@ struct NtArgs {
       "1:\n\t"                                                                                         \
       "vpbroadcastd (%[a0]), %%zmm26\n\t"                                                              \
       "vpbroadcastd (%[a1]), %%zmm27\n\t"                                                              \
+      "prefetchw (%[p0])\n\t"                                                                          \
+      "prefetchw (%[p1])\n\t"                                                                          \
       INTVIT_NT_STEPS##NB                                                                              \
       "add $4, %[a0]\n\t"                                                                              \
       "add $4, %[a1]\n\t"                                                                              \
+      "add $64, %[p0]\n\t"                                                                             \
+      "add $64, %[p1]\n\t"                                                                             \
       "add %[gs], %[w]\n\t"                                                                            \
       "dec %[n]\n\t"                                                                                   \
       "jnz 1b\n\t"                                                                                     \
       INTVIT_NT_UPTO##FULL(INTVIT_NT_STORE) INTVIT_NT_B##LAST(INTVIT_NT_STORE_LAST)                    \
-      : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [n] "+r"(n)                                         \
+      : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [n] "+r"(n), [p0] "+r"(p0), [p1] "+r"(p1)           \
       : [gs] "r"(t.group_stride), [i0] "r"(t.init0), [i1] "r"(t.init1), [rt0] "r"(t.rt0), [rt1] "r"(t.rt1), \
         [c0] "r"(t.c0), [c1] "r"(t.c1), [k] "Yk"(t.last_mask)                                          \
       : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11", \
@@ -131,6 +137,8 @@ void nt_tile(const NtArgs& t) {
   const uint8_t* a1 = t.a1;
   const int8_t* w = t.w;
   size_t n = t.groups;
+  const char* p0 = t.pf0;
+  const char* p1 = t.pf1;
   if constexpr (NB == 1) INTVIT_NT_TILE(1, 0, 0);
   if constexpr (NB == 2) INTVIT_NT_TILE(2, 1, 1);
   if constexpr (NB == 3) INTVIT_NT_TILE(3, 2, 2);
@@ -151,13 +159,15 @@ void nt_tile(const NtArgs& t) {
 // rows instead of a horizontal reduction, ~10 ops, per row).
 inline __m512i row_sums16(const uint8_t* a, size_t lda, size_t rows, size_t k) {
   __m512i v[16];
-  for (size_t r = 0; r < 16; ++r) {
-    v[r] = _mm512_setzero_si512();
-    if (r >= rows) continue;
-    for (size_t i = 0; i < k; i += 64) {
-      const size_t count = k - i < 64 ? k - i : 64;
-      const __mmask64 mask = count == 64 ? ~__mmask64{0} : (__mmask64{1} << count) - 1;
-      v[r] = _mm512_add_epi64(v[r], _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, a + r * lda + i), _mm512_setzero_si512()));
+#pragma GCC unroll 16
+  for (int r = 0; r < 16; ++r) v[r] = _mm512_setzero_si512();
+  for (size_t i = 0; i < k; i += 64) {
+    const size_t count = k - i < 64 ? k - i : 64;
+    const __mmask64 mask = count == 64 ? ~__mmask64{0} : (__mmask64{1} << count) - 1;
+#pragma GCC unroll 16
+    for (size_t r = 0; r < 16; ++r) {  // rows past `rows` load nothing (mask 0) from a valid row
+      const __m512i bytes = _mm512_maskz_loadu_epi8(r < rows ? mask : 0, a + (r < rows ? r : 0) * lda + i);
+      v[r] = _mm512_add_epi64(v[r], _mm512_sad_epu8(bytes, _mm512_setzero_si512()));
     }
   }
   __m512i t[8], u[4], x[2];
