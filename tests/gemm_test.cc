@@ -2,6 +2,7 @@
 // this CPU supports, tolerance 0 (tests/gemm_tester.h).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -322,6 +323,17 @@ TEST_CASE("gemm u8u8: the whole-B path's row, column and depth edges, both forms
       GemmTester().m(13).n(197).k(64).lda(576).ldb(576).ldc(197).za(za).zb(zb).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
     }
   }
+  // B within int8 of z_b (ViT's k rows): packed as B − z_b with no row terms, up to both bounds;
+  // one value past either bound takes the row-term path.
+  for (int32_t zb : {1, 118, 127, 129, 145, 254}) {
+    const int lo = std::max(0, zb - 128), hi = std::min(255, zb + 127);
+    for (bool addend : {false, true}) {
+      GemmTester().m(17).n(197).k(64).lda(576).ldb(576).ldc(197).za(120).zb(zb).b_range(lo, hi).addend(addend).seed(seed++).TestU8U8All();
+      if (lo > 0) GemmTester().m(5).n(33).k(64).za(7).zb(zb).b_range(lo - 1, hi).addend(addend).seed(seed++).TestU8U8All();
+      if (hi < 255) GemmTester().m(5).n(33).k(64).za(7).zb(zb).b_range(lo, hi + 1).addend(addend).seed(seed++).TestU8U8All();
+    }
+  }
+  GemmTester().m(3).n(20).k(8).za(255).zb(128).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();  // z_b = 128: always exact
   // K = 128, N = 256: exactly one 32 KiB pack; N = 257 no longer fits (chunked path), nor K = 130.
   GemmTester().m(5).n(256).k(128).za(3).zb(250).seed(seed++).TestU8U8All();
   GemmTester().m(5).n(257).k(128).za(3).zb(250).seed(seed++).TestU8U8All();

@@ -57,12 +57,13 @@ inline void transpose_16x16_epi32(__m512i (&r)[16]) {
   for (int i = 0; i < 16; ++i) r[i] = out[i];
 }
 
-// B[0:cols, k0:k0+kc] − 128 → 64-byte [16][4] int8 tiles (zero beyond the matrix), block b (16
+// B[0:cols, k0:k0+kc] − zero → 64-byte [16][4] int8 tiles (zero beyond the matrix), block b (16
 // columns) and k-group g at dst + b·block_stride + g·group_stride, 16 rows × 64 bytes at a time by
-// a dword transpose. col_sums (nullable): Σ_k B[n, k0:k0+kc] for each column n.
+// a dword transpose. zero = 128 always fits int8 (B xor 0x80); another zero only where every B − zero
+// does (b_fits_int8). col_sums (nullable): Σ_k B[n, k0:k0+kc] for each column n.
 void pack_b(const uint8_t* b, size_t ldb, size_t cols, size_t k0, size_t kc, int8_t* dst, size_t block_stride,
-            size_t group_stride, int32_t* col_sums) {
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80)), ones = _mm512_set1_epi8(1);
+            size_t group_stride, int32_t* col_sums, uint8_t zero = 128) {
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(zero)), ones = _mm512_set1_epi8(1);
   for (size_t block = 0; block * 16 < cols; ++block) {
     const size_t rows = std::min<size_t>(16, cols - block * 16);
     int8_t* out = dst + block * block_stride;
@@ -72,8 +73,8 @@ void pack_b(const uint8_t* b, size_t ldb, size_t cols, size_t k0, size_t kc, int
       const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
       __m512i r[16];
       for (size_t i = 0; i < 16; ++i) {
-        // xor only the valid bytes: the zero padding must stay 0 in B'.
-        r[i] = i < rows ? _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, b + (block * 16 + i) * ldb + k0 + kk), bias))
+        // shift only the valid bytes: the zero padding must stay 0 in B'.
+        r[i] = i < rows ? _mm512_maskz_sub_epi8(mask, _mm512_maskz_loadu_epi8(mask, b + (block * 16 + i) * ldb + k0 + kk), bias)
                         : _mm512_setzero_si512();
       }
       transpose_16x16_epi32(r);
@@ -85,7 +86,7 @@ void pack_b(const uint8_t* b, size_t ldb, size_t cols, size_t k0, size_t kc, int
     }
     if (col_sums) {
       alignas(64) int32_t lanes[16];
-      _mm512_store_si512(lanes, _mm512_add_epi32(sums, _mm512_set1_epi32(static_cast<int32_t>(128 * kc))));
+      _mm512_store_si512(lanes, _mm512_add_epi32(sums, _mm512_set1_epi32(static_cast<int32_t>(zero * kc))));
       for (size_t i = 0; i < rows; ++i) col_sums[block * 16 + i] = lanes[i];
     }
   }
@@ -108,6 +109,25 @@ void init_from_addend(const int32_t* d, size_t ldd, const int32_t* col_term, siz
 // × 16 groups = 13 KiB) and A's rows are read in whole dwords (K % 4 == 0, K > 0).
 bool fits_whole_b(size_t n, size_t k) { return k > 0 && k % 4 == 0 && (n + 15) / 16 * (k / 4) * 64 <= kPackBytes; }
 
+// Whether every B[n, k] − zb of B[0:n, 0:k] is an int8: then B' = B − zb packs exactly and Eq. 9's
+// row term (128 − z_b)·Σ_k A vanishes (ViT-Ti's k rows: z_b 118–145, values within ±127 of it).
+bool b_fits_int8(const uint8_t* b, size_t ldb, size_t n, size_t k, int32_t zb) {
+  const int32_t hi = std::min(255, zb + 127), lo = std::max(0, zb - 128);
+  if (hi == 255 && lo == 0) return true;  // z_b = 128
+  __m512i max = _mm512_setzero_si512(), min = _mm512_set1_epi8(static_cast<char>(0xFF));
+  for (size_t j = 0; j < n; ++j) {
+    for (size_t i = 0; i < k; i += 64) {
+      const size_t count = std::min<size_t>(64, k - i);
+      const __mmask64 mask = count == 64 ? ~__mmask64{0} : (__mmask64{1} << count) - 1;
+      const __m512i v = _mm512_maskz_loadu_epi8(mask, b + j * ldb + i);
+      max = _mm512_max_epu8(max, v);  // the masked-off zeros never raise the maximum
+      min = _mm512_mask_min_epu8(min, mask, min, v);
+    }
+  }
+  return _mm512_cmpgt_epu8_mask(max, _mm512_set1_epi8(static_cast<char>(hi))) == 0 &&
+         _mm512_cmplt_epu8_mask(min, _mm512_set1_epi8(static_cast<char>(lo))) == 0;
+}
+
 // Eq. 9 (+ D) with B' packed once and rows outer: 2 rows × up to 13 blocks per tile
 // (qu8u8-nt-tiles-avx512vnni.h).
 void matmul_whole_b(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za, const uint8_t* b, size_t ldb,
@@ -118,7 +138,8 @@ void matmul_whole_b(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
   alignas(64) int32_t row_term[16];
   alignas(64) int32_t scratch[16 * kMaxNB];       // the unused second row of an odd last row's tile
   const size_t blocks = (n + 15) / 16, group_stride = blocks * 64;
-  pack_b(b, ldb, n, 0, k, packed, 64, group_stride, col_term);
+  const bool exact = b_fits_int8(b, ldb, n, k, zb);  // B' = B − z_b: no row terms
+  pack_b(b, ldb, n, 0, k, packed, 64, group_stride, col_term, static_cast<uint8_t>(exact ? zb : 128));
   const uint32_t kzz = static_cast<uint32_t>(k) * static_cast<uint32_t>(za) * static_cast<uint32_t>(zb);
   for (size_t j = 0; j < blocks * 16; ++j) {  // Σ_k B → −z_a·Σ_k B + K·z_a·z_b (Eq. 9); 0 past n (never stored)
     col_term[j] = j < n ? static_cast<int32_t>(kzz - static_cast<uint32_t>(za) * static_cast<uint32_t>(col_term[j])) : 0;
@@ -129,7 +150,7 @@ void matmul_whole_b(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
   for (size_t r0 = 0; r0 < m; r0 += 16) {
     const size_t rows = std::min<size_t>(16, m - r0);
     // (128 − z_b)·Σ_k A (Eq. 9 with B = B' + 128), modulo 2^32.
-    _mm512_store_si512(row_term, _mm512_mullo_epi32(row_sums16(a + r0 * lda, lda, rows, k), row_scale));
+    if (!exact) _mm512_store_si512(row_term, _mm512_mullo_epi32(row_sums16(a + r0 * lda, lda, rows, k), row_scale));
     if (d) init_from_addend(d, ldd, col_term, r0, rows, 0, n, c, ldc);  // C = D + column terms: the start values
     for (size_t r = 0; r < rows; r += 2) {
       const bool pair = r + 1 < rows;
@@ -158,7 +179,7 @@ void matmul_whole_b(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
         if (ch == 0 && r == 0 && r0 + 16 < m) {  // the next 16-row group's A rows (their row sums read them next)
           for (size_t i = r0 + 16; i < std::min(m, r0 + 32); ++i) _mm_prefetch(reinterpret_cast<const char*>(a + i * lda), _MM_HINT_T0);
         }
-        kTiles[nb - 1](t);
+        (exact ? kTilesExact : kTiles)[nb - 1](t);
         b0 += nb;
       }
     }

@@ -41,12 +41,22 @@ struct NtArgs {
 // The tile in one asm block over fixed registers (GCC 12 spills a 26-accumulator intrinsic loop):
 // acc zmm0-25 (row r, block j in zmm(2j + r)), A broadcasts zmm26-27, weights zmm28-31 in turn.
 // Per k-group: 2 broadcasts, NB weight loads, 2·NB vpdpbusd.
+#define INTVIT_NT_INIT_FIRST \
+  "vpbroadcastd (%[rt0]), %%zmm26\n\t" \
+  "vpbroadcastd (%[rt1]), %%zmm27\n\t"
+#define INTVIT_NT_LOAD_FIRST
 #define INTVIT_NT_INIT(j, r0, r1) \
   "vpaddd " #j "*64(%[i0]), %%zmm26, %%zmm" #r0 "\n\t" \
   "vpaddd " #j "*64(%[i1]), %%zmm27, %%zmm" #r1 "\n\t"
 #define INTVIT_NT_INIT_LAST(j, r0, r1) \
   "vpaddd " #j "*64(%[i0]), %%zmm26, %%zmm" #r0 "%{%[k]%}%{z%}\n\t" \
   "vpaddd " #j "*64(%[i1]), %%zmm27, %%zmm" #r1 "%{%[k]%}%{z%}\n\t"
+#define INTVIT_NT_LOAD(j, r0, r1) \
+  "vmovdqu32 " #j "*64(%[i0]), %%zmm" #r0 "\n\t" \
+  "vmovdqu32 " #j "*64(%[i1]), %%zmm" #r1 "\n\t"
+#define INTVIT_NT_LOAD_LAST(j, r0, r1) \
+  "vmovdqu32 " #j "*64(%[i0]), %%zmm" #r0 "%{%[k]%}%{z%}\n\t" \
+  "vmovdqu32 " #j "*64(%[i1]), %%zmm" #r1 "%{%[k]%}%{z%}\n\t"
 #define INTVIT_NT_STEP(j, wr, r0, r1) \
   "vmovdqa64 " #j "*64(%[w]), %%zmm" #wr "\n\t" \
   "vpdpbusd %%zmm" #wr ", %%zmm26, %%zmm" #r0 "\n\t" \
@@ -104,12 +114,11 @@ struct NtArgs {
 #define INTVIT_NT_STEPS11 INTVIT_NT_STEPS10 INTVIT_NT_B10(INTVIT_NT_S2)
 #define INTVIT_NT_STEPS12 INTVIT_NT_STEPS11 INTVIT_NT_B11(INTVIT_NT_S3)
 #define INTVIT_NT_STEPS13 INTVIT_NT_STEPS12 INTVIT_NT_B12(INTVIT_NT_S0)
-// NB blocks, the last one (B<NB - 1>) masked.
-#define INTVIT_NT_TILE(NB, FULL, LAST)                                                                 \
+// NB blocks, the last one (B<NB - 1>) masked. START: the start values with the row terms
+// (INTVIT_NT_INIT, the row terms broadcast first) or without (INTVIT_NT_LOAD).
+#define INTVIT_NT_TILE(NB, FULL, LAST, START)                                                          \
   __asm__ volatile(                                                                                    \
-      "vpbroadcastd (%[rt0]), %%zmm26\n\t"                                                             \
-      "vpbroadcastd (%[rt1]), %%zmm27\n\t"                                                             \
-      INTVIT_NT_UPTO##FULL(INTVIT_NT_INIT) INTVIT_NT_B##LAST(INTVIT_NT_INIT_LAST)                      \
+      START##_FIRST INTVIT_NT_UPTO##FULL(START) INTVIT_NT_B##LAST(START##_LAST)                                      \
       "1:\n\t"                                                                                         \
       "vpbroadcastd (%[a0]), %%zmm26\n\t"                                                              \
       "vpbroadcastd (%[a1]), %%zmm27\n\t"                                                              \
@@ -131,7 +140,8 @@ struct NtArgs {
         "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22", \
         "zmm23", "zmm24", "zmm25", "zmm26", "zmm27", "zmm28", "zmm29", "zmm30", "zmm31", "cc", "memory")
 
-template <int NB>
+// kRowTerms: the start values are init + the row terms, else init alone (B' = B − z_b exactly).
+template <bool kRowTerms, int NB>
 void nt_tile(const NtArgs& t) {
   const uint8_t* a0 = t.a0;
   const uint8_t* a1 = t.a1;
@@ -139,19 +149,28 @@ void nt_tile(const NtArgs& t) {
   size_t n = t.groups;
   const char* p0 = t.pf0;
   const char* p1 = t.pf1;
-  if constexpr (NB == 1) INTVIT_NT_TILE(1, 0, 0);
-  if constexpr (NB == 2) INTVIT_NT_TILE(2, 1, 1);
-  if constexpr (NB == 3) INTVIT_NT_TILE(3, 2, 2);
-  if constexpr (NB == 4) INTVIT_NT_TILE(4, 3, 3);
-  if constexpr (NB == 5) INTVIT_NT_TILE(5, 4, 4);
-  if constexpr (NB == 6) INTVIT_NT_TILE(6, 5, 5);
-  if constexpr (NB == 7) INTVIT_NT_TILE(7, 6, 6);
-  if constexpr (NB == 8) INTVIT_NT_TILE(8, 7, 7);
-  if constexpr (NB == 9) INTVIT_NT_TILE(9, 8, 8);
-  if constexpr (NB == 10) INTVIT_NT_TILE(10, 9, 9);
-  if constexpr (NB == 11) INTVIT_NT_TILE(11, 10, 10);
-  if constexpr (NB == 12) INTVIT_NT_TILE(12, 11, 11);
-  if constexpr (NB == 13) INTVIT_NT_TILE(13, 12, 12);
+#define INTVIT_NT_CASE(NB_, FULL)                                     \
+  if constexpr (NB == NB_) {                                          \
+    if constexpr (kRowTerms) {                                        \
+      INTVIT_NT_TILE(NB_, FULL, FULL, INTVIT_NT_INIT);                \
+    } else {                                                          \
+      INTVIT_NT_TILE(NB_, FULL, FULL, INTVIT_NT_LOAD);                \
+    }                                                                 \
+  }
+  INTVIT_NT_CASE(1, 0)
+  INTVIT_NT_CASE(2, 1)
+  INTVIT_NT_CASE(3, 2)
+  INTVIT_NT_CASE(4, 3)
+  INTVIT_NT_CASE(5, 4)
+  INTVIT_NT_CASE(6, 5)
+  INTVIT_NT_CASE(7, 6)
+  INTVIT_NT_CASE(8, 7)
+  INTVIT_NT_CASE(9, 8)
+  INTVIT_NT_CASE(10, 9)
+  INTVIT_NT_CASE(11, 10)
+  INTVIT_NT_CASE(12, 11)
+  INTVIT_NT_CASE(13, 12)
+#undef INTVIT_NT_CASE
 }
 
 // Σ_k A[r, 0:k] of rows r in [0, rows), rows ≤ 16, as the 16 dwords of one vector (zero beyond
@@ -185,12 +204,13 @@ inline __m512i row_sums16(const uint8_t* a, size_t lda, size_t rows, size_t k) {
 
 using NtTileFn = void (*)(const NtArgs&);
 
-// nt_tile<nb> for nb in [1, kMaxNB]: kTiles[nb - 1].
-template <int... C>
+// nt_tile<kRowTerms, nb> for nb in [1, kMaxNB]: kTiles[nb - 1] (row terms), kTilesExact[nb - 1].
+template <bool kRowTerms, int... C>
 constexpr std::array<NtTileFn, kMaxNB> tile_table(std::integer_sequence<int, C...>) {
-  return {&nt_tile<C + 1>...};
+  return {&nt_tile<kRowTerms, C + 1>...};
 }
-constexpr auto kTiles = tile_table(std::make_integer_sequence<int, kMaxNB>());
+constexpr auto kTiles = tile_table<true>(std::make_integer_sequence<int, kMaxNB>());
+constexpr auto kTilesExact = tile_table<false>(std::make_integer_sequence<int, kMaxNB>());
 
 }  // namespace
 }  // namespace intvit::gemm::nt_tiles
