@@ -1,11 +1,12 @@
 // The whole-B path of qu8u8_gemm_nt*__avx512vnni (Eq. 9), for B that fits one packed buffer
 // (q@kᵀ per head: 197 × 197 × 64). Include only from qu8u8-gemm-nt-4x64c4-avx512vnni.cc.
 //
-// Unlike the chunked path (columns outer, 4 × 48/64 tiles), all of B' = B − 128 is packed once,
-// group-major ([k/4][block][16][4], so one k-step's blocks are consecutive), and the rows are the
-// outer loop: a tile is MR rows × every column (NB ≤ kMaxNB blocks of 16), so each C row is written
-// once, whole, while its lines are in L1, and no 5-column tail forms a latency-bound tile of its own.
-// The zero-point terms are the accumulators' start values, col_term[n] + row_term[m] (+ D).
+// Unlike the chunked path (columns outer, 4 × 48/64 tiles), all of B' is packed once, group-major
+// ([k/4][block][16][4], so one k-step's blocks are consecutive), and the rows are the outer loop: a
+// tile is 2 rows × every column (NB ≤ kMaxNB blocks of 16), so each C row is written once, whole,
+// and no 5-column tail forms a latency-bound tile of its own. The zero-point terms are the
+// accumulators' start values: col_term[n] (+ D) + row_term[m] with B' = B − 128, or col_term[n]
+// (+ D) alone with B' = B − z_b where that is exact (the caller checks every B − z_b is an int8).
 #pragma once
 
 #include "kernels/gemm/requant-avx512.h"  // first: it carries the immintrin.h pragma (GCC bug 105593)
@@ -29,7 +30,7 @@ struct NtArgs {
   size_t groups;            // k / 4 >= 1 (k % 4 == 0: A is read in whole dwords up to k)
   const int32_t* init0;     // start values of row 0: the column terms, or C = D + column terms
   const int32_t* init1;
-  const int32_t* rt0;       // the row terms (added to the start values)
+  const int32_t* rt0;       // the row terms (added to the start values; unread by kRowTerms = false)
   const int32_t* rt1;
   int32_t* c0;              // output rows
   int32_t* c1;
