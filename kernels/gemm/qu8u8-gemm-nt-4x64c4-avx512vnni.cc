@@ -146,8 +146,11 @@ __attribute__((noinline)) void matmul_whole_b(size_t m, size_t n, size_t k, cons
   const auto& tiles = exact ? kTilesExact : kTiles;
   pack_b(b, ldb, n, 0, k, packed, 64, group_stride, col_term, static_cast<uint8_t>(exact ? zb : 128));
   const uint32_t kzz = static_cast<uint32_t>(k) * static_cast<uint32_t>(za) * static_cast<uint32_t>(zb);
-  for (size_t j = 0; j < blocks * 16; ++j) {  // Σ_k B → −z_a·Σ_k B + K·z_a·z_b (Eq. 9); 0 past n (never stored)
-    col_term[j] = j < n ? static_cast<int32_t>(kzz - static_cast<uint32_t>(za) * static_cast<uint32_t>(col_term[j])) : 0;
+  const __m512i kzz_v = _mm512_set1_epi32(static_cast<int32_t>(kzz)), za_v = _mm512_set1_epi32(za);
+  for (size_t j = 0; j < n; j += 16) {  // Σ_k B → −z_a·Σ_k B + K·z_a·z_b (Eq. 9), modulo 2^32; 0 past n (never stored)
+    const __mmask16 valid = n - j >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (n - j)) - 1);
+    const __m512i sums = _mm512_maskz_load_epi32(valid, col_term + j);
+    _mm512_store_si512(col_term + j, _mm512_maskz_sub_epi32(valid, kzz_v, _mm512_mullo_epi32(za_v, sums)));
   }
   // Column chunks of at most kMaxNB blocks, as even as possible (N = 197: one chunk of 13).
   const size_t chunks = (blocks + kMaxNB - 1) / kMaxNB;
