@@ -9,8 +9,9 @@
 // terms instead (matmul_u8u8_nt_add: Swin's q@kᵀ with its relative-position bias).
 // Where all of B' fits the buffer and K % 4 == 0 (q@kᵀ per head), matmul_whole_b takes the call
 // instead: rows outer, 2-row tiles over every column (qu8u8-nt-tiles-avx512vnni.h), and B' = B − z_b
-// without row terms when every B − z_b is an int8. Measured on the Xeon (SPR/EMR, AVX-512 VNNI)
-// in the ViT-Ti forward, batch 1: q@kᵀ 350–370 → 415–445 GOPS per core, 1 and 2 threads.
+// without row terms when every B − z_b is an int8. Measured in the ViT-Ti forward (intvit-bench
+// model, batch 1, per-op CPU time; Xeon SPR/EMR under KVM, AVX-512 VNNI, no AMX, host shared):
+// q@kᵀ 377–393 → 413–443 GOPS per core on 1 thread, 316–367 → 345–410 on 2.
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step of some tile shapes (e.g. 4 × 48); it must precede every include of this file.
 #pragma GCC optimize("schedule-insns")
