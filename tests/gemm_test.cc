@@ -2,6 +2,7 @@
 // this CPU supports, tolerance 0 (tests/gemm_tester.h).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -299,6 +300,46 @@ TEST_CASE("gemm u8u8 (Eq. 9): shapes, attention shapes, zero-points, extremes, s
   GemmTester().m(5).n(37).k(2500).lda(2503).ldb(2501).ldc(41).za(255).zb(0).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
   GemmTester().m(3).n(2100).k(17).za(1).zb(2).seed(seed++).TestU8U8All();  // many columns: column chunks
   GemmTester().m(3).n(5).k(0).za(9).zb(4).seed(seed++).TestU8U8All();      // empty sum
+}
+
+// The avx512vnni whole-B path (K % 4 == 0 and B' within one 32 KiB pack: 2-row tiles of up to
+// 13 column blocks, row sums per 16 rows, C rows prefetched): every row count of a 16-row group
+// and past it, column counts around the block and 13-block chunk edges, K up to the pack's limit.
+TEST_CASE("gemm u8u8: the whole-B path's row, column and depth edges, both forms", "[gemm]") {
+  uint64_t seed = 7100;
+  for (size_t m : {1, 2, 3, 13, 16, 17, 33}) {
+    for (size_t n : {1, 5, 16, 17, 197, 200, 209}) {
+      for (size_t k : {4, 64, 128}) {
+        for (bool addend : {false, true}) {
+          GemmTester().m(m).n(n).k(k).lda(k + 3).ldb(k + 9).ldc(n + 2).za(static_cast<int32_t>(seed * 7 % 256))
+              .zb(static_cast<int32_t>(seed * 13 % 256)).addend(addend).seed(seed).TestU8U8All();
+          ++seed;
+        }
+      }
+    }
+  }
+  for (int32_t za : {0, 128, 255}) {
+    for (int32_t zb : {0, 128, 255}) {
+      GemmTester().m(13).n(197).k(64).lda(576).ldb(576).ldc(197).za(za).zb(zb).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();
+    }
+  }
+  // B within int8 of z_b (ViT's k rows): packed as B − z_b with no row terms, up to both bounds;
+  // one value past either bound takes the row-term path.
+  for (int32_t zb : {1, 118, 127, 129, 145, 254}) {
+    const int lo = std::max(0, zb - 128), hi = std::min(255, zb + 127);
+    for (bool addend : {false, true}) {
+      GemmTester().m(17).n(197).k(64).lda(576).ldb(576).ldc(197).za(120).zb(zb).b_range(lo, hi).addend(addend).seed(seed++).TestU8U8All();
+      if (lo > 0) GemmTester().m(5).n(33).k(64).za(7).zb(zb).b_range(lo - 1, hi).addend(addend).seed(seed++).TestU8U8All();
+      if (hi < 255) GemmTester().m(5).n(33).k(64).za(7).zb(zb).b_range(lo, hi + 1).addend(addend).seed(seed++).TestU8U8All();
+    }
+  }
+  GemmTester().m(3).n(20).k(8).za(255).zb(128).fill(Fill::kExtremeMix).seed(seed++).TestU8U8All();  // z_b = 128: always exact
+  // K = 128, N = 256: exactly one 32 KiB pack; N = 257 no longer fits (chunked path), nor K = 130.
+  GemmTester().m(5).n(256).k(128).za(3).zb(250).seed(seed++).TestU8U8All();
+  GemmTester().m(5).n(257).k(128).za(3).zb(250).seed(seed++).TestU8U8All();
+  GemmTester().m(7).n(40).k(130).lda(131).za(255).zb(0).addend(true).seed(seed++).TestU8U8All();
+  // More than 13 blocks: column chunks of even size (30 blocks → 10 + 10 + 10), K = 32 (Swin's head_dim).
+  GemmTester().m(9).n(470).k(32).lda(96).ldb(96).za(77).zb(201).addend(true).seed(seed++).TestU8U8All();
 }
 
 TEST_CASE("gemm u8u8 + addend (matmul_u8u8_nt_add): shapes, Swin windows, deep K, strides, wrapping", "[gemm]") {

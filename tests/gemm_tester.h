@@ -128,6 +128,8 @@ class GemmTester {
   // u8u8 only: run matmul_u8u8_nt_add with an addend D [m][n + 3] of random int32 (extremes
   // included, so the modulo-2^32 sum wraps) instead of matmul_u8u8_nt.
   GemmTester& addend(bool v) { addend_ = v; return *this; }
+  // u8u8 only: B's values in [lo, hi] (a quarter each at lo and hi) instead of the fill's.
+  GemmTester& b_range(int lo, int hi) { b_lo_ = lo; b_hi_ = hi; return *this; }
   // u8 outputs: a random 256-byte table applied after Eq. 11 (GemmOutput::byte_table, Eq. 11c).
   GemmTester& byte_table(bool v) {
     table_.clear();
@@ -259,6 +261,10 @@ class GemmTester {
     return 0;
   }
   uint8_t u8_b_value(std::mt19937_64& rng) const {
+    if (b_lo_ >= 0) {
+      const uint64_t r = rng();
+      return static_cast<uint8_t>(r % 4 == 0 ? b_lo_ : r % 4 == 1 ? b_hi_ : b_lo_ + static_cast<int>(r / 4 % (b_hi_ - b_lo_ + 1)));
+    }
     switch (fill_) {
       case Fill::kMaxPositive: return 255;
       case Fill::kMaxNegative:
@@ -469,6 +475,7 @@ class GemmTester {
   Fill fill_ = Fill::kRandom;
   bool bias_ = true, extreme_bias_ = false;
   bool addend_ = false;  // u8u8: matmul_u8u8_nt_add
+  int b_lo_ = -1, b_hi_ = -1;  // u8u8: B's range (b_range), -1: the fill's
   uint64_t seed_ = 1;
   std::vector<uint8_t> table_;
 };
