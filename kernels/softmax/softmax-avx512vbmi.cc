@@ -145,7 +145,7 @@ inline __m512i lookup(const __m512i t[4], __m512i index, __mmask64 high) {
 // but not summed; the vectors past them are neither computed nor stored).
 template <IndexForm kForm, bool kLowPlane2, bool kTail, int kVectors = 4>
 inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& row, const int32_t* x, size_t valid,
-                  int32_t* e, __m512i& vsum) {
+                  bool ends_row, int32_t* e, __m512i& vsum) {
   __m512i idx[4];
   for (int v = 0; v < 4; ++v) {
     const size_t start = 16 * static_cast<size_t>(v);
@@ -159,14 +159,15 @@ inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& r
     // high dword of the last qword, is not read), the odd logits in the low dwords without a shift.
     __m512i x_odd = xv;
     if constexpr (kForm == IndexForm::kProduct) {
-      x_odd = _mm512_mask_loadu_epi32(row.vmax, tail_mask16(in_row > 0 ? in_row - 1 : 0), x + start + 1);
+      // Within the row a plain load (a masked one costs a uop of port 0 or 5); masked where the
+      // 16th element would be past the row's end.
+      x_odd = !kTail && (v < 3 || !ends_row) ? _mm512_loadu_si512(x + start + 1)
+                                             : _mm512_maskz_loadu_epi32(tail_mask16(in_row > 0 ? in_row - 1 : 0), x + start + 1);
     }
     idx[v] = lut_index<kForm>(k, row, xv, x_odd);
   }
-  // Packs saturate: indices < 2^31 -> uint16 (<= 65535), capped at 255 before the signed word pack.
-  const __m512i cap = _mm512_set1_epi16(255);
-  const __m512i w01 = _mm512_min_epu16(_mm512_packus_epi32(idx[0], idx[1]), cap);
-  const __m512i w23 = _mm512_min_epu16(_mm512_packus_epi32(idx[2], idx[3]), cap);
+  // Signed saturating packs: indices in [0, 2^31) -> int16 [0, 32767] -> uint8 [0, 255], the cap.
+  const __m512i w01 = _mm512_packs_epi32(idx[0], idx[1]), w23 = _mm512_packs_epi32(idx[2], idx[3]);
   const __m512i index = _mm512_packus_epi16(w01, w23);  // lane L: idx0[L], idx1[L], idx2[L], idx3[L] (4 each)
   const __mmask64 high = _mm512_movepi8_mask(index);
   const __m512i b0 = lookup(planes.t[0], index, high), b1 = lookup(planes.t[1], index, high);
@@ -226,14 +227,14 @@ int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, con
   const RowConsts row = row_consts<kForm>(k, max);
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
   size_t j = 0;
-  for (; j + 64 <= len; j += 64) exp64<kForm, kLowPlane2, false>(k, planes, row, x + j, 64, e_buf + j, vsum);
+  for (; j + 64 <= len; j += 64) exp64<kForm, kLowPlane2, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
     const size_t valid = len - j;
     switch ((valid + 15) / 16) {
       case 1: exp_gather<kForm, 1>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
       case 2: exp_gather<kForm, 2>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
       case 3: exp_gather<kForm, 3>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
-      default: exp64<kForm, kLowPlane2, true, 4>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      default: exp64<kForm, kLowPlane2, true, 4>(k, planes, row, x + j, valid, true, e_buf + j, vsum); break;
     }
   }
   return reduce_add_wrap_epi32(vsum);  // < 2^30
@@ -252,32 +253,35 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint8_t* y) {
   }
 }
 
-// 16-bit output, Eq. 21b, 32 at a time: vpmuludq on even and odd lanes (e·F16 < 2^48), the high
-// dwords of both gathered by one vpermt2d, and the signed saturating pack is the clamp at 32767
-// (p16 <= 2^15, never negative); vpermq undoes the pack's lane interleave.
+// 16-bit output, Eq. 21b by Eq. 21c (§4.11), 32 at a time: v = the high dword of e·2F16 (< 2^49,
+// vpmuludq on the even lanes and on e_buf read one element later for the odd ones), the high
+// dwords of both gathered by one vpermt2d, the unsigned saturating pack to words (v <= 2^16, so
+// only v = 2^16 saturates), p16 = (v + 1) >> 1 by vpavgw, and the clamp at 32767; vpermq undoes
+// the pack's lane interleave. e_buf holds one readable element past the row (kMaxLen + 64).
 void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
-  const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
-  const __m512i vf = _mm512_set1_epi64(static_cast<int64_t>(factor));
-  const __m512i round = _mm512_set1_epi64(int64_t{1} << (kProb16Shift - 1));
+  const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;  // F16 <= 2^30
+  const __m512i vf2 = _mm512_set1_epi64(static_cast<int64_t>(2 * factor));      // 2·F16 < 2^32
   const __m512i high_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
   const __m512i unpack_order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-  auto p16 = [&](__m512i e) {
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(e, vf), round);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_shuffle_epi32(e, _MM_PERM_DDBB), vf), round);
+  const __m512i zero = _mm512_setzero_si512(), clamp = _mm512_set1_epi16(kProb16Max);
+  auto v16 = [&](const int32_t* e) {  // v of e[0..15] as dwords
+    const __m512i even = _mm512_mul_epu32(_mm512_load_si512(e), vf2);
+    const __m512i odd = _mm512_mul_epu32(_mm512_loadu_si512(e + 1), vf2);
     return _mm512_permutex2var_epi32(even, high_dwords, odd);
   };
+  auto p16 = [&](__m512i v_words) { return _mm512_min_epu16(_mm512_avg_epu16(v_words, zero), clamp); };
   size_t j = 0;
   for (; j + 16 < len; j += 32) {
-    const __m512i packed = _mm512_packs_epi32(p16(_mm512_load_si512(e_buf + j)), p16(_mm512_load_si512(e_buf + j + 16)));
-    const __m512i out = _mm512_permutexvar_epi64(unpack_order, packed);
+    const __m512i out = _mm512_permutexvar_epi64(unpack_order, p16(_mm512_packus_epi32(v16(e_buf + j), v16(e_buf + j + 16))));
     if (j + 32 <= len) {
       _mm512_storeu_si512(y + j, out);
     } else {
       _mm512_mask_storeu_epi16(y + j, static_cast<__mmask32>((uint64_t{1} << (len - j)) - 1), out);
     }
   }
-  if (j < len) {  // the last 1..16: one vector, the signed saturating narrow is the clamp
-    _mm512_mask_cvtsepi32_storeu_epi16(y + j, tail_mask16(len - j), p16(_mm512_load_si512(e_buf + j)));
+  if (j < len) {  // the last 1..16: one vector (the pack's second half unused, its lane order kept)
+    const __m512i out = _mm512_permutexvar_epi64(unpack_order, p16(_mm512_packus_epi32(v16(e_buf + j), zero)));
+    _mm512_mask_storeu_epi16(y + j, static_cast<__mmask32>((uint64_t{1} << (len - j)) - 1), out);
   }
 }
 
