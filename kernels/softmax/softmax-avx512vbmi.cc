@@ -7,8 +7,9 @@
 // 64 logits per step: 4 vectors of indices -> 64 bytes (saturating packs, in-lane order) -> three
 // byte planes -> unpacked back to 4 vectors of e in the original order (the unpacks invert the
 // packs lane by lane). With a right shift (the ViT-Ti case) the index is Eq. 20c, a signed product
-// of the logit itself (no subtraction, no saturation step). Rows go in pairs: the second row's
-// exponentials overlap the first row's reductions and division.
+// of the logit itself (no subtraction, no saturation step). Eq. 21b is Eq. 21c (no rounding add).
+// Rows go in fours, pass by pass, so one row's reductions and division overlap the others' work.
+// Port 5 is the bottleneck (two-source byte permutes take two cycles of it): see §4.11.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -112,6 +113,7 @@ inline __m512i lut_index(const IndexConsts& k, const RowConsts& row, __m512i x, 
 // The table as three byte planes (bits 0-7, 8-15, 16-23), each 4 registers of 64 entries.
 struct Planes {
   __m512i t[3][4];
+  __m512i t2_16;           // bits 16-23 of entries 0-15 in each 128-bit lane
   const int32_t* entries;  // the table itself, for the gathers of a row's last logits
 };
 
@@ -130,6 +132,7 @@ Planes load_planes(const SoftmaxParams& p) {
       planes.t[b][q] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
     }
   }
+  planes.t2_16 = _mm512_broadcast_i32x4(_mm512_castsi512_si128(planes.t[2][0]));
   return planes;
 }
 
@@ -143,7 +146,7 @@ inline __m512i lookup(const __m512i t[4], __m512i index, __mmask64 high) {
 // e of 64 logits x[0..63] into e[0..63], added to vsum. kTail: only `valid` of them are in the
 // row, in the first kVectors vectors of 16 (the rest of those read as the row max: e(0), stored
 // but not summed; the vectors past them are neither computed nor stored).
-template <IndexForm kForm, bool kLowPlane2, bool kTail, int kVectors = 4>
+template <IndexForm kForm, bool kPlane2In16, bool kTail, int kVectors = 4>
 inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& row, const int32_t* x, size_t valid,
                   bool ends_row, int32_t* e, __m512i& vsum) {
   __m512i idx[4];
@@ -171,9 +174,10 @@ inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& r
   const __m512i index = _mm512_packus_epi16(w01, w23);  // lane L: idx0[L], idx1[L], idx2[L], idx3[L] (4 each)
   const __mmask64 high = _mm512_movepi8_mask(index);
   const __m512i b0 = lookup(planes.t[0], index, high), b1 = lookup(planes.t[1], index, high);
-  // kLowPlane2: entries 128-255 are below 2^16, so bits 16-23 need one lookup (vpermi2b is two
-  // cycles of port 5 on Sapphire Rapids: the lookups are the kernel's bottleneck).
-  const __m512i b2 = kLowPlane2 ? _mm512_maskz_permutex2var_epi8(~high, planes.t[2][0], index, planes.t[2][1])
+  // kPlane2In16: entries 16-255 are below 2^16 (make_softmax_params: T[16] = 65,355), so bits
+  // 16-23 are a 16-entry vpshufb: + 0x70 with unsigned saturation keeps the low nibble of i < 16
+  // and sets bit 7 (vpshufb's zero) for i >= 16. One cycle of port 5 instead of vpermi2b's two.
+  const __m512i b2 = kPlane2In16 ? _mm512_shuffle_epi8(planes.t2_16, _mm512_adds_epu8(index, _mm512_set1_epi8(0x70)))
                                 : lookup(planes.t[2], index, high);
   const __m512i zero = _mm512_setzero_si512();
   const __m512i w_lo = _mm512_unpacklo_epi8(b0, b1), w_hi = _mm512_unpackhi_epi8(b0, b1);  // bits 0-15
@@ -218,7 +222,7 @@ inline int32_t row_max(size_t len, const int32_t* x) {
 
 // Pass 2 of a row (Eq. 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
 // 32 at a time: lanes past that are never stored.)
-template <IndexForm kForm, bool kLowPlane2>
+template <IndexForm kForm, bool kPlane2In16>
 int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t max, int32_t* e_buf) {
   // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
   // stay loaded across the loop.
@@ -227,14 +231,14 @@ int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, con
   const RowConsts row = row_consts<kForm>(k, max);
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
   size_t j = 0;
-  for (; j + 64 <= len; j += 64) exp64<kForm, kLowPlane2, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
+  for (; j + 64 <= len; j += 64) exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
     const size_t valid = len - j;
     switch ((valid + 15) / 16) {
       case 1: exp_gather<kForm, 1>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
       case 2: exp_gather<kForm, 2>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
       case 3: exp_gather<kForm, 3>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
-      default: exp64<kForm, kLowPlane2, true, 4>(k, planes, row, x + j, valid, true, e_buf + j, vsum); break;
+      default: exp64<kForm, kPlane2In16, true, 4>(k, planes, row, x + j, valid, true, e_buf + j, vsum); break;
     }
   }
   return reduce_add_wrap_epi32(vsum);  // < 2^30
@@ -289,7 +293,7 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
 // constants, Σ -> division -> F16), so the group's rows run side by side while a row waits.
 constexpr size_t kGroup = 4;
 
-template <IndexForm kForm, bool kLowPlane2, typename Out>
+template <IndexForm kForm, bool kPlane2In16, typename Out>
 void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t rows, size_t len, const int32_t* in,
                            size_t ld_in, Out* out, size_t ld_out) {
   alignas(64) int32_t e_buf[kGroup][kMaxLen + 64];
@@ -299,7 +303,7 @@ void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t ro
     int32_t max[kGroup];
     int64_t sum[kGroup];
     for (size_t r = 0; r < group; ++r) max[r] = row_max(len, x + r * ld_in);
-    for (size_t r = 0; r < group; ++r) sum[r] = exp_row<kForm, kLowPlane2>(k, planes, len, x + r * ld_in, max[r], e_buf[r]);
+    for (size_t r = 0; r < group; ++r) sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, x + r * ld_in, max[r], e_buf[r]);
     for (size_t r = 0; r < group; ++r) normalise_row(len, sum[r], e_buf[r], out + (row + r) * ld_out);
   }
 }
@@ -309,8 +313,8 @@ void softmax_rows_lut(const SoftmaxParams& p, size_t rows, size_t len, const int
                       size_t ld_out) {
   const IndexConsts k = index_consts(p);
   const Planes planes = load_planes(p);
-  __mmask16 plane2_high = 0;  // entries 128-255 with bits 16-23 set
-  for (int q = 8; q < 16; ++q) {
+  __mmask16 plane2_high = 0;  // entries 16-255 with bits 16-23 set
+  for (int q = 1; q < 16; ++q) {
     plane2_high |= _mm512_cmpge_epu32_mask(_mm512_loadu_si512(p.exp_table + 16 * q), _mm512_set1_epi32(1 << 16));
   }
   auto run = [&]<IndexForm kForm>() {
