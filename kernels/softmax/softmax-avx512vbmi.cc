@@ -290,20 +290,26 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
 }
 
 // Rows in groups of kGroup, pass by pass: each row's passes wait on the one before (max -> index
-// constants, Σ -> division -> F16), so the group's rows run side by side while a row waits.
+// constants, Σ -> division -> F16), so the group's rows run side by side while a row waits, and
+// the next group's maxes are taken between this group's Eq. 20 and Eq. 21b passes.
 constexpr size_t kGroup = 4;
 
 template <IndexForm kForm, bool kPlane2In16, typename Out>
 void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t rows, size_t len, const int32_t* in,
                            size_t ld_in, Out* out, size_t ld_out) {
   alignas(64) int32_t e_buf[kGroup][kMaxLen + 64];
+  int32_t max[kGroup];
+  auto maxes = [&](size_t row) {  // pass 1 of the group starting at `row`
+    for (size_t r = row; r < rows && r < row + kGroup; ++r) max[r - row] = row_max(len, in + r * ld_in);
+  };
+  maxes(0);
   for (size_t row = 0; row < rows; row += kGroup) {
     const size_t group = rows - row < kGroup ? rows - row : kGroup;
-    const int32_t* x = in + row * ld_in;
-    int32_t max[kGroup];
     int64_t sum[kGroup];
-    for (size_t r = 0; r < group; ++r) max[r] = row_max(len, x + r * ld_in);
-    for (size_t r = 0; r < group; ++r) sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, x + r * ld_in, max[r], e_buf[r]);
+    for (size_t r = 0; r < group; ++r) sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, in + (row + r) * ld_in, max[r], e_buf[r]);
+    // The next group's maxes before this group's Eq. 21b: they wait on no division, and the
+    // next Eq. 20 pass finds them ready.
+    maxes(row + kGroup);
     for (size_t r = 0; r < group; ++r) normalise_row(len, sum[r], e_buf[r], out + (row + r) * ld_out);
   }
 }
