@@ -297,11 +297,14 @@ TEST_CASE("softmax: lut parameters at the edges of the register-table kernel, 8 
 
 TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 16 bits", "[softmax][softmax16]") {
   // softmax_rows*__avx512vbmi indexes right-shift parameters by Eq. 20c (a product of the logit, no
-  // Eq. 13 saturation) when index(2^31) >= 255, else by Eq. 20b, and runs rows in pairs. Rows that
-  // stress each: one logit, all tied, every index 255 (one logit far above the rest, int32 extremes
-  // beyond Eq. 13's saturation), a dominant logit, ViT-like spreads; lengths 1..130 (pairs, odd
-  // rows, 64-logit steps and their tails) and 4096; ViT-Ti's parameters, make_softmax_params', and
-  // the multipliers on both sides of Eq. 20c's condition; tables with every entry range.
+  // Eq. 13 saturation; the odd logits loaded one element later) when index(2^31) >= 255, else by
+  // Eq. 20b, runs rows in fours, takes a row's last <= 48 logits by vpgatherdd, bits 16-23 of the
+  // table by a 16-entry vpshufb where entries 16-255 are below 2^16, and Eq. 21b as Eq. 21c. Rows
+  // that stress each: one logit, all tied, every index 255 (one logit far above the rest, int32
+  // extremes beyond Eq. 13's saturation), a dominant logit, ViT-like spreads; lengths 1..130 (1-3
+  // rows, 64-logit steps and their tails), 197, 255..257 and 4096, the last row ending where the
+  // input allocation does (ASan sees any read past it); ViT-Ti's parameters, make_softmax_params',
+  // and the multipliers on both sides of Eq. 20c's condition; tables with every entry range.
   const uint64_t seed = nonlinear_seed(0x20c);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
   std::mt19937_64 rng(seed);
@@ -334,6 +337,12 @@ TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 
       params.back().exp_table[e] = i == 0 ? 0 : i == 1 ? (1 << 18) - 1 : static_cast<int32_t>(uniform_int(rng, 0, (1 << 18) - 1));
     }
   }
+  // Both sides of the vpshufb condition (entries 16-255 below 2^16): entry 16 at 2^16, and entries
+  // 1-15 at the 2^18 limit over 16-255 at 2^16 - 1.
+  params.push_back(params[2]);
+  params.back().exp_table[16] = 1 << 16;
+  params.push_back(params[2]);
+  for (int e = 1; e < 256; ++e) params.back().exp_table[e] = e < 16 ? (1 << 18) - 1 : (1 << 16) - 1;
   constexpr int kRowKinds = 7;
   auto fill = [&](int kind, int32_t* x, size_t len) {
     const int32_t top = static_cast<int32_t>(uniform_int(rng, -100000, 100000));
@@ -353,7 +362,7 @@ TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 
   };
   std::vector<size_t> lens;
   for (size_t len = 1; len <= 130; ++len) lens.push_back(len);
-  lens.push_back(4096);
+  for (size_t len : {size_t{197}, size_t{255}, size_t{256}, size_t{257}, size_t{4096}}) lens.push_back(len);
   const auto variants16 = test::softmax16_variants();
   const auto variants8 = test::softmax_variants();
   for (size_t pi = 0; pi < params.size(); ++pi) {
@@ -362,7 +371,7 @@ TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 
       for (int kind = 0; kind < kRowKinds; ++kind) {
         if (len == 4096 && pi >= base_params) continue;  // long rows once per parameter set
         const size_t rows = 1 + (len + static_cast<size_t>(kind)) % 3, ld = len + 3;  // 1, 2 or 3 rows
-        std::vector<int32_t> in(rows * ld, 0);
+        std::vector<int32_t> in(rows * ld - 3, 0);  // the last row ends the allocation
         for (size_t r = 0; r < rows; ++r) fill(kind, in.data() + r * ld, len);
         std::vector<uint16_t> ref16(rows * ld, 0xA5A5), simd16(rows * ld, 0xA5A5);
         std::vector<uint8_t> ref8(rows * ld, 0xA5), simd8(rows * ld, 0xA5);

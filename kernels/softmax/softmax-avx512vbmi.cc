@@ -7,8 +7,9 @@
 // 64 logits per step: 4 vectors of indices -> 64 bytes (saturating packs, in-lane order) -> three
 // byte planes -> unpacked back to 4 vectors of e in the original order (the unpacks invert the
 // packs lane by lane). With a right shift (the ViT-Ti case) the index is Eq. 20c, a signed product
-// of the logit itself (no subtraction, no saturation step). Rows go in pairs: the second row's
-// exponentials overlap the first row's reductions and division.
+// of the logit itself (no subtraction, no saturation step). Eq. 21b is Eq. 21c (no rounding add).
+// Rows go in fours, pass by pass, so one row's reductions and division overlap the others' work.
+// Port 5 is the bottleneck (two-source byte permutes take two cycles of it): see §4.11.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -92,12 +93,13 @@ RowConsts row_consts(const IndexConsts& k, int32_t max) {
   return {_mm512_set1_epi32(max), _mm512_set1_epi64(static_cast<int64_t>(c))};
 }
 
-// The index (not yet capped at 255) of 16 logits: uint32 lanes < 2^31.
+// The index (not yet capped at 255) of 16 logits: uint32 lanes < 2^31. x_odd (kProduct only): the
+// same logits loaded one element later, so the odd ones sit in the low dwords vpmuldq reads.
 template <IndexForm kForm>
-inline __m512i lut_index(const IndexConsts& k, const RowConsts& row, __m512i x) {
+inline __m512i lut_index(const IndexConsts& k, const RowConsts& row, __m512i x, __m512i x_odd) {
   if constexpr (kForm == IndexForm::kProduct) {  // Eq. 20c: vpmuldq reads the low dword as signed
     const __m512i even = _mm512_srlv_epi64(_mm512_sub_epi64(row.c, _mm512_mul_epi32(x, k.mult)), k.shift);
-    const __m512i odd = _mm512_srlv_epi64(_mm512_sub_epi64(row.c, _mm512_mul_epi32(_mm512_srli_epi64(x, 32), k.mult)), k.shift2);
+    const __m512i odd = _mm512_srlv_epi64(_mm512_sub_epi64(row.c, _mm512_mul_epi32(x_odd, k.mult)), k.shift2);
     return _mm512_mask_blend_epi32(0xAAAA, even, odd);
   } else {
     __m512i a = _mm512_min_epu32(_mm512_sub_epi32(row.vmax, x), k.cap);  // max - x >= 0 exactly in uint32
@@ -111,10 +113,13 @@ inline __m512i lut_index(const IndexConsts& k, const RowConsts& row, __m512i x) 
 // The table as three byte planes (bits 0-7, 8-15, 16-23), each 4 registers of 64 entries.
 struct Planes {
   __m512i t[3][4];
+  __m512i t2_16;           // bits 16-23 of entries 0-15 in each 128-bit lane
+  const int32_t* entries;  // the table itself, for the gathers of a row's last logits
 };
 
 Planes load_planes(const SoftmaxParams& p) {
   Planes planes;
+  planes.entries = p.exp_table;
   for (int q = 0; q < 4; ++q) {
     for (int b = 0; b < 3; ++b) {
       __m128i part[4];
@@ -127,6 +132,7 @@ Planes load_planes(const SoftmaxParams& p) {
       planes.t[b][q] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
     }
   }
+  planes.t2_16 = _mm512_broadcast_i32x4(_mm512_castsi512_si128(planes.t[2][0]));
   return planes;
 }
 
@@ -140,9 +146,9 @@ inline __m512i lookup(const __m512i t[4], __m512i index, __mmask64 high) {
 // e of 64 logits x[0..63] into e[0..63], added to vsum. kTail: only `valid` of them are in the
 // row, in the first kVectors vectors of 16 (the rest of those read as the row max: e(0), stored
 // but not summed; the vectors past them are neither computed nor stored).
-template <IndexForm kForm, bool kTail, int kVectors = 4>
+template <IndexForm kForm, bool kPlane2In16, bool kTail, int kVectors = 4>
 inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& row, const int32_t* x, size_t valid,
-                  int32_t* e, __m512i& vsum) {
+                  bool ends_row, int32_t* e, __m512i& vsum) {
   __m512i idx[4];
   for (int v = 0; v < 4; ++v) {
     const size_t start = 16 * static_cast<size_t>(v);
@@ -150,17 +156,29 @@ inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& r
       idx[v] = _mm512_setzero_si512();
       continue;
     }
-    const __m512i xv = !kTail ? _mm512_loadu_si512(x + start)
-                              : _mm512_mask_loadu_epi32(row.vmax, tail_mask16(valid > start ? valid - start : 0), x + start);
-    idx[v] = lut_index<kForm>(k, row, xv);
+    const size_t in_row = kTail ? (valid > start ? valid - start : 0) : 16;  // logits of this vector in the row
+    const __m512i xv = !kTail ? _mm512_loadu_si512(x + start) : _mm512_mask_loadu_epi32(row.vmax, tail_mask16(in_row), x + start);
+    // kProduct: x[start + 1 .. start + 15] (the 16th would be past a row ending here; its lane, the
+    // high dword of the last qword, is not read), the odd logits in the low dwords without a shift.
+    __m512i x_odd = xv;
+    if constexpr (kForm == IndexForm::kProduct) {
+      // Within the row a plain load (a masked one costs a uop of port 0 or 5); masked where the
+      // 16th element would be past the row's end.
+      x_odd = !kTail && (v < 3 || !ends_row) ? _mm512_loadu_si512(x + start + 1)
+                                             : _mm512_maskz_loadu_epi32(tail_mask16(in_row > 0 ? in_row - 1 : 0), x + start + 1);
+    }
+    idx[v] = lut_index<kForm>(k, row, xv, x_odd);
   }
-  // Packs saturate: indices < 2^31 -> uint16 (<= 65535), capped at 255 before the signed word pack.
-  const __m512i cap = _mm512_set1_epi16(255);
-  const __m512i w01 = _mm512_min_epu16(_mm512_packus_epi32(idx[0], idx[1]), cap);
-  const __m512i w23 = _mm512_min_epu16(_mm512_packus_epi32(idx[2], idx[3]), cap);
+  // Signed saturating packs: indices in [0, 2^31) -> int16 [0, 32767] -> uint8 [0, 255], the cap.
+  const __m512i w01 = _mm512_packs_epi32(idx[0], idx[1]), w23 = _mm512_packs_epi32(idx[2], idx[3]);
   const __m512i index = _mm512_packus_epi16(w01, w23);  // lane L: idx0[L], idx1[L], idx2[L], idx3[L] (4 each)
   const __mmask64 high = _mm512_movepi8_mask(index);
-  const __m512i b0 = lookup(planes.t[0], index, high), b1 = lookup(planes.t[1], index, high), b2 = lookup(planes.t[2], index, high);
+  const __m512i b0 = lookup(planes.t[0], index, high), b1 = lookup(planes.t[1], index, high);
+  // kPlane2In16: entries 16-255 are below 2^16 (make_softmax_params: T[16] = 65,355), so bits
+  // 16-23 are a 16-entry vpshufb: + 0x70 with unsigned saturation keeps the low nibble of i < 16
+  // and sets bit 7 (vpshufb's zero) for i >= 16. One cycle of port 5 instead of vpermi2b's two.
+  const __m512i b2 = kPlane2In16 ? _mm512_shuffle_epi8(planes.t2_16, _mm512_adds_epu8(index, _mm512_set1_epi8(0x70)))
+                                : lookup(planes.t[2], index, high);
   const __m512i zero = _mm512_setzero_si512();
   const __m512i w_lo = _mm512_unpacklo_epi8(b0, b1), w_hi = _mm512_unpackhi_epi8(b0, b1);  // bits 0-15
   const __m512i z_lo = _mm512_unpacklo_epi8(b2, zero), z_hi = _mm512_unpackhi_epi8(b2, zero);  // bits 16-23
@@ -173,28 +191,54 @@ inline void exp64(const IndexConsts& k, const Planes& planes, const RowConsts& r
   }
 }
 
-// Passes 1-2 of a row (Eq. 13, 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
-// 32 at a time: lanes past that are never stored.)
-template <IndexForm kForm>
-int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t* e_buf) {
-  // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
-  // stay loaded across the loop.
-  const IndexConsts k = consts;
-  const Planes planes = tables;
+// e of a row's last `valid` <= 48 logits by vpgatherdd: a 64-logit step of exp64 costs its 4-6
+// two-source byte lookups however few logits it holds, a gather of 16 loads the load ports.
+template <IndexForm kForm, int kVectors>
+inline void exp_gather(const IndexConsts& k, const Planes& planes, const RowConsts& row, const int32_t* x, size_t valid,
+                       int32_t* e, __m512i& vsum) {
+  for (int v = 0; v < kVectors; ++v) {
+    const size_t start = 16 * static_cast<size_t>(v);
+    const size_t in_row = valid > start ? valid - start : 0;
+    const __m512i xv = _mm512_mask_loadu_epi32(row.vmax, tail_mask16(in_row), x + start);
+    __m512i x_odd = xv;
+    if constexpr (kForm == IndexForm::kProduct) {
+      x_odd = _mm512_mask_loadu_epi32(row.vmax, tail_mask16(in_row > 0 ? in_row - 1 : 0), x + start + 1);
+    }
+    const __m512i index = _mm512_min_epu32(lut_index<kForm>(k, row, xv, x_odd), _mm512_set1_epi32(255));
+    const __m512i ev = _mm512_i32gather_epi32(index, planes.entries, 4);
+    _mm512_store_si512(e + start, ev);
+    vsum = _mm512_mask_add_epi32(vsum, tail_mask16(in_row), vsum, ev);
+  }
+}
+
+// Pass 1 of a row: its max (Eq. 13).
+inline int32_t row_max(size_t len, const int32_t* x) {
   __m512i vmax = _mm512_set1_epi32(std::numeric_limits<int32_t>::min());
   size_t j = 0;
   for (; j + 16 <= len; j += 16) vmax = _mm512_max_epi32(vmax, _mm512_loadu_si512(x + j));
   if (j < len) vmax = _mm512_max_epi32(vmax, _mm512_mask_loadu_epi32(vmax, tail_mask16(len - j), x + j));
-  const RowConsts row = row_consts<kForm>(k, _mm512_reduce_max_epi32(vmax));
+  return _mm512_reduce_max_epi32(vmax);
+}
+
+// Pass 2 of a row (Eq. 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
+// 32 at a time: lanes past that are never stored.)
+template <IndexForm kForm, bool kPlane2In16>
+int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t max, int32_t* e_buf) {
+  // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
+  // stay loaded across the loop.
+  const IndexConsts k = consts;
+  const Planes planes = tables;
+  const RowConsts row = row_consts<kForm>(k, max);
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
-  for (j = 0; j + 64 <= len; j += 64) exp64<kForm, false>(k, planes, row, x + j, 64, e_buf + j, vsum);
+  size_t j = 0;
+  for (; j + 64 <= len; j += 64) exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
     const size_t valid = len - j;
     switch ((valid + 15) / 16) {
-      case 1: exp64<kForm, true, 1>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
-      case 2: exp64<kForm, true, 2>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
-      case 3: exp64<kForm, true, 3>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
-      default: exp64<kForm, true, 4>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      case 1: exp_gather<kForm, 1>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      case 2: exp_gather<kForm, 2>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      case 3: exp_gather<kForm, 3>(k, planes, row, x + j, valid, e_buf + j, vsum); break;
+      default: exp64<kForm, kPlane2In16, true, 4>(k, planes, row, x + j, valid, true, e_buf + j, vsum); break;
     }
   }
   return reduce_add_wrap_epi32(vsum);  // < 2^30
@@ -213,46 +257,61 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint8_t* y) {
   }
 }
 
-// 16-bit output, Eq. 21b, 32 at a time: vpmuludq on even and odd lanes (e·F16 < 2^48), the high
-// dwords of both gathered by one vpermt2d, and the signed saturating pack is the clamp at 32767
-// (p16 <= 2^15, never negative); vpermq undoes the pack's lane interleave.
+// 16-bit output, Eq. 21b by Eq. 21c (§4.11), 32 at a time: v = the high dword of e·2F16 (< 2^49,
+// vpmuludq on the even lanes and on e_buf read one element later for the odd ones), the high
+// dwords of both gathered by one vpermt2d, the unsigned saturating pack to words (v <= 2^16, so
+// only v = 2^16 saturates), p16 = (v + 1) >> 1 by vpavgw, and the clamp at 32767; vpermq undoes
+// the pack's lane interleave. e_buf holds one readable element past the row (kMaxLen + 64).
 void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
-  const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
-  const __m512i vf = _mm512_set1_epi64(static_cast<int64_t>(factor));
-  const __m512i round = _mm512_set1_epi64(int64_t{1} << (kProb16Shift - 1));
+  const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;  // F16 <= 2^30
+  const __m512i vf2 = _mm512_set1_epi64(static_cast<int64_t>(2 * factor));      // 2·F16 < 2^32
   const __m512i high_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
   const __m512i unpack_order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-  auto p16 = [&](__m512i e) {
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(e, vf), round);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_shuffle_epi32(e, _MM_PERM_DDBB), vf), round);
+  const __m512i zero = _mm512_setzero_si512(), clamp = _mm512_set1_epi16(kProb16Max);
+  auto v16 = [&](const int32_t* e) {  // v of e[0..15] as dwords
+    const __m512i even = _mm512_mul_epu32(_mm512_load_si512(e), vf2);
+    const __m512i odd = _mm512_mul_epu32(_mm512_loadu_si512(e + 1), vf2);
     return _mm512_permutex2var_epi32(even, high_dwords, odd);
   };
-  for (size_t j = 0; j < len; j += 32) {
-    const __m512i packed = _mm512_packs_epi32(p16(_mm512_load_si512(e_buf + j)), p16(_mm512_load_si512(e_buf + j + 16)));
-    const __m512i out = _mm512_permutexvar_epi64(unpack_order, packed);
+  auto p16 = [&](__m512i v_words) { return _mm512_min_epu16(_mm512_avg_epu16(v_words, zero), clamp); };
+  size_t j = 0;
+  for (; j + 16 < len; j += 32) {
+    const __m512i out = _mm512_permutexvar_epi64(unpack_order, p16(_mm512_packus_epi32(v16(e_buf + j), v16(e_buf + j + 16))));
     if (j + 32 <= len) {
       _mm512_storeu_si512(y + j, out);
     } else {
       _mm512_mask_storeu_epi16(y + j, static_cast<__mmask32>((uint64_t{1} << (len - j)) - 1), out);
     }
   }
+  if (j < len) {  // the last 1..16: one vector (the pack's second half unused, its lane order kept)
+    const __m512i out = _mm512_permutexvar_epi64(unpack_order, p16(_mm512_packus_epi32(v16(e_buf + j), zero)));
+    _mm512_mask_storeu_epi16(y + j, static_cast<__mmask32>((uint64_t{1} << (len - j)) - 1), out);
+  }
 }
 
-// Rows in pairs: the two rows' exponentials are independent, so the second one's run while the
-// first one's Σ, division and normalisation wait on their latency.
-template <IndexForm kForm, typename Out>
+// Rows in groups of kGroup, pass by pass: each row's passes wait on the one before (max -> index
+// constants, Σ -> division -> F16), so the group's rows run side by side while a row waits, and
+// the next group's maxes are taken between this group's Eq. 20 and Eq. 21b passes.
+constexpr size_t kGroup = 4;
+
+template <IndexForm kForm, bool kPlane2In16, typename Out>
 void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t rows, size_t len, const int32_t* in,
                            size_t ld_in, Out* out, size_t ld_out) {
-  alignas(64) int32_t e_buf[2][kMaxLen + 64];
-  size_t row = 0;
-  for (; row + 2 <= rows; row += 2) {
-    const int32_t* x = in + row * ld_in;
-    const int64_t sum0 = exp_row<kForm>(k, planes, len, x, e_buf[0]);
-    const int64_t sum1 = exp_row<kForm>(k, planes, len, x + ld_in, e_buf[1]);
-    normalise_row(len, sum0, e_buf[0], out + row * ld_out);
-    normalise_row(len, sum1, e_buf[1], out + (row + 1) * ld_out);
+  alignas(64) int32_t e_buf[kGroup][kMaxLen + 64];
+  int32_t max[kGroup];
+  auto maxes = [&](size_t row) {  // pass 1 of the group starting at `row`
+    for (size_t r = row; r < rows && r < row + kGroup; ++r) max[r - row] = row_max(len, in + r * ld_in);
+  };
+  maxes(0);
+  for (size_t row = 0; row < rows; row += kGroup) {
+    const size_t group = rows - row < kGroup ? rows - row : kGroup;
+    int64_t sum[kGroup];
+    for (size_t r = 0; r < group; ++r) sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, in + (row + r) * ld_in, max[r], e_buf[r]);
+    // The next group's maxes before this group's Eq. 21b: they wait on no division, and the
+    // next Eq. 20 pass finds them ready.
+    maxes(row + kGroup);
+    for (size_t r = 0; r < group; ++r) normalise_row(len, sum[r], e_buf[r], out + (row + r) * ld_out);
   }
-  if (row < rows) normalise_row(len, exp_row<kForm>(k, planes, len, in + row * ld_in, e_buf[0]), e_buf[0], out + row * ld_out);
 }
 
 template <typename Out>
@@ -260,10 +319,18 @@ void softmax_rows_lut(const SoftmaxParams& p, size_t rows, size_t len, const int
                       size_t ld_out) {
   const IndexConsts k = index_consts(p);
   const Planes planes = load_planes(p);
+  __mmask16 plane2_high = 0;  // entries 16-255 with bits 16-23 set
+  for (int q = 1; q < 16; ++q) {
+    plane2_high |= _mm512_cmpge_epu32_mask(_mm512_loadu_si512(p.exp_table + 16 * q), _mm512_set1_epi32(1 << 16));
+  }
+  auto run = [&]<IndexForm kForm>() {
+    if (plane2_high == 0) return softmax_rows_lut_form<kForm, true>(k, planes, rows, len, in, ld_in, out, ld_out);
+    softmax_rows_lut_form<kForm, false>(k, planes, rows, len, in, ld_in, out, ld_out);
+  };
   switch (k.form) {
-    case IndexForm::kProduct: return softmax_rows_lut_form<IndexForm::kProduct>(k, planes, rows, len, in, ld_in, out, ld_out);
-    case IndexForm::kLeft: return softmax_rows_lut_form<IndexForm::kLeft>(k, planes, rows, len, in, ld_in, out, ld_out);
-    case IndexForm::kRight: return softmax_rows_lut_form<IndexForm::kRight>(k, planes, rows, len, in, ld_in, out, ld_out);
+    case IndexForm::kProduct: return run.template operator()<IndexForm::kProduct>();
+    case IndexForm::kLeft: return run.template operator()<IndexForm::kLeft>();
+    case IndexForm::kRight: return run.template operator()<IndexForm::kRight>();
   }
 }
 
