@@ -1,6 +1,7 @@
 // AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Int32 rows: max |x|
 // (as the OR of the squares), Σx and Σx² in one pass of 6 vector ops per 16 channels (§6.6); the
-// 128-bit D² and Eq. 37 per row, scalar and division-free, 8 rows at a time. In-contract rows
+// 128-bit D² and Eq. 37 per row, scalar and division-free, in groups of 8 rows whose chains run beside
+// the previous group's output stages. In-contract rows
 // (s >= j, C <= 1024) take the lane stages of layernorm-lanes-avx512.h (§6.5, and §6.6's half-up
 // stage in narrow calls); other rows the general stage: 8 channels in int64 lanes with 32×32-bit
 // multiplies only (vpmuldq) and rounding shifts as add-half-and-sign.
@@ -238,27 +239,36 @@ void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* i
   if (rows == 0) return;
   const size_t in_bytes = p.uint8_input ? 1 : 4, out_bytes = p.out_bits == 8 ? 1 : 2;
   auto row_in = [&](size_t row) { return static_cast<const char*>(in) + row * ld_in * in_bytes; };
-  // Rows in groups: the statistics of kRowGroup rows, then their scalar Eq. 36-37 (each a chain of
-  // dependent multiplies, independent of each other, so the out-of-order core runs the chains side
-  // by side), then their output stages.
   alignas(64) LaneBlock blocks[kLaneChannels / 16];
   const bool lanes = !p.uint8_input && p.channels <= kLaneChannels;
   const bool narrow = lanes && build_lanes(p, blocks);
-  for (size_t row0 = 0; row0 < rows; row0 += kRowGroup) {
-    const size_t group = std::min(kRowGroup, rows - row0);
-    RowStats stats[kRowGroup];
-    RowPlan plans[kRowGroup];
-    for (size_t i = 0; i < group; ++i) stats[i] = row_stats(p, row_in(row0 + i));
-    for (size_t i = 0; i < group; ++i) plans[i] = {stats[i].s, stats[i].sum, row_scale(p, stats[i].s, stats[i].sum, stats[i].sum_sq)};
-    for (size_t i = 0; i < group; ++i) {
-      const size_t row = row0 + i;
-      void* y = static_cast<char*>(out) + row * ld_out * out_bytes;
-      if (lanes && lanes_fit(plans[i])) {
-        normalize_lanes(p, blocks, narrow, row_in(row), plans[i], y);
-      } else {
-        normalize(p, row_in(row), plans[i], y);
-      }
+  auto emit = [&](size_t row, const RowPlan& plan) {
+    void* y = static_cast<char*>(out) + row * ld_out * out_bytes;
+    if (lanes && lanes_fit(plan)) {
+      normalize_lanes(p, blocks, narrow, row_in(row), plan, y);
+    } else {
+      normalize(p, row_in(row), plan, y);
     }
+  };
+  auto plan_of = [&](const RowStats& st) { return RowPlan{st.s, st.sum, row_scale(p, st.s, st.sum, st.sum_sq)}; };
+  // Rows in groups of kRowGroup, software-pipelined: group g + 1's statistics are taken before group
+  // g's output stages, and its scalar Eq. 36-37 chains (dependent 64×64-bit multiplies) are issued
+  // one per row between them, so the out-of-order core runs each chain beside a row's vector work
+  // instead of waiting for it.
+  RowStats stats[kRowGroup];
+  RowPlan plans[2][kRowGroup];
+  size_t group = std::min(kRowGroup, rows);
+  for (size_t i = 0; i < group; ++i) stats[i] = row_stats(p, row_in(i));
+  for (size_t i = 0; i < group; ++i) plans[0][i] = plan_of(stats[i]);
+  for (size_t row0 = 0, g = 0; row0 < rows; row0 += kRowGroup, g ^= 1) {
+    const size_t next0 = row0 + kRowGroup;
+    const size_t next = next0 < rows ? std::min(kRowGroup, rows - next0) : 0;
+    for (size_t i = 0; i < next; ++i) stats[i] = row_stats(p, row_in(next0 + i));
+    for (size_t i = 0; i < group; ++i) {
+      if (i < next) plans[g ^ 1][i] = plan_of(stats[i]);
+      emit(row0 + i, plans[g][i]);
+    }
+    group = next;
   }
 }
 

@@ -86,12 +86,13 @@ inline __m512i affine8(__m512i nt, __m512i recip, __m512i half, const int64_t* g
   return _mm512_srav_epi64(_mm512_mask_sub_epi64(w, below, w, _mm512_set1_epi64(1)), _mm512_load_si512(h));
 }
 
-// Stores y16(c, mask) (y of channels [c, c + 16) as int32 lanes) for the n channels of a row: 64 or
-// 32 at a time through the saturating packs when may_pack and the output range is the whole type,
-// the rest 16 at a time clamped to [out_min, out_max].
+// Stores y16(c, block, mask) (y of channels [c, c + 16) as int32 lanes, `block` their LaneBlock) for
+// the n channels of a row: 64 or 32 at a time through the saturating packs when may_pack and the
+// output range is the whole type, the rest 16 at a time clamped to [out_min, out_max]. The block
+// pointer advances with c (indexing blocks[c / 16] costs 4 scalar ops per call, some on the vector ports).
 template <typename OutT, typename Y16>
-inline __attribute__((always_inline)) void store_row_lanes(const LayerNormParams& p, size_t n, bool may_pack, OutT* out,
-                                                           Y16&& y16) {
+inline __attribute__((always_inline)) void store_row_lanes(const LayerNormParams& p, size_t n, bool may_pack, const LaneBlock* b,
+                                                           OutT* out, Y16&& y16) {
   const __m512i lo = _mm512_set1_epi32(p.out_min), hi = _mm512_set1_epi32(p.out_max);
   size_t c = 0;
   // Full-range outputs: the saturating packs are the clamp (signed dword -> word, then word ->
@@ -100,21 +101,21 @@ inline __attribute__((always_inline)) void store_row_lanes(const LayerNormParams
   if (may_pack && full_range) {
     if constexpr (sizeof(OutT) == 1) {
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-      for (; c + 64 <= n; c += 64) {
-        const __m512i w01 = _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF));
-        const __m512i w23 = _mm512_packs_epi32(y16(c + 32, 0xFFFF), y16(c + 48, 0xFFFF));
+      for (; c + 64 <= n; c += 64, b += 4) {
+        const __m512i w01 = _mm512_packs_epi32(y16(c, b[0], 0xFFFF), y16(c + 16, b[1], 0xFFFF));
+        const __m512i w23 = _mm512_packs_epi32(y16(c + 32, b[2], 0xFFFF), y16(c + 48, b[3], 0xFFFF));
         _mm512_storeu_si512(out + c, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
       }
     } else {
       const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-      for (; c + 32 <= n; c += 32) {
-        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi64(order, _mm512_packs_epi32(y16(c, 0xFFFF), y16(c + 16, 0xFFFF))));
+      for (; c + 32 <= n; c += 32, b += 2) {
+        _mm512_storeu_si512(out + c, _mm512_permutexvar_epi64(order, _mm512_packs_epi32(y16(c, b[0], 0xFFFF), y16(c + 16, b[1], 0xFFFF))));
       }
     }
   }
-  for (; c < n; c += 16) {
+  for (; c < n; c += 16, ++b) {
     const __mmask16 m = tail_mask16(n - c);
-    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(y16(c, m), lo), hi);
+    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(y16(c, *b, m), lo), hi);
     if constexpr (sizeof(OutT) == 1) {
       _mm_mask_storeu_epi8(out + c, m, _mm512_cvtepi32_epi8(y));
     } else {
@@ -135,8 +136,7 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
   const __m512i lo64 = _mm512_set1_epi64(p.out_min), hi64 = _mm512_set1_epi64(p.out_max);
   const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
   // y of channels [c, c + 16) as int32 lanes (past the mask: anything); clamped unless kNarrow.
-  auto y16 = [&](size_t c, __mmask16 m) {
-    const LaneBlock& b = blocks[c / 16];
+  auto y16 = [&](size_t c, const LaneBlock& b, __mmask16 m) {
     // Eq. 38: ñ mod 2^32 (exact, |ñ| < 2^31); its even and odd channels in the low dwords.
     const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
     __m512i y_even = affine8(nt, recip, half, b.g, b.k, b.theta, b.h);
@@ -147,7 +147,7 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
     }
     return _mm512_permutex2var_epi32(y_even, interleave, y_odd);
   };
-  store_row_lanes(p, n, kNarrow, out, y16);
+  store_row_lanes(p, n, kNarrow, blocks, out, y16);
 }
 
 // ---- §6.6: the §6.5 stage without its two sign tests, for narrow calls (every h_c >= 32). Both
@@ -173,8 +173,7 @@ bool normalize_row_fast(const LayerNormParams& p, const LaneBlock* blocks, const
   const __m512i high_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
   const __m512i low_dwords = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
   __m512i ties = _mm512_set1_epi32(-1);  // a lane reaching 0 flags a possible negative tie
-  auto y16 = [&](size_t c, __mmask16 m) {
-    const LaneBlock& b = blocks[c / 16];
+  auto y16 = [&](size_t c, const LaneBlock& b, __mmask16 m) {
     const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
     ties = _mm512_mask_min_epu32(ties, m, ties, _mm512_ternarylogic_epi32(nt, tie_mask, tie_bits, 0x6A));  // (ñ & A) ^ B
     const __m512i t_even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(nt, recip), half), kTBits);
@@ -185,7 +184,7 @@ bool normalize_row_fast(const LayerNormParams& p, const LaneBlock* blocks, const
     ties = _mm512_mask_min_epu32(ties, m, ties, _mm512_permutex2var_epi32(w_even, low_dwords, w_odd));
     return _mm512_srav_epi32(_mm512_permutex2var_epi32(w_even, high_dwords, w_odd), _mm512_load_si512(b.high_shift));
   };
-  store_row_lanes(p, n, true, out, y16);
+  store_row_lanes(p, n, true, blocks, out, y16);
   return _mm512_cmpeq_epi32_mask(ties, _mm512_setzero_si512()) == 0;
 }
 
