@@ -43,10 +43,17 @@ struct Parallel {
       fn(size_t{0}, n, 0);
       return;
     }
-    pool->parallel_for(parts, [&](size_t part, int thread) {
+    auto part_fn = [&](size_t part, int thread) {
       const auto [b, e] = split_range(n, parts, part);
       if (b < e) fn(b, e, thread);
-    });
+    };
+    // One part per thread: part t on thread t in every step, so the rows a thread writes are in
+    // its own core's caches when its next step (attention, see run_attention) reads them.
+    if (parts == static_cast<size_t>(threads())) {
+      pool->run_on_each_thread(part_fn);
+    } else {
+      pool->parallel_for(parts, part_fn);
+    }
   }
 };
 
@@ -267,6 +274,27 @@ class Executor {
 // leave threads idle.
 void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t images, size_t heads) {
   const size_t units = images * heads, threads = static_cast<size_t>(par.threads());
+  if (par.pool && threads > 1 && (images % threads == 0 || images == 1)) {
+    // Equal shares, each on the thread whose row step wrote its queries (Parallel::rows runs part t
+    // on thread t): whole images of that thread's row range, or with one image, the thread's row
+    // range of every head. Keys and values still come from every thread's rows.
+    par.pool->run_on_each_thread([&](size_t t, int thread) {
+      if (images == 1) {
+        const auto [r0, r1] = split_range(s.rows, threads, t);
+        for (size_t h = 0; h < heads; ++h) {
+          for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], 0, h, r0, r1, thread);
+        }
+        return;
+      }
+      const auto [i0, i1] = split_range(images, threads, t);
+      for (size_t img = i0; img < i1; ++img) {
+        for (size_t h = 0; h < heads; ++h) {
+          for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], img, h, 0, s.rows, thread);
+        }
+      }
+    });
+    return;
+  }
   const size_t row_blocks = threads > 1 ? std::max<size_t>(1, (2 * threads + units - 1) / units) : 1;
   auto task = [&](size_t index, int thread) {
     const size_t unit = index / row_blocks;

@@ -24,6 +24,7 @@ void spin_briefly(Done&& done) {
 // condition_variable a worker still waits on) would terminate or hang.
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
   try {
+    pinned_generation_.assign(static_cast<size_t>(threads_), 0);
     workers_.reserve(static_cast<size_t>(threads_ - 1));
     for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
   } catch (...) {
@@ -50,8 +51,17 @@ void ThreadPool::drain(int thread) {
     size_t task;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (next_ >= tasks_) return;
-      task = next_++;
+      if (pinned_) {
+        // Once per generation: a worker finishing the previous step's last task can reach this
+        // check after the caller has started the next (pinned) step, and then again from worker().
+        unsigned& last = pinned_generation_[static_cast<size_t>(thread)];
+        if (last == generation_) return;
+        last = generation_;
+        task = static_cast<size_t>(thread);
+      } else {
+        if (next_ >= tasks_) return;
+        task = next_++;
+      }
     }
     try {
       (*fn_)(task, thread);
@@ -85,9 +95,22 @@ void ThreadPool::parallel_for(size_t tasks, TaskRef fn) {
     for (size_t t = 0; t < tasks; ++t) fn(t, 0);
     return;
   }
+  run(tasks, fn, false);
+}
+
+void ThreadPool::run_on_each_thread(TaskRef fn) {
+  if (threads_ == 1) {
+    fn(0, 0);
+    return;
+  }
+  run(static_cast<size_t>(threads_), fn, true);
+}
+
+void ThreadPool::run(size_t tasks, const TaskRef& fn, bool pinned) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = &fn;
+    pinned_ = pinned;
     tasks_ = tasks;
     next_ = 0;
     finished_ = 0;

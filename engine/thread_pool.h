@@ -47,10 +47,19 @@ class ThreadPool {
   void parallel_for(size_t tasks, Fn&& fn) {
     parallel_for(tasks, TaskRef(fn));
   }
+  // Runs fn(t, t) once on each thread t in [0, threads()): task t always on thread t, so data a
+  // thread wrote in one step is in its own core's caches for the next step that takes the same t.
+  // No stealing: the step lasts as long as its slowest thread (use for equal shares of work).
+  void run_on_each_thread(TaskRef fn);
+  template <typename Fn>
+  void run_on_each_thread(Fn&& fn) {
+    run_on_each_thread(TaskRef(fn));
+  }
 
  private:
   void worker(int index);
   void drain(int thread);
+  void run(size_t tasks, const TaskRef& fn, bool pinned);
   // Sets stop_, wakes every worker and joins it; used by the destructor and by a constructor
   // that failed to start a worker.
   void stop_and_join() noexcept;
@@ -61,6 +70,8 @@ class ThreadPool {
   std::condition_variable wake_, done_;
   const TaskRef* fn_ = nullptr;
   size_t tasks_ = 0, next_ = 0;
+  bool pinned_ = false;  // run_on_each_thread: each thread takes only the task with its own index
+  std::vector<unsigned> pinned_generation_;  // per thread: the last pinned step it ran (under mutex_)
   std::atomic<size_t> finished_{0};       // written under mutex_, read lock-free while spinning
   std::atomic<unsigned> generation_{0};  // written under mutex_, read lock-free while spinning
   bool stop_ = false;

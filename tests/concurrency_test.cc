@@ -72,6 +72,41 @@ TEST_CASE("concurrency: thread pool rounds run every task once and rethrow", "[c
   }
 }
 
+TEST_CASE("concurrency: run_on_each_thread runs task t on thread t, once, between parallel_for rounds",
+          "[concurrency][thread_pool]") {
+  constexpr int kRounds = 3000;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    // Plain slots, read after the call returns (TSan checks the ordering). Pinned steps follow
+    // dynamic ones directly: a worker still leaving the previous step's drain must not run its
+    // pinned task twice (it once could reach the pinned step from both drain calls).
+    std::vector<int> runs(static_cast<size_t>(threads)), on_thread(static_cast<size_t>(threads));
+    long bad = 0, rethrown = 0, dynamic_total = 0;
+    for (int round = 0; round < kRounds; ++round) {
+      std::atomic<long> done{0};
+      pool.parallel_for(static_cast<size_t>(round % 5), [&](size_t, int) { ++done; });
+      dynamic_total += done.load() - round % 5;
+      std::fill(runs.begin(), runs.end(), 0);
+      std::fill(on_thread.begin(), on_thread.end(), -1);
+      const bool throws = round % 100 == 9;
+      try {
+        pool.run_on_each_thread([&](size_t task, int thread) {
+          ++runs[task];
+          on_thread[task] = thread;
+          if (throws && task + 1 == static_cast<size_t>(threads)) throw std::runtime_error("task failed");
+        });
+      } catch (const std::runtime_error&) {
+        ++rethrown;
+      }
+      for (int t = 0; t < threads; ++t) bad += runs[static_cast<size_t>(t)] != 1 || on_thread[static_cast<size_t>(t)] != t;
+    }
+    INFO("threads " << threads);
+    CHECK(bad == 0);
+    CHECK(dynamic_total == 0);
+    CHECK(rethrown == kRounds / 100);
+  }
+}
+
 TEST_CASE("concurrency: several pools driven from several threads at once", "[concurrency][thread_pool]") {
   constexpr int kCallers = 4, kRounds = 1500;
   std::vector<long> sums(kCallers, 0);
