@@ -2,7 +2,7 @@
 // tile, tdpbuud on B packed into VNNI-4 tiles per call, over
 // the real tile instructions (-mamx-tile -mamx-int8; AVX-512 output stage).
 #include "kernels/gemm/amx-tile-intrinsics.h"  // first: it carries the immintrin.h pragma
-#include "kernels/gemm/amx-drivers.h"
+#include "kernels/gemm/amx-attention.h"
 
 namespace intvit::gemm {
 

@@ -1,7 +1,7 @@
 // u8 × u8 product with two zero-points (Eq. 9: q@kᵀ, attn@v) on AMX tiles, 32 × 32 per register
 // tile, tdpbuud on B packed into VNNI-4 tiles per call, over
 // the portable tile emulation (any x86-64; the best native output stage).
-#include "kernels/gemm/amx-drivers.h"
+#include "kernels/gemm/amx-attention.h"
 
 namespace intvit::gemm {
 

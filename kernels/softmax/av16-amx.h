@@ -1,6 +1,6 @@
 // attn@v with 16-bit probabilities (av16, QUANTIZATION.md §4.10) on AMX tiles: the same ABI and
 // bits as av16_ref (kernels/softmax/softmax.h), through the shared amx micro-kernel
-// (kernels/gemm/amx-drivers.h). __amx runs the real tile instructions (the caller checks
+// (kernels/gemm/amx-attention.h). __amx runs the real tile instructions (the caller checks
 // gemm_isa_supported(GemmIsa::kAmx)); __amxemu the portable emulation (any host, slow).
 // The session's KernelSet (kernels/backend/backend.cc) runs them for the amx / amx-emu backends.
 #pragma once

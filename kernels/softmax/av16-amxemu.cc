@@ -1,6 +1,6 @@
 // av16 (attn@v, 16-bit probabilities × uint8 vᵀ, §4.10) on the portable tile emulation: each probability split into
-// two unsigned bytes, tdpbuud on both (kernels/gemm/amx-drivers.h).
-#include "kernels/gemm/amx-drivers.h"
+// two unsigned bytes, tdpbuud on both (kernels/gemm/amx-attention.h).
+#include "kernels/gemm/amx-attention.h"
 #include "kernels/softmax/av16-amx.h"
 
 namespace intvit {
