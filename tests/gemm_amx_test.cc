@@ -178,6 +178,37 @@ TEST_CASE("gemm amx: s16 byte split (Eq. 12) at the int16 extremes, deep K, ever
   }
 }
 
+// The per-block output stages of the amx linears (amx-block-stage-avx512.cc where the host has
+// AVX-512): the byte-clamp row store of u8 plans (every right shift >= 1, [0, 255], zero-points
+// inside and outside [0, 255]), the int32 residual with saturation deferred to the block (priors
+// near the int32 extremes), the s16 planes combined in registers; full 32-column pairs and the
+// masked partial pair at N = 197 / 45, per-tensor and per-channel, each against the reference.
+TEST_CASE("gemm amx: the block output stages on full and partial column pairs", "[gemm][amx]") {
+  uint64_t seed = 1800;
+  for (GemmIsa isa : amx_backends()) {
+    INFO("backend " << intvit::gemm_isa_name(isa));
+    for (bool per_channel : {false, true}) {
+      for (int32_t zp : {0, 117, 255, -300, 700}) {
+        GemmTester().m(197).n(197).k(192).za(117).out(GemmOut::kU8).requant(true).per_channel(per_channel).shifts(1, 11)
+            .zero_point(zp).clamp(0, 255).fill(Fill::kExtremeMix).seed(seed++).Test(isa);
+      }
+      GemmTester().m(35).n(96).k(192).za(3).out(GemmOut::kU8).requant(true).per_channel(per_channel).shifts(1, 9).zero_point(128)
+          .clamp(7, 250).seed(seed++).Test(isa);  // narrow but not byte_clamp
+      GemmTester().m(197).n(197).k(768).za(255).out(GemmOut::kS32).requant(true).accumulate(true).near_extreme_prior(true)
+          .per_channel(per_channel).shifts(-2, 3).seed(seed++).Test(isa);
+      GemmTester().m(40).n(64).k(192).za(9).out(GemmOut::kS32).requant(true).accumulate(true).per_channel(per_channel).seed(seed++).Test(isa);
+      GemmTester().m(33).n(64).k(100).za(1).out(GemmOut::kS32).accumulate(true).near_extreme_prior(true).seed(seed++).Test(isa);  // raw
+      GemmTester().m(33).n(64).k(100).za(1).out(GemmOut::kS16).requant(true).per_channel(per_channel).seed(seed++).Test(isa);
+      for (GemmOut out : {GemmOut::kU8, GemmOut::kS16, GemmOut::kS32}) {
+        GemmTester().input(GemmInput::kS16).m(19).n(45).k(130).out(out).requant(true).per_channel(per_channel).shifts(1, 12)
+            .fill(Fill::kExtremeMix).seed(seed++).Test(isa);
+      }
+      GemmTester().input(GemmInput::kS16).m(16).n(64).k(96).out(GemmOut::kS32).requant(true).accumulate(true).near_extreme_prior(true)
+          .per_channel(per_channel).shifts(-2, 3).seed(seed++).Test(isa);
+    }
+  }
+}
+
 TEST_CASE("gemm amx: each thread configures its own tiles", "[gemm][amx]") {
   // Two threads run the emulated kernels at once; each has its own (thread_local) tile file.
   std::vector<std::thread> threads;

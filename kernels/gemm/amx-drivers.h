@@ -1,6 +1,8 @@
 // The linear layers of the amx backend over the micro-kernel of ukernel-amx.h, templated over the
 // tile-operations policy (instantiated by *-amx.cc with the real instructions and by *-amxemu.cc
-// with the emulation). `stage` is the ISA's output stage (Eq. 11 + store, bias added there).
+// with the emulation). `block` (amx_block_stage_for) is the output stage of one block of tile
+// results (Eq. 11 + store, bias added there), resolved for the plan once per call; where the host
+// has none (the emulation on a CPU without AVX-512), `stage`, the ISA's generic output stage.
 // The attention products (q@kᵀ, attn@v16) are in amx-attention.h.
 #pragma once
 
@@ -39,7 +41,7 @@ void for_each_column_pair(size_t n_begin, size_t n_end, Fn&& fn) {
 // while A streams past.
 template <class Ops>
 void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
-               size_t n_end, OutputStageFn stage) {
+               size_t n_end, OutputStageFn stage, AmxBlockStageFn block) {
   Ops::configure(kernel_config());
   const PackedLayout& l = w.layout();
   const size_t steps = l.k_padded / kTileK;
@@ -53,7 +55,11 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
       src.a = static_cast<const uint8_t*>(a) + r * lda;
       src.rows = std::min<size_t>(m - r, 2 * kTileRows);
       tile_product<Ops, Sign::kUS, Sign::kUS>(src.rows > kTileRows ? 2 : 1, p.nt, src, b, steps, acc);
-      stage(out, r, src.rows, p.g_begin, p.g_end, &acc[0][p.g_begin - p.n0], 32, l.bias_eff);
+      if (block) {
+        block(out, r, src.rows, p.n0, p.g_begin, p.g_end, &acc[0][0], nullptr, l.bias_eff);
+      } else {
+        stage(out, r, src.rows, p.g_begin, p.g_end, &acc[0][p.g_begin - p.n0], 32, l.bias_eff);
+      }
     }
   });
 }
@@ -63,7 +69,7 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
 // are prepared once), column pairs inside.
 template <class Ops>
 void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
-                size_t n_end, OutputStageFn stage) {
+                size_t n_end, OutputStageFn stage, AmxBlockStageFn block) {
   Ops::configure(kernel_config());
   const PackedLayout& l = w.layout();
   const size_t steps = l.k_padded / kTileK;
@@ -78,6 +84,7 @@ void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, con
     for_each_column_pair(n_begin, n_end, [&](const ColumnPair& p) {
       PackedB b{static_cast<const uint8_t*>(l.weights) + p.block * l.block_stride, l.block_stride};
       tile_product<Ops, Sign::kSS, Sign::kUS>(2, p.nt, src, b, steps, acc);
+      if (block) return block(out, r, src.rows, p.n0, p.g_begin, p.g_end, &acc[0][0], &acc[kTileRows][0], l.bias_eff);
       for (size_t i = 0; i < src.rows; ++i) {
         for (size_t j = 0; j < 32; ++j) {
           const uint32_t hi = static_cast<uint32_t>(acc[i][j]), lo = static_cast<uint32_t>(acc[kTileRows + i][j]);

@@ -167,6 +167,10 @@ OutputStageFn output_stage_for(GemmIsa isa) {
   }
 }
 
+AmxBlockStageFn amx_block_stage_for(GemmIsa isa, const OutputPlan& out, bool split) {
+  return output_stage_for(isa) == output_stage__avx512 ? amx_block_stage__avx512(out, split) : nullptr;
+}
+
 }  // namespace gemm
 
 void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const GemmOutput& out) {

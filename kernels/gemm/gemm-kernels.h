@@ -100,6 +100,18 @@ void apply_byte_table_ref(const OutputPlan& out, size_t rows, size_t n_begin, si
 // The output stage of a native ISA (kOneDnn, kAmxEmu → that of best_native_gemm_isa(); kAmx → AVX-512).
 OutputStageFn output_stage_for(GemmIsa);
 
+// The amx linear layers' output stage on one block of tile results (amx-drivers.h): rows [0, rows)
+// of columns [g_begin, g_end) inside the 32 columns from n0, value = hi[i·32 + n − n0] (for s16
+// inputs, split: 256·hi + lo[i·32 + n − n0], Eq. 12) + bias[n], modulo 2^32, written to out element
+// (row0 + i, n). Resolved once per call for the plan (no per-block dispatch).
+constexpr size_t kAmxBlockLd = 32;
+using AmxBlockStageFn = void (*)(const OutputPlan& out, size_t row0, size_t rows, size_t n0, size_t g_begin, size_t g_end,
+                                 const int32_t* hi, const int32_t* lo, const int32_t* bias);
+AmxBlockStageFn amx_block_stage__avx512(const OutputPlan&, bool split);
+// kAmx: the AVX-512 one; kAmxEmu: the same where the host has AVX-512, else nullptr (the drivers
+// then use output_stage_for(kAmxEmu) on an int32 buffer).
+AmxBlockStageFn amx_block_stage_for(GemmIsa, const OutputPlan&, bool split);
+
 // ---- oneDNN backend state (gemm-onednn.cc), owned by PackedWeights through these two calls.
 #if INTVIT_WITH_ONEDNN
 void* onednn_prepare_weights(const int8_t* plain, size_t n, size_t k);

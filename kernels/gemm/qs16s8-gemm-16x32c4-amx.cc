@@ -8,7 +8,7 @@ namespace intvit::gemm {
 
 void qs16s8_gemm_16x32c4__amx(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                                size_t n_begin, size_t n_end) {
-  amx::linear_s16<amx::AmxTileOps>(w, m, a, lda, out, n_begin, n_end, output_stage__avx512);
+  amx::linear_s16<amx::AmxTileOps>(w, m, a, lda, out, n_begin, n_end, output_stage__avx512, amx_block_stage_for(GemmIsa::kAmx, out, true));
 }
 
 }  // namespace intvit::gemm

@@ -7,7 +7,7 @@ namespace intvit::gemm {
 
 void qs16s8_gemm_16x32c4__amxemu(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                                size_t n_begin, size_t n_end) {
-  amx::linear_s16<amx::EmuTileOps>(w, m, a, lda, out, n_begin, n_end, output_stage_for(GemmIsa::kAmxEmu));
+  amx::linear_s16<amx::EmuTileOps>(w, m, a, lda, out, n_begin, n_end, output_stage_for(GemmIsa::kAmxEmu), amx_block_stage_for(GemmIsa::kAmxEmu, out, true));
 }
 
 }  // namespace intvit::gemm

@@ -7,7 +7,7 @@ namespace intvit::gemm {
 
 void qu8s8_gemm_32x32c4__amx(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                               size_t n_begin, size_t n_end) {
-  amx::linear_u8<amx::AmxTileOps>(w, m, a, lda, out, n_begin, n_end, output_stage__avx512);
+  amx::linear_u8<amx::AmxTileOps>(w, m, a, lda, out, n_begin, n_end, output_stage__avx512, amx_block_stage_for(GemmIsa::kAmx, out, false));
 }
 
 }  // namespace intvit::gemm
