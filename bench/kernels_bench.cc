@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/amx_driver_cost.h"
 #include "kernels/backend/backend.h"
 #include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
@@ -420,6 +421,72 @@ nlohmann::json to_json(const Options& o, const std::vector<GemmIsa>& isas, const
 
 }  // namespace
 
+namespace {
+
+// The amx backend as it would run on an AMX host, from what this host can measure: its driver
+// work without the tile instructions (bench/amx_driver_cost.h: packing, sums, edges, the output
+// stage — timed here, 1 thread) plus the tile instructions at the tdpbusd peak — measured where
+// AMX runs, else 1024 MACs per cycle (Sapphire Rapids: one 16 × 16 × 64 tdpbusd per 16 cycles) at
+// the clock implied by the measured vpdpbusd peak (2 zmm per cycle). Tile work counts the padded
+// operands (rows and columns to 16, K to 64) and both byte planes of 16-bit probabilities.
+struct AmxProjection {
+  std::string shape;
+  double driver_us = 0, tile_us = 0, projected_gops = 0, vnni_gops = 0;
+};
+
+std::vector<AmxProjection> project_amx(const Options& o, const Peaks& p, const std::vector<GemmIsa>& isas, const std::vector<Row>& rows) {
+  std::vector<AmxProjection> out;
+  if (!intvit::gemm_isa_supported(GemmIsa::kAvx512Vnni) || (p.vnni <= 0 && p.amx <= 0)) return out;
+  const double tile_macs_per_s = p.amx > 0 ? p.amx * 1e9 / 2 : 1024.0 * (p.vnni * 1e9 / (2 * 64 * 2));
+  const auto vnni = std::find(isas.begin(), isas.end(), GemmIsa::kAvx512Vnni);
+  const auto t1 = std::find(o.threads.begin(), o.threads.end(), 1);
+  const auto up = [](size_t v, size_t to) { return (v + to - 1) / to * to; };
+  for (const Row& r : rows) {
+    const Shape& sh = r.shape;
+    if (!sh.gemm()) continue;
+    const ShapeData d(sh);
+    AmxProjection a;
+    a.shape = sh.label;
+    std::vector<int32_t> c32(sh.m * sh.n);
+    double macs = static_cast<double>(up(sh.m, 16)) * up(sh.n, 16) * up(sh.k, 64);
+    if (sh.op == Op::kU8U8) {
+      a.driver_us = intvit::bench::amx_driver_seconds_u8u8(sh.m, sh.n, sh.k, d.a.data(), sh.k, 121, d.b.data(), sh.k, 133, c32.data(), sh.n, o.seconds) * 1e6;
+    } else if (sh.op == Op::kAv16) {
+      a.driver_us = intvit::bench::amx_driver_seconds_av16(sh.m, sh.n, sh.k, d.probs.data(), sh.k, d.b.data(), sh.k, 121, c32.data(), sh.n, o.seconds) * 1e6;
+      macs *= 2;
+    } else {
+      const auto packed = intvit::PackedWeights::pack(GemmIsa::kAmxEmu, intvit::GemmInput::kU8, d.w.data(), sh.n, sh.k, d.bias.data(), 117);
+      const bool residual = sh.op == Op::kLinearResidual;
+      const intvit::RequantParams q = residual ? intvit::RequantParams{d.mult.data(), d.shift.data(), true, 0, std::numeric_limits<int32_t>::min(),
+                                                                      std::numeric_limits<int32_t>::max()}
+                                               : intvit::RequantParams{d.mult.data(), d.shift.data(), true, 128, 0, 255};
+      std::vector<uint8_t> c8(sh.m * sh.n);
+      const intvit::GemmOutput go = residual ? intvit::GemmOutput{c32.data(), sh.n, intvit::GemmOut::kS32, &q, true}
+                                             : intvit::GemmOutput{c8.data(), sh.n, intvit::GemmOut::kU8, &q};
+      a.driver_us = intvit::bench::amx_driver_seconds_linear(packed, sh.m, d.a.data(), sh.k, go, o.seconds) * 1e6;
+    }
+    a.tile_us = macs / tile_macs_per_s * 1e6;
+    a.projected_gops = 2.0 * sh.m * sh.n * sh.k / ((a.driver_us + a.tile_us) * 1e-6) * 1e-9;
+    if (vnni != isas.end() && t1 != o.threads.end()) a.vnni_gops = r.gops[static_cast<size_t>(vnni - isas.begin())][static_cast<size_t>(t1 - o.threads.begin())];
+    out.push_back(a);
+  }
+  return out;
+}
+
+void print_amx_projection(const Peaks& p, const std::vector<AmxProjection>& rows) {
+  if (rows.empty()) return;
+  std::printf("\namx projection, 1 thread: driver work without tile instructions (measured here) + tile instructions at %s\n",
+              p.amx > 0 ? "the measured tdpbusd peak" : "1024 MAC/cycle (Sapphire Rapids tdpbusd; no AMX here) at the vpdpbusd clock");
+  std::printf("%-18s %10s %10s %10s %11s\n", "shape", "driver us", "tiles us", "proj GOPS", "proj/vnni");
+  for (const AmxProjection& a : rows) {
+    std::printf("%-18s %10.1f %10.1f %10.0f", a.shape.c_str(), a.driver_us, a.tile_us, a.projected_gops);
+    if (a.vnni_gops > 0) std::printf(" %11.2f", a.projected_gops / a.vnni_gops);
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
 int run_kernels_bench(int argc, char** argv) {
   Options o;
   try {
@@ -487,6 +554,15 @@ int run_kernels_bench(int argc, char** argv) {
     }
     rows.push_back(std::move(row));
   }
-  if (o.json) std::printf("%s\n", to_json(o, isas, p, rows).dump(2).c_str());
+  const std::vector<AmxProjection> amx = project_amx(o, p, isas, rows);
+  if (!o.json) print_amx_projection(p, amx);
+  if (o.json) {
+    nlohmann::json j = to_json(o, isas, p, rows);
+    for (const AmxProjection& a : amx) {
+      j["amx_projection_1thread"].push_back({{"shape", a.shape}, {"driver_us", a.driver_us}, {"tile_us", a.tile_us},
+                                              {"projected_gops", a.projected_gops}, {"avx512vnni_gops", a.vnni_gops}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  }
   return 0;
 }
