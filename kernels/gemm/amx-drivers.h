@@ -36,6 +36,56 @@ void for_each_column_pair(size_t n_begin, size_t n_end, Fn&& fn) {
   }
 }
 
+// The output stage of the linear layers' blocks, run one block late: a driver issues the tile
+// instructions of block i + 1 (tile_issue), then the stage of block i from its buffer (flush),
+// then stores block i + 1 into the other buffer (tile_store into buffer(), defer). On AMX hardware
+// the tile unit multiplies block i + 1 while the vector ports requantize block i; the values and
+// where they go are the same as stage-after-product, only the order of independent work changes.
+class DeferredStage {
+ public:
+  DeferredStage(const OutputPlan& out, OutputStageFn stage, AmxBlockStageFn block, const int32_t* bias, bool split)
+      : out_(out), stage_(stage), block_(block), bias_(bias), split_(split) {}
+  Acc& buffer() { return acc_[cur_]; }  // where the block being computed is stored
+  // The block just stored into buffer() (rows [r, r + rows), column pair p) is the pending one.
+  void defer(size_t r, size_t rows, const ColumnPair& p) {
+    pending_ = Block{r, rows, p, cur_};
+    has_pending_ = true;
+    cur_ ^= 1;
+  }
+  void flush() {
+    if (!has_pending_) return;
+    has_pending_ = false;
+    const Block& b = pending_;
+    Acc& acc = acc_[b.buffer];
+    if (block_) return block_(out_, b.r, b.rows, b.p.n0, b.p.g_begin, b.p.g_end, &acc[0][0], split_ ? &acc[kTileRows][0] : nullptr, bias_);
+    if (split_) {
+      for (size_t i = 0; i < b.rows; ++i) {
+        for (size_t j = 0; j < 32; ++j) {
+          const uint32_t hi = static_cast<uint32_t>(acc[i][j]), lo = static_cast<uint32_t>(acc[kTileRows + i][j]);
+          acc[i][j] = static_cast<int32_t>(hi * 256u + lo);  // (Eq. 12) modulo 2^32
+        }
+      }
+    }
+    stage_(out_, b.r, b.rows, b.p.g_begin, b.p.g_end, &acc[0][b.p.g_begin - b.p.n0], 32, bias_);
+  }
+
+ private:
+  struct Block {
+    size_t r, rows;
+    ColumnPair p;
+    int buffer;
+  };
+  const OutputPlan& out_;
+  OutputStageFn stage_;
+  AmxBlockStageFn block_;
+  const int32_t* bias_;
+  bool split_;
+  alignas(64) Acc acc_[2];
+  Block pending_{};
+  bool has_pending_ = false;
+  int cur_ = 0;
+};
+
 // (Eq. 8) u8 × s8: acc = Σ_k A·W by tdpbusd, then bias_eff (the Eq. 8 bracket) in the output stage.
 // Column pairs outside, row tiles of 32 inside: the pair's weights (32 × K bytes) stay in L1/L2
 // while A streams past.
@@ -45,7 +95,7 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
   Ops::configure(kernel_config());
   const PackedLayout& l = w.layout();
   const size_t steps = l.k_padded / kTileK;
-  alignas(64) Acc acc;
+  DeferredStage deferred(out, stage, block, l.bias_eff, false);
   U8Rows src;
   src.lda = lda;
   src.k = w.k();
@@ -54,26 +104,26 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
     for (size_t r = 0; r < m; r += 2 * kTileRows) {
       src.a = static_cast<const uint8_t*>(a) + r * lda;
       src.rows = std::min<size_t>(m - r, 2 * kTileRows);
-      tile_product<Ops, Sign::kUS, Sign::kUS>(src.rows > kTileRows ? 2 : 1, p.nt, src, b, steps, acc);
-      if (block) {
-        block(out, r, src.rows, p.n0, p.g_begin, p.g_end, &acc[0][0], nullptr, l.bias_eff);
-      } else {
-        stage(out, r, src.rows, p.g_begin, p.g_end, &acc[0][p.g_begin - p.n0], 32, l.bias_eff);
-      }
+      const int mt = src.rows > kTileRows ? 2 : 1;
+      tile_issue<Ops, Sign::kUS, Sign::kUS>(mt, p.nt, src, b, steps);
+      deferred.flush();
+      tile_store<Ops>(mt, p.nt, deferred.buffer());
+      deferred.defer(r, src.rows, p);
     }
   });
+  deferred.flush();
 }
 
 // (Eq. 10 via Eq. 12) s16 × s8: A = 256·hi + lo, hi·W by tdpbssd into C0/C1 and lo·W by tdpbusd
-// into C2/C3, combined as 256·C_hi + C_lo modulo 2^32. Row tiles of 16 outside (their split planes
-// are prepared once), column pairs inside.
+// into C2/C3, combined as 256·C_hi + C_lo modulo 2^32 (in the output stage). Row tiles of 16
+// outside (their split planes are prepared once), column pairs inside.
 template <class Ops>
 void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
                 size_t n_end, OutputStageFn stage, AmxBlockStageFn block) {
   Ops::configure(kernel_config());
   const PackedLayout& l = w.layout();
   const size_t steps = l.k_padded / kTileK;
-  alignas(64) Acc acc;
+  DeferredStage deferred(out, stage, block, l.bias_eff, true);
   S16Split src;
   src.lda = lda;
   src.k = w.k();
@@ -83,17 +133,13 @@ void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, con
     src.prepare();
     for_each_column_pair(n_begin, n_end, [&](const ColumnPair& p) {
       PackedB b{static_cast<const uint8_t*>(l.weights) + p.block * l.block_stride, l.block_stride};
-      tile_product<Ops, Sign::kSS, Sign::kUS>(2, p.nt, src, b, steps, acc);
-      if (block) return block(out, r, src.rows, p.n0, p.g_begin, p.g_end, &acc[0][0], &acc[kTileRows][0], l.bias_eff);
-      for (size_t i = 0; i < src.rows; ++i) {
-        for (size_t j = 0; j < 32; ++j) {
-          const uint32_t hi = static_cast<uint32_t>(acc[i][j]), lo = static_cast<uint32_t>(acc[kTileRows + i][j]);
-          acc[i][j] = static_cast<int32_t>(hi * 256u + lo);  // (Eq. 12) modulo 2^32
-        }
-      }
-      stage(out, r, src.rows, p.g_begin, p.g_end, &acc[0][p.g_begin - p.n0], 32, l.bias_eff);
+      tile_issue<Ops, Sign::kSS, Sign::kUS>(2, p.nt, src, b, steps);
+      deferred.flush();
+      tile_store<Ops>(2, p.nt, deferred.buffer());
+      deferred.defer(r, src.rows, p);
     });
   }
+  deferred.flush();
 }
 
 }  // namespace intvit::gemm::amx

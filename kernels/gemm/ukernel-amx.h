@@ -30,11 +30,13 @@ constexpr size_t kPanelK = 2048;
 
 inline size_t round_up_k(size_t k) { return (k + kTileK - 1) / kTileK * kTileK; }
 
-// acc = A · B over `steps` k-steps for mt row tiles and nt column tiles (1 or 2 each). Row tile 0
-// is multiplied with the sign S0, row tile 1 with S1 (the s16 split uses both rows for the same
-// rows of A: high bytes signed, low bytes unsigned). a(i, s) and b(j, s) give the tiles of k-step s.
+// C = A · B over `steps` k-steps for mt row tiles and nt column tiles (1 or 2 each), left in the
+// C tiles (tmm0..3) for tile_store. Row tile 0 is multiplied with the sign S0, row tile 1 with S1
+// (the s16 split uses both rows for the same rows of A: high bytes signed, low bytes unsigned).
+// a(i, s) and b(j, s) give the tiles of k-step s. Split from the store so that a driver can run
+// the previous block's output stage (vector ports) while the tile unit computes this one.
 template <class Ops, Sign S0, Sign S1, int MT, int NT, class ASrc, class BSrc>
-void tile_product(ASrc& a, BSrc& b, size_t steps, Acc& acc) {
+void tile_issue(ASrc& a, BSrc& b, size_t steps) {
   Ops::template zero<0>();
   if constexpr (NT > 1) Ops::template zero<1>();
   if constexpr (MT > 1) Ops::template zero<2>();
@@ -57,6 +59,11 @@ void tile_product(ASrc& a, BSrc& b, size_t steps, Acc& acc) {
     if constexpr (MT > 1) Ops::template dot<S1, 2, 5, 6>();
     if constexpr (MT > 1 && NT > 1) Ops::template dot<S1, 3, 5, 7>();
   }
+}
+
+// acc = the C tiles of tile_issue<…, MT, NT>.
+template <class Ops, int MT, int NT>
+void tile_store(Acc& acc) {
   constexpr size_t ld = sizeof(acc[0]);
   Ops::template store<0>(&acc[0][0], ld);
   if constexpr (NT > 1) Ops::template store<1>(&acc[0][16], ld);
@@ -64,12 +71,27 @@ void tile_product(ASrc& a, BSrc& b, size_t steps, Acc& acc) {
   if constexpr (MT > 1 && NT > 1) Ops::template store<3>(&acc[16][16], ld);
 }
 
+// tile_issue and tile_store for mt, nt in {1, 2} at run time.
+template <class Ops, Sign S0, Sign S1, class ASrc, class BSrc>
+void tile_issue(int mt, int nt, ASrc& a, BSrc& b, size_t steps) {
+  if (mt == 2 && nt == 2) return tile_issue<Ops, S0, S1, 2, 2>(a, b, steps);
+  if (mt == 2) return tile_issue<Ops, S0, S1, 2, 1>(a, b, steps);
+  if (nt == 2) return tile_issue<Ops, S0, S1, 1, 2>(a, b, steps);
+  tile_issue<Ops, S0, S1, 1, 1>(a, b, steps);
+}
+template <class Ops>
+void tile_store(int mt, int nt, Acc& acc) {
+  if (mt == 2 && nt == 2) return tile_store<Ops, 2, 2>(acc);
+  if (mt == 2) return tile_store<Ops, 2, 1>(acc);
+  if (nt == 2) return tile_store<Ops, 1, 2>(acc);
+  tile_store<Ops, 1, 1>(acc);
+}
+
+// acc = A · B: tile_issue then tile_store.
 template <class Ops, Sign S0, Sign S1, class ASrc, class BSrc>
 void tile_product(int mt, int nt, ASrc& a, BSrc& b, size_t steps, Acc& acc) {
-  if (mt == 2 && nt == 2) return tile_product<Ops, S0, S1, 2, 2>(a, b, steps, acc);
-  if (mt == 2) return tile_product<Ops, S0, S1, 2, 1>(a, b, steps, acc);
-  if (nt == 2) return tile_product<Ops, S0, S1, 1, 2>(a, b, steps, acc);
-  tile_product<Ops, S0, S1, 1, 1>(a, b, steps, acc);
+  tile_issue<Ops, S0, S1>(mt, nt, a, b, steps);
+  tile_store<Ops>(mt, nt, acc);
 }
 
 // ---- A sources.
