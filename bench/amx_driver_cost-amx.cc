@@ -1,7 +1,7 @@
 // The amx backend's work *outside* the tile instructions, measurable on any AVX-512 host: the
 // drivers of kernels/gemm/amx-drivers.h and amx-attention.h instantiated with a tile-operations
-// policy whose instructions do nothing (no tileloadd, tdpb*d, tilestored: the accumulator blocks
-// keep whatever they held), everything else — operand packing, row and column sums, edge copies,
+// policy whose instructions do nothing (no tileloadd or tdpb*d; tilestored writes zeros, so the
+// output stage sees small sums and never the saturating path), everything else — operand packing, row and column sums, edge copies,
 // the output stage — as the amx kernels run it. On an AMX host a call costs about this plus the
 // tile instructions; intvit-bench kernels prints both next to each other (kernels_bench.cc), so
 // a host without AMX still shows whether the driver work would dominate. Bench only: the results
