@@ -1,6 +1,6 @@
 // GemmOutput::byte_table (QUANTIZATION.md §3.6, Eq. 11c): a 256-byte table applied to the u8 codes
-// of Eq. 11 — in registers by the reference and qu8s8_gemm_4x64c4__avx512vnnivbmi, by a separate
-// pass elsewhere — held to the tester's reference on every backend, tolerance 0.
+// of Eq. 11 — in registers by the reference, qu8s8_gemm_4x64c4__avx512vnnivbmi and the amx block
+// stage (VBMI), by a separate pass elsewhere — held to the tester's reference on every backend, tolerance 0.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -25,7 +25,9 @@ TEST_CASE("gemm byte table: which backends apply it in the output stage", "[gemm
     INFO("backend " << gemm_isa_name(isa));
     const auto u8 = PackedWeights::pack(isa, GemmInput::kU8, w.data(), 64, 8, nullptr, 3);
     const auto s16 = PackedWeights::pack(isa, GemmInput::kS16, w.data(), 64, 8, nullptr, 0);
-    const bool vbmi = isa == GemmIsa::kAvx512Vnni && cpu_features().avx512vbmi;
+    // The amx kernels' block stage is AVX-512 where the host has it (amx-emu: its best native ISA).
+    const bool amx_avx512 = (isa == GemmIsa::kAmx || isa == GemmIsa::kAmxEmu) && gemm_isa_supported(GemmIsa::kAvx512Vnni);
+    const bool vbmi = (isa == GemmIsa::kAvx512Vnni || amx_avx512) && cpu_features().avx512vbmi;
     CHECK(linear_fuses_byte_table(u8) == (isa == GemmIsa::kRef || vbmi));
     CHECK(linear_fuses_byte_table(s16) == (isa == GemmIsa::kRef));
   }

@@ -168,7 +168,12 @@ OutputStageFn output_stage_for(GemmIsa isa) {
 }
 
 AmxBlockStageFn amx_block_stage_for(GemmIsa isa, const OutputPlan& out, bool split) {
-  return output_stage_for(isa) == output_stage__avx512 ? amx_block_stage__avx512(out, split) : nullptr;
+  const bool avx512 = output_stage_for(isa) == output_stage__avx512;
+  if (out.table != nullptr) {
+    if (!avx512 || split || !cpu().avx512vbmi) throw Error(ErrorCode::kInternal, "gemm: amx kernel given a byte table it cannot apply");
+    return amx_block_stage__avx512vbmi(out);
+  }
+  return avx512 ? amx_block_stage__avx512(out, split) : nullptr;
 }
 
 }  // namespace gemm
@@ -190,7 +195,11 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
   if (plan.table == nullptr || w.kernel_isa() == GemmIsa::kRef) {  // the reference stores through the table
     linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
   } else if (linear_fuses_byte_table(w)) {
-    gemm::qu8s8_gemm_4x64c4__avx512vnnivbmi(w, m, a, lda, plan, n_begin, n_end);
+    if (w.kernel_isa() == GemmIsa::kAvx512Vnni) {
+      gemm::qu8s8_gemm_4x64c4__avx512vnnivbmi(w, m, a, lda, plan, n_begin, n_end);
+    } else {  // amx, amx-emu: their block stage applies it (amx_block_stage_for)
+      linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
+    }
   } else {  // Eq. 11c as its own pass over what the kernel stored
     gemm::OutputPlan without_table = plan;
     without_table.table = nullptr;
@@ -200,8 +209,10 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
 }
 
 bool linear_fuses_byte_table(const PackedWeights& w) {
-  if (w.kernel_isa() == GemmIsa::kRef) return true;
-  return w.kernel_isa() == GemmIsa::kAvx512Vnni && w.input() == GemmInput::kU8 && cpu().avx512vbmi;
+  const GemmIsa isa = w.kernel_isa();
+  if (isa == GemmIsa::kRef) return true;
+  if (w.input() != GemmInput::kU8 || !cpu().avx512vbmi) return false;
+  return isa == GemmIsa::kAvx512Vnni || ((isa == GemmIsa::kAmx || isa == GemmIsa::kAmxEmu) && gemm::output_stage_for(isa) == gemm::output_stage__avx512);
 }
 
 namespace {

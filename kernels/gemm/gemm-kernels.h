@@ -108,8 +108,11 @@ constexpr size_t kAmxBlockLd = 32;
 using AmxBlockStageFn = void (*)(const OutputPlan& out, size_t row0, size_t rows, size_t n0, size_t g_begin, size_t g_end,
                                  const int32_t* hi, const int32_t* lo, const int32_t* bias);
 AmxBlockStageFn amx_block_stage__avx512(const OutputPlan&, bool split);
+// u8 plans with a byte table (Eq. 11c), applied in registers (AVX-512 VBMI; not split).
+AmxBlockStageFn amx_block_stage__avx512vbmi(const OutputPlan&);
 // kAmx: the AVX-512 one; kAmxEmu: the same where the host has AVX-512, else nullptr (the drivers
-// then use output_stage_for(kAmxEmu) on an int32 buffer).
+// then use output_stage_for(kAmxEmu) on an int32 buffer). A plan with a byte table gets the VBMI
+// one: linear() passes tables to the amx kernels only where linear_fuses_byte_table says so.
 AmxBlockStageFn amx_block_stage_for(GemmIsa, const OutputPlan&, bool split);
 
 // ---- oneDNN backend state (gemm-onednn.cc), owned by PackedWeights through these two calls.

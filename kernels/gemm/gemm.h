@@ -148,7 +148,8 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
             size_t n_begin, size_t n_end);
 
 // Whether linear() on these weights applies GemmOutput::byte_table inside its output stage, on the
-// bytes in registers (the reference; AVX-512 VNNI u8 × s8 on a CPU with AVX512-VBMI: vpermi2b).
+// bytes in registers (the reference; u8 × s8 on a CPU with AVX512-VBMI: vpermi2b, in the
+// avx512vnni tiles and in the amx block stage — amx-emu too where its output stage is AVX-512).
 // Elsewhere linear() still honours the table, bit for bit, by a separate pass over the output
 // after the GEMM — no faster than running the u8 → u8 op on its own.
 bool linear_fuses_byte_table(const PackedWeights& w);

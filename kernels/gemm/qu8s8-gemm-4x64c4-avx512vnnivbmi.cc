@@ -5,48 +5,14 @@
 // fc1 runs this way, so GELU's own pass over the fc1 output disappears.
 #pragma GCC optimize("schedule-insns")  // as in qu8s8-gemm-4x64c4-avx512vnni.cc
 #include "kernels/gemm/ukernel-avx512vnni.h"
+#include "kernels/gemm/byte-table-avx512vbmi.h"
 
 namespace intvit::gemm {
 namespace avx512vnni {
 namespace {
 
-// The 256 table bytes in four registers; lookup(q) = table[q] for each of 64 bytes.
-struct ByteTable {
-  explicit ByteTable(const uint8_t* table) {
-    for (int i = 0; i < 4; ++i) t[i] = _mm512_loadu_si512(table + 64 * i);
-  }
-  inline __attribute__((always_inline)) __m512i lookup(__m512i codes) const {
-    const __m512i lo = _mm512_permutex2var_epi8(t[0], codes, t[1]);  // table[q & 127]
-    const __m512i hi = _mm512_permutex2var_epi8(t[2], codes, t[3]);  // table[128 + (q & 127)]
-    return _mm512_mask_mov_epi8(lo, _mm512_movepi8_mask(codes), hi);
-  }
-  __m512i t[4];
-};
-
-// A u8 Stage (requant-avx512.h) whose stores put the codes through the table first.
-template <typename S>
-struct ByteTableStage : S {
-  static_assert(S::kElemBytes == 1, "byte tables are for u8 outputs");
-  explicit ByteTableStage(const OutputPlan& plan) : S(plan), table(plan.table) {}
-
-  inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const avx512::ColumnConsts* c, uint8_t* dst) const {
-    _mm512_storeu_si512(dst, table.lookup(S::row_u8(v, c)));
-  }
-  template <bool kFull = false>
-  inline __attribute__((always_inline)) void store(__m512i v, const avx512::ColumnConsts& c, uint8_t* dst,
-                                                   __mmask16 mask = 0xFFFF) const {
-    // The 16 codes in the low 128 bits; the upper lanes' lookups are discarded.
-    const __m128i codes = _mm512_cvtepi32_epi8(S::requantize(v, c));
-    const __m128i bytes = _mm512_castsi512_si128(table.lookup(_mm512_castsi128_si512(codes)));
-    if constexpr (kFull) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
-    } else {
-      _mm_mask_storeu_epi8(dst, mask, bytes);
-    }
-  }
-
-  ByteTable table;
-};
+using avx512::ByteTable;
+using avx512::ByteTableStage;
 
 // with_stage<true> (requant-avx512.h) for requantized u8 plans, each Stage wrapped in ByteTableStage.
 template <typename Fn>
