@@ -9,6 +9,10 @@
 #include "kernels/gemm/ukernel-amx.h"
 
 namespace intvit::gemm::amx {
+// Internal linkage: this header is compiled with AVX-512 flags in *-amx.cc and for any x86-64 in
+// *-amxemu.cc, so external-linkage inline functions (DeferredStage's members) could be merged
+// across them by the linker (an ODR violation: AVX-512 code in the emulation's path).
+namespace {
 
 inline const TileConfig& kernel_config() {
   static const TileConfig cfg = full_tiles_config();
@@ -142,4 +146,5 @@ void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, con
   deferred.flush();
 }
 
+}  // namespace
 }  // namespace intvit::gemm::amx
