@@ -1,61 +1,98 @@
 // The attention products of the amx backend (q@kᵀ u8 × u8 with two zero-points, attn@v with
 // 16-bit probabilities) over the micro-kernel of ukernel-amx.h, templated over the tile-operations
 // policy like the linear layers (amx-drivers.h).
+// Everything outside the tile instructions is done once per call: B is packed once per group of
+// up to 256 columns (the whole of k or vᵀ for a ViT head), row sums once per row tile, column
+// sums once per group. The tiles of a row tile store into one wide buffer, so the zero-point
+// corrections run once per output row over the group's width (plain loops GCC vectorizes; the
+// output is written row by row, not in 32-column pieces).
 #pragma once
 
 #include "kernels/gemm/amx-drivers.h"
 
 namespace intvit::gemm::amx {
 
+// Columns per group: the width of the wide accumulator buffer (32 rows × 256 int32 = 32 KiB).
+constexpr size_t kWideCols = 256;
+using WideAcc = int32_t[2 * kTileRows][kWideCols];
+
+// Σ of n bytes / n uint16 modulo 2^32 (loops the compiler vectorizes).
+inline uint32_t sum_u8(const uint8_t* p, size_t n) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+inline uint32_t sum_u16(const uint16_t* p, size_t n) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
+// dst[j] = acc[j] − row_term − col_term[j] modulo 2^32, j < n (Eq. 9's corrections).
+inline void subtract_terms(const int32_t* acc, uint32_t row_term, const uint32_t* col_term, size_t n, int32_t* dst) {
+  for (size_t j = 0; j < n; ++j) {
+    dst[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - row_term - col_term[j]);
+  }
+}
+
+// dst[j] = 256·hi[j] + lo[j] − row_term modulo 2^32, j < n (av16's combine of the byte planes).
+inline void combine_planes(const int32_t* hi, const int32_t* lo, uint32_t row_term, size_t n, int32_t* dst) {
+  for (size_t j = 0; j < n; ++j) {
+    dst[j] = static_cast<int32_t>(static_cast<uint32_t>(hi[j]) * 256u + static_cast<uint32_t>(lo[j]) - row_term);
+  }
+}
+
 // (Eq. 9) u8 × u8 with both zero-points: Σ A·B by tdpbuud, then
 // acc − z_b·ΣA[m,:] − z_a·ΣB[n,:] + K·z_a·z_b modulo 2^32 (exact: |Eq. 9| < 2^31 for K ≤ 33000).
-// Column pairs outside (B is packed into VNNI-4 tiles once per pair), row tiles of 32 inside.
+// Column groups outside (B packed into VNNI-4 tiles once per group), row tiles of 32 next (their
+// row sums once), the group's column pairs inside.
 template <class Ops>
 void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za, const uint8_t* b,
                     size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
   Ops::configure(kernel_config());
   const size_t steps = round_up_k(k) / kTileK;
-  alignas(64) Acc acc;
+  alignas(64) WideAcc acc;
   U8Rows src;
   src.lda = lda;
   src.k = k;
   U8ColumnsVnni cols;
   cols.ldb = ldb;
   cols.k = k;
+  const size_t group = std::min(cols.group_columns(), kWideCols);
   const uint32_t kzz = static_cast<uint32_t>(k) * static_cast<uint32_t>(za) * static_cast<uint32_t>(zb);
-  for_each_column_pair(0, n, [&](const ColumnPair& p) {
-    cols.b = b + p.n0 * ldb;
-    cols.cols = p.g_end - p.n0;
-    cols.prepare();
-    uint32_t col_term[32];  // z_a·ΣB[n,:] − K·z_a·z_b
-    for (size_t j = 0; j < cols.cols; ++j) {
-      uint32_t sum = 0;
-      for (size_t q = 0; q < k; ++q) sum += cols.b[j * ldb + q];
-      col_term[j] = static_cast<uint32_t>(za) * sum - kzz;
+  uint32_t col_term[kWideCols];       // z_a·ΣB[n,:] − K·z_a·z_b
+  uint32_t row_term[2 * kTileRows];  // z_b·ΣA[m,:]
+  for (size_t g0 = 0; g0 < n; g0 += group) {
+    const size_t gn = std::min(group, n - g0);
+    cols.pack_group(b + g0 * ldb, gn);
+    if (za != 0 && cols.whole()) {
+      cols.column_sums(col_term);
+    } else {
+      for (size_t j = 0; j < gn; ++j) col_term[j] = za != 0 ? sum_u8(b + (g0 + j) * ldb, k) : 0u;
     }
+    for (size_t j = 0; j < gn; ++j) col_term[j] = static_cast<uint32_t>(za) * col_term[j] - kzz;
     for (size_t r = 0; r < m; r += 2 * kTileRows) {
       src.a = a + r * lda;
       src.rows = std::min<size_t>(m - r, 2 * kTileRows);
-      tile_product<Ops, Sign::kUU, Sign::kUU>(src.rows > kTileRows ? 2 : 1, p.nt, src, cols, steps, acc);
       for (size_t i = 0; i < src.rows; ++i) {
-        uint32_t row_sum = 0;
-        if (zb != 0) {
-          for (size_t q = 0; q < k; ++q) row_sum += src.a[i * lda + q];
-        }
-        const uint32_t row_term = static_cast<uint32_t>(zb) * row_sum;
-        int32_t* dst = c + (r + i) * ldc + p.n0;
-        for (size_t j = 0; j < cols.cols; ++j) {
-          dst[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[i][j]) - row_term - col_term[j]);
-        }
+        row_term[i] = zb != 0 ? static_cast<uint32_t>(zb) * sum_u8(src.a + i * lda, k) : 0u;
       }
+      for_each_column_pair(0, gn, [&](const ColumnPair& p) {
+        cols.select(p.block);
+        const int mt = src.rows > kTileRows ? 2 : 1;
+        tile_issue<Ops, Sign::kUU, Sign::kUU>(mt, p.nt, src, cols, steps);
+        tile_store<Ops>(mt, p.nt, &acc[0][p.n0], kWideCols);
+      });
+      for (size_t i = 0; i < src.rows; ++i) subtract_terms(acc[i], row_term[i], col_term, gn, c + (r + i) * ldc + g0);
     }
-  });
+  }
 }
 
 // (§4.10, av16) attn@v with 16-bit probabilities: acc = Σ_k p·(v − z_v) with p = 256·p_hi + p_lo,
 // both bytes unsigned (tdpbuud twice, on the same VNNI-4 tiles of vᵀ), combined as
 // 256·H + L − z_v·Σ_k p modulo 2^32 — the arithmetic of av16_ref for every uint16 p and int32 z_v.
-// Column pairs outside (vᵀ packed once per pair; head_dim 64 is one pair), row tiles of 16 inside.
+// Column groups outside (vᵀ packed once per group: head_dim 64 is one group for k ≤ 1024), row
+// tiles of 16 next (split into byte planes and summed once), the group's column pairs inside.
 template <class Ops>
 void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
           int32_t v_zero_point, int32_t* out, size_t ld_out) {
@@ -65,34 +102,38 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
   }
   Ops::configure(kernel_config());
   const size_t steps = round_up_k(k) / kTileK;
-  alignas(64) Acc acc;
+  alignas(64) WideAcc acc;  // rows 0..15: the high-byte products, 16..31: the low-byte products
   S16Split src;  // the byte planes of p (the split reads the bits; the tdpbuud signs make both unsigned)
   src.lda = ld_p;
   src.k = k;
   U8ColumnsVnni cols;
   cols.ldb = ld_v;
   cols.k = k;
-  for_each_column_pair(0, n, [&](const ColumnPair& p) {
-    cols.b = v_t + p.n0 * ld_v;
-    cols.cols = p.g_end - p.n0;
-    cols.prepare();
+  const size_t group = std::min(cols.group_columns(), kWideCols);
+  uint32_t row_term[kTileRows];  // z_v·Σ_k p
+  for (size_t g0 = 0; g0 < n; g0 += group) {
+    const size_t gn = std::min(group, n - g0);
+    cols.pack_group(v_t + g0 * ld_v, gn);
     for (size_t r = 0; r < m; r += kTileRows) {
       src.a = reinterpret_cast<const int16_t*>(probs + r * ld_p);
       src.rows = std::min<size_t>(m - r, kTileRows);
-      src.prepare();
-      tile_product<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps, acc);
+      if (v_zero_point != 0 && src.whole()) {
+        src.prepare(row_term);  // the split sums each row on the way
+      } else {
+        src.prepare();
+        for (size_t i = 0; i < src.rows; ++i) row_term[i] = v_zero_point != 0 ? sum_u16(probs + (r + i) * ld_p, k) : 0u;
+      }
+      for (size_t i = 0; i < src.rows; ++i) row_term[i] *= static_cast<uint32_t>(v_zero_point);
+      for_each_column_pair(0, gn, [&](const ColumnPair& p) {
+        cols.select(p.block);
+        tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
+        tile_store<Ops>(2, p.nt, &acc[0][p.n0], kWideCols);
+      });
       for (size_t i = 0; i < src.rows; ++i) {
-        uint32_t row_sum = 0;
-        for (size_t q = 0; q < k; ++q) row_sum += probs[(r + i) * ld_p + q];
-        const uint32_t row_term = static_cast<uint32_t>(v_zero_point) * row_sum;
-        int32_t* dst = out + (r + i) * ld_out + p.n0;
-        for (size_t j = 0; j < cols.cols; ++j) {
-          const uint32_t hi = static_cast<uint32_t>(acc[i][j]), lo = static_cast<uint32_t>(acc[kTileRows + i][j]);
-          dst[j] = static_cast<int32_t>(hi * 256u + lo - row_term);
-        }
+        combine_planes(acc[i], acc[kTileRows + i], row_term[i], gn, out + (r + i) * ld_out + g0);
       }
     }
-  });
+  }
 }
 
 }  // namespace intvit::gemm::amx

@@ -61,14 +61,18 @@ void tile_issue(ASrc& a, BSrc& b, size_t steps) {
   }
 }
 
-// acc = the C tiles of tile_issue<…, MT, NT>.
+// c = the C tiles of tile_issue<…, MT, NT> (c: rows of ldc int32, acc or a wider buffer).
+template <class Ops, int MT, int NT>
+void tile_store(int32_t* c, size_t ldc) {
+  const size_t ld = ldc * sizeof(int32_t);
+  Ops::template store<0>(c, ld);
+  if constexpr (NT > 1) Ops::template store<1>(c + 16, ld);
+  if constexpr (MT > 1) Ops::template store<2>(c + kTileRows * ldc, ld);
+  if constexpr (MT > 1 && NT > 1) Ops::template store<3>(c + kTileRows * ldc + 16, ld);
+}
 template <class Ops, int MT, int NT>
 void tile_store(Acc& acc) {
-  constexpr size_t ld = sizeof(acc[0]);
-  Ops::template store<0>(&acc[0][0], ld);
-  if constexpr (NT > 1) Ops::template store<1>(&acc[0][16], ld);
-  if constexpr (MT > 1) Ops::template store<2>(&acc[16][0], ld);
-  if constexpr (MT > 1 && NT > 1) Ops::template store<3>(&acc[16][16], ld);
+  tile_store<Ops, MT, NT>(&acc[0][0], 32);
 }
 
 // tile_issue and tile_store for mt, nt in {1, 2} at run time.
@@ -80,11 +84,15 @@ void tile_issue(int mt, int nt, ASrc& a, BSrc& b, size_t steps) {
   tile_issue<Ops, S0, S1, 1, 1>(a, b, steps);
 }
 template <class Ops>
+void tile_store(int mt, int nt, int32_t* c, size_t ldc) {
+  if (mt == 2 && nt == 2) return tile_store<Ops, 2, 2>(c, ldc);
+  if (mt == 2) return tile_store<Ops, 2, 1>(c, ldc);
+  if (nt == 2) return tile_store<Ops, 1, 2>(c, ldc);
+  tile_store<Ops, 1, 1>(c, ldc);
+}
+template <class Ops>
 void tile_store(int mt, int nt, Acc& acc) {
-  if (mt == 2 && nt == 2) return tile_store<Ops, 2, 2>(acc);
-  if (mt == 2) return tile_store<Ops, 2, 1>(acc);
-  if (nt == 2) return tile_store<Ops, 1, 2>(acc);
-  tile_store<Ops, 1, 1>(acc);
+  tile_store<Ops>(mt, nt, &acc[0][0], 32);
 }
 
 // acc = A · B: tile_issue then tile_store.
@@ -98,18 +106,25 @@ void tile_product(int mt, int nt, ASrc& a, BSrc& b, size_t steps, Acc& acc) {
 
 // uint8 rows [0, rows) of a row-major matrix: tiles are loaded straight from A, except at the
 // edges (fewer than 16 rows left, or the last k-step past k), which are copied into a zeroed buffer.
+// An edge tile asked for again (the same rows of A for the next column pair) is not copied again:
+// A does not change during a call.
 struct U8Rows {
   const uint8_t* a;
   size_t lda, k, rows;
   alignas(64) uint8_t edge[2][kTileRows][kTileBytes];
+  const uint8_t* edge_of[2] = {nullptr, nullptr};  // the tile origin edge[i] holds
+  size_t edge_rows[2] = {0, 0};
 
   TileSpan operator()(int i, size_t s) {
     const size_t r0 = size_t(kTileRows) * i, k0 = size_t(kTileK) * s;
     const uint8_t* p = a + r0 * lda + k0;
     if (rows >= r0 + kTileRows && k0 + kTileK <= k) return {p, lda};
     const size_t nr = std::min<size_t>(kTileRows, rows - r0), nk = std::min<size_t>(kTileK, k - k0);
+    if (edge_of[i] == p && edge_rows[i] == nr) return {edge[i], kTileBytes};
     std::memset(edge[i], 0, sizeof edge[i]);
     for (size_t r = 0; r < nr; ++r) std::memcpy(edge[i][r], p + r * lda, nk);
+    edge_of[i] = p;
+    edge_rows[i] = nr;
     return {edge[i], kTileBytes};
   }
 };
@@ -118,10 +133,14 @@ struct U8Rows {
 // bytes (signed, x >> 8), row tile 1 the plane of low bytes (unsigned, x & 255). For k ≤ kPanelK
 // both planes are split once (prepare()) and reused for every column tile; deeper rows are split
 // per k-step when row tile 0 of that step is requested (tile_product asks for it first).
+// Panel rows are round_up_k(k) bytes apart (not kPanelK: rows 2 KiB apart share L1 sets). The
+// panel is zeroed by the first prepare() only: the split never writes K past k (zero ever after),
+// and rows past `rows` keep an earlier tile's bytes, which reach only accumulator rows no one reads.
 struct S16Split {
   const int16_t* a;
   size_t lda, k, rows;
-  alignas(64) uint8_t panel[2][kTileRows][kPanelK];
+  bool zeroed = false;
+  alignas(64) uint8_t panel[2 * kTileRows * kPanelK];
   alignas(64) uint8_t step[2][kTileRows][kTileBytes];
 
   static void split(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
@@ -130,19 +149,37 @@ struct S16Split {
       lo[i] = static_cast<uint8_t>(x[i]);
     }
   }
+  // split, returning Σ x as uint16 values modulo 2^32 (the row sums attn@v16 needs, in the same pass).
+  static uint32_t split_sum(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t u = static_cast<uint16_t>(x[i]);
+      hi[i] = static_cast<uint8_t>(u >> 8);
+      lo[i] = static_cast<uint8_t>(u);
+      sum += u;
+    }
+    return sum;
+  }
   bool whole() const { return round_up_k(k) <= kPanelK; }
-  void prepare() {
+  // Splits rows [0, rows) for k ≤ kPanelK; sums[r] = Σ_k row r as uint16 when sums is given.
+  void prepare(uint32_t* sums = nullptr) {
     if (!whole()) return;
     const size_t kp = round_up_k(k);
-    for (size_t r = 0; r < kTileRows; ++r) {
-      if (r < rows) split(a + r * lda, k, panel[0][r], panel[1][r]);
-      const size_t from = r < rows ? k : 0;
-      std::memset(panel[0][r] + from, 0, kp - from);
-      std::memset(panel[1][r] + from, 0, kp - from);
+    if (!zeroed) std::memset(panel, 0, 2 * kTileRows * kp);
+    zeroed = true;
+    for (size_t r = 0; r < rows; ++r) {
+      uint8_t* hi = panel + r * kp;
+      uint8_t* lo = panel + (kTileRows + r) * kp;
+      if (sums != nullptr) {
+        sums[r] = split_sum(a + r * lda, k, hi, lo);
+      } else {
+        split(a + r * lda, k, hi, lo);
+      }
     }
   }
   TileSpan operator()(int i, size_t s) {
-    if (whole()) return {&panel[i][0][s * kTileK], kPanelK};
+    const size_t kp = round_up_k(k);
+    if (whole()) return {panel + i * kTileRows * kp + s * kTileK, kp};
     if (i == 0) {
       const size_t k0 = size_t(kTileK) * s, nk = std::min<size_t>(kTileK, k - k0);
       std::memset(step, 0, sizeof step);
@@ -162,37 +199,83 @@ struct PackedB {
   TileSpan operator()(int j, size_t s) const { return {w + j * block_stride + s * (kTileK * 16), kTileBytes}; }
 };
 
-// Columns [0, cols ≤ 32) of a row-major u8 matrix B[N][K] (the "nt" operand) in VNNI-4 tiles:
-// element (n, k) goes to tile n / 16, k-step k / 64, row (k % 64) / 4, byte 4·(n % 16) + k % 4.
-// Packed once per column pair for k ≤ kPanelK, else one k-step at a time into the panel's first
-// step; padding is zero.
+// Columns of a row-major u8 matrix B[N][K] (the "nt" operand) in VNNI-4 tiles: element (n, k) of
+// a column tile goes to k-step k / 64, tile row (k % 64) / 4, byte 4·(n % 16) + k % 4; padding is
+// zero. For k ≤ kPanelK a whole group of columns (as many pairs as the 64 KiB panel holds, at
+// least one) is packed once by pack_group and the drivers pick pairs from it with select; deeper B
+// is packed one k-step of the selected pair at a time. Packing moves 4-byte K-quads, not bytes.
 struct U8ColumnsVnni {
-  const uint8_t* b;
-  size_t ldb, k, cols;
-  alignas(64) uint8_t panel[2][kPanelK / kTileK][kTileRows][kTileBytes];
+  static constexpr size_t kPanelTiles = 2 * kPanelK / kTileK;  // 64 tiles of 1 KiB
+  const uint8_t* b;  // column 0 of the group
+  size_t ldb, k;
+  size_t cols = 0;   // columns of the group
+  size_t tile0 = 0;  // first column tile of the selected pair
+  alignas(64) uint8_t panel[kPanelTiles][kTileRows][kTileBytes];
 
   bool whole() const { return round_up_k(k) <= kPanelK; }
-  // Packs k-steps [k0 / 64, k0 / 64 + steps) into tiles[j][0, steps).
-  void pack(size_t k0, uint8_t (*tiles)[kPanelK / kTileK][kTileRows][kTileBytes], size_t steps) const {
-    for (int j = 0; j < 2; ++j) {
-      for (size_t s = 0; s < steps; ++s) std::memset(tiles[j][s], 0, kTileRows * kTileBytes);
+  size_t steps() const { return round_up_k(k) / kTileK; }
+  // Columns per group: a multiple of 32 (column pairs stay aligned to the group).
+  size_t group_columns() const {
+    if (!whole()) return 32;
+    return kPanelTiles / std::max<size_t>(steps(), 1) / 2 * 32;
+  }
+
+  // K-bytes [k0, k0 + 64·ns) of nc ≤ 16 rows of B (from `rows`) into ns consecutive tiles: quad q
+  // of row n lands at byte 64·q + 4·n, since the k-steps' tiles are contiguous. Rows of the
+  // tiles are written whole, one after the other (not a column at a time, 64 bytes apart).
+  void pack_tile(const uint8_t* rows, size_t nc, size_t k0, size_t ns, uint8_t (*tiles)[kTileRows][kTileBytes]) const {
+    uint8_t* out = &tiles[0][0][0];
+    const size_t kn = std::min(k - std::min(k, k0), ns * kTileK), quads = kn / 4, rem = kn % 4;
+    if (nc < 16 || kn < ns * kTileK) std::memset(out, 0, ns * kTileRows * kTileBytes);
+    const uint8_t* src = rows + k0;
+    for (size_t q = 0; q < quads; ++q) {  // one tile row (64 bytes) from a K-quad of each column
+      for (size_t n = 0; n < nc; ++n) std::memcpy(out + kTileBytes * q + 4 * n, src + n * ldb + 4 * q, 4);
     }
-    const size_t k_end = std::min(k, k0 + steps * kTileK);
-    for (size_t n = 0; n < cols; ++n) {
-      const uint8_t* row = b + n * ldb;
-      for (size_t p = k0; p < k_end; ++p) {
-        const size_t q = p - k0;
-        tiles[n / 16][q / kTileK][(q % kTileK) / 4][4 * (n % 16) + p % 4] = row[p];
+    for (size_t n = 0; n < nc; ++n) {
+      for (size_t i = 0; i < rem; ++i) out[kTileBytes * quads + 4 * n + i] = src[n * ldb + 4 * quads + i];
+    }
+  }
+  // Columns [0, ncols) of `group` (ncols ≤ group_columns()).
+  void pack_group(const uint8_t* group, size_t ncols) {
+    b = group;
+    cols = ncols;
+    if (!whole()) return;
+    const size_t ns = steps();
+    for (size_t t = 0; 16 * t < ncols; ++t) pack_tile(b + 16 * t * ldb, std::min<size_t>(16, ncols - 16 * t), 0, ns, &panel[t * ns]);
+  }
+  // sums[n] = Σ_k B[n, k] modulo 2^32 for the group's columns, from the packed tiles (whole() only):
+  // the loops run across the 16 columns of a tile row, adding each K-quad's bytes in two 16-bit
+  // halves (≤ 2·255 per quad, folded every 128 quads before they can carry).
+  void column_sums(uint32_t* sums) const {
+    const size_t quads = steps() * kTileRows;
+    for (size_t t = 0; 16 * t < cols; ++t) {
+      const uint8_t* tile = &panel[t * steps()][0][0];
+      uint32_t total[16] = {};
+      for (size_t q0 = 0; q0 < quads; q0 += 128) {
+        uint32_t halves[16] = {};
+        for (size_t q = q0; q < std::min(quads, q0 + 128); ++q) {
+          for (size_t n = 0; n < 16; ++n) {
+            uint32_t d;
+            std::memcpy(&d, tile + kTileBytes * q + 4 * n, 4);
+            halves[n] += (d & 0x00FF00FFu) + ((d >> 8) & 0x00FF00FFu);
+          }
+        }
+        for (size_t n = 0; n < 16; ++n) total[n] += (halves[n] & 0xFFFFu) + (halves[n] >> 16);
+      }
+      for (size_t n = 0; n < std::min<size_t>(16, cols - 16 * t); ++n) sums[16 * t + n] = total[n];
+    }
+  }
+  // The pair of column tiles starting at tile `tile` of the group.
+  void select(size_t tile) { tile0 = tile; }
+  TileSpan operator()(int j, size_t s) {
+    if (whole()) return {panel[(tile0 + j) * steps() + s], kTileBytes};
+    if (j == 0) {  // tile_product asks for column tile 0 of a step first: pack both tiles of step s
+      for (size_t t = 0; t < 2; ++t) {
+        const size_t c0 = 16 * (tile0 + t), nc = cols > c0 ? std::min<size_t>(16, cols - c0) : 0;
+        pack_tile(b + c0 * ldb, nc, s * kTileK, 1, &panel[t]);
       }
     }
-  }
-  void prepare() {
-    if (whole()) pack(0, panel, round_up_k(k) / kTileK);
-  }
-  TileSpan operator()(int j, size_t s) {
-    if (whole()) return {panel[j][s], kTileBytes};
-    if (j == 0) pack(s * kTileK, panel, 1);  // tile_product asks for column tile 0 of a step first
-    return {panel[j][0], kTileBytes};
+    return {panel[j], kTileBytes};
   }
 };
 
