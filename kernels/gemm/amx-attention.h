@@ -12,9 +12,12 @@
 
 namespace intvit::gemm::amx {
 
-// Columns per group: the width of the wide accumulator buffer (32 rows × 256 int32 = 32 KiB).
+// Columns per group: the most the wide accumulator buffer holds (32 rows × 256 int32 = 32 KiB).
+// Its rows are the group's width rounded up to 32 apart (a ViT head's av16: 256 bytes, not 1 KiB:
+// the 32 rows stay in few L1 sets' worth of lines and off the 4 KiB aliasing of the output).
 constexpr size_t kWideCols = 256;
-using WideAcc = int32_t[2 * kTileRows][kWideCols];
+using WideAcc = int32_t[2 * kTileRows * kWideCols];
+inline size_t wide_stride(size_t group_cols) { return (group_cols + 31) / 32 * 32; }
 
 // Σ of n bytes / n uint16 modulo 2^32 (loops the compiler vectorizes).
 inline uint32_t sum_u8(const uint8_t* p, size_t n) {
@@ -28,18 +31,41 @@ inline uint32_t sum_u16(const uint16_t* p, size_t n) {
   return s;
 }
 
+// The epilogues below run over whole blocks of 16 columns; a row whose width is not a multiple of
+// 16 ends with the block [n − 16, n), which rewrites some columns with the same values (dst never
+// overlaps the inputs) instead of a scalar tail of up to 15 columns.
+constexpr size_t kEpilogueBlock = 16;
+
 // dst[j] = acc[j] − row_term − col_term[j] modulo 2^32, j < n (Eq. 9's corrections).
 inline void subtract_terms(const int32_t* acc, uint32_t row_term, const uint32_t* col_term, size_t n, int32_t* dst) {
-  for (size_t j = 0; j < n; ++j) {
-    dst[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - row_term - col_term[j]);
+  const auto block = [&](size_t j0) {
+    for (size_t j = j0; j < j0 + kEpilogueBlock; ++j) {
+      dst[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - row_term - col_term[j]);
+    }
+  };
+  if (n < kEpilogueBlock) {
+    for (size_t j = 0; j < n; ++j) dst[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - row_term - col_term[j]);
+    return;
   }
+  for (size_t j0 = 0; j0 + kEpilogueBlock <= n; j0 += kEpilogueBlock) block(j0);
+  if (n % kEpilogueBlock != 0) block(n - kEpilogueBlock);
 }
 
 // dst[j] = 256·hi[j] + lo[j] − row_term modulo 2^32, j < n (av16's combine of the byte planes).
 inline void combine_planes(const int32_t* hi, const int32_t* lo, uint32_t row_term, size_t n, int32_t* dst) {
-  for (size_t j = 0; j < n; ++j) {
-    dst[j] = static_cast<int32_t>(static_cast<uint32_t>(hi[j]) * 256u + static_cast<uint32_t>(lo[j]) - row_term);
+  const auto block = [&](size_t j0) {
+    for (size_t j = j0; j < j0 + kEpilogueBlock; ++j) {
+      dst[j] = static_cast<int32_t>(static_cast<uint32_t>(hi[j]) * 256u + static_cast<uint32_t>(lo[j]) - row_term);
+    }
+  };
+  if (n < kEpilogueBlock) {
+    for (size_t j = 0; j < n; ++j) {
+      dst[j] = static_cast<int32_t>(static_cast<uint32_t>(hi[j]) * 256u + static_cast<uint32_t>(lo[j]) - row_term);
+    }
+    return;
   }
+  for (size_t j0 = 0; j0 + kEpilogueBlock <= n; j0 += kEpilogueBlock) block(j0);
+  if (n % kEpilogueBlock != 0) block(n - kEpilogueBlock);
 }
 
 // (Eq. 9) u8 × u8 with both zero-points: Σ A·B by tdpbuud, then
@@ -63,7 +89,7 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
   uint32_t col_term[kWideCols];       // z_a·ΣB[n,:] − K·z_a·z_b
   uint32_t row_term[2 * kTileRows];  // z_b·ΣA[m,:]
   for (size_t g0 = 0; g0 < n; g0 += group) {
-    const size_t gn = std::min(group, n - g0);
+    const size_t gn = std::min(group, n - g0), ldw = wide_stride(gn);
     cols.pack_group(b + g0 * ldb, gn);
     if (za != 0 && cols.whole()) {
       cols.column_sums(col_term);
@@ -81,9 +107,9 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
         cols.select(p.block);
         const int mt = src.rows > kTileRows ? 2 : 1;
         tile_issue<Ops, Sign::kUU, Sign::kUU>(mt, p.nt, src, cols, steps);
-        tile_store<Ops>(mt, p.nt, &acc[0][p.n0], kWideCols);
+        tile_store<Ops>(mt, p.nt, acc + p.n0, ldw);
       });
-      for (size_t i = 0; i < src.rows; ++i) subtract_terms(acc[i], row_term[i], col_term, gn, c + (r + i) * ldc + g0);
+      for (size_t i = 0; i < src.rows; ++i) subtract_terms(acc + i * ldw, row_term[i], col_term, gn, c + (r + i) * ldc + g0);
     }
   }
 }
@@ -112,7 +138,7 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
   const size_t group = std::min(cols.group_columns(), kWideCols);
   uint32_t row_term[kTileRows];  // z_v·Σ_k p
   for (size_t g0 = 0; g0 < n; g0 += group) {
-    const size_t gn = std::min(group, n - g0);
+    const size_t gn = std::min(group, n - g0), ldw = wide_stride(gn);
     cols.pack_group(v_t + g0 * ld_v, gn);
     for (size_t r = 0; r < m; r += kTileRows) {
       src.a = reinterpret_cast<const int16_t*>(probs + r * ld_p);
@@ -127,10 +153,10 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
       for_each_column_pair(0, gn, [&](const ColumnPair& p) {
         cols.select(p.block);
         tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
-        tile_store<Ops>(2, p.nt, &acc[0][p.n0], kWideCols);
+        tile_store<Ops>(2, p.nt, acc + p.n0, ldw);
       });
       for (size_t i = 0; i < src.rows; ++i) {
-        combine_planes(acc[i], acc[kTileRows + i], row_term[i], gn, out + (r + i) * ld_out + g0);
+        combine_planes(acc + i * ldw, acc + (kTileRows + i) * ldw, row_term[i], gn, out + (r + i) * ld_out + g0);
       }
     }
   }
