@@ -22,8 +22,11 @@ TEST_CASE("av16 amx: tile variants equal av16_ref (any uint16 p, any z_v, tile e
     WARN("av16__amx not run: " << intvit::gemm_isa_missing_feature(intvit::GemmIsa::kAmx));
   }
   std::mt19937_64 rng(0xa716a);
-  const size_t shapes[][3] = {{1, 1, 1},   {3, 5, 7},    {16, 16, 64}, {17, 33, 65}, {197, 64, 197},
-                              {15, 31, 63}, {33, 65, 129}, {5, 64, 2113}, {2, 3, 0}};  // k 2113: per-step split/packing
+  // k 2113: per-step split/packing; k 1100: vᵀ in groups of 32 columns; n 300: two groups of columns;
+  // m 33 after 16 and 32: a 1-row tile after full ones (the split panel is zeroed once per call).
+  const size_t shapes[][3] = {{1, 1, 1},   {3, 5, 7},     {16, 16, 64}, {17, 33, 65}, {197, 64, 197}, {15, 31, 63},
+                              {33, 65, 129}, {5, 64, 2113}, {2, 3, 0},   {5, 64, 1100}, {3, 300, 5},   {33, 17, 2},
+                              {18, 1, 131}};
   for (const auto& s : shapes) {
     const size_t m = s[0], n = s[1], k = s[2];
     for (int kind = 0; kind < 3; ++kind) {

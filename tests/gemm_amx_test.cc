@@ -156,6 +156,29 @@ TEST_CASE("gemm amx: zero-points and extreme operands (u8s8 and u8u8)", "[gemm][
   }
 }
 
+// The attention driver (amx-attention.h) packs B once per group of up to 256 columns (fewer when
+// K is deep: 32 past K = 1024), corrects rows in 16-column blocks whose last one overlaps, and
+// packs K in quads: N around the blocks and groups, K around the quads, steps and group limits.
+TEST_CASE("gemm amx: u8u8 column groups, overlapping epilogue blocks, K around the quads", "[gemm][amx]") {
+  uint64_t seed = 1650;
+  const std::pair<int32_t, int32_t> zero_points[] = {{0, 0}, {255, 255}, {0, 255}, {255, 0}, {77, 190}};
+  for (GemmIsa isa : amx_backends()) {
+    INFO("backend " << intvit::gemm_isa_name(isa));
+    size_t z = 0;
+    for (size_t n : {1, 2, 15, 16, 17, 31, 47, 255, 256, 257, 300}) {
+      for (size_t k : {1, 3, 4, 5, 62, 65}) {
+        const auto [za, zb] = zero_points[z++ % 5];
+        const size_t m = 1 + (n + k) % 37;
+        GemmTester().m(m).n(n).k(k).ldb(k + n % 3).ldc(n + 1).za(za).zb(zb).fill(n % 2 ? Fill::kExtremeMix : Fill::kRandom)
+            .seed(seed++).TestU8U8(isa);
+      }
+    }
+    for (size_t k : {1024, 1025, 2048, 2049}) {  // group of 64 columns, then of 32 (whole panel), then per-step packing
+      GemmTester().m(19).n(70).k(k).za(255).zb(3).fill(Fill::kExtremeMix).seed(seed++).TestU8U8(isa);
+    }
+  }
+}
+
 TEST_CASE("gemm amx: s16 byte split (Eq. 12) at the int16 extremes, deep K, every output", "[gemm][amx]") {
   uint64_t seed = 1700;
   for (GemmIsa isa : amx_backends()) {
