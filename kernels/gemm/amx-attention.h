@@ -12,6 +12,9 @@
 
 namespace intvit::gemm::amx {
 
+// Internal linkage: included by files compiled with different ISA flags (see ukernel-amx.h).
+namespace {
+
 // Columns per group: the most the wide accumulator buffer holds (32 rows × 256 int32 = 32 KiB).
 // Its rows are the group's width rounded up to 32 apart (a ViT head's av16: 256 bytes, not 1 KiB:
 // the 32 rows stay in few L1 sets' worth of lines and off the 4 KiB aliasing of the output).
@@ -67,6 +70,8 @@ inline void combine_planes(const int32_t* hi, const int32_t* lo, uint32_t row_te
   for (size_t j0 = 0; j0 + kEpilogueBlock <= n; j0 += kEpilogueBlock) block(j0);
   if (n % kEpilogueBlock != 0) block(n - kEpilogueBlock);
 }
+
+}  // namespace
 
 // (Eq. 9) u8 × u8 with both zero-points: Σ A·B by tdpbuud, then
 // acc − z_b·ΣA[m,:] − z_a·ΣB[n,:] + K·z_a·z_b modulo 2^32 (exact: |Eq. 9| < 2^31 for K ≤ 33000).

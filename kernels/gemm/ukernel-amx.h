@@ -102,6 +102,12 @@ void tile_product(int mt, int nt, ASrc& a, BSrc& b, size_t steps, Acc& acc) {
   tile_store<Ops>(mt, nt, acc);
 }
 
+// The operand sources have internal linkage: the files including this header are compiled with
+// different ISA flags (*-amx.cc with AVX-512, *-amxemu.cc for any x86-64), so external-linkage
+// inline members could be merged across them by the linker (an ODR violation: AVX-512 code in
+// the emulation's path).
+namespace {
+
 // ---- A sources.
 
 // uint8 rows [0, rows) of a row-major matrix: tiles are loaded straight from A, except at the
@@ -279,4 +285,5 @@ struct U8ColumnsVnni {
   }
 };
 
+}  // namespace
 }  // namespace intvit::gemm::amx
