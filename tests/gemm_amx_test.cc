@@ -9,7 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include "coverage.h"
+#include "kernels/backend/cpu.h"
 #include "kernels/error.h"
+#include "kernels/gemm/amx-pack-vnni4.h"
 #include "gemm_tester.h"
 #include "kernels/gemm/amx-tile.h"
 #include "kernels/backend/backend.h"
@@ -153,6 +156,43 @@ TEST_CASE("gemm amx: zero-points and extreme operands (u8s8 and u8u8)", "[gemm][
     GemmTester().m(197).n(64).k(197).ldb(211).ldc(192).za(0).zb(128).seed(seed++).TestU8U8(isa);
     GemmTester().m(17).n(33).k(2113).za(255).zb(255).fill(Fill::kExtremeMix).seed(seed++).TestU8U8(isa);
     GemmTester().m(3).n(5).k(0).za(9).zb(4).seed(seed++).TestU8U8(isa);
+  }
+}
+
+// The packing of the attention's "nt" operand (amx-pack-vnni4.h) against its definition, byte by
+// byte: the reference everywhere (the emulated kernels use it), the AVX-512 transpose (the real
+// amx kernels use it) where the CPU has AVX-512, both on full and partial tiles, columns and K.
+TEST_CASE("gemm amx: VNNI-4 packing of the nt operand, reference and AVX-512", "[gemm][amx]") {
+  using PackFn = void (*)(const uint8_t*, size_t, size_t, size_t, size_t, uint8_t*);
+  std::vector<std::pair<const char*, PackFn>> variants{{"pack_vnni4_ref", amx::pack_vnni4_ref}};
+  if (intvit::cpu_features().avx512) {
+    variants.emplace_back("amx_pack_vnni4__avx512", amx::pack_vnni4__avx512);
+    intvit::test::record_variant_ran("amx_pack_vnni4__avx512");
+  } else {
+    intvit::test::record_variant_unsupported("amx_pack_vnni4__avx512", "CPU lacks AVX-512");
+    WARN("amx_pack_vnni4__avx512 not run: CPU lacks AVX-512");
+  }
+  std::mt19937_64 rng(1640);
+  for (size_t nc : {0, 1, 5, 15, 16}) {
+    for (size_t kn : {0, 1, 3, 4, 5, 63, 64, 65, 130, 192}) {
+      for (size_t extra_steps : {0, 1}) {
+        const size_t ns = (kn + 63) / 64 + extra_steps, ldb = kn + 7;
+        // Rows [0, nc) of kn bytes, the last one ending the buffer (reads past it: ASan); the 7
+        // bytes between rows are random and must not reach the tiles.
+        std::vector<uint8_t> rows(nc == 0 ? 1 : (nc - 1) * ldb + kn + (kn == 0));
+        for (auto& v : rows) v = static_cast<uint8_t>(rng());
+        std::vector<uint8_t> want(ns * 1024, 0);
+        for (size_t n = 0; n < nc; ++n) {
+          for (size_t k = 0; k < kn; ++k) want[64 * (k / 4) + 4 * n + k % 4] = rows[n * ldb + k];
+        }
+        for (const auto& [name, fn] : variants) {
+          INFO(name << " nc " << nc << " kn " << kn << " ns " << ns);
+          std::vector<uint8_t> got(ns * 1024, 0xA5);
+          fn(rows.data(), ldb, nc, kn, ns, got.data());
+          REQUIRE(got == want);
+        }
+      }
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/gemm/amx-pack-vnni4.h"
 #include "kernels/gemm/amx-tile.h"
 #include "kernels/gemm/gemm-kernels.h"
 
@@ -226,20 +227,15 @@ struct U8ColumnsVnni {
     return kPanelTiles / std::max<size_t>(steps(), 1) / 2 * 32;
   }
 
-  // K-bytes [k0, k0 + 64·ns) of nc ≤ 16 rows of B (from `rows`) into ns consecutive tiles: quad q
-  // of row n lands at byte 64·q + 4·n, since the k-steps' tiles are contiguous. Rows of the
-  // tiles are written whole, one after the other (not a column at a time, 64 bytes apart).
+  // K-bytes [k0, k0 + 64·ns) of nc ≤ 16 rows of B (from `rows`) into ns consecutive tiles
+  // (amx-pack-vnni4.h: 4-byte K-quads, a 16 × 16 transpose per tile where AVX-512 is compiled in).
   void pack_tile(const uint8_t* rows, size_t nc, size_t k0, size_t ns, uint8_t (*tiles)[kTileRows][kTileBytes]) const {
-    uint8_t* out = &tiles[0][0][0];
-    const size_t kn = std::min(k - std::min(k, k0), ns * kTileK), quads = kn / 4, rem = kn % 4;
-    if (nc < 16 || kn < ns * kTileK) std::memset(out, 0, ns * kTileRows * kTileBytes);
-    const uint8_t* src = rows + k0;
-    for (size_t q = 0; q < quads; ++q) {  // one tile row (64 bytes) from a K-quad of each column
-      for (size_t n = 0; n < nc; ++n) std::memcpy(out + kTileBytes * q + 4 * n, src + n * ldb + 4 * q, 4);
-    }
-    for (size_t n = 0; n < nc; ++n) {
-      for (size_t i = 0; i < rem; ++i) out[kTileBytes * quads + 4 * n + i] = src[n * ldb + 4 * quads + i];
-    }
+    const size_t kn = std::min(k - std::min(k, k0), ns * kTileK);
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    pack_vnni4__avx512(rows + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
+#else
+    pack_vnni4_ref(rows + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
+#endif
   }
   // Columns [0, ncols) of `group` (ncols ≤ group_columns()).
   void pack_group(const uint8_t* group, size_t ncols) {

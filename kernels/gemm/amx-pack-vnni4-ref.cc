@@ -1,0 +1,22 @@
+// pack_vnni4_ref (amx-pack-vnni4.h): K-quads moved 4 bytes at a time, one tile row after the other.
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/gemm/amx-pack-vnni4.h"
+
+namespace intvit::gemm::amx {
+
+void pack_vnni4_ref(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_t ns, uint8_t* out) {
+  constexpr size_t kTileRowBytes = 64;  // one K-quad of 16 columns
+  if (ns == 0) return;
+  const size_t quads = kn / 4, rem = kn % 4;
+  if (nc < 16 || kn < ns * 64) std::memset(out, 0, ns * 1024);
+  for (size_t q = 0; q < quads; ++q) {
+    for (size_t n = 0; n < nc; ++n) std::memcpy(out + kTileRowBytes * q + 4 * n, rows + n * ldb + 4 * q, 4);
+  }
+  for (size_t n = 0; n < nc; ++n) {
+    for (size_t i = 0; i < rem; ++i) out[kTileRowBytes * quads + 4 * n + i] = rows[n * ldb + 4 * quads + i];
+  }
+}
+
+}  // namespace intvit::gemm::amx
