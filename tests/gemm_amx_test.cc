@@ -13,6 +13,7 @@
 #include "kernels/backend/cpu.h"
 #include "kernels/error.h"
 #include "kernels/gemm/amx-pack-vnni4.h"
+#include "kernels/gemm/amx-split-planes.h"
 #include "gemm_tester.h"
 #include "kernels/gemm/amx-tile.h"
 #include "kernels/backend/backend.h"
@@ -191,6 +192,46 @@ TEST_CASE("gemm amx: VNNI-4 packing of the nt operand, reference and AVX-512", "
           fn(rows.data(), ldb, nc, kn, ns, got.data());
           REQUIRE(got == want);
         }
+      }
+    }
+  }
+}
+
+// The byte planes of 16-bit operands (amx-split-planes.h, Eq. 12) and their uint16 row sum
+// against the definition: every length around the 64-value steps, the int16 extremes (the sum's
+// x ^ 0x8000 trick at 0, 32767, 32768, 65535), sums that wrap modulo 2^32, no byte written past n.
+TEST_CASE("gemm amx: s16 byte planes and row sums, reference and AVX-512", "[gemm][amx]") {
+  using SplitFn = uint32_t (*)(const int16_t*, size_t, uint8_t*, uint8_t*);
+  std::vector<std::pair<const char*, SplitFn>> variants{{"split_planes_ref", amx::split_planes_ref}};
+  if (intvit::cpu_features().avx512) {
+    variants.emplace_back("amx_split_planes__avx512", amx::split_planes__avx512);
+    intvit::test::record_variant_ran("amx_split_planes__avx512");
+  } else {
+    intvit::test::record_variant_unsupported("amx_split_planes__avx512", "CPU lacks AVX-512");
+    WARN("amx_split_planes__avx512 not run: CPU lacks AVX-512");
+  }
+  std::mt19937_64 rng(1645);
+  for (size_t n : {0, 1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 197, 70000}) {  // 70000 × 65535 wraps 2^32
+    for (int kind = 0; kind < 3; ++kind) {
+      std::vector<int16_t> x(n + (n == 0));
+      const int16_t extremes[] = {0, 32767, -32768, -1};
+      for (size_t i = 0; i < n; ++i) {
+        x[i] = kind == 0 ? static_cast<int16_t>(rng()) : kind == 1 ? int16_t{-1} : extremes[rng() % 4];
+      }
+      uint32_t want_sum = 0;
+      std::vector<uint8_t> want_hi(n + 64, 0x5A), want_lo(n + 64, 0x5A);
+      for (size_t i = 0; i < n; ++i) {
+        const uint16_t u = static_cast<uint16_t>(x[i]);
+        want_hi[i] = static_cast<uint8_t>(u >> 8);
+        want_lo[i] = static_cast<uint8_t>(u & 255);
+        want_sum += u;
+      }
+      for (const auto& [name, fn] : variants) {
+        INFO(name << " n " << n << " kind " << kind);
+        std::vector<uint8_t> hi(n + 64, 0x5A), lo(n + 64, 0x5A);
+        REQUIRE(fn(x.data(), n, hi.data(), lo.data()) == want_sum);
+        REQUIRE(hi == want_hi);
+        REQUIRE(lo == want_lo);
       }
     }
   }

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "kernels/gemm/amx-pack-vnni4.h"
+#include "kernels/gemm/amx-split-planes.h"
 #include "kernels/gemm/amx-tile.h"
 #include "kernels/gemm/gemm-kernels.h"
 
@@ -156,16 +157,13 @@ struct S16Split {
       lo[i] = static_cast<uint8_t>(x[i]);
     }
   }
-  // split, returning Σ x as uint16 values modulo 2^32 (the row sums attn@v16 needs, in the same pass).
+  // split, returning Σ x as uint16 values modulo 2^32 (amx-split-planes.h: AVX-512 where compiled in).
   static uint32_t split_sum(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const uint16_t u = static_cast<uint16_t>(x[i]);
-      hi[i] = static_cast<uint8_t>(u >> 8);
-      lo[i] = static_cast<uint8_t>(u);
-      sum += u;
-    }
-    return sum;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    return split_planes__avx512(x, n, hi, lo);
+#else
+    return split_planes_ref(x, n, hi, lo);
+#endif
   }
   bool whole() const { return round_up_k(k) <= kPanelK; }
   // Splits rows [0, rows) for k ≤ kPanelK; sums[r] = Σ_k row r as uint16 when sums is given.
@@ -177,11 +175,8 @@ struct S16Split {
     for (size_t r = 0; r < rows; ++r) {
       uint8_t* hi = panel + r * kp;
       uint8_t* lo = panel + (kTileRows + r) * kp;
-      if (sums != nullptr) {
-        sums[r] = split_sum(a + r * lda, k, hi, lo);
-      } else {
-        split(a + r * lda, k, hi, lo);
-      }
+      const uint32_t sum = split_sum(a + r * lda, k, hi, lo);
+      if (sums != nullptr) sums[r] = sum;
     }
   }
   TileSpan operator()(int i, size_t s) {

@@ -1,0 +1,19 @@
+// The byte planes of 16-bit operands for the amx tiles (Eq. 12: x = 256·hi + lo, the planes
+// multiplied by tdpb*d separately), with the row sum attn@v16 needs taken in the same pass; one
+// function per ISA with one contract. ukernel-amx.h's S16Split calls the AVX-512 one where it is
+// compiled with AVX-512 (*-amx.cc: every AMX CPU has it), the reference elsewhere (*-amxemu.cc).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace intvit::gemm::amx {
+
+// hi[i] = x[i] >> 8 and lo[i] = x[i] & 255 (the bits of x as uint16), i < n; writes no other byte.
+// Returns Σ x[i] as uint16 values modulo 2^32.
+uint32_t split_planes_ref(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo);
+// AVX-512 F/BW: 64 values per step (two vpackuswb + lane order fix-up), Σ by vpmaddwd on x ^ 0x8000
+// (signed pairs, + 32768 per value after), the last partial step through masked loads and stores.
+uint32_t split_planes__avx512(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo);
+
+}  // namespace intvit::gemm::amx
