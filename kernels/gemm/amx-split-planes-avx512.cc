@@ -1,9 +1,9 @@
-// split_planes__avx512 (amx-split-planes.h). Per 64 values a, b (32 each): the high bytes
-// (x >> 8) and the low bytes (x & 255) packed by vpackuswb (no saturation: both ≤ 255), which
-// interleaves a and b per 128-bit lane, so a qword permutation puts a's 32 bytes before b's. The
-// sum: (x ^ 0x8000) as int16 is x − 32768, vpmaddwd by 1 adds pairs of those exactly into int32
-// lanes (modulo 2^32 as they accumulate), and 32768 per value processed (masked-off zeros
-// included) restores Σ x.
+// split_planes__avx512 (amx-split-planes.h). Per 64 values a, b (32 each): vpshufb gathers each
+// 128-bit lane's low bytes into its low qword and its high bytes into its high qword, then one
+// two-source qword permutation per plane picks the planes' qwords of a and b in order (4 shuffles
+// per 64 values). The sum: (x ^ 0x8000) as int16 is x − 32768, vpmaddwd by 1 adds pairs of those
+// exactly into int32 lanes (modulo 2^32 as they accumulate), and 32768 per value processed
+// (masked-off zeros included) restores Σ x.
 // GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
 // (GCC bug 105593, fixed in 12.3); the pragma must precede #include <immintrin.h>.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -20,11 +20,13 @@ struct Planes {
 };
 
 inline Planes split64(__m512i a, __m512i b) {
-  const __m512i low_byte = _mm512_set1_epi16(0x00FF), flip = _mm512_set1_epi16(static_cast<int16_t>(0x8000));
-  const __m512i ones = _mm512_set1_epi16(1), order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
+  const __m512i flip = _mm512_set1_epi16(static_cast<int16_t>(0x8000)), ones = _mm512_set1_epi16(1);
+  const __m512i lane_order = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+  const __m512i lo_qwords = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), hi_qwords = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
+  const __m512i sa = _mm512_shuffle_epi8(a, lane_order), sb = _mm512_shuffle_epi8(b, lane_order);
   Planes p;
-  p.hi = _mm512_permutexvar_epi64(order, _mm512_packus_epi16(_mm512_srli_epi16(a, 8), _mm512_srli_epi16(b, 8)));
-  p.lo = _mm512_permutexvar_epi64(order, _mm512_packus_epi16(_mm512_and_si512(a, low_byte), _mm512_and_si512(b, low_byte)));
+  p.lo = _mm512_permutex2var_epi64(sa, lo_qwords, sb);
+  p.hi = _mm512_permutex2var_epi64(sa, hi_qwords, sb);
   p.pair_sums = _mm512_add_epi32(_mm512_madd_epi16(_mm512_xor_si512(a, flip), ones), _mm512_madd_epi16(_mm512_xor_si512(b, flip), ones));
   return p;
 }
