@@ -13,6 +13,7 @@
 #include "kernels/backend/cpu.h"
 #include "kernels/error.h"
 #include "kernels/gemm/amx-pack-vnni4.h"
+#include "kernels/gemm/amx-row-sums.h"
 #include "kernels/gemm/amx-split-planes.h"
 #include "gemm_tester.h"
 #include "kernels/gemm/amx-tile.h"
@@ -232,6 +233,38 @@ TEST_CASE("gemm amx: s16 byte planes and row sums, reference and AVX-512", "[gem
         REQUIRE(fn(x.data(), n, hi.data(), lo.data()) == want_sum);
         REQUIRE(hi == want_hi);
         REQUIRE(lo == want_lo);
+      }
+    }
+  }
+}
+
+// Row sums of uint8 rows (amx-row-sums.h, Eq. 9's zero-point terms) against the definition: K
+// around the 64-byte steps, all-255 rows, sums wrapping modulo 2^32, strided rows ending the buffer.
+TEST_CASE("gemm amx: u8 row sums, reference and AVX-512", "[gemm][amx]") {
+  using SumsFn = void (*)(const uint8_t*, size_t, size_t, size_t, uint32_t*);
+  std::vector<std::pair<const char*, SumsFn>> variants{{"row_sums_u8_ref", amx::row_sums_u8_ref}};
+  if (intvit::cpu_features().avx512) {
+    variants.emplace_back("amx_row_sums_u8__avx512", amx::row_sums_u8__avx512);
+    intvit::test::record_variant_ran("amx_row_sums_u8__avx512");
+  } else {
+    intvit::test::record_variant_unsupported("amx_row_sums_u8__avx512", "CPU lacks AVX-512");
+    WARN("amx_row_sums_u8__avx512 not run: CPU lacks AVX-512");
+  }
+  std::mt19937_64 rng(1647);
+  for (auto [rows, k] : {std::pair<size_t, size_t>{1, 0}, {3, 1}, {5, 63}, {32, 64}, {7, 65}, {2, 197}, {1, 17000000}}) {
+    for (bool all_max : {false, true}) {
+      const size_t lda = k + rows % 3;  // 17000000 × 255 wraps 2^32
+      std::vector<uint8_t> a((rows - 1) * lda + k + (k == 0));
+      for (auto& v : a) v = all_max ? 255 : static_cast<uint8_t>(rng());
+      std::vector<uint32_t> want(rows);
+      for (size_t i = 0; i < rows; ++i) {
+        for (size_t q = 0; q < k; ++q) want[i] += a[i * lda + q];
+      }
+      for (const auto& [name, fn] : variants) {
+        INFO(name << " rows " << rows << " k " << k << " all 255 " << all_max);
+        std::vector<uint32_t> got(rows, 0xDEADBEEF);
+        fn(a.data(), lda, rows, k, got.data());
+        REQUIRE(got == want);
       }
     }
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "kernels/gemm/amx-drivers.h"
+#include "kernels/gemm/amx-row-sums.h"
 
 namespace intvit::gemm::amx {
 
@@ -22,16 +23,21 @@ constexpr size_t kWideCols = 256;
 using WideAcc = int32_t[2 * kTileRows * kWideCols];
 inline size_t wide_stride(size_t group_cols) { return (group_cols + 31) / 32 * 32; }
 
-// Σ of n bytes / n uint16 modulo 2^32 (loops the compiler vectorizes).
-inline uint32_t sum_u8(const uint8_t* p, size_t n) {
-  uint32_t s = 0;
-  for (size_t i = 0; i < n; ++i) s += p[i];
-  return s;
-}
+// Σ of n uint16 modulo 2^32 (a loop the compiler vectorizes; av16 takes it from the split unless
+// K is past the panel).
 inline uint32_t sum_u16(const uint16_t* p, size_t n) {
   uint32_t s = 0;
   for (size_t i = 0; i < n; ++i) s += p[i];
   return s;
+}
+
+// sums[i] = Σ_{q < k} a[i·lda + q] modulo 2^32 (amx-row-sums.h: AVX-512 where compiled in).
+inline void row_sums_u8(const uint8_t* a, size_t lda, size_t rows, size_t k, uint32_t* sums) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  row_sums_u8__avx512(a, lda, rows, k, sums);
+#else
+  row_sums_u8_ref(a, lda, rows, k, sums);
+#endif
 }
 
 // The epilogues below run over whole blocks of 16 columns; a row whose width is not a multiple of
@@ -96,18 +102,21 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
   for (size_t g0 = 0; g0 < n; g0 += group) {
     const size_t gn = std::min(group, n - g0), ldw = wide_stride(gn);
     cols.pack_group(b + g0 * ldb, gn);
-    if (za != 0 && cols.whole()) {
-      cols.column_sums(col_term);
+    if (za != 0) {
+      row_sums_u8(b + g0 * ldb, ldb, gn, k, col_term);
     } else {
-      for (size_t j = 0; j < gn; ++j) col_term[j] = za != 0 ? sum_u8(b + (g0 + j) * ldb, k) : 0u;
+      std::fill_n(col_term, gn, 0u);
     }
     for (size_t j = 0; j < gn; ++j) col_term[j] = static_cast<uint32_t>(za) * col_term[j] - kzz;
     for (size_t r = 0; r < m; r += 2 * kTileRows) {
       src.a = a + r * lda;
       src.rows = std::min<size_t>(m - r, 2 * kTileRows);
-      for (size_t i = 0; i < src.rows; ++i) {
-        row_term[i] = zb != 0 ? static_cast<uint32_t>(zb) * sum_u8(src.a + i * lda, k) : 0u;
+      if (zb != 0) {
+        row_sums_u8(src.a, lda, src.rows, k, row_term);
+      } else {
+        std::fill_n(row_term, src.rows, 0u);
       }
+      for (size_t i = 0; i < src.rows; ++i) row_term[i] *= static_cast<uint32_t>(zb);
       for_each_column_pair(0, gn, [&](const ColumnPair& p) {
         cols.select(p.block);
         const int mt = src.rows > kTileRows ? 2 : 1;

@@ -240,28 +240,6 @@ struct U8ColumnsVnni {
     const size_t ns = steps();
     for (size_t t = 0; 16 * t < ncols; ++t) pack_tile(b + 16 * t * ldb, std::min<size_t>(16, ncols - 16 * t), 0, ns, &panel[t * ns]);
   }
-  // sums[n] = Σ_k B[n, k] modulo 2^32 for the group's columns, from the packed tiles (whole() only):
-  // the loops run across the 16 columns of a tile row, adding each K-quad's bytes in two 16-bit
-  // halves (≤ 2·255 per quad, folded every 128 quads before they can carry).
-  void column_sums(uint32_t* sums) const {
-    const size_t quads = steps() * kTileRows;
-    for (size_t t = 0; 16 * t < cols; ++t) {
-      const uint8_t* tile = &panel[t * steps()][0][0];
-      uint32_t total[16] = {};
-      for (size_t q0 = 0; q0 < quads; q0 += 128) {
-        uint32_t halves[16] = {};
-        for (size_t q = q0; q < std::min(quads, q0 + 128); ++q) {
-          for (size_t n = 0; n < 16; ++n) {
-            uint32_t d;
-            std::memcpy(&d, tile + kTileBytes * q + 4 * n, 4);
-            halves[n] += (d & 0x00FF00FFu) + ((d >> 8) & 0x00FF00FFu);
-          }
-        }
-        for (size_t n = 0; n < 16; ++n) total[n] += (halves[n] & 0xFFFFu) + (halves[n] >> 16);
-      }
-      for (size_t n = 0; n < std::min<size_t>(16, cols - 16 * t); ++n) sums[16 * t + n] = total[n];
-    }
-  }
   // The pair of column tiles starting at tile `tile` of the group.
   void select(size_t tile) { tile0 = tile; }
   TileSpan operator()(int j, size_t s) {
