@@ -6,8 +6,10 @@
 #include <random>
 #include <vector>
 
+#include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/softmax/av16-amx.h"
+#include "kernels/softmax/av16-u8.h"
 #include "kernels/softmax/softmax.h"
 
 namespace {
@@ -52,6 +54,54 @@ TEST_CASE("av16 amx: tile variants equal av16_ref (any uint16 p, any z_v, tile e
       }
     }
   }
+}
+
+// av16_u8 on tiles (v token-major packed straight into them, the requantization on each row
+// tile's results) against av16_u8_ref: tile edges, column groups, K past the panel, z_v and the
+// requantization's extremes (left and right shifts, zero multiplier, output zero-points 0 and 255).
+TEST_CASE("av16_u8 amx: tile variants equal av16_u8_ref (v token-major, Eq. 23c)", "[softmax16][av16][av16_u8][amx]") {
+  using Av16U8Fn = decltype(&intvit::av16_u8_ref);
+  std::vector<std::pair<const char*, Av16U8Fn>> variants{{"av16_u8__amxemu", intvit::av16_u8__amxemu}};
+  if (intvit::gemm_isa_supported(intvit::GemmIsa::kAmx)) {
+    variants.emplace_back("av16_u8__amx", intvit::av16_u8__amx);
+  } else {
+    WARN("av16_u8__amx not run: " << intvit::gemm_isa_missing_feature(intvit::GemmIsa::kAmx));
+  }
+  std::mt19937_64 rng(0xa716b);
+  const intvit::Av16Requant requants[] = {{1518500250, 22, 128}, {1073741824, 16, 0}, {2147483647, 30, 255},
+                                         {1518500250, -2, 3},   {0, 5, 77},          {1900000000, 12, 200}};
+  const size_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},     {16, 16, 64}, {17, 33, 65}, {197, 64, 197}, {15, 31, 63},
+                              {5, 64, 1100}, {4, 40, 2113}, {2, 3, 0},   {3, 300, 5},  {33, 17, 2}};
+  size_t which = 0;
+  for (const auto& s : shapes) {
+    const size_t m = s[0], n = s[1], k = s[2];
+    const size_t ld_p = k + 3, ld_v = n + 5, ld_out = n + 2;
+    std::vector<uint16_t> probs(m * ld_p + 1, 0xBEEF);
+    std::vector<uint8_t> v(k * ld_v + 1);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t q = 0; q < k; ++q) probs[i * ld_p + q] = static_cast<uint16_t>(rng() % 32768);
+    }
+    for (auto& x : v) x = static_cast<uint8_t>(rng());
+    for (int32_t zv : {0, 128, 255}) {
+      const intvit::Av16Requant& rq = requants[which++ % std::size(requants)];
+      INFO("m " << m << " n " << n << " k " << k << " z_v " << zv << " M " << rq.multiplier << " shift " << rq.shift << " z_out "
+                << rq.zero_point);
+      std::vector<uint8_t> want(m * ld_out, 0xA5), got(m * ld_out, 0xA5);
+      intvit::av16_u8_ref(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, rq, want.data(), ld_out);
+      for (const auto& [name, fn] : variants) {
+        INFO(name);
+        std::fill(got.begin(), got.end(), 0xA5);
+        fn(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, rq, got.data(), ld_out);
+        REQUIRE(got == want);  // includes the untouched padding between rows
+      }
+    }
+  }
+  // Bad arguments: the shared check, before any tile work.
+  uint8_t out[4];
+  const uint16_t p[4] = {};
+  const uint8_t vv[4] = {};
+  CHECK_THROWS_AS(intvit::av16_u8__amxemu(1, 2, 2, p, 2, vv, 2, 0, intvit::Av16Requant{-1, 0, 0}, out, 2), intvit::Error);
+  CHECK_THROWS_AS(intvit::av16_u8__amxemu(1, 2, 2, p, 2, vv, 2, 0, intvit::Av16Requant{1 << 30, 0, 0}, out, 1), intvit::Error);
 }
 
 }  // namespace

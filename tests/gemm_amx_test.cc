@@ -193,6 +193,18 @@ TEST_CASE("gemm amx: VNNI-4 packing of the nt operand, reference and AVX-512", "
           fn(rows.data(), ldb, nc, kn, ns, got.data());
           REQUIRE(got == want);
         }
+        // The K-major source (v token-major, av16_u8): element (k, n) at row k, column n.
+        const size_t ld_kn = nc + 3;
+        std::vector<uint8_t> kmajor(kn == 0 ? 1 : (kn - 1) * ld_kn + nc + (nc == 0));
+        for (auto& v : kmajor) v = static_cast<uint8_t>(rng());
+        std::vector<uint8_t> want_kn(ns * 1024, 0);
+        for (size_t k = 0; k < kn; ++k) {
+          for (size_t n = 0; n < nc; ++n) want_kn[64 * (k / 4) + 4 * n + k % 4] = kmajor[k * ld_kn + n];
+        }
+        INFO("pack_vnni4_kn_ref nc " << nc << " kn " << kn << " ns " << ns);
+        std::vector<uint8_t> got(ns * 1024, 0xA5);
+        amx::pack_vnni4_kn_ref(kmajor.data(), ld_kn, nc, kn, ns, got.data());
+        REQUIRE(got == want_kn);
       }
     }
   }

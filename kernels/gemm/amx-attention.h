@@ -129,17 +129,16 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
 }
 
 // (§4.10, av16) attn@v with 16-bit probabilities: acc = Σ_k p·(v − z_v) with p = 256·p_hi + p_lo,
-// both bytes unsigned (tdpbuud twice, on the same VNNI-4 tiles of vᵀ), combined as
+// both bytes unsigned (tdpbuud twice, on the same VNNI-4 tiles of v), combined as
 // 256·H + L − z_v·Σ_k p modulo 2^32 — the arithmetic of av16_ref for every uint16 p and int32 z_v.
-// Column groups outside (vᵀ packed once per group: head_dim 64 is one group for k ≤ 1024), row
+// Column groups outside (v packed once per group: head_dim 64 is one group for k ≤ 1024), row
 // tiles of 16 next (split into byte planes and summed once), the group's column pairs inside.
-template <class Ops>
-void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
-          int32_t v_zero_point, int32_t* out, size_t ld_out) {
-  if (k == 0) {
-    for (size_t i = 0; i < m; ++i) std::fill_n(out + i * ld_out, n, 0);
-    return;
-  }
+// v is vᵀ (v[n·ld_v + k], av16) or token-major (v[k·ld_v + n], av16_u8). Per row tile and group,
+// sink(r, rows, g0, gn, hi, lo, ldw, row_term) gets the planes' products (rows ldw int32 apart,
+// column 0 = output column g0) and z_v·Σ_k p per row. k > 0.
+template <class Ops, class Sink>
+void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
+                bool v_token_major, int32_t v_zero_point, Sink&& sink) {
   Ops::configure(kernel_config());
   const size_t steps = round_up_k(k) / kTileK;
   alignas(64) WideAcc acc;  // rows 0..15: the high-byte products, 16..31: the low-byte products
@@ -149,11 +148,12 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
   U8ColumnsVnni cols;
   cols.ldb = ld_v;
   cols.k = k;
+  cols.k_major = v_token_major;
   const size_t group = std::min(cols.group_columns(), kWideCols);
   uint32_t row_term[kTileRows];  // z_v·Σ_k p
   for (size_t g0 = 0; g0 < n; g0 += group) {
     const size_t gn = std::min(group, n - g0), ldw = wide_stride(gn);
-    cols.pack_group(v_t + g0 * ld_v, gn);
+    cols.pack_group(v_token_major ? v + g0 : v + g0 * ld_v, gn);
     for (size_t r = 0; r < m; r += kTileRows) {
       src.a = reinterpret_cast<const int16_t*>(probs + r * ld_p);
       src.rows = std::min<size_t>(m - r, kTileRows);
@@ -169,11 +169,48 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
         tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
         tile_store<Ops>(2, p.nt, acc + p.n0, ldw);
       });
-      for (size_t i = 0; i < src.rows; ++i) {
-        combine_planes(acc + i * ldw, acc + (kTileRows + i) * ldw, row_term[i], gn, out + (r + i) * ld_out + g0);
-      }
+      sink(r, src.rows, g0, gn, static_cast<const int32_t*>(acc), static_cast<const int32_t*>(acc + kTileRows * ldw), ldw,
+           static_cast<const uint32_t*>(row_term));
     }
   }
+}
+
+// av16 on vᵀ ([n][k], row stride ld_v): int32 accumulators out.
+template <class Ops>
+void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
+          int32_t v_zero_point, int32_t* out, size_t ld_out) {
+  if (k == 0) {
+    for (size_t i = 0; i < m; ++i) std::fill_n(out + i * ld_out, n, 0);
+    return;
+  }
+  av16_tiles<Ops>(m, n, k, probs, ld_p, v_t, ld_v, false, v_zero_point,
+                  [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* hi, const int32_t* lo, size_t ldw,
+                      const uint32_t* row_term) {
+                    for (size_t i = 0; i < rows; ++i) {
+                      combine_planes(hi + i * ldw, lo + i * ldw, row_term[i], gn, out + (r + i) * ld_out + g0);
+                    }
+                  });
+}
+
+// (Eq. 23c) av16_u8: av16 on v token-major ([k][n], row stride ld_v; packed into the same tiles as
+// vᵀ, no transpose), each row tile's accumulators requantized by `stage` (Eq. 11, per tensor,
+// `params`: u8 [0, 255]) into out — the bytes of av16 followed by requantize. k = 0: every
+// accumulator is 0 and MBQM(0) = 0, so every output is the zero-point.
+template <class Ops>
+void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
+             int32_t v_zero_point, const RequantParams& params, uint8_t* out, size_t ld_out, OutputStageFn stage) {
+  if (k == 0) {
+    for (size_t i = 0; i < m; ++i) std::fill_n(out + i * ld_out, n, static_cast<uint8_t>(params.zero_point));
+    return;
+  }
+  const OutputPlan plan = make_output_plan(GemmOutput{out, ld_out, GemmOut::kU8, &params}, 0, n);
+  alignas(64) int32_t combined[kTileRows * kWideCols];
+  av16_tiles<Ops>(m, n, k, probs, ld_p, v, ld_v, true, v_zero_point,
+                  [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* hi, const int32_t* lo, size_t ldw,
+                      const uint32_t* row_term) {
+                    for (size_t i = 0; i < rows; ++i) combine_planes(hi + i * ldw, lo + i * ldw, row_term[i], gn, combined + i * ldw);
+                    stage(plan, r, rows, g0, g0 + gn, combined, ldw, nullptr);
+                  });
 }
 
 }  // namespace intvit::gemm::amx

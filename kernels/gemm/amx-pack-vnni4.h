@@ -17,4 +17,8 @@ void pack_vnni4_ref(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_
 // AVX-512 F/BW: per tile, 16 rows loaded (masked past kn), a 16 × 16 transpose of 4-byte quads.
 void pack_vnni4__avx512(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_t ns, uint8_t* out);
 
+// The same tiles from a K-major matrix (v token-major for av16_u8): element (k, n) at
+// rows[k·ldb + n], k < kn, n < nc; reads no byte past column nc of a row or past row kn.
+void pack_vnni4_kn_ref(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_t ns, uint8_t* out);
+
 }  // namespace intvit::gemm::amx

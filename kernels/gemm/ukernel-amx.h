@@ -201,15 +201,16 @@ struct PackedB {
   TileSpan operator()(int j, size_t s) const { return {w + j * block_stride + s * (kTileK * 16), kTileBytes}; }
 };
 
-// Columns of a row-major u8 matrix B[N][K] (the "nt" operand) in VNNI-4 tiles: element (n, k) of
-// a column tile goes to k-step k / 64, tile row (k % 64) / 4, byte 4·(n % 16) + k % 4; padding is
-// zero. For k ≤ kPanelK a whole group of columns (as many pairs as the 64 KiB panel holds, at
+// Columns of a u8 matrix B in VNNI-4 tiles: element (n, k) of a column tile goes to k-step k / 64,
+// tile row (k % 64) / 4, byte 4·(n % 16) + k % 4; padding is zero. B is row-major B[N][K] (the
+// "nt" operand: kᵀ's rows, vᵀ) or, with k_major, B[K][N] (v token-major, for av16_u8). For k ≤ kPanelK a whole group of columns (as many pairs as the 64 KiB panel holds, at
 // least one) is packed once by pack_group and the drivers pick pairs from it with select; deeper B
 // is packed one k-step of the selected pair at a time. Packing moves 4-byte K-quads, not bytes.
 struct U8ColumnsVnni {
   static constexpr size_t kPanelTiles = 2 * kPanelK / kTileK;  // 64 tiles of 1 KiB
   const uint8_t* b;  // column 0 of the group
   size_t ldb, k;
+  bool k_major = false;  // B[k][n] at b[k·ldb + n] instead of b[n·ldb + k]
   size_t cols = 0;   // columns of the group
   size_t tile0 = 0;  // first column tile of the selected pair
   alignas(64) uint8_t panel[kPanelTiles][kTileRows][kTileBytes];
@@ -222,14 +223,16 @@ struct U8ColumnsVnni {
     return kPanelTiles / std::max<size_t>(steps(), 1) / 2 * 32;
   }
 
-  // K-bytes [k0, k0 + 64·ns) of nc ≤ 16 rows of B (from `rows`) into ns consecutive tiles
-  // (amx-pack-vnni4.h: 4-byte K-quads, a 16 × 16 transpose per tile where AVX-512 is compiled in).
-  void pack_tile(const uint8_t* rows, size_t nc, size_t k0, size_t ns, uint8_t (*tiles)[kTileRows][kTileBytes]) const {
+  const uint8_t* column(size_t c) const { return k_major ? b + c : b + c * ldb; }
+  // K-bytes [k0, k0 + 64·ns) of nc ≤ 16 columns of B (from column pointer `col`) into ns consecutive
+  // tiles (amx-pack-vnni4.h: 4-byte K-quads, a 16 × 16 transpose per tile where AVX-512 is compiled in).
+  void pack_tile(const uint8_t* col, size_t nc, size_t k0, size_t ns, uint8_t (*tiles)[kTileRows][kTileBytes]) const {
     const size_t kn = std::min(k - std::min(k, k0), ns * kTileK);
+    if (k_major) return pack_vnni4_kn_ref(col + k0 * ldb, ldb, nc, kn, ns, &tiles[0][0][0]);
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-    pack_vnni4__avx512(rows + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
+    pack_vnni4__avx512(col + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
 #else
-    pack_vnni4_ref(rows + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
+    pack_vnni4_ref(col + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
 #endif
   }
   // Columns [0, ncols) of `group` (ncols ≤ group_columns()).
@@ -238,7 +241,7 @@ struct U8ColumnsVnni {
     cols = ncols;
     if (!whole()) return;
     const size_t ns = steps();
-    for (size_t t = 0; 16 * t < ncols; ++t) pack_tile(b + 16 * t * ldb, std::min<size_t>(16, ncols - 16 * t), 0, ns, &panel[t * ns]);
+    for (size_t t = 0; 16 * t < ncols; ++t) pack_tile(column(16 * t), std::min<size_t>(16, ncols - 16 * t), 0, ns, &panel[t * ns]);
   }
   // The pair of column tiles starting at tile `tile` of the group.
   void select(size_t tile) { tile0 = tile; }
@@ -247,7 +250,7 @@ struct U8ColumnsVnni {
     if (j == 0) {  // tile_product asks for column tile 0 of a step first: pack both tiles of step s
       for (size_t t = 0; t < 2; ++t) {
         const size_t c0 = 16 * (tile0 + t), nc = cols > c0 ? std::min<size_t>(16, cols - c0) : 0;
-        pack_tile(b + c0 * ldb, nc, s * kTileK, 1, &panel[t]);
+        pack_tile(nc != 0 ? column(c0) : b, nc, s * kTileK, 1, &panel[t]);
       }
     }
     return {panel[j], kTileBytes};
