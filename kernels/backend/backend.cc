@@ -72,10 +72,16 @@ KernelSet nonlinear_kernels(GemmIsa backend, NonlinearIsa n) {
 KernelSet kernel_set(GemmIsa backend) {
   require_supported(backend);
   KernelSet k = nonlinear_kernels(backend, nonlinear_isa_of(backend));
-  // attn@v with 16-bit probabilities is a GEMM: the tile backends run it on (emulated) tiles.
-  if (backend == GemmIsa::kAmx) k.av16 = av16__amx;
-  if (backend == GemmIsa::kAmxEmu) k.av16 = av16__amxemu;
-  if (backend == GemmIsa::kAmx || backend == GemmIsa::kAmxEmu) k.av16_u8 = nullptr;
+  // attn@v with 16-bit probabilities is a GEMM: the tile backends run it on (emulated) tiles, and
+  // so its fusion with v's transpose and the requantization (Eq. 23c).
+  if (backend == GemmIsa::kAmx) {
+    k.av16 = av16__amx;
+    k.av16_u8 = av16_u8__amx;
+  }
+  if (backend == GemmIsa::kAmxEmu) {
+    k.av16 = av16__amxemu;
+    k.av16_u8 = av16_u8__amxemu;
+  }
   return k;
 }
 

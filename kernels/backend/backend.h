@@ -35,9 +35,9 @@ struct KernelSet {
   Av16Fn av16 = av16_ref;
   GeluFn gelu = gelu_ref;
   LayerNormRowsFn layernorm_rows = layernorm_rows_ref;
-  // av16 fused with v's transpose and the requantization (Eq. 23c), built like av16; nullptr where
-  // av16 runs on tiles (amx, amx-emu: their tile kernel reads vᵀ), so the executor runs the
-  // separate vᵀ, av16 and requantize nodes there.
+  // av16 fused with v's transpose and the requantization (Eq. 23c), built like av16 (the tile
+  // backends: on tiles, v packed token-major). nullptr would make the executor run the separate
+  // vᵀ, av16 and requantize nodes.
   Av16U8Fn av16_u8 = av16_u8_ref;
 };
 
