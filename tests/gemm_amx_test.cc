@@ -161,18 +161,23 @@ TEST_CASE("gemm amx: zero-points and extreme operands (u8s8 and u8u8)", "[gemm][
   }
 }
 
-// The packing of the attention's "nt" operand (amx-pack-vnni4.h) against its definition, byte by
-// byte: the reference everywhere (the emulated kernels use it), the AVX-512 transpose (the real
-// amx kernels use it) where the CPU has AVX-512, both on full and partial tiles, columns and K.
+// The packing of the attention's B operands (amx-pack-vnni4.h: rows of kᵀ / vᵀ, and v token-major)
+// against its definition, byte by byte: the references everywhere (the emulated kernels use them),
+// the AVX-512 variants (the real amx kernels use them) where the CPU has AVX-512, on full and
+// partial tiles, columns and K.
 TEST_CASE("gemm amx: VNNI-4 packing of the nt operand, reference and AVX-512", "[gemm][amx]") {
   using PackFn = void (*)(const uint8_t*, size_t, size_t, size_t, size_t, uint8_t*);
   std::vector<std::pair<const char*, PackFn>> variants{{"pack_vnni4_ref", amx::pack_vnni4_ref}};
+  std::vector<std::pair<const char*, PackFn>> kn_variants{{"pack_vnni4_kn_ref", amx::pack_vnni4_kn_ref}};
   if (intvit::cpu_features().avx512) {
     variants.emplace_back("amx_pack_vnni4__avx512", amx::pack_vnni4__avx512);
+    kn_variants.emplace_back("amx_pack_vnni4_kn__avx512", amx::pack_vnni4_kn__avx512);
     intvit::test::record_variant_ran("amx_pack_vnni4__avx512");
+    intvit::test::record_variant_ran("amx_pack_vnni4_kn__avx512");
   } else {
     intvit::test::record_variant_unsupported("amx_pack_vnni4__avx512", "CPU lacks AVX-512");
-    WARN("amx_pack_vnni4__avx512 not run: CPU lacks AVX-512");
+    intvit::test::record_variant_unsupported("amx_pack_vnni4_kn__avx512", "CPU lacks AVX-512");
+    WARN("amx_pack_vnni4__avx512, amx_pack_vnni4_kn__avx512 not run: CPU lacks AVX-512");
   }
   std::mt19937_64 rng(1640);
   for (size_t nc : {0, 1, 5, 15, 16}) {
@@ -201,10 +206,12 @@ TEST_CASE("gemm amx: VNNI-4 packing of the nt operand, reference and AVX-512", "
         for (size_t k = 0; k < kn; ++k) {
           for (size_t n = 0; n < nc; ++n) want_kn[64 * (k / 4) + 4 * n + k % 4] = kmajor[k * ld_kn + n];
         }
-        INFO("pack_vnni4_kn_ref nc " << nc << " kn " << kn << " ns " << ns);
-        std::vector<uint8_t> got(ns * 1024, 0xA5);
-        amx::pack_vnni4_kn_ref(kmajor.data(), ld_kn, nc, kn, ns, got.data());
-        REQUIRE(got == want_kn);
+        for (const auto& [name, fn] : kn_variants) {
+          INFO(name << " nc " << nc << " kn " << kn << " ns " << ns);
+          std::vector<uint8_t> got(ns * 1024, 0xA5);
+          fn(kmajor.data(), ld_kn, nc, kn, ns, got.data());
+          REQUIRE(got == want_kn);
+        }
       }
     }
   }

@@ -1,4 +1,4 @@
-// pack_vnni4__avx512 (amx-pack-vnni4.h): a tile of 16 columns × 64 K-bytes is 16 rows of 16
+// pack_vnni4__avx512 and pack_vnni4_kn__avx512 (amx-pack-vnni4.h). From row-major B: a tile of 16 columns × 64 K-bytes is 16 rows of 16
 // K-quads (one zmm per row, masked loads past kn and zero rows past nc); its VNNI-4 layout is the
 // 16 × 16 transpose of those quads (tile row q = quad q of every row), done in four shuffle stages
 // (unpack 32-bit, unpack 64-bit, two 128-bit lane exchanges): 64 shuffles per KiB instead of 256
@@ -48,6 +48,23 @@ void pack_vnni4__avx512(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, s
       r[n] = n < nc && bytes != 0 ? _mm512_maskz_loadu_epi8(mask, rows + n * ldb + k0) : _mm512_setzero_si512();
     }
     transpose_quads(r, out + 1024 * s);
+  }
+}
+
+void pack_vnni4_kn__avx512(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_t ns, uint8_t* out) {
+  const __mmask16 columns = static_cast<__mmask16>((1u << nc) - 1);
+  for (size_t q = 0; q < 16 * ns; ++q) {  // tile row q: rows 4q..4q+3 of K (zero past kn)
+    __m128i r[4];
+    for (size_t i = 0; i < 4; ++i) {
+      r[i] = 4 * q + i < kn ? _mm_maskz_loadu_epi8(columns, rows + (4 * q + i) * ldb) : _mm_setzero_si128();
+    }
+    const __m128i a = _mm_unpacklo_epi8(r[0], r[1]), b = _mm_unpackhi_epi8(r[0], r[1]);  // (k0, k1) pairs of columns 0..7, 8..15
+    const __m128i c = _mm_unpacklo_epi8(r[2], r[3]), d = _mm_unpackhi_epi8(r[2], r[3]);  // (k2, k3) pairs
+    uint8_t* dst = out + 64 * q;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(a, c));  // columns 0..3, k0..k3 each
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(a, c));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(b, d));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(b, d));
   }
 }
 

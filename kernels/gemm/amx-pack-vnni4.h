@@ -20,5 +20,8 @@ void pack_vnni4__avx512(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, s
 // The same tiles from a K-major matrix (v token-major for av16_u8): element (k, n) at
 // rows[k·ldb + n], k < kn, n < nc; reads no byte past column nc of a row or past row kn.
 void pack_vnni4_kn_ref(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_t ns, uint8_t* out);
+// AVX-512 F/BW/VL: per tile row, 4 rows of K (16 bytes each, masked past nc) interleaved bytewise
+// by two rounds of unpacks.
+void pack_vnni4_kn__avx512(const uint8_t* rows, size_t ldb, size_t nc, size_t kn, size_t ns, uint8_t* out);
 
 }  // namespace intvit::gemm::amx

@@ -228,10 +228,11 @@ struct U8ColumnsVnni {
   // tiles (amx-pack-vnni4.h: 4-byte K-quads, a 16 × 16 transpose per tile where AVX-512 is compiled in).
   void pack_tile(const uint8_t* col, size_t nc, size_t k0, size_t ns, uint8_t (*tiles)[kTileRows][kTileBytes]) const {
     const size_t kn = std::min(k - std::min(k, k0), ns * kTileK);
-    if (k_major) return pack_vnni4_kn_ref(col + k0 * ldb, ldb, nc, kn, ns, &tiles[0][0][0]);
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    if (k_major) return pack_vnni4_kn__avx512(col + k0 * ldb, ldb, nc, kn, ns, &tiles[0][0][0]);
     pack_vnni4__avx512(col + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
 #else
+    if (k_major) return pack_vnni4_kn_ref(col + k0 * ldb, ldb, nc, kn, ns, &tiles[0][0][0]);
     pack_vnni4_ref(col + k0, ldb, nc, kn, ns, &tiles[0][0][0]);
 #endif
   }
