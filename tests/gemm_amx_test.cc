@@ -272,6 +272,7 @@ TEST_CASE("gemm amx: u8 row sums, reference and AVX-512", "[gemm][amx]") {
   std::mt19937_64 rng(1647);
   for (auto [rows, k] : {std::pair<size_t, size_t>{1, 0}, {3, 1}, {5, 63}, {32, 64}, {7, 65}, {2, 197}, {1, 17000000}}) {
     for (bool all_max : {false, true}) {
+      if (k > 1000000 && !all_max) continue;  // the long row is there for the wrap: all 255, once
       const size_t lda = k + rows % 3;  // 17000000 × 255 wraps 2^32
       std::vector<uint8_t> a((rows - 1) * lda + k + (k == 0));
       for (auto& v : a) v = all_max ? 255 : static_cast<uint8_t>(rng());
