@@ -24,7 +24,7 @@ void spin_briefly(Done&& done) {
 // condition_variable a worker still waits on) would terminate or hang.
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
   try {
-    pinned_generation_.assign(static_cast<size_t>(threads_), 0);
+    claimed_.assign(static_cast<size_t>(threads_), 0);
     workers_.reserve(static_cast<size_t>(threads_ - 1));
     for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
   } catch (...) {
@@ -52,12 +52,16 @@ void ThreadPool::drain(int thread) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (pinned_) {
-        // Once per generation: a worker finishing the previous step's last task can reach this
-        // check after the caller has started the next (pinned) step, and then again from worker().
-        unsigned& last = pinned_generation_[static_cast<size_t>(thread)];
-        if (last == generation_) return;
-        last = generation_;
+        // Its own task first, then any task not taken yet. Each task is taken once per step, also
+        // by a worker that leaves the previous step's drain late and reaches this step twice (from
+        // that drain and again from worker()).
         task = static_cast<size_t>(thread);
+        if (claimed_[task]) {
+          task = 0;
+          while (task < claimed_.size() && claimed_[task]) ++task;
+          if (task == claimed_.size()) return;
+        }
+        claimed_[task] = 1;
       } else {
         if (next_ >= tasks_) return;
         task = next_++;
@@ -111,6 +115,7 @@ void ThreadPool::run(size_t tasks, const TaskRef& fn, bool pinned) {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = &fn;
     pinned_ = pinned;
+    std::fill(claimed_.begin(), claimed_.end(), 0);
     tasks_ = tasks;
     next_ = 0;
     finished_ = 0;
