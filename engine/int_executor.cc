@@ -48,7 +48,8 @@ struct Parallel {
       if (b < e) fn(b, e, thread);
     };
     // One part per thread: part t on thread t in every step, so the rows a thread writes are in
-    // its own core's caches when its next step (attention, see run_attention) reads them.
+    // its own core's caches when its next step (attention, see run_attention) reads them — unless
+    // thread t is late, then another thread takes part t (ThreadPool::run_on_each_thread).
     if (parts == static_cast<size_t>(threads())) {
       pool->run_on_each_thread(part_fn);
     } else {
