@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "kernels/fixedpoint-avx512.h"
 #include "kernels/gemm/amx-split-planes.h"
 
 namespace intvit::gemm::amx {
@@ -54,7 +55,8 @@ uint32_t split_planes__avx512(const int16_t* x, size_t n, uint8_t* hi, uint8_t* 
     sum = _mm512_add_epi32(sum, p.pair_sums);
     processed += 64;
   }
-  return static_cast<uint32_t>(_mm512_reduce_add_epi32(sum)) + 32768u * static_cast<uint32_t>(processed);
+  // Lanes summed modulo 2^32 (_mm512_reduce_add_epi32 adds in C int: undefined when it wraps).
+  return fp_avx512::reduce_add_wrap_epi32(sum) + 32768u * static_cast<uint32_t>(processed);
 }
 
 }  // namespace intvit::gemm::amx
