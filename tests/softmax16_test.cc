@@ -395,6 +395,54 @@ TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 
   }
 }
 
+TEST_CASE("softmax: many rows of the register-table lut kernel (row groups), 8 and 16 bits", "[softmax][softmax16]") {
+  // softmax_rows*__avx512vbmi runs rows in groups of four, pass by pass (every max of a group,
+  // every Σ, then every normalisation), takes the next group's maxes between a group's passes, and
+  // prefetches the next group's rows while it computes e. Row counts on both sides of whole groups
+  // (1..9, and ViT-Ti's 197) with every row different (a max, Σ or e row taken from a neighbour
+  // changes the bits), row strides above len, the last row ending the allocation (ASan sees any
+  // read past it); lengths with and without a tail, at ViT-Ti's parameters and make_softmax_params'.
+  const uint64_t seed = nonlinear_seed(0x9e0);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  std::vector<SoftmaxParams> params{make_softmax_params(SoftmaxMode::kLut, 2.75e-4, 16),
+                                    make_softmax_params(SoftmaxMode::kLut, 0.3, 16)};
+  params.push_back(params[0]);
+  params.back().in_multiplier = 1130724812;  // ViT-Ti block 0 (Eq. 20c)
+  params.back().in_shift = 6;
+  const auto variants16 = test::softmax16_variants();
+  const auto variants8 = test::softmax_variants();
+  for (const SoftmaxParams& p : params) {
+    for (size_t len : {size_t{1}, size_t{5}, size_t{64}, size_t{65}, size_t{197}, size_t{255}}) {
+      for (size_t rows : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{7}, size_t{8}, size_t{9}, size_t{197}}) {
+        const size_t ld_in = len + 7, ld_out = len + 2;
+        std::vector<int32_t> in(rows * ld_in - 7);  // the last row ends the allocation
+        for (size_t r = 0; r < rows; ++r) {
+          // Rows of different maxes and spreads: one row's max or Σ applied to another moves its bits.
+          const int32_t top = static_cast<int32_t>(uniform_int(rng, -1000000, 1000000));
+          const int32_t spread = static_cast<int32_t>(uniform_int(rng, 1, 60000));
+          for (size_t j = 0; j < len; ++j) in[r * ld_in + j] = top - static_cast<int32_t>(uniform_int(rng, 0, spread));
+        }
+        std::vector<uint16_t> ref16(rows * ld_out, 0xA5A5), simd16(rows * ld_out, 0xA5A5);
+        std::vector<uint8_t> ref8(rows * ld_out, 0xA5), simd8(rows * ld_out, 0xA5);
+        softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
+        softmax_rows_ref(p, rows, len, in.data(), ld_in, ref8.data(), ld_out);
+        INFO("multiplier " << p.in_multiplier << " shift " << p.in_shift << " len " << len << " rows " << rows);
+        for (const auto& variant : variants16) {
+          INFO(variant.name);
+          variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);
+          REQUIRE(ref16 == simd16);  // the padding between rows included
+        }
+        for (const auto& variant : variants8) {
+          INFO(variant.name);
+          variant.fn(p, rows, len, in.data(), ld_in, simd8.data(), ld_out);
+          REQUIRE(ref8 == simd8);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("softmax16: dispatch matches the reference", "[softmax][softmax16]") {
   INFO("best kernels: " << nonlinear_isa_name(test::best_kernels().nonlinear));
   std::vector<int32_t> in(2 * 197);

@@ -221,9 +221,13 @@ inline int32_t row_max(size_t len, const int32_t* x) {
 }
 
 // Pass 2 of a row (Eq. 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
-// 32 at a time: lanes past that are never stored.)
+// 32 at a time: lanes past that are never stored.) Meanwhile it prefetches the row `next` (the
+// same row of the next group) into L1, one line per 16 logits: the next group's max pass is the
+// first to read it, and on ViT-Ti's heads (155 KB of scores per head, from L2) that pass waited
+// on the lines.
 template <IndexForm kForm, bool kPlane2In16>
-int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t max, int32_t* e_buf) {
+int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t max, int32_t* e_buf,
+                const int32_t* next) {
   // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
   // stay loaded across the loop.
   const IndexConsts k = consts;
@@ -231,7 +235,12 @@ int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, con
   const RowConsts row = row_consts<kForm>(k, max);
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
   size_t j = 0;
-  for (; j + 64 <= len; j += 64) exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
+  for (; j + 64 <= len; j += 64) {
+    for (int v = 0; v < 4; ++v) _mm_prefetch(reinterpret_cast<const char*>(next + j + 16 * v), _MM_HINT_T0);
+    exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
+  }
+  for (size_t p = j; p < len; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next + p), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(next + len - 1), _MM_HINT_T0);  // the last line of an unaligned row
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
     const size_t valid = len - j;
     switch ((valid + 15) / 16) {
@@ -306,7 +315,10 @@ void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t ro
   for (size_t row = 0; row < rows; row += kGroup) {
     const size_t group = rows - row < kGroup ? rows - row : kGroup;
     int64_t sum[kGroup];
-    for (size_t r = 0; r < group; ++r) sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, in + (row + r) * ld_in, max[r], e_buf[r]);
+    for (size_t r = 0; r < group; ++r) {
+      const size_t next = row + r + kGroup < rows ? row + r + kGroup : rows - 1;  // the last group prefetches in vain
+      sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, in + (row + r) * ld_in, max[r], e_buf[r], in + next * ld_in);
+    }
     // The next group's maxes before this group's Eq. 21b: they wait on no division, and the
     // next Eq. 20 pass finds them ready.
     maxes(row + kGroup);
