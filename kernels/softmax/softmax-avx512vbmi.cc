@@ -221,11 +221,11 @@ inline int32_t row_max(size_t len, const int32_t* x) {
 }
 
 // Pass 2 of a row (Eq. 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
-// 32 at a time: lanes past that are never stored.) Meanwhile it prefetches the row `next` (the
-// same row of the next group) into L1, one line per 16 logits: the next group's max pass is the
-// first to read it, and on ViT-Ti's heads (155 KB of scores per head, from L2) that pass waited
-// on the lines.
-template <IndexForm kForm, bool kPlane2In16>
+// 32 at a time: lanes past that are never stored.) kPrefetch: meanwhile it prefetches the row
+// `next` (the same row of the next group) into L1, one line per 16 logits: the next group's max
+// pass is the first to read it, and on ViT-Ti's heads (155 KB of scores per head, from L2) that
+// pass waited on the lines.
+template <IndexForm kForm, bool kPlane2In16, bool kPrefetch>
 int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t max, int32_t* e_buf,
                 const int32_t* next) {
   // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
@@ -236,11 +236,15 @@ int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, con
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
   size_t j = 0;
   for (; j + 64 <= len; j += 64) {
-    for (int v = 0; v < 4; ++v) _mm_prefetch(reinterpret_cast<const char*>(next + j + 16 * v), _MM_HINT_T0);
+    if (kPrefetch) {
+      for (int v = 0; v < 4; ++v) _mm_prefetch(reinterpret_cast<const char*>(next + j + 16 * v), _MM_HINT_T0);
+    }
     exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
   }
-  for (size_t p = j; p < len; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next + p), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(next + len - 1), _MM_HINT_T0);  // the last line of an unaligned row
+  if (kPrefetch) {
+    for (size_t p = j; p < len; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next + p), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(next + len - 1), _MM_HINT_T0);  // the last line of an unaligned row
+  }
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
     const size_t valid = len - j;
     switch ((valid + 15) / 16) {
@@ -302,6 +306,7 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
 // constants, Σ -> division -> F16), so the group's rows run side by side while a row waits, and
 // the next group's maxes are taken between this group's Eq. 20 and Eq. 21b passes.
 constexpr size_t kGroup = 4;
+constexpr size_t kPrefetchAbove = 32 * 1024;  // bytes of scores in one call (this host's L1D: 48 KB)
 
 template <IndexForm kForm, bool kPlane2In16, typename Out>
 void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t rows, size_t len, const int32_t* in,
@@ -312,12 +317,17 @@ void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t ro
     for (size_t r = row; r < rows && r < row + kGroup; ++r) max[r - row] = row_max(len, in + r * ld_in);
   };
   maxes(0);
+  // Scores that fit L1 with room to spare (Swin's 49x49 windows: 9.6 KB) are there already; the
+  // prefetches would only cost their uops (49x49: 1.30 -> 1.35 us, 64x64: 1.57 -> 1.60 us).
+  const bool prefetch = rows * len * sizeof(int32_t) > kPrefetchAbove;
   for (size_t row = 0; row < rows; row += kGroup) {
     const size_t group = rows - row < kGroup ? rows - row : kGroup;
     int64_t sum[kGroup];
     for (size_t r = 0; r < group; ++r) {
-      const size_t next = row + r + kGroup < rows ? row + r + kGroup : rows - 1;  // the last group prefetches in vain
-      sum[r] = exp_row<kForm, kPlane2In16>(k, planes, len, in + (row + r) * ld_in, max[r], e_buf[r], in + next * ld_in);
+      const int32_t* x = in + (row + r) * ld_in;
+      const int32_t* next = in + (row + r + kGroup < rows ? row + r + kGroup : rows - 1) * ld_in;  // the last group's in vain
+      sum[r] = prefetch ? exp_row<kForm, kPlane2In16, true>(k, planes, len, x, max[r], e_buf[r], next)
+                        : exp_row<kForm, kPlane2In16, false>(k, planes, len, x, max[r], e_buf[r], next);
     }
     // The next group's maxes before this group's Eq. 21b: they wait on no division, and the
     // next Eq. 20 pass finds them ready.
