@@ -8,7 +8,8 @@
 // byte planes -> unpacked back to 4 vectors of e in the original order (the unpacks invert the
 // packs lane by lane). With a right shift (the ViT-Ti case) the index is Eq. 20c, a signed product
 // of the logit itself (no subtraction, no saturation step). Eq. 21b is Eq. 21c (no rounding add).
-// Rows go in fours, pass by pass, so one row's reductions and division overlap the others' work.
+// Rows go in fours, pass by pass, so one row's reductions and division overlap the others' work;
+// while Eq. 20 runs on four rows, the next four are prefetched into L1 (calls above 32 KB of scores).
 // Port 5 is the bottleneck (two-source byte permutes take two cycles of it): see §4.11.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
@@ -236,12 +237,12 @@ int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, con
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
   size_t j = 0;
   for (; j + 64 <= len; j += 64) {
-    if (kPrefetch) {
+    if constexpr (kPrefetch) {
       for (int v = 0; v < 4; ++v) _mm_prefetch(reinterpret_cast<const char*>(next + j + 16 * v), _MM_HINT_T0);
     }
     exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
   }
-  if (kPrefetch) {
+  if constexpr (kPrefetch) {
     for (size_t p = j; p < len; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next + p), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(next + len - 1), _MM_HINT_T0);  // the last line of an unaligned row
   }
