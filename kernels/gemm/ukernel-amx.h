@@ -37,12 +37,20 @@ inline size_t round_up_k(size_t k) { return (k + kTileK - 1) / kTileK * kTileK; 
 // (the s16 split uses both rows for the same rows of A: high bytes signed, low bytes unsigned).
 // a(i, s) and b(j, s) give the tiles of k-step s. Split from the store so that a driver can run
 // the previous block's output stage (vector ports) while the tile unit computes this one.
+// init0 / init1: where not null, the C tiles of row tile 0 / 1 start from that row of int32 (its
+// 16j.. for column tile j, every row the same: a tileloadd with stride 0) instead of zero — a
+// linear's bias, added by the tile unit since tdpb*d accumulates on top modulo 2^32 (Eq. 8).
+template <class Ops, int T>
+inline void init_tile(const int32_t* row) {
+  if (row != nullptr) return Ops::template load<T>(row, 0);
+  Ops::template zero<T>();
+}
 template <class Ops, Sign S0, Sign S1, int MT, int NT, class ASrc, class BSrc>
-void tile_issue(ASrc& a, BSrc& b, size_t steps) {
-  Ops::template zero<0>();
-  if constexpr (NT > 1) Ops::template zero<1>();
-  if constexpr (MT > 1) Ops::template zero<2>();
-  if constexpr (MT > 1 && NT > 1) Ops::template zero<3>();
+void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, const int32_t* init1 = nullptr) {
+  init_tile<Ops, 0>(init0);
+  if constexpr (NT > 1) init_tile<Ops, 1>(init0 != nullptr ? init0 + 16 : nullptr);
+  if constexpr (MT > 1) init_tile<Ops, 2>(init1);
+  if constexpr (MT > 1 && NT > 1) init_tile<Ops, 3>(init1 != nullptr ? init1 + 16 : nullptr);
   for (size_t s = 0; s < steps; ++s) {
     const TileSpan a0 = a(0, s);
     Ops::template load<4>(a0.first, a0.second);
@@ -79,11 +87,11 @@ void tile_store(Acc& acc) {
 
 // tile_issue and tile_store for mt, nt in {1, 2} at run time.
 template <class Ops, Sign S0, Sign S1, class ASrc, class BSrc>
-void tile_issue(int mt, int nt, ASrc& a, BSrc& b, size_t steps) {
-  if (mt == 2 && nt == 2) return tile_issue<Ops, S0, S1, 2, 2>(a, b, steps);
-  if (mt == 2) return tile_issue<Ops, S0, S1, 2, 1>(a, b, steps);
-  if (nt == 2) return tile_issue<Ops, S0, S1, 1, 2>(a, b, steps);
-  tile_issue<Ops, S0, S1, 1, 1>(a, b, steps);
+void tile_issue(int mt, int nt, ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, const int32_t* init1 = nullptr) {
+  if (mt == 2 && nt == 2) return tile_issue<Ops, S0, S1, 2, 2>(a, b, steps, init0, init1);
+  if (mt == 2) return tile_issue<Ops, S0, S1, 2, 1>(a, b, steps, init0, init1);
+  if (nt == 2) return tile_issue<Ops, S0, S1, 1, 2>(a, b, steps, init0, init1);
+  tile_issue<Ops, S0, S1, 1, 1>(a, b, steps, init0, init1);
 }
 template <class Ops>
 void tile_store(int mt, int nt, int32_t* c, size_t ldc) {
