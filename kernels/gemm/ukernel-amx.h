@@ -121,21 +121,37 @@ namespace {
 // ---- A sources.
 
 // uint8 rows [0, rows) of a row-major matrix: tiles are loaded straight from A, except at the
-// edges (fewer than 16 rows left, or the last k-step past k), which are copied into a zeroed buffer.
-// An edge tile asked for again (the same rows of A for the next column pair) is not copied again:
-// A does not change during a call.
+// edges (fewer than 16 rows left, or the last k-step past k), which are copied into zeroed buffers.
+// An edge asked for again (the same rows of A for the next column pair) is not copied again: A
+// does not change during a call. A row tile of fewer than 16 rows is an edge at every k-step, so
+// for k ≤ kPanelK its rows are copied once for all k-steps into `partial` (rows round_up_k(k)
+// bytes apart); a one-tile cache per k-step would copy it again for every column pair.
 struct U8Rows {
   const uint8_t* a;
   size_t lda, k, rows;
   alignas(64) uint8_t edge[2][kTileRows][kTileBytes];
   const uint8_t* edge_of[2] = {nullptr, nullptr};  // the tile origin edge[i] holds
   size_t edge_rows[2] = {0, 0};
+  alignas(64) uint8_t partial[kTileRows * kPanelK];
+  const uint8_t* partial_of = nullptr;  // the first row of A `partial` holds
+  size_t partial_rows = 0;
 
   TileSpan operator()(int i, size_t s) {
     const size_t r0 = size_t(kTileRows) * i, k0 = size_t(kTileK) * s;
     const uint8_t* p = a + r0 * lda + k0;
     if (rows >= r0 + kTileRows && k0 + kTileK <= k) return {p, lda};
     const size_t nr = std::min<size_t>(kTileRows, rows - r0), nk = std::min<size_t>(kTileK, k - k0);
+    const size_t kp = round_up_k(k);
+    if (nr < kTileRows && kp <= kPanelK) {
+      const uint8_t* row0 = a + r0 * lda;
+      if (partial_of != row0 || partial_rows != nr) {
+        std::memset(partial, 0, kTileRows * kp);
+        for (size_t r = 0; r < nr; ++r) std::memcpy(partial + r * kp, row0 + r * lda, k);
+        partial_of = row0;
+        partial_rows = nr;
+      }
+      return {partial + k0, kp};
+    }
     if (edge_of[i] == p && edge_rows[i] == nr) return {edge[i], kTileBytes};
     std::memset(edge[i], 0, sizeof edge[i]);
     for (size_t r = 0; r < nr; ++r) std::memcpy(edge[i][r], p + r * lda, nk);
