@@ -175,13 +175,8 @@ struct S16Split {
   alignas(64) uint8_t panel[2 * kTileRows * kPanelK];
   alignas(64) uint8_t step[2][kTileRows][kTileBytes];
 
-  static void split(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
-    for (size_t i = 0; i < n; ++i) {
-      hi[i] = static_cast<uint8_t>(static_cast<uint16_t>(x[i]) >> 8);
-      lo[i] = static_cast<uint8_t>(x[i]);
-    }
-  }
-  // split, returning Σ x as uint16 values modulo 2^32 (amx-split-planes.h: AVX-512 where compiled in).
+  // The planes of x[0, n) into hi, lo, returning Σ x as uint16 values modulo 2^32
+  // (amx-split-planes.h: AVX-512 where compiled in).
   static uint32_t split_sum(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
 #if defined(__AVX512F__) && defined(__AVX512BW__)
     return split_planes__avx512(x, n, hi, lo);
@@ -209,7 +204,7 @@ struct S16Split {
     if (i == 0) {
       const size_t k0 = size_t(kTileK) * s, nk = std::min<size_t>(kTileK, k - k0);
       std::memset(step, 0, sizeof step);
-      for (size_t r = 0; r < rows; ++r) split(a + r * lda + k0, nk, step[0][r], step[1][r]);
+      for (size_t r = 0; r < rows; ++r) split_sum(a + r * lda + k0, nk, step[0][r], step[1][r]);
     }
     return {step[i], kTileBytes};
   }
