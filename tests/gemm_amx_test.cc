@@ -457,6 +457,28 @@ TEST_CASE("gemm amx: block output stages with a bias and with the bias in the ti
             CHECK(got_tiles == want);
           }
         }
+        // int32 residual: a prior of zeros but for one element at the int32 extreme its value
+        // pushes past — the block's only overflowing lane, in either vector of the row.
+        for (size_t rows : {1, 17, 32}) {
+          for (size_t i : {size_t{0}, rows - 1}) {
+            for (size_t j : {0, 5, 15, 16, 21, 31}) {
+              if (!cs.accumulate) continue;
+              INFO("one overflow: per_channel " << per_channel << " split " << split << " rows " << rows << " at " << i << ", " << j);
+              const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(value[i][j]) + static_cast<uint32_t>(bias[kN0 + j]));
+              const int32_t r = gemm::requantize_value_ref(p_want, kN0 + j, v);
+              if (r == 0) continue;
+              std::fill(want.begin(), want.end(), uint8_t{0});
+              const int32_t extreme = r > 0 ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min();
+              std::memcpy(&want[((5 + i) * kLd + kN0 + j) * elem], &extreme, 4);
+              got_bias = got_tiles = want;
+              gemm::output_stage_ref(p_want, 5, rows, 32, 64, &value[0][0], 32, bias);
+              block(p_bias, 5, rows, kN0, 32, 64, &hi[0][0], split ? &lo[0][0] : nullptr, bias);
+              block(p_tiles, 5, rows, kN0, 32, 64, &hi_t[0][0], split ? &lo_t[0][0] : nullptr, nullptr);
+              CHECK(got_bias == want);
+              CHECK(got_tiles == want);
+            }
+          }
+        }
       }
     }
   }
