@@ -17,6 +17,7 @@
 #include "kernels/gemm/amx-split-planes.h"
 #include "gemm_tester.h"
 #include "kernels/gemm/amx-tile.h"
+#include "kernels/gemm/gemm-kernels.h"
 #include "kernels/backend/backend.h"
 #include "kernels/softmax/av16-amx.h"
 
@@ -106,6 +107,14 @@ TEST_CASE("amx tile emulation: the four tdpb*d sign variants, partial tiles, zer
   amx::emu_dot(amx::Sign::kUU, 0, 1, 2);
   amx::emu_store(0, c, 64);
   CHECK(c[5][9] == static_cast<int32_t>(static_cast<uint32_t>(INT32_MAX) + 64u * 255u * 255u));
+  // A stride-0 load puts the same row in every row (the bias row the linears start their C tiles from).
+  int32_t bias_row[16];
+  for (int n = 0; n < 16; ++n) bias_row[n] = static_cast<int32_t>(rng());
+  amx::emu_load(0, bias_row, 0);
+  amx::emu_store(0, c, 64);
+  for (int m = 0; m < 16; ++m) {
+    for (int n = 0; n < 16; ++n) REQUIRE(c[m][n] == bias_row[n]);
+  }
   // Faults (#UD on hardware): mismatched shapes, unconfigured tiles, tile numbers beyond palette 1.
   amx::TileConfig bad = amx::full_tiles_config();
   bad.rows[2] = 8;  // B rows must equal colsb(A) / 4
@@ -351,6 +360,10 @@ TEST_CASE("gemm amx: the block output stages on full and partial column pairs", 
       }
       GemmTester().m(35).n(96).k(192).za(3).out(GemmOut::kU8).requant(true).per_channel(per_channel).shifts(1, 9).zero_point(128)
           .clamp(7, 250).seed(seed++).Test(isa);  // narrow but not byte_clamp
+      for (size_t m : {2, 30, 34, 63}) {  // byte-clamp rows in pairs: even and odd last blocks
+        GemmTester().m(m).n(64).k(64).za(200).out(GemmOut::kU8).requant(true).per_channel(per_channel).shifts(1, 11)
+            .zero_point(m % 2 ? 255 : 0).clamp(0, 255).fill(Fill::kExtremeMix).seed(seed++).Test(isa);
+      }
       GemmTester().m(197).n(197).k(768).za(255).out(GemmOut::kS32).requant(true).accumulate(true).near_extreme_prior(true)
           .per_channel(per_channel).shifts(-2, 3).seed(seed++).Test(isa);
       GemmTester().m(40).n(64).k(192).za(9).out(GemmOut::kS32).requant(true).accumulate(true).per_channel(per_channel).seed(seed++).Test(isa);
@@ -362,6 +375,111 @@ TEST_CASE("gemm amx: the block output stages on full and partial column pairs", 
       }
       GemmTester().input(GemmInput::kS16).m(16).n(64).k(96).out(GemmOut::kS32).requant(true).accumulate(true).near_extreme_prior(true)
           .per_channel(per_channel).shifts(-2, 3).seed(seed++).Test(isa);
+    }
+  }
+}
+
+// The block stages called directly (amx_block_stage_for, where the host has AVX-512): with a bias
+// (value = tile + bias), and with none — the drivers' way, the bias already in the C tiles (for s16
+// splits in the low-byte plane) — against output_stage_ref on the combined values: every row count
+// of a block (the byte-clamp stage packs rows in pairs), full and partial column pairs, u8
+// byte-clamp at zero-points 0 / 255 / outside, u8 narrow, int32 residual near the extremes.
+TEST_CASE("gemm amx: block output stages with a bias and with the bias in the tiles, rows 1..32", "[gemm][amx]") {
+  if (!intvit::cpu_features().avx512) {
+    intvit::test::record_variant_unsupported("amx_block_stage__avx512", "CPU lacks AVX-512");
+    WARN("amx_block_stage__avx512 not run: CPU lacks AVX-512");
+    return;
+  }
+  intvit::test::record_variant_ran("amx_block_stage__avx512");
+  namespace gemm = intvit::gemm;
+  constexpr size_t kN = 64, kRows = 40, kLd = 70, kN0 = 32;  // block at rows 5.., columns 32..63 of a 40 × 64 output
+  std::mt19937_64 rng(1850);
+  const auto any_int32 = [&] {
+    const uint32_t pick = rng() % 8;
+    if (pick == 0) return std::numeric_limits<int32_t>::max() - static_cast<int32_t>(rng() % 3);
+    if (pick == 1) return std::numeric_limits<int32_t>::min() + static_cast<int32_t>(rng() % 3);
+    return static_cast<int32_t>(static_cast<uint32_t>(rng()));
+  };
+  struct Case {
+    GemmOut type;
+    bool accumulate;
+    int32_t zp, qmin, qmax, shift_lo, shift_hi;
+  };
+  const Case cases[] = {
+      {GemmOut::kU8, false, 0, 0, 255, 1, 20},      {GemmOut::kU8, false, 255, 0, 255, 1, 20},
+      {GemmOut::kU8, false, -300, 0, 255, 1, 12},   {GemmOut::kU8, false, 128, 7, 250, 1, 20},
+      {GemmOut::kS32, true, 0, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), -2, 3},
+  };
+  for (const Case& cs : cases) {
+    for (bool per_channel : {false, true}) {
+      for (bool split : {false, true}) {
+        std::vector<int32_t> mult(kN), shift(kN);
+        for (size_t n = 0; n < kN; ++n) {
+          mult[n] = static_cast<int32_t>((1u << 30) + rng() % (1u << 30));
+          shift[n] = cs.shift_lo + static_cast<int32_t>(rng() % static_cast<uint32_t>(cs.shift_hi - cs.shift_lo + 1));
+        }
+        const intvit::RequantParams q{mult.data(), shift.data(), per_channel, cs.zp, cs.qmin, cs.qmax};
+        const size_t elem = cs.type == GemmOut::kU8 ? 1 : 4;
+        std::vector<uint8_t> prior(kRows * kLd * elem);
+        for (size_t i = 0; i < prior.size(); i += 4) {
+          const int32_t v = any_int32();
+          std::memcpy(&prior[i], &v, std::min<size_t>(4, prior.size() - i));
+        }
+        std::vector<uint8_t> want = prior, got_bias = prior, got_tiles = prior;
+        const auto plan_for = [&](std::vector<uint8_t>& out) {
+          return gemm::make_output_plan(intvit::GemmOutput{out.data(), kLd, cs.type, &q, cs.accumulate}, 0, kN);
+        };
+        const gemm::OutputPlan p_want = plan_for(want), p_bias = plan_for(got_bias), p_tiles = plan_for(got_tiles);
+        const gemm::AmxBlockStageFn block = gemm::amx_block_stage_for(GemmIsa::kAmxEmu, p_bias, split);
+        REQUIRE(block != nullptr);
+        alignas(64) int32_t hi[32][32], lo[32][32], hi_t[32][32], lo_t[32][32], value[32][32];
+        alignas(64) int32_t bias[kN];
+        for (int32_t& b : bias) b = any_int32();
+        for (size_t i = 0; i < 32; ++i) {
+          for (size_t j = 0; j < 32; ++j) {
+            // split: plane products are far below 2^31 in practice, but any bits must work (Eq. 12 modulo 2^32)
+            hi[i][j] = any_int32(), lo[i][j] = any_int32();
+            const uint32_t tile = split ? static_cast<uint32_t>(hi[i][j]) * 256u + static_cast<uint32_t>(lo[i][j]) : static_cast<uint32_t>(hi[i][j]);
+            value[i][j] = static_cast<int32_t>(tile);
+            hi_t[i][j] = split ? hi[i][j] : static_cast<int32_t>(tile + static_cast<uint32_t>(bias[kN0 + j]));
+            lo_t[i][j] = static_cast<int32_t>(static_cast<uint32_t>(lo[i][j]) + static_cast<uint32_t>(bias[kN0 + j]));
+          }
+        }
+        for (size_t rows : {1, 2, 3, 4, 5, 16, 17, 30, 31, 32}) {
+          for (auto [g_begin, g_end] : {std::pair<size_t, size_t>{32, 64}, {37, 64}, {32, 59}}) {
+            INFO("type " << static_cast<int>(cs.type) << " zp " << cs.zp << " per_channel " << per_channel << " split " << split
+                         << " rows " << rows << " columns " << g_begin << ".." << g_end);
+            want = got_bias = got_tiles = prior;
+            gemm::output_stage_ref(p_want, 5, rows, g_begin, g_end, &value[0][g_begin - kN0], 32, bias);
+            block(p_bias, 5, rows, kN0, g_begin, g_end, &hi[0][0], split ? &lo[0][0] : nullptr, bias);
+            block(p_tiles, 5, rows, kN0, g_begin, g_end, &hi_t[0][0], split ? &lo_t[0][0] : nullptr, nullptr);
+            CHECK(got_bias == want);
+            CHECK(got_tiles == want);
+          }
+        }
+        // int32 residual: a prior of zeros but for one element at the int32 extreme its value
+        // pushes past — the block's only overflowing lane, in either vector of the row.
+        for (size_t rows : {1, 17, 32}) {
+          for (size_t i : {size_t{0}, rows - 1}) {
+            for (size_t j : {0, 5, 15, 16, 21, 31}) {
+              if (!cs.accumulate) continue;
+              INFO("one overflow: per_channel " << per_channel << " split " << split << " rows " << rows << " at " << i << ", " << j);
+              const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(value[i][j]) + static_cast<uint32_t>(bias[kN0 + j]));
+              const int32_t r = gemm::requantize_value_ref(p_want, kN0 + j, v);
+              if (r == 0) continue;
+              std::fill(want.begin(), want.end(), uint8_t{0});
+              const int32_t extreme = r > 0 ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min();
+              std::memcpy(&want[((5 + i) * kLd + kN0 + j) * elem], &extreme, 4);
+              got_bias = got_tiles = want;
+              gemm::output_stage_ref(p_want, 5, rows, 32, 64, &value[0][0], 32, bias);
+              block(p_bias, 5, rows, kN0, 32, 64, &hi[0][0], split ? &lo[0][0] : nullptr, bias);
+              block(p_tiles, 5, rows, kN0, 32, 64, &hi_t[0][0], split ? &lo_t[0][0] : nullptr, nullptr);
+              CHECK(got_bias == want);
+              CHECK(got_tiles == want);
+            }
+          }
+        }
+      }
     }
   }
 }

@@ -1,8 +1,10 @@
 // The linear layers of the amx backend over the micro-kernel of ukernel-amx.h, templated over the
 // tile-operations policy (instantiated by *-amx.cc with the real instructions and by *-amxemu.cc
 // with the emulation). `block` (amx_block_stage_for) is the output stage of one block of tile
-// results (Eq. 11 + store, bias added there), resolved for the plan once per call; where the host
-// has none (the emulation on a CPU without AVX-512), `stage`, the ISA's generic output stage.
+// results (Eq. 11 + store), resolved for the plan once per call; where the host has none (the
+// emulation on a CPU without AVX-512), `stage`, the ISA's generic output stage. The bias is not
+// the stages' work: the C tiles start from it (tile_issue's init rows), as the VNNI kernels'
+// accumulators start from bias_eff, so the stages get no bias (nullptr).
 // The attention products (q@kᵀ, attn@v16) are in amx-attention.h.
 #pragma once
 
@@ -47,8 +49,8 @@ void for_each_column_pair(size_t n_begin, size_t n_end, Fn&& fn) {
 // where they go are the same as stage-after-product, only the order of independent work changes.
 class DeferredStage {
  public:
-  DeferredStage(const OutputPlan& out, OutputStageFn stage, AmxBlockStageFn block, const int32_t* bias, bool split)
-      : out_(out), stage_(stage), block_(block), bias_(bias), split_(split) {}
+  DeferredStage(const OutputPlan& out, OutputStageFn stage, AmxBlockStageFn block, bool split)
+      : out_(out), stage_(stage), block_(block), split_(split) {}
   Acc& buffer() { return acc_[cur_]; }  // where the block being computed is stored
   // The block just stored into buffer() (rows [r, r + rows), column pair p) is the pending one.
   void defer(size_t r, size_t rows, const ColumnPair& p) {
@@ -61,7 +63,7 @@ class DeferredStage {
     has_pending_ = false;
     const Block& b = pending_;
     Acc& acc = acc_[b.buffer];
-    if (block_) return block_(out_, b.r, b.rows, b.p.n0, b.p.g_begin, b.p.g_end, &acc[0][0], split_ ? &acc[kTileRows][0] : nullptr, bias_);
+    if (block_) return block_(out_, b.r, b.rows, b.p.n0, b.p.g_begin, b.p.g_end, &acc[0][0], split_ ? &acc[kTileRows][0] : nullptr, nullptr);
     if (split_) {
       for (size_t i = 0; i < b.rows; ++i) {
         for (size_t j = 0; j < 32; ++j) {
@@ -70,7 +72,7 @@ class DeferredStage {
         }
       }
     }
-    stage_(out_, b.r, b.rows, b.p.g_begin, b.p.g_end, &acc[0][b.p.g_begin - b.p.n0], 32, bias_);
+    stage_(out_, b.r, b.rows, b.p.g_begin, b.p.g_end, &acc[0][b.p.g_begin - b.p.n0], 32, nullptr);
   }
 
  private:
@@ -82,7 +84,6 @@ class DeferredStage {
   const OutputPlan& out_;
   OutputStageFn stage_;
   AmxBlockStageFn block_;
-  const int32_t* bias_;
   bool split_;
   alignas(64) Acc acc_[2];
   Block pending_{};
@@ -90,7 +91,7 @@ class DeferredStage {
   int cur_ = 0;
 };
 
-// (Eq. 8) u8 × s8: acc = Σ_k A·W by tdpbusd, then bias_eff (the Eq. 8 bracket) in the output stage.
+// (Eq. 8) u8 × s8: acc = bias_eff (the Eq. 8 bracket, loaded into the C tiles) + Σ_k A·W by tdpbusd.
 // Column pairs outside, row tiles of 32 inside: the pair's weights (32 × K bytes) stay in L1/L2
 // while A streams past.
 template <class Ops>
@@ -99,7 +100,7 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
   Ops::configure(kernel_config());
   const PackedLayout& l = w.layout();
   const size_t steps = l.k_padded / kTileK;
-  DeferredStage deferred(out, stage, block, l.bias_eff, false);
+  DeferredStage deferred(out, stage, block, false);
   U8Rows src;
   src.lda = lda;
   src.k = w.k();
@@ -109,7 +110,7 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
       src.a = static_cast<const uint8_t*>(a) + r * lda;
       src.rows = std::min<size_t>(m - r, 2 * kTileRows);
       const int mt = src.rows > kTileRows ? 2 : 1;
-      tile_issue<Ops, Sign::kUS, Sign::kUS>(mt, p.nt, src, b, steps);
+      tile_issue<Ops, Sign::kUS, Sign::kUS>(mt, p.nt, src, b, steps, l.bias_eff + p.n0, l.bias_eff + p.n0);
       deferred.flush();
       tile_store<Ops>(mt, p.nt, deferred.buffer());
       deferred.defer(r, src.rows, p);
@@ -119,7 +120,8 @@ void linear_u8(const PackedWeights& w, size_t m, const void* a, size_t lda, cons
 }
 
 // (Eq. 10 via Eq. 12) s16 × s8: A = 256·hi + lo, hi·W by tdpbssd into C0/C1 and lo·W by tdpbusd
-// into C2/C3, combined as 256·C_hi + C_lo modulo 2^32 (in the output stage). Row tiles of 16
+// into C2/C3 (which start from the bias: 256·C_hi + C_lo + bias is the same modulo 2^32), combined
+// as 256·C_hi + C_lo modulo 2^32 (in the output stage). Row tiles of 16
 // outside (their split planes are prepared once), column pairs inside.
 template <class Ops>
 void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
@@ -127,7 +129,7 @@ void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, con
   Ops::configure(kernel_config());
   const PackedLayout& l = w.layout();
   const size_t steps = l.k_padded / kTileK;
-  DeferredStage deferred(out, stage, block, l.bias_eff, true);
+  DeferredStage deferred(out, stage, block, true);
   S16Split src;
   src.lda = lda;
   src.k = w.k();
@@ -137,7 +139,7 @@ void linear_s16(const PackedWeights& w, size_t m, const void* a, size_t lda, con
     src.prepare();
     for_each_column_pair(n_begin, n_end, [&](const ColumnPair& p) {
       PackedB b{static_cast<const uint8_t*>(l.weights) + p.block * l.block_stride, l.block_stride};
-      tile_issue<Ops, Sign::kSS, Sign::kUS>(2, p.nt, src, b, steps);
+      tile_issue<Ops, Sign::kSS, Sign::kUS>(2, p.nt, src, b, steps, nullptr, l.bias_eff + p.n0);
       deferred.flush();
       tile_store<Ops>(2, p.nt, deferred.buffer());
       deferred.defer(r, src.rows, p);

@@ -37,12 +37,20 @@ inline size_t round_up_k(size_t k) { return (k + kTileK - 1) / kTileK * kTileK; 
 // (the s16 split uses both rows for the same rows of A: high bytes signed, low bytes unsigned).
 // a(i, s) and b(j, s) give the tiles of k-step s. Split from the store so that a driver can run
 // the previous block's output stage (vector ports) while the tile unit computes this one.
+// init0 / init1: where not null, the C tiles of row tile 0 / 1 start from that row of int32 (its
+// 16j.. for column tile j, every row the same: a tileloadd with stride 0) instead of zero — a
+// linear's bias, added by the tile unit since tdpb*d accumulates on top modulo 2^32 (Eq. 8).
+template <class Ops, int T>
+inline void init_tile(const int32_t* row) {
+  if (row != nullptr) return Ops::template load<T>(row, 0);
+  Ops::template zero<T>();
+}
 template <class Ops, Sign S0, Sign S1, int MT, int NT, class ASrc, class BSrc>
-void tile_issue(ASrc& a, BSrc& b, size_t steps) {
-  Ops::template zero<0>();
-  if constexpr (NT > 1) Ops::template zero<1>();
-  if constexpr (MT > 1) Ops::template zero<2>();
-  if constexpr (MT > 1 && NT > 1) Ops::template zero<3>();
+void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, const int32_t* init1 = nullptr) {
+  init_tile<Ops, 0>(init0);
+  if constexpr (NT > 1) init_tile<Ops, 1>(init0 != nullptr ? init0 + 16 : nullptr);
+  if constexpr (MT > 1) init_tile<Ops, 2>(init1);
+  if constexpr (MT > 1 && NT > 1) init_tile<Ops, 3>(init1 != nullptr ? init1 + 16 : nullptr);
   for (size_t s = 0; s < steps; ++s) {
     const TileSpan a0 = a(0, s);
     Ops::template load<4>(a0.first, a0.second);
@@ -79,11 +87,11 @@ void tile_store(Acc& acc) {
 
 // tile_issue and tile_store for mt, nt in {1, 2} at run time.
 template <class Ops, Sign S0, Sign S1, class ASrc, class BSrc>
-void tile_issue(int mt, int nt, ASrc& a, BSrc& b, size_t steps) {
-  if (mt == 2 && nt == 2) return tile_issue<Ops, S0, S1, 2, 2>(a, b, steps);
-  if (mt == 2) return tile_issue<Ops, S0, S1, 2, 1>(a, b, steps);
-  if (nt == 2) return tile_issue<Ops, S0, S1, 1, 2>(a, b, steps);
-  tile_issue<Ops, S0, S1, 1, 1>(a, b, steps);
+void tile_issue(int mt, int nt, ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, const int32_t* init1 = nullptr) {
+  if (mt == 2 && nt == 2) return tile_issue<Ops, S0, S1, 2, 2>(a, b, steps, init0, init1);
+  if (mt == 2) return tile_issue<Ops, S0, S1, 2, 1>(a, b, steps, init0, init1);
+  if (nt == 2) return tile_issue<Ops, S0, S1, 1, 2>(a, b, steps, init0, init1);
+  tile_issue<Ops, S0, S1, 1, 1>(a, b, steps, init0, init1);
 }
 template <class Ops>
 void tile_store(int mt, int nt, int32_t* c, size_t ldc) {
@@ -113,21 +121,37 @@ namespace {
 // ---- A sources.
 
 // uint8 rows [0, rows) of a row-major matrix: tiles are loaded straight from A, except at the
-// edges (fewer than 16 rows left, or the last k-step past k), which are copied into a zeroed buffer.
-// An edge tile asked for again (the same rows of A for the next column pair) is not copied again:
-// A does not change during a call.
+// edges (fewer than 16 rows left, or the last k-step past k), which are copied into zeroed buffers.
+// An edge asked for again (the same rows of A for the next column pair) is not copied again: A
+// does not change during a call. A row tile of fewer than 16 rows is an edge at every k-step, so
+// for k ≤ kPanelK its rows are copied once for all k-steps into `partial` (rows round_up_k(k)
+// bytes apart); a one-tile cache per k-step would copy it again for every column pair.
 struct U8Rows {
   const uint8_t* a;
   size_t lda, k, rows;
   alignas(64) uint8_t edge[2][kTileRows][kTileBytes];
   const uint8_t* edge_of[2] = {nullptr, nullptr};  // the tile origin edge[i] holds
   size_t edge_rows[2] = {0, 0};
+  alignas(64) uint8_t partial[kTileRows * kPanelK];
+  const uint8_t* partial_of = nullptr;  // the first row of A `partial` holds
+  size_t partial_rows = 0;
 
   TileSpan operator()(int i, size_t s) {
     const size_t r0 = size_t(kTileRows) * i, k0 = size_t(kTileK) * s;
     const uint8_t* p = a + r0 * lda + k0;
     if (rows >= r0 + kTileRows && k0 + kTileK <= k) return {p, lda};
     const size_t nr = std::min<size_t>(kTileRows, rows - r0), nk = std::min<size_t>(kTileK, k - k0);
+    const size_t kp = round_up_k(k);
+    if (nr < kTileRows && kp <= kPanelK) {
+      const uint8_t* row0 = a + r0 * lda;
+      if (partial_of != row0 || partial_rows != nr) {
+        std::memset(partial, 0, kTileRows * kp);
+        for (size_t r = 0; r < nr; ++r) std::memcpy(partial + r * kp, row0 + r * lda, k);
+        partial_of = row0;
+        partial_rows = nr;
+      }
+      return {partial + k0, kp};
+    }
     if (edge_of[i] == p && edge_rows[i] == nr) return {edge[i], kTileBytes};
     std::memset(edge[i], 0, sizeof edge[i]);
     for (size_t r = 0; r < nr; ++r) std::memcpy(edge[i][r], p + r * lda, nk);
@@ -151,13 +175,8 @@ struct S16Split {
   alignas(64) uint8_t panel[2 * kTileRows * kPanelK];
   alignas(64) uint8_t step[2][kTileRows][kTileBytes];
 
-  static void split(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
-    for (size_t i = 0; i < n; ++i) {
-      hi[i] = static_cast<uint8_t>(static_cast<uint16_t>(x[i]) >> 8);
-      lo[i] = static_cast<uint8_t>(x[i]);
-    }
-  }
-  // split, returning Σ x as uint16 values modulo 2^32 (amx-split-planes.h: AVX-512 where compiled in).
+  // The planes of x[0, n) into hi, lo, returning Σ x as uint16 values modulo 2^32
+  // (amx-split-planes.h: AVX-512 where compiled in).
   static uint32_t split_sum(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
 #if defined(__AVX512F__) && defined(__AVX512BW__)
     return split_planes__avx512(x, n, hi, lo);
@@ -185,7 +204,7 @@ struct S16Split {
     if (i == 0) {
       const size_t k0 = size_t(kTileK) * s, nk = std::min<size_t>(kTileK, k - k0);
       std::memset(step, 0, sizeof step);
-      for (size_t r = 0; r < rows; ++r) split(a + r * lda + k0, nk, step[0][r], step[1][r]);
+      for (size_t r = 0; r < rows; ++r) split_sum(a + r * lda + k0, nk, step[0][r], step[1][r]);
     }
     return {step[i], kTileBytes};
   }
