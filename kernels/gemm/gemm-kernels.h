@@ -102,8 +102,9 @@ OutputStageFn output_stage_for(GemmIsa);
 
 // The amx linear layers' output stage on one block of tile results (amx-drivers.h): rows [0, rows)
 // of columns [g_begin, g_end) inside the 32 columns from n0, value = hi[i·32 + n − n0] (for s16
-// inputs, split: 256·hi + lo[i·32 + n − n0], Eq. 12) + bias[n], modulo 2^32, written to out element
-// (row0 + i, n). Resolved once per call for the plan (no per-block dispatch).
+// inputs, split: 256·hi + lo[i·32 + n − n0], Eq. 12) (+ bias[n] where bias is not null: the amx drivers
+// start the C tiles from the bias and pass null), modulo 2^32, written to out element (row0 + i, n).
+// Resolved once per call for the plan (no per-block dispatch).
 constexpr size_t kAmxBlockLd = 32;
 using AmxBlockStageFn = void (*)(const OutputPlan& out, size_t row0, size_t rows, size_t n0, size_t g_begin, size_t g_end,
                                  const int32_t* hi, const int32_t* lo, const int32_t* bias);
