@@ -173,12 +173,17 @@ RowStats row_stats_i32(const LayerNormParams& p, const int32_t* x) {
   return {s, static_cast<int64_t>(static_cast<uint64_t>(sum32) << s), static_cast<int64_t>(static_cast<uint64_t>(sq) << (2 * s))};
 }
 
-RowStats row_stats(const LayerNormParams& p, const void* in) {
+// Writes through `out` field by field: returned by value, the struct was assembled on the stack and
+// copied by a 16-byte load over two smaller stores (a store-forwarding stall in every row).
+void row_stats(const LayerNormParams& p, const void* in, RowStats& out) {
   const size_t n = p.channels;
   int s;
   if (!p.uint8_input) {
     const RowStats st = row_stats_i32(p, static_cast<const int32_t*>(in));
-    if (st.s >= 0) return st;
+    if (st.s >= 0) {
+      out.s = st.s, out.sum = st.sum, out.sum_sq = st.sum_sq;
+      return;
+    }
     s = st.s;
   } else {
     // PTF rows (|x| < 2^11): one pass for Eq. 34 (max |x|) and Eq. 35 on the unshifted x.
@@ -192,8 +197,9 @@ RowStats row_stats(const LayerNormParams& p, const void* in) {
     s = pre_shift_for(p, _mm512_reduce_max_epu32(vmax));
     if (s >= 0) {
       const int64_t sum32 = _mm512_reduce_add_epi64(add_low_high_epi64(_mm512_setzero_si512(), vsum));
-      return {s, static_cast<int64_t>(static_cast<uint64_t>(sum32) << s),
-              static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s))};
+      out.s = s, out.sum = static_cast<int64_t>(static_cast<uint64_t>(sum32) << s);
+      out.sum_sq = static_cast<int64_t>(static_cast<uint64_t>(_mm512_reduce_add_epi64(vsq)) << (2 * s));
+      return;
     }
   }
   // A right pre-shift (|x| >= 2^23 or a large eps, outside the residual contract): a second pass on x'.
@@ -203,7 +209,7 @@ RowStats row_stats(const LayerNormParams& p, const void* in) {
     vsum = add_low_high_epi64(vsum, xs);
     vsq = add_squares_epi64(vsq, xs);
   }
-  return {s, _mm512_reduce_add_epi64(vsum), _mm512_reduce_add_epi64(vsq)};
+  out.s = s, out.sum = _mm512_reduce_add_epi64(vsum), out.sum_sq = _mm512_reduce_add_epi64(vsq);
 }
 
 // Whether a row takes normalize_row_lanes (int32 input, lane constants built, s >= j).
@@ -258,12 +264,12 @@ void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* i
   RowStats stats[kRowGroup];
   RowPlan plans[2][kRowGroup];
   size_t group = std::min(kRowGroup, rows);
-  for (size_t i = 0; i < group; ++i) stats[i] = row_stats(p, row_in(i));
+  for (size_t i = 0; i < group; ++i) row_stats(p, row_in(i), stats[i]);
   for (size_t i = 0; i < group; ++i) plans[0][i] = plan_of(stats[i]);
   for (size_t row0 = 0, g = 0; row0 < rows; row0 += kRowGroup, g ^= 1) {
     const size_t next0 = row0 + kRowGroup;
     const size_t next = next0 < rows ? std::min(kRowGroup, rows - next0) : 0;
-    for (size_t i = 0; i < next; ++i) stats[i] = row_stats(p, row_in(next0 + i));
+    for (size_t i = 0; i < next; ++i) row_stats(p, row_in(next0 + i), stats[i]);
     for (size_t i = 0; i < group; ++i) {
       if (i < next) plans[g ^ 1][i] = plan_of(stats[i]);
       emit(row0 + i, plans[g][i]);
