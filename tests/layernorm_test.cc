@@ -14,6 +14,30 @@
 #include "kernels/layernorm/layernorm-row.h"
 #include "nonlinear_tester.h"
 
+// The AVX-512 kernel's Eq. 36-37 of a row group (layernorm-scale-avx512.h), compiled here for
+// AVX-512 and run only on CPUs that have it: a wrong R rarely changes an output, so the kernel
+// comparisons alone would not catch it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,bmi2")
+#pragma GCC diagnostic push
+// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/layernorm/layernorm-scale-avx512.h"
+namespace {
+void root_recip8_of(const uint64_t* n, int64_t* recip) {
+  _mm512_storeu_si512(recip, intvit::root_recip8(_mm512_loadu_si512(n)));
+}
+}  // namespace
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#define INTVIT_TEST_SCALE_AVX512 1
+bool has_scale_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"); }
+#else
+#define INTVIT_TEST_SCALE_AVX512 0
+#endif
+
 using namespace intvit;
 using intvit::test::nonlinear_seed;
 using intvit::test::uniform_int;
@@ -313,6 +337,53 @@ TEST_CASE("layernorm: SIMD equals the reference on mixed rows and on channels wi
   }
 }
 
+TEST_CASE("layernorm: SIMD equals the reference on rows of every variance (Eq. 37 of a row group in vector lanes)", "[layernorm]") {
+  // The AVX-512 kernel takes Eq. 37 (the table start, two Newton steps, the corrections of r and R)
+  // for a whole group of 8 rows in 64-bit lanes. Every row here has its own spread (any amplitude
+  // up to 2^22, not only powers of 2, some constant or near-constant rows, some beyond 2^23), so the
+  // normalised D² of the lanes of one group fall anywhere in [2^60, 2^62) and the table indices
+  // differ lane by lane; row counts 1..30 (partial and full groups, a partial last group) and 197.
+  const auto variants = test::layernorm_variants();
+  const uint64_t seed = nonlinear_seed(0x1a85);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  for (size_t ch : {size_t{1}, size_t{3}, size_t{16}, size_t{17}, size_t{192}, size_t{300}}) {
+    for (int bits : {8, 16}) {
+      for (double eps : {1e-6, 0.0, 0.5}) {
+        std::vector<float> gamma(ch), beta(ch);
+        for (size_t i = 0; i < ch; ++i) {
+          gamma[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 400.0);
+          beta[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 300.0);
+        }
+        const LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, eps, 1.0 / 1024, nullptr, 0,
+                                                        0.03, bits == 8 ? 128 : 0, bits);
+        const size_t rows = 197;
+        std::vector<int32_t> in(rows * ch);
+        for (size_t r = 0; r < rows; ++r) {
+          const int kind = static_cast<int>(rng() % 8);
+          const int64_t amplitude = uniform_int(rng, 1, int64_t{1} << uniform_int(rng, 0, 22));
+          const auto offset = static_cast<int32_t>(uniform_int(rng, -amplitude, amplitude));
+          for (size_t c = 0; c < ch; ++c) {
+            int32_t& x = in[r * ch + c];
+            switch (kind) {
+              case 0: x = offset; break;                                                  // constant: D² from ε only
+              case 1: x = offset + static_cast<int32_t>(rng() % 2); break;                // near-constant
+              case 2: x = static_cast<int32_t>(rng()); break;                             // right pre-shift
+              default: x = static_cast<int32_t>(uniform_int(rng, -amplitude, amplitude)); break;
+            }
+          }
+        }
+        INFO("channels " << ch << " out_bits " << bits << " eps " << eps);
+        for (size_t count = 1; count <= 31; ++count) {
+          const size_t n = count == 31 ? rows : count;
+          INFO("rows " << n);
+          require_variants_equal_ref(p, n, std::vector<int32_t>(in.begin(), in.begin() + n * ch), ch, variants);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("layernorm: SIMD clamps outputs far outside int32 (small h_c, large G and H)", "[layernorm]") {
   // In-contract int32 rows (the §6.5 stage) whose channels have h_c < 32 and |G_c|, |H_c| near their
   // limits, so y lies far outside int32 and its low dword is no clue to the clamped output: the
@@ -346,7 +417,32 @@ TEST_CASE("layernorm: SIMD clamps outputs far outside int32 (small h_c, large G 
 namespace {
 
 // The division form of Eq. 37 the kernels used before §6.6: fp::isqrt64 and one 64-bit division.
+// Checks root_recip8 (8 lanes at a time, lane i of a batch from n[i]) against root_and_recip.
+void check_root_recip8(const std::vector<uint64_t>& ns) {
+#if INTVIT_TEST_SCALE_AVX512
+  if (!has_scale_avx512()) return;
+  for (size_t i = 0; i < ns.size(); i += 8) {
+    uint64_t n[8];
+    for (size_t l = 0; l < 8; ++l) n[l] = ns[std::min(i + l, ns.size() - 1)];
+    int64_t got[8];
+    root_recip8_of(n, got);
+    for (size_t l = 0; l < 8; ++l) {
+      const auto want = static_cast<int64_t>(layernorm_detail::root_and_recip(n[l]).recip);
+      if (got[l] != want) {
+        INFO("N " << n[l] << " lane " << l << ": R " << got[l] << " want " << want);
+        REQUIRE(false);
+      }
+    }
+  }
+#else
+  (void)ns;
+#endif
+}
+
+std::vector<uint64_t> checked_ns;  // every N that check_root_and_recip saw, for check_root_recip8
+
 void check_root_and_recip(uint64_t n) {
+  checked_ns.push_back(n);
   const uint64_t r = fp::isqrt64(n);
   const uint64_t recip = ((uint64_t{1} << 60) + r / 2) / r;
   const auto got = layernorm_detail::root_and_recip(n);
@@ -377,6 +473,11 @@ TEST_CASE("layernorm: division-free root and reciprocal (Eq. 37) equal isqrt64 a
     }
     check_root_and_recip(lo + rng() % (hi - lo));
   }
+  // The same N through the AVX-512 kernel's 8-lane form, in shuffled batches (lanes of one batch
+  // far apart in the table).
+  std::shuffle(checked_ns.begin(), checked_ns.end(), rng);
+  check_root_recip8(checked_ns);
+  checked_ns.clear();
 }
 
 TEST_CASE("layernorm: row scale (Eq. 36-37) equals the 128-bit division form", "[layernorm]") {
@@ -412,6 +513,18 @@ TEST_CASE("layernorm: row scale (Eq. 36-37) equals the 128-bit division form", "
         INFO("C " << ch << " eps " << eps << " s " << s << " S " << sum << " Q " << sum_sq);
         REQUIRE(got.j == j);
         REQUIRE(got.recip == static_cast<int64_t>(((uint64_t{1} << 60) + r / 2) / r));
+#if INTVIT_TEST_SCALE_AVX512
+        // The AVX-512 kernel's split form: the scalar j and N, then Eq. 37 in a lane.
+        const ScaleInput split = row_scale_input(p, s, sum, sum_sq);
+        REQUIRE(split.j == j);
+        REQUIRE(split.n == n);
+        if (has_scale_avx512()) {
+          const uint64_t lanes[8] = {n, n, n, n, n, n, n, n};
+          int64_t recip[8];
+          root_recip8_of(lanes, recip);
+          REQUIRE(recip[i % 8] == got.recip);
+        }
+#endif
       }
     }
   }

@@ -20,6 +20,7 @@
 #include "kernels/layernorm/layernorm.h"
 #include "kernels/layernorm/layernorm-row.h"
 #include "kernels/layernorm/layernorm-lanes-avx512.h"
+#include "kernels/layernorm/layernorm-scale-avx512.h"
 
 namespace intvit {
 namespace {
@@ -256,24 +257,48 @@ void layernorm_rows__avx512(const LayerNormParams& p, size_t rows, const void* i
       normalize(p, row_in(row), plan, y);
     }
   };
-  auto plan_of = [&](const RowStats& st) { return RowPlan{st.s, st.sum, row_scale(p, st.s, st.sum, st.sum_sq)}; };
+  // Eq. 36-37 of one row into its plan: all scalar (row_scale), or (lanes) Eq. 36 up to N, with N
+  // into the group's lane i for recips_of.
+  alignas(64) uint64_t norm[kRowGroup];
+  auto plan_of = [&](const RowStats& st, size_t i, RowPlan& plan, bool lanes) {
+    if (!lanes) {
+      plan = RowPlan{st.s, st.sum, row_scale(p, st.s, st.sum, st.sum_sq)};
+      return;
+    }
+    const ScaleInput si = row_scale_input(p, st.s, st.sum, st.sum_sq);
+    plan = RowPlan{st.s, st.sum, RowScale{si.j, 0}};
+    norm[i] = si.n;
+  };
+  // Eq. 37 of a whole group at once, one row per lane (lanes past the group: N = 2^60, unused).
+  auto recips_of = [&](size_t group, RowPlan* plan) {
+    for (size_t i = group; i < kRowGroup; ++i) norm[i] = uint64_t{1} << 60;
+    alignas(64) int64_t recip[kRowGroup];
+    _mm512_store_si512(recip, root_recip8(_mm512_load_si512(norm)));
+    for (size_t i = 0; i < group; ++i) plan[i].scale.recip = recip[i];
+  };
   // Rows in groups of kRowGroup, software-pipelined: group g + 1's statistics are taken before group
-  // g's output stages, and its scalar Eq. 36-37 chains (dependent 64×64-bit multiplies) are issued
-  // one per row between them, so the out-of-order core runs each chain beside a row's vector work
-  // instead of waiting for it.
+  // g's output stages, its scalar Eq. 36 steps (128-bit multiplies) are issued one per row between
+  // them, and its Eq. 37 (root_recip8, 8 rows in one vector chain) after them, so the out-of-order
+  // core runs the scalar work beside the rows' vector work instead of waiting for it.
+  // The first group's Eq. 37 has no output stage to hide behind, and the vector chain's latency is
+  // longer than one scalar chain's (1 row: 0.21 -> 0.24 us): it and groups of fewer than
+  // kLaneRowsMin rows take row_scale.
+  constexpr size_t kLaneRowsMin = 4;
   RowStats stats[kRowGroup];
   RowPlan plans[2][kRowGroup];
   size_t group = std::min(kRowGroup, rows);
   for (size_t i = 0; i < group; ++i) row_stats(p, row_in(i), stats[i]);
-  for (size_t i = 0; i < group; ++i) plans[0][i] = plan_of(stats[i]);
+  for (size_t i = 0; i < group; ++i) plan_of(stats[i], i, plans[0][i], false);
   for (size_t row0 = 0, g = 0; row0 < rows; row0 += kRowGroup, g ^= 1) {
     const size_t next0 = row0 + kRowGroup;
     const size_t next = next0 < rows ? std::min(kRowGroup, rows - next0) : 0;
+    const bool next_lanes = next >= kLaneRowsMin;
     for (size_t i = 0; i < next; ++i) row_stats(p, row_in(next0 + i), stats[i]);
     for (size_t i = 0; i < group; ++i) {
-      if (i < next) plans[g ^ 1][i] = plan_of(stats[i]);
+      if (i < next) plan_of(stats[i], i, plans[g ^ 1][i], next_lanes);
       emit(row0 + i, plans[g][i]);
     }
+    if (next_lanes) recips_of(next, plans[g ^ 1]);
     group = next;
   }
 }
