@@ -90,7 +90,13 @@ struct RowScale {
   int64_t recip;   // R
 };
 
-inline RowScale row_scale(const LayerNormParams& p, int s, int64_t sum, int64_t sum_sq) {
+// Eq. 36-37 up to the root: j and the normalised D², N = D²/4^j in [2^60, 2^62) (the AVX-512
+// kernel takes Eq. 37 of N for 8 rows at once: layernorm-scale-avx512.h).
+struct ScaleInput {
+  int j;
+  uint64_t n;
+};
+inline ScaleInput row_scale_input(const LayerNormParams& p, int s, int64_t sum, int64_t sum_sq) {
   using u128 = unsigned __int128;
   const uint64_t count = p.channels;
   const auto eps = static_cast<uint64_t>(scaled_eps(p, s));  // C·ε' <= 2^60 by the choice of s_max
@@ -106,7 +112,12 @@ inline RowScale row_scale(const LayerNormParams& p, int s, int64_t sum, int64_t 
   const int right = j > 0 ? 2 * j : 0;  // <= 24
   const uint64_t shifted_down = (lo >> right) | ((hi << 1) << (63 - right));
   const uint64_t shifted_up = lo << (j < 0 ? -2 * j : 0);  // j < 0: D² < 2^61, hi = 0
-  return {j, recip_of_root(j >= 0 ? shifted_down : shifted_up)};
+  return {j, j >= 0 ? shifted_down : shifted_up};
+}
+
+inline RowScale row_scale(const LayerNormParams& p, int s, int64_t sum, int64_t sum_sq) {
+  const ScaleInput in = row_scale_input(p, s, sum, sum_sq);
+  return {in.j, recip_of_root(in.n)};
 }
 
 // Channel c's constants of the §6.5 output stage (QUANTIZATION.md Eq. 38-39), shared by the SIMD

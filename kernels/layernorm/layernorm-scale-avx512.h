@@ -1,5 +1,5 @@
 // Eq. 36-37 of a group of up to 8 rows for the AVX-512 LayerNorm: the scalar 128-bit D² and its
-// normalisation per row (as row_scale in layernorm-row.h), then root_and_recip's Newton steps in
+// normalisation per row (row_scale_input in layernorm-row.h), then root_and_recip's Newton steps in
 // 64-bit lanes, one row per lane. The scalar chain of Eq. 37 (six dependent 64×64->128-bit
 // multiplies per row) cost ~11 % of a ViT-Ti call; here 8 rows share each vector step. Same bits
 // as row_scale (QUANTIZATION.md §6.6): every step is the scalar one's uint64 arithmetic.
@@ -27,30 +27,6 @@ constexpr std::array<uint64_t, 384> make_rsqrt_start_q61() {
   return t;
 }
 alignas(64) inline constexpr std::array<uint64_t, 384> kRsqrtStartQ61 = make_rsqrt_start_q61();
-
-// Eq. 36-37 up to N: row_scale's j and the normalised D² (N in [2^60, 2^62)) of one row.
-struct ScaleInput {
-  int j;
-  uint64_t n;
-};
-inline ScaleInput row_scale_input(const LayerNormParams& p, int s, int64_t sum, int64_t sum_sq) {
-  // Step for step as row_scale (layernorm-row.h); the division-free root follows in root_recip8.
-  using u128 = unsigned __int128;
-  const uint64_t count = p.channels;
-  const auto eps = static_cast<uint64_t>(scaled_eps(p, s));
-  const u128 w = u128(count) * static_cast<uint64_t>(sum_sq) - static_cast<u128>(static_cast<__int128>(sum) * sum);
-  const u128 v = w + u128(count * count) * eps;
-  const auto v_hi = static_cast<uint64_t>(v >> 64), v_lo = static_cast<uint64_t>(v);
-  u128 d2 = u128(count) * v_lo + (u128(count * v_hi) << 64);
-  d2 += d2 == 0;
-  const auto hi = static_cast<uint64_t>(d2 >> 64), lo = static_cast<uint64_t>(d2);
-  const int b = hi ? 128 - __builtin_clzll(hi) : 64 - __builtin_clzll(lo);
-  const int j = (b - 61) >> 1;
-  const int right = j > 0 ? 2 * j : 0;
-  const uint64_t shifted_down = (lo >> right) | ((hi << 1) << (63 - right));
-  const uint64_t shifted_up = lo << (j < 0 ? -2 * j : 0);
-  return {j, j >= 0 ? shifted_down : shifted_up};
-}
 
 // mul_shift in 64-bit lanes for K in [32, 63]: (a·b) >> K where it fits 64 bits, from the four
 // 32×32-bit partial products. Only bits >= 32 of a·b matter: floor(a·b / 2^32) = hi·2^32 + mid mod
