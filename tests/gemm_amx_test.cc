@@ -315,7 +315,8 @@ TEST_CASE("gemm amx: s16 byte planes of many rows and their sums, reference and 
 }
 
 // Row sums of uint8 rows (amx-row-sums.h, Eq. 9's zero-point terms) against the definition: K
-// around the 64-byte steps, all-255 rows, sums wrapping modulo 2^32, strided rows ending the buffer.
+// around the 64-byte steps, all-255 rows, sums wrapping modulo 2^32, strided rows ending the buffer,
+// row counts around the batches of 8.
 TEST_CASE("gemm amx: u8 row sums, reference and AVX-512", "[gemm][amx]") {
   using SumsFn = void (*)(const uint8_t*, size_t, size_t, size_t, uint32_t*);
   std::vector<std::pair<const char*, SumsFn>> variants{{"row_sums_u8_ref", amx::row_sums_u8_ref}};
@@ -327,7 +328,9 @@ TEST_CASE("gemm amx: u8 row sums, reference and AVX-512", "[gemm][amx]") {
     WARN("amx_row_sums_u8__avx512 not run: CPU lacks AVX-512");
   }
   std::mt19937_64 rng(1647);
-  for (auto [rows, k] : {std::pair<size_t, size_t>{1, 0}, {3, 1}, {5, 63}, {32, 64}, {7, 65}, {2, 197}, {1, 17000000}}) {
+  // Rows 8 and more also go 8 at a time (their reductions batched), the rest one by one.
+  for (auto [rows, k] : {std::pair<size_t, size_t>{1, 0}, {3, 1}, {5, 63}, {32, 64}, {7, 65}, {2, 197}, {1, 17000000}, {8, 0},
+                         {8, 1}, {9, 128}, {15, 63}, {16, 197}, {197, 64}, {23, 65}, {8, 17000000}}) {
     for (bool all_max : {false, true}) {
       if (k > 1000000 && !all_max) continue;  // the long row is there for the wrap: all 255, once
       const size_t lda = k + rows % 3;  // 17000000 × 255 wraps 2^32
