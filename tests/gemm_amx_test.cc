@@ -266,8 +266,57 @@ TEST_CASE("gemm amx: s16 byte planes and row sums, reference and AVX-512", "[gem
   }
 }
 
+// The planes of whole row tiles (split_planes_rows, attn@v16's split): rows 1..40 around the
+// batches of 16 whose sums are reduced together, lengths around the 64-value steps, rows whose
+// sums wrap modulo 2^32 next to small ones, every plane row against the definition and no byte
+// written between or past the rows.
+TEST_CASE("gemm amx: s16 byte planes of many rows and their sums, reference and AVX-512", "[gemm][amx]") {
+  using RowsFn = void (*)(const int16_t*, size_t, size_t, size_t, uint8_t*, uint8_t*, size_t, uint32_t*);
+  std::vector<std::pair<const char*, RowsFn>> variants{{"split_planes_rows_ref", amx::split_planes_rows_ref}};
+  if (intvit::cpu_features().avx512) {
+    variants.emplace_back("amx_split_planes_rows__avx512", amx::split_planes_rows__avx512);
+    intvit::test::record_variant_ran("amx_split_planes__avx512");
+  } else {
+    WARN("amx_split_planes_rows__avx512 not run: CPU lacks AVX-512");
+  }
+  std::mt19937_64 rng(1651);
+  for (size_t rows : {1, 2, 7, 15, 16, 17, 31, 32, 33, 40}) {
+    for (size_t n : {0, 1, 5, 63, 64, 65, 197, 70000}) {  // 70000 × 65535 wraps 2^32
+      if (n == 70000 && rows > 17) continue;
+      const size_t ldx = n + rows % 3, ld_plane = n + 5;
+      std::vector<int16_t> x(rows * ldx + 1);
+      for (size_t r = 0; r < rows; ++r) {
+        const int kind = static_cast<int>((r + n) % 3);
+        for (size_t i = 0; i < n; ++i) x[r * ldx + i] = kind == 0 ? static_cast<int16_t>(rng()) : kind == 1 ? int16_t{-1} : int16_t{32767};
+      }
+      std::vector<uint32_t> want_sums(rows, 0);
+      std::vector<uint8_t> want_hi(rows * ld_plane, 0x5A), want_lo = want_hi;
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t i = 0; i < n; ++i) {
+          const uint16_t u = static_cast<uint16_t>(x[r * ldx + i]);
+          want_hi[r * ld_plane + i] = static_cast<uint8_t>(u >> 8);
+          want_lo[r * ld_plane + i] = static_cast<uint8_t>(u & 255);
+          want_sums[r] += u;
+        }
+      }
+      for (const auto& [name, fn] : variants) {
+        INFO(name << " rows " << rows << " n " << n);
+        std::vector<uint8_t> hi(rows * ld_plane, 0x5A), lo = hi;
+        std::vector<uint32_t> sums(rows + 1, 0xDEADBEEF);
+        fn(x.data(), ldx, rows, n, hi.data(), lo.data(), ld_plane, sums.data());
+        REQUIRE(sums[rows] == 0xDEADBEEF);
+        sums.pop_back();
+        REQUIRE(sums == want_sums);
+        REQUIRE(hi == want_hi);
+        REQUIRE(lo == want_lo);
+      }
+    }
+  }
+}
+
 // Row sums of uint8 rows (amx-row-sums.h, Eq. 9's zero-point terms) against the definition: K
-// around the 64-byte steps, all-255 rows, sums wrapping modulo 2^32, strided rows ending the buffer.
+// around the 64-byte steps, all-255 rows, sums wrapping modulo 2^32, strided rows ending the buffer,
+// row counts around the batches of 8.
 TEST_CASE("gemm amx: u8 row sums, reference and AVX-512", "[gemm][amx]") {
   using SumsFn = void (*)(const uint8_t*, size_t, size_t, size_t, uint32_t*);
   std::vector<std::pair<const char*, SumsFn>> variants{{"row_sums_u8_ref", amx::row_sums_u8_ref}};
@@ -279,7 +328,9 @@ TEST_CASE("gemm amx: u8 row sums, reference and AVX-512", "[gemm][amx]") {
     WARN("amx_row_sums_u8__avx512 not run: CPU lacks AVX-512");
   }
   std::mt19937_64 rng(1647);
-  for (auto [rows, k] : {std::pair<size_t, size_t>{1, 0}, {3, 1}, {5, 63}, {32, 64}, {7, 65}, {2, 197}, {1, 17000000}}) {
+  // Rows 8 and more also go 8 at a time (their reductions batched), the rest one by one.
+  for (auto [rows, k] : {std::pair<size_t, size_t>{1, 0}, {3, 1}, {5, 63}, {32, 64}, {7, 65}, {2, 197}, {1, 17000000}, {8, 0},
+                         {8, 1}, {9, 128}, {15, 63}, {16, 197}, {197, 64}, {23, 65}, {8, 17000000}}) {
     for (bool all_max : {false, true}) {
       if (k > 1000000 && !all_max) continue;  // the long row is there for the wrap: all 255, once
       const size_t lda = k + rows % 3;  // 17000000 × 255 wraps 2^32

@@ -158,7 +158,7 @@ void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p
       src.a = reinterpret_cast<const int16_t*>(probs + r * ld_p);
       src.rows = std::min<size_t>(m - r, kTileRows);
       if (v_zero_point != 0 && src.whole()) {
-        src.prepare(row_term);  // the split sums each row on the way
+        src.prepare_rows(row_term);  // the split sums each row on the way
       } else {
         src.prepare();
         for (size_t i = 0; i < src.rows; ++i) row_term[i] = v_zero_point != 0 ? sum_u16(probs + (r + i) * ld_p, k) : 0u;

@@ -14,4 +14,9 @@ uint32_t split_planes_ref(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) 
   return sum;
 }
 
+void split_planes_rows_ref(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi, uint8_t* lo, size_t ld_plane,
+                           uint32_t* sums) {
+  for (size_t r = 0; r < rows; ++r) sums[r] = split_planes_ref(x + r * ldx, n, hi + r * ld_plane, lo + r * ld_plane);
+}
+
 }  // namespace intvit::gemm::amx

@@ -16,4 +16,13 @@ uint32_t split_planes_ref(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo);
 // (signed pairs, + 32768 per value after), the last partial step through masked loads and stores.
 uint32_t split_planes__avx512(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo);
 
+// The planes of `rows` rows (row r: x + r·ldx → hi + r·ld_plane, lo + r·ld_plane), each as
+// split_planes, sums[r] = its return value. One call per row tile: the AVX-512 one keeps its
+// constants across rows and reduces 16 rows' sums together (attn@v16 splits rows of K = 197, where
+// the per-row reduction and tail cost as much as the split).
+void split_planes_rows_ref(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi, uint8_t* lo, size_t ld_plane,
+                           uint32_t* sums);
+void split_planes_rows__avx512(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi, uint8_t* lo, size_t ld_plane,
+                               uint32_t* sums);
+
 }  // namespace intvit::gemm::amx

@@ -198,6 +198,18 @@ struct S16Split {
       if (sums != nullptr) sums[r] = sum;
     }
   }
+  // prepare(sums) through one call for all the rows (amx-split-planes.h: split_planes_rows, whose
+  // AVX-512 form shares its constants and its sums' reductions across rows). k ≤ kPanelK only.
+  void prepare_rows(uint32_t* sums) {
+    const size_t kp = round_up_k(k);
+    if (!zeroed) std::memset(panel, 0, 2 * kTileRows * kp);
+    zeroed = true;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    split_planes_rows__avx512(a, lda, rows, k, panel, panel + kTileRows * kp, kp, sums);
+#else
+    split_planes_rows_ref(a, lda, rows, k, panel, panel + kTileRows * kp, kp, sums);
+#endif
+  }
   TileSpan operator()(int i, size_t s) {
     const size_t kp = round_up_k(k);
     if (whole()) return {panel + i * kTileRows * kp + s * kTileK, kp};
