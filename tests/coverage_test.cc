@@ -28,7 +28,7 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
                              "CPU lacks AVX-512 VNNI or VBMI");  // the linear with GELU's byte table in registers (§3.6)
   ++n;
   for (const char* amx_operands : {"amx_pack_vnni4__avx512", "amx_pack_vnni4_kn__avx512", "amx_split_planes__avx512",
-                                     "amx_row_sums_u8__avx512"}) {  // the amx kernels' operands
+                                     "amx_split_planes_rows__avx512", "amx_row_sums_u8__avx512"}) {  // the amx kernels' operands
     test::record_variant_known(amx_operands, cpu_features().avx512, "CPU lacks AVX-512");
     ++n;
   }
@@ -43,5 +43,5 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
   // 2 families × (avx2, avx512), softmax, softmax16 and GELU × (avx2, avx512, avx512vbmi), av16 and
   // av16_u8 × (avx2, avxvnni, avx512, avx512vnni); GEMM and whole-engine runs per backend; the
   // byte-table linear; the resampler's 2 passes × (avx2, avx512).
-  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 4 + 2 * 2);
+  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 5 + 2 * 2);
 }

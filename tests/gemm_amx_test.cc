@@ -275,8 +275,9 @@ TEST_CASE("gemm amx: s16 byte planes of many rows and their sums, reference and 
   std::vector<std::pair<const char*, RowsFn>> variants{{"split_planes_rows_ref", amx::split_planes_rows_ref}};
   if (intvit::cpu_features().avx512) {
     variants.emplace_back("amx_split_planes_rows__avx512", amx::split_planes_rows__avx512);
-    intvit::test::record_variant_ran("amx_split_planes__avx512");
+    intvit::test::record_variant_ran("amx_split_planes_rows__avx512");
   } else {
+    intvit::test::record_variant_unsupported("amx_split_planes_rows__avx512", "CPU lacks AVX-512");
     WARN("amx_split_planes_rows__avx512 not run: CPU lacks AVX-512");
   }
   std::mt19937_64 rng(1651);
