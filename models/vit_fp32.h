@@ -1,5 +1,6 @@
 // The FP32 reference ViT/DeiT forward: the accuracy oracle and the source of calibration
-// statistics. Plain and readable on purpose; speed comes from oneDNN's sgemm only.
+// statistics. Plain and readable on purpose; speed comes from the FP32 product only (fp32_gemm.h:
+// the same bits on every CPU, so every host calibrates the same integer model).
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include "coverage.h"
 #include "kernels/backend/cpu.h"
+#include "models/fp32-gemm-kernels.h"
 #include "models/resize-kernels.h"
 #include "gemm_tester.h"
 #include "nonlinear_tester.h"
@@ -40,8 +41,14 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
       ++n;
     }
   }
+  for (Fp32GemmIsa isa : kAllFp32GemmIsas) {  // the FP32 reference forward's product (tests/fp32_gemm_test.cc)
+    if (isa == Fp32GemmIsa::kRef) continue;
+    test::record_variant_known(std::string("fp32_gemm__") + fp32_gemm_isa_name(isa), fp32_gemm_isa_supported(isa),
+                               std::string("CPU lacks ") + fp32_gemm_isa_name(isa));
+    ++n;
+  }
   // 2 families × (avx2, avx512), softmax, softmax16 and GELU × (avx2, avx512, avx512vbmi), av16 and
   // av16_u8 × (avx2, avxvnni, avx512, avx512vnni); GEMM and whole-engine runs per backend; the
-  // byte-table linear; the resampler's 2 passes × (avx2, avx512).
-  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 5 + 2 * 2);
+  // byte-table linear; the resampler's 2 passes × (avx2, avx512); the FP32 product × (avx2, avx512).
+  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 5 + 2 * 2 + 2);
 }

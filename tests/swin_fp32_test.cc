@@ -24,7 +24,7 @@ using namespace intvit;
 namespace {
 
 // Max |logit error| against PyTorch FP32, relative to max(1, largest |logit|): only the summation
-// order differs (oneDNN sgemm vs Debian torch's reference BLAS; the token average), measured ~1e-6.
+// order differs (intvit's FMA chains vs Debian torch's reference BLAS; the token average), measured ~1e-6.
 constexpr double kMaxRelativeLogitError = 1e-4;
 
 size_t argmax(const float* v, size_t n) { return std::max_element(v, v + n) - v; }

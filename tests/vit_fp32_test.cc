@@ -12,8 +12,8 @@ using namespace intvit;
 
 namespace {
 
-// Max |logit error| allowed against PyTorch FP32 (issue 3): summation order differs (oneDNN
-// sgemm vs MKL/OpenBLAS), nothing else.
+// Max |logit error| allowed against PyTorch FP32 (issue 3): summation order differs (intvit's FMA
+// chains in k order, models/fp32-gemm-kernels.h, vs MKL/OpenBLAS), nothing else.
 constexpr double kMaxLogitError = 1e-3;
 
 void check_parity(const std::filesystem::path& model_dir, const std::filesystem::path& reference, size_t max_images) {
