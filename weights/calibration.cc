@@ -9,11 +9,12 @@
 namespace intvit {
 
 ObserverKind parse_observer_kind(const std::string& name) {
+  if (name == "auto") return ObserverKind::kAuto;
   if (name == "minmax") return ObserverKind::kMinMax;
   if (name == "ema") return ObserverKind::kEma;
   if (name == "percentile") return ObserverKind::kPercentile;
   if (name == "omse") return ObserverKind::kOmse;
-  throw Error(ErrorCode::kInvalidArgument, "unknown observer '" + name + "' (minmax|ema|percentile|omse)");
+  throw Error(ErrorCode::kInvalidArgument, "unknown observer '" + name + "' (auto|minmax|ema|percentile|omse)");
 }
 
 const TensorRange& CalibrationStats::at(const std::string& name) const {
@@ -76,6 +77,14 @@ ImageStat measure(const float* data, size_t n, ObserverKind kind) {
   return {*mn, *mx, lo, hi};
 }
 
+// The observer a tensor gets: kAuto picks per tensor (calibration.h), the others are global.
+ObserverKind observer_for(ObserverKind kind, const std::string& tensor) {
+  if (kind != ObserverKind::kAuto) return kind;
+  const std::string_view gelu_out = "gelu.out";
+  const bool is_gelu_out = tensor.size() >= gelu_out.size() && tensor.compare(tensor.size() - gelu_out.size(), gelu_out.size(), gelu_out) == 0;
+  return is_gelu_out ? ObserverKind::kOmse : ObserverKind::kMinMax;
+}
+
 // forward(pixels, observer): one FP32 forward of a model family.
 using Forward = std::function<void(const uint8_t*, const ActivationObserver&)>;
 
@@ -88,7 +97,7 @@ CalibrationStats calibrate_forward(const Forward& forward, const std::vector<std
   for (int i = 0; i < n; ++i) {
     forward(images[i].data(), [&](std::string_view name, const float* data, size_t rows, size_t cols) {
       const std::string key(name);
-      seen[key].push_back(measure(data, rows * cols, kind));
+      seen[key].push_back(measure(data, rows * cols, observer_for(kind, key)));
       TensorRange& r = stats.ranges[key];
       r.channel_sum.resize(cols, 0.0);
       r.channel_min.resize(cols, std::numeric_limits<double>::infinity());
@@ -108,9 +117,10 @@ CalibrationStats calibrate_forward(const Forward& forward, const std::vector<std
   for (auto& [name, per_image] : seen) {
     TensorRange& r = stats.ranges[name];
     double mn = per_image[0].min, mx = per_image[0].max;
-    if (kind == ObserverKind::kMinMax) {
+    const ObserverKind observer = observer_for(kind, name);
+    if (observer == ObserverKind::kMinMax) {
       for (const ImageStat& s : per_image) mn = std::min(mn, s.min), mx = std::max(mx, s.max);
-    } else if (kind == ObserverKind::kEma) {
+    } else if (observer == ObserverKind::kEma) {
       constexpr double kMomentum = 0.9;  // FQ-ViT / PyTorch default averaging constant 0.1
       for (const ImageStat& s : per_image) {
         mn = kMomentum * mn + (1 - kMomentum) * s.min;
