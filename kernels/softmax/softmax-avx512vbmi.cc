@@ -207,7 +207,10 @@ inline void exp_gather(const IndexConsts& k, const Planes& planes, const RowCons
       x_odd = _mm512_mask_loadu_epi32(row.vmax, tail_mask16(in_row > 0 ? in_row - 1 : 0), x + start + 1);
     }
     const __m512i index = _mm512_min_epu32(lut_index<kForm>(k, row, xv, x_odd), _mm512_set1_epi32(255));
-    const __m512i ev = _mm512_i32gather_epi32(index, planes.entries, 4);
+    // At most 8 logits in the row (197 = 3·64 + 5): an 8-lane gather, half the loads (the upper
+    // lanes of e are 0, not summed, and their outputs not stored).
+    const __m512i ev = in_row <= 8 ? _mm512_zextsi256_si512(_mm256_i32gather_epi32(planes.entries, _mm512_castsi512_si256(index), 4))
+                                   : _mm512_i32gather_epi32(index, planes.entries, 4);
     _mm512_store_si512(e + start, ev);
     vsum = _mm512_mask_add_epi32(vsum, tail_mask16(in_row), vsum, ev);
   }
