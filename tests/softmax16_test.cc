@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <utility>
@@ -428,6 +429,85 @@ TEST_CASE("softmax: many rows of the register-table lut kernel (row groups), 8 a
         softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
         softmax_rows_ref(p, rows, len, in.data(), ld_in, ref8.data(), ld_out);
         INFO("multiplier " << p.in_multiplier << " shift " << p.in_shift << " len " << len << " rows " << rows);
+        for (const auto& variant : variants16) {
+          INFO(variant.name);
+          variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);
+          REQUIRE(ref16 == simd16);  // the padding between rows included
+        }
+        for (const auto& variant : variants8) {
+          INFO(variant.name);
+          variant.fn(p, rows, len, in.data(), ld_in, simd8.data(), ld_out);
+          REQUIRE(ref8 == simd8);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed), 8 and 16 bits",
+          "[softmax][softmax16]") {
+  // Maxes (Eq. 13) taken ahead, inside another row's Eq. 20 pass (QUANTIZATION.md §4.11):
+  // softmax_rows*__avx512 takes row r + 1's beside row r's 16-logit steps; on rows of 256 logits or
+  // more softmax_rows*__avx512vbmi takes row r + 4's beside row r's 64-logit steps, then its last
+  // 1..63 logits. Every row has one max of its own, placed in turn at the first logit, a 16- or
+  // 64-logit boundary, the last full step, the first and the last logit of the tail, or anywhere (a
+  // max taken from a neighbouring row, or missing the logits of a step or of the tail, changes the
+  // bits); some rows saturate Eq. 13 (int32 extremes, every index 255 but the max's). Short lengths
+  // around 16/64 multiples, lengths on both sides of the vbmi switch and of 16/64 multiples,
+  // ViT-B/384's 577, 1025 and the 4096 limit; 1..9 rows (partial and whole groups) and 197; row
+  // strides above len, the last row ending the allocation (ASan sees a read past it).
+  const uint64_t seed = nonlinear_seed(0x10a6);
+  INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
+  std::mt19937_64 rng(seed);
+  std::vector<SoftmaxParams> params{make_softmax_params(SoftmaxMode::kLut, 2.75e-4, 16),  // Eq. 20b, right shift
+                                    make_softmax_params(SoftmaxMode::kLut, 0.3, 16)};     // no right shift
+  params.push_back(params[0]);
+  params.back().in_multiplier = 1130724812;  // ViT-Ti block 0 (Eq. 20c)
+  params.back().in_shift = 6;
+  params.push_back(params[0]);
+  params.back().in_shift = -2;  // Eq. 20b with a left shift
+  for (SoftmaxMode mode : {SoftmaxMode::kIexp, SoftmaxMode::kShiftmax}) params.push_back(make_softmax_params(mode, 2.75e-4, 16));
+  std::vector<size_t> lens{1, 2, 8, 15, 16, 17, 31, 33, 49, 63, 64, 65, 127, 129, 197};
+  for (size_t len = 248; len <= 264; ++len) lens.push_back(len);
+  for (size_t len : {size_t{319}, size_t{320}, size_t{321}, size_t{383}, size_t{384}, size_t{385}, size_t{447}, size_t{577},
+                     size_t{1025}, size_t{4096}}) {
+    lens.push_back(len);
+  }
+  constexpr int kRowKinds = 4;
+  auto fill = [&](int kind, size_t r, int32_t* x, size_t len) {
+    const size_t tail = len / 64 * 64;  // the first logit after the 64-logit steps (len itself if none)
+    const size_t last_step = len >= 64 ? len - 64 + r % 64 : r % len;  // within the last 64 logits
+    const size_t places[] = {0, 15, 16, 63, 64, last_step, tail, len - 1, static_cast<size_t>(rng() % len)};
+    const size_t at = std::min(places[r % std::size(places)], len - 1);  // past a short row: its last logit
+    const int32_t top = static_cast<int32_t>(uniform_int(rng, -1000000, 1000000));
+    const int32_t spread = static_cast<int32_t>(uniform_int(rng, 1, 60000));
+    for (size_t j = 0; j < len; ++j) {
+      switch (kind) {
+        case 0: x[j] = top - static_cast<int32_t>(uniform_int(rng, 1, spread)); break;      // ViT-like spread
+        case 1: x[j] = std::numeric_limits<int32_t>::min() + static_cast<int32_t>(rng() % 3); break;  // Eq. 13 saturates
+        case 2: x[j] = top - (1 << 30) - static_cast<int32_t>(rng() % 7); break;               // every index 255
+        case 3: x[j] = static_cast<int32_t>(uniform_int(rng, std::numeric_limits<int32_t>::min(), (1 << 30) - 1)); break;
+      }
+    }
+    x[at] = kind == 1 ? std::numeric_limits<int32_t>::max() - static_cast<int32_t>(r % 5)
+          : kind == 3 ? static_cast<int32_t>(uniform_int(rng, 1 << 30, std::numeric_limits<int32_t>::max()))
+                      : top;
+  };
+  const auto variants16 = test::softmax16_variants();
+  const auto variants8 = test::softmax_variants();
+  for (const SoftmaxParams& p : params) {
+    for (size_t len : lens) {
+      for (size_t rows : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7}, size_t{8}, size_t{9}, size_t{197}}) {
+        if (rows == 197 && len > 577) continue;  // long rows in 1..9 rows
+        const size_t ld_in = len + 7, ld_out = len + 2;
+        std::vector<int32_t> in(rows * ld_in - 7);  // the last row ends the allocation
+        for (size_t r = 0; r < rows; ++r) fill(static_cast<int>((r * 3 + len) % kRowKinds), r, in.data() + r * ld_in, len);
+        std::vector<uint16_t> ref16(rows * ld_out, 0xA5A5), simd16(rows * ld_out, 0xA5A5);
+        std::vector<uint8_t> ref8(rows * ld_out, 0xA5), simd8(rows * ld_out, 0xA5);
+        softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
+        softmax_rows_ref(p, rows, len, in.data(), ld_in, ref8.data(), ld_out);
+        INFO(softmax_mode_name(p.mode) << " multiplier " << p.in_multiplier << " shift " << p.in_shift << " len " << len
+                                       << " rows " << rows);
         for (const auto& variant : variants16) {
           INFO(variant.name);
           variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);

@@ -9,7 +9,8 @@
 // packs lane by lane). With a right shift (the ViT-Ti case) the index is Eq. 20c, a signed product
 // of the logit itself (no subtraction, no saturation step). Eq. 21b is Eq. 21c (no rounding add).
 // Rows go in fours, pass by pass, so one row's reductions and division overlap the others' work;
-// while Eq. 20 runs on four rows, the next four are prefetched into L1 (calls above 32 KB of scores).
+// while Eq. 20 runs on four rows, the next four are prefetched into L1 (calls above 32 KB of scores),
+// or on rows of 256 logits or more, their maxes are taken from those loads.
 // Port 5 is the bottleneck (two-source byte permutes take two cycles of it): see §4.11.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
@@ -206,7 +207,10 @@ inline void exp_gather(const IndexConsts& k, const Planes& planes, const RowCons
       x_odd = _mm512_mask_loadu_epi32(row.vmax, tail_mask16(in_row > 0 ? in_row - 1 : 0), x + start + 1);
     }
     const __m512i index = _mm512_min_epu32(lut_index<kForm>(k, row, xv, x_odd), _mm512_set1_epi32(255));
-    const __m512i ev = _mm512_i32gather_epi32(index, planes.entries, 4);
+    // At most 8 logits in the row (197 = 3·64 + 5): an 8-lane gather, half the loads (the upper
+    // lanes of e are 0, not summed, and their outputs not stored).
+    const __m512i ev = in_row <= 8 ? _mm512_zextsi256_si512(_mm256_i32gather_epi32(planes.entries, _mm512_castsi512_si256(index), 4))
+                                   : _mm512_i32gather_epi32(index, planes.entries, 4);
     _mm512_store_si512(e + start, ev);
     vsum = _mm512_mask_add_epi32(vsum, tail_mask16(in_row), vsum, ev);
   }
@@ -221,30 +225,45 @@ inline int32_t row_max(size_t len, const int32_t* x) {
   return _mm512_reduce_max_epi32(vmax);
 }
 
+// What a row's Eq. 20 pass does with the same row of the next group besides its own work.
+//   kNone:     nothing (short calls, whose scores sit in L1, and the last group);
+//   kPrefetch: one prefetch into L1 per 16 logits, for the next group's max pass, which is the
+//              first to read them (a ViT-Ti head's 155 KB of scores come from L2);
+//   kMax:      the next row's max itself (Eq. 13) from the loads the prefetches would have been,
+//              on rows of kMaxInsideFrom logits or more: one read of the next rows instead of two
+//              (four long rows outgrow L1 before their max pass comes), §4.11.
+enum class NextRow { kNone, kPrefetch, kMax };
+
 // Pass 2 of a row (Eq. 20): e_j into e_buf[0, len rounded up to 16); returns Σe. (Eq. 21b reads
-// 32 at a time: lanes past that are never stored.) kPrefetch: meanwhile it prefetches the row
-// `next` (the same row of the next group) into L1, one line per 16 logits: the next group's max
-// pass is the first to read it, and on ViT-Ti's heads (155 KB of scores per head, from L2) that
-// pass waited on the lines.
-template <IndexForm kForm, bool kPlane2In16, bool kPrefetch>
+// 32 at a time: lanes past that are never stored.) `next` is the same row of the next group; kMax
+// stores its max in next_max.
+template <IndexForm kForm, bool kPlane2In16, NextRow kNext>
 int64_t exp_row(const IndexConsts& consts, const Planes& tables, size_t len, const int32_t* x, int32_t max, int32_t* e_buf,
-                const int32_t* next) {
+                const int32_t* next, int32_t& next_max) {
   // Local copies: the e_buf stores cannot alias them, so the 12 table and 5 constant registers
   // stay loaded across the loop.
   const IndexConsts k = consts;
   const Planes planes = tables;
   const RowConsts row = row_consts<kForm>(k, max);
   __m512i vsum = _mm512_setzero_si512();  // per lane <= 256 entries < 2^18: no overflow
+  __m512i vnext = _mm512_set1_epi32(std::numeric_limits<int32_t>::min());  // kMax: the next row's lane maxes
   size_t j = 0;
   for (; j + 64 <= len; j += 64) {
-    if constexpr (kPrefetch) {
+    if constexpr (kNext == NextRow::kPrefetch) {
       for (int v = 0; v < 4; ++v) _mm_prefetch(reinterpret_cast<const char*>(next + j + 16 * v), _MM_HINT_T0);
+    } else if constexpr (kNext == NextRow::kMax) {
+      for (int v = 0; v < 4; ++v) vnext = _mm512_max_epi32(vnext, _mm512_loadu_si512(next + j + 16 * v));
     }
     exp64<kForm, kPlane2In16, false>(k, planes, row, x + j, 64, j + 64 == len, e_buf + j, vsum);
   }
-  if constexpr (kPrefetch) {
+  if constexpr (kNext == NextRow::kPrefetch) {
     for (size_t p = j; p < len; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next + p), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(next + len - 1), _MM_HINT_T0);  // the last line of an unaligned row
+  } else if constexpr (kNext == NextRow::kMax) {
+    size_t p = j;
+    for (; p + 16 <= len; p += 16) vnext = _mm512_max_epi32(vnext, _mm512_loadu_si512(next + p));
+    if (p < len) vnext = _mm512_max_epi32(vnext, _mm512_mask_loadu_epi32(vnext, tail_mask16(len - p), next + p));
+    next_max = _mm512_reduce_max_epi32(vnext);
   }
   if (j < len) {  // the last 1..63 logits: only the vectors that hold some
     const size_t valid = len - j;
@@ -304,10 +323,12 @@ void normalise_row(size_t len, int64_t sum, const int32_t* e_buf, uint16_t* y) {
 }
 
 // Rows in groups of kGroup, pass by pass: each row's passes wait on the one before (max -> index
-// constants, Σ -> division -> F16), so the group's rows run side by side while a row waits, and
-// the next group's maxes are taken between this group's Eq. 20 and Eq. 21b passes.
+// constants, Σ -> division -> F16), so the group's rows run side by side while a row waits. The
+// next group's maxes are taken between this group's Eq. 20 and Eq. 21b passes, or on rows of
+// kMaxInsideFrom logits or more inside its Eq. 20 pass.
 constexpr size_t kGroup = 4;
 constexpr size_t kPrefetchAbove = 32 * 1024;  // bytes of scores in one call (this host's L1D: 48 KB)
+constexpr size_t kMaxInsideFrom = 256;  // measured: 1-3 % slower at 160-240 logits, faster from 256
 
 template <IndexForm kForm, bool kPlane2In16, typename Out>
 void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t rows, size_t len, const int32_t* in,
@@ -318,23 +339,32 @@ void softmax_rows_lut_form(const IndexConsts& k, const Planes& planes, size_t ro
     for (size_t r = row; r < rows && r < row + kGroup; ++r) max[r - row] = row_max(len, in + r * ld_in);
   };
   maxes(0);
+  auto groups = [&]<NextRow kNext>() {  // one loop per kNext: a choice per row cost Swin's 49x49 ~2 %
+    for (size_t row = 0; row < rows; row += kGroup) {
+      const size_t group = rows - row < kGroup ? rows - row : kGroup;
+      int64_t sum[kGroup];
+      for (size_t r = 0; r < group; ++r) {
+        const int32_t* x = in + (row + r) * ld_in;
+        const bool has_next = row + r + kGroup < rows;
+        const int32_t* next = in + (has_next ? row + r + kGroup : rows - 1) * ld_in;  // kPrefetch: the last group's in vain
+        // max[r] is read (into the row's constants) before the pass overwrites it with the next row's.
+        if (kNext != NextRow::kMax || has_next) {
+          sum[r] = exp_row<kForm, kPlane2In16, kNext>(k, planes, len, x, max[r], e_buf[r], next, max[r]);
+        } else {
+          sum[r] = exp_row<kForm, kPlane2In16, NextRow::kNone>(k, planes, len, x, max[r], e_buf[r], next, max[r]);
+        }
+      }
+      // The next group's maxes before this group's Eq. 21b: they wait on no division, and the
+      // next Eq. 20 pass finds them ready.
+      if constexpr (kNext != NextRow::kMax) maxes(row + kGroup);
+      for (size_t r = 0; r < group; ++r) normalise_row(len, sum[r], e_buf[r], out + (row + r) * ld_out);
+    }
+  };
   // Scores that fit L1 with room to spare (Swin's 49x49 windows: 9.6 KB) are there already; the
   // prefetches would only cost their uops (49x49: 1.30 -> 1.35 us, 64x64: 1.57 -> 1.60 us).
-  const bool prefetch = rows * len * sizeof(int32_t) > kPrefetchAbove;
-  for (size_t row = 0; row < rows; row += kGroup) {
-    const size_t group = rows - row < kGroup ? rows - row : kGroup;
-    int64_t sum[kGroup];
-    for (size_t r = 0; r < group; ++r) {
-      const int32_t* x = in + (row + r) * ld_in;
-      const int32_t* next = in + (row + r + kGroup < rows ? row + r + kGroup : rows - 1) * ld_in;  // the last group's in vain
-      sum[r] = prefetch ? exp_row<kForm, kPlane2In16, true>(k, planes, len, x, max[r], e_buf[r], next)
-                        : exp_row<kForm, kPlane2In16, false>(k, planes, len, x, max[r], e_buf[r], next);
-    }
-    // The next group's maxes before this group's Eq. 21b: they wait on no division, and the
-    // next Eq. 20 pass finds them ready.
-    maxes(row + kGroup);
-    for (size_t r = 0; r < group; ++r) normalise_row(len, sum[r], e_buf[r], out + (row + r) * ld_out);
-  }
+  if (len >= kMaxInsideFrom) return groups.template operator()<NextRow::kMax>();
+  if (rows * len * sizeof(int32_t) > kPrefetchAbove) return groups.template operator()<NextRow::kPrefetch>();
+  groups.template operator()<NextRow::kNone>();
 }
 
 template <typename Out>
