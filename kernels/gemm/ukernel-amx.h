@@ -210,6 +210,13 @@ struct S16Split {
     split_planes_rows_ref(a, lda, rows, k, panel, panel + kTileRows * kp, kp, sums);
 #endif
   }
+  // prepare_rows through the caller's split (attn@v16 picks the CPU's fastest once per call).
+  void prepare_rows(uint32_t* sums, SplitPlanesRowsFn split) {
+    const size_t kp = round_up_k(k);
+    if (!zeroed) std::memset(panel, 0, 2 * kTileRows * kp);
+    zeroed = true;
+    split(a, lda, rows, k, panel, panel + kTileRows * kp, kp, sums);
+  }
   TileSpan operator()(int i, size_t s) {
     const size_t kp = round_up_k(k);
     if (whole()) return {panel + i * kTileRows * kp + s * kTileK, kp};
