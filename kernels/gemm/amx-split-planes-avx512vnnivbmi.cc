@@ -11,12 +11,23 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "kernels/gemm/amx-split-planes-avx512.h"
 #include "kernels/gemm/amx-split-planes.h"
 
 namespace intvit::gemm::amx {
 namespace {
+
+// The next rows' 128 bytes 512 bytes ahead into L1: a head's probabilities (77 KB at 197 tokens)
+// stream from L2, and the hardware prefetch leaves the split at ~40 GB/s (a 197 × 197 head:
+// 2.03 -> 1.75 us in isolation). The address is computed in integers: it may lie past the rows
+// (prefetches never fault), and pointer arithmetic past an array would be undefined.
+inline void prefetch_ahead(const int16_t* x) {
+  const uintptr_t at = reinterpret_cast<uintptr_t>(x) + 512;
+  _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(at + 64), _MM_HINT_T0);
+}
 
 // The planes of x[0, n) into hi, lo; returns int32 lanes whose sum modulo 2^32 is Σ x as uint16.
 inline __m512i split_row(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
@@ -26,6 +37,7 @@ inline __m512i split_row(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
   __m512i sum_hi = _mm512_setzero_si512(), sum_lo = _mm512_setzero_si512();
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    prefetch_ahead(x + i);
     const __m512i a = _mm512_loadu_si512(x + i), b = _mm512_loadu_si512(x + i + 32);
     const __m512i h = _mm512_permutex2var_epi8(a, odd, b), l = _mm512_permutex2var_epi8(a, even, b);
     _mm512_storeu_si512(hi + i, h);
