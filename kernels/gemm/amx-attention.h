@@ -72,11 +72,6 @@ inline void subtract_terms(const int32_t* acc, uint32_t row_term, const uint32_t
   if (n % kEpilogueBlock != 0) block(n - kEpilogueBlock);
 }
 
-// lo[j] −= row_term modulo 2^32, j < n (av16_u8's z_v·Σ_k p, before the block stage adds the planes).
-inline void subtract_row_term(int32_t* lo, uint32_t row_term, size_t n) {
-  for (size_t j = 0; j < n; ++j) lo[j] = static_cast<int32_t>(static_cast<uint32_t>(lo[j]) - row_term);
-}
-
 // dst[j] = 256·hi[j] + lo[j] − row_term modulo 2^32, j < n (av16's combine of the byte planes).
 inline void combine_planes(const int32_t* hi, const int32_t* lo, uint32_t row_term, size_t n, int32_t* dst) {
   const auto block = [&](size_t j0) {
@@ -155,7 +150,9 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
 // (blocks = false), the high plane's at acc (rows ldw int32 apart, column 0 = output column g0) and
 // the low plane's 16 rows below; or in blocks (blocks = true, ldw = 32), columns c0..c0 + 31 of
 // the group (c0 a multiple of 32) at acc + 32·c0, 32 × 32 int32: the high plane's rows 0..15 over
-// the low plane's (the layout of AmxBlockStageFn's hi, lo). The sink may change acc. k > 0.
+// the low plane's (the layout of AmxBlockStageFn's hi, lo), whose tiles started from −z_v·Σ_k p
+// (tile_issue_row_init), so that 256·hi + lo is Eq. 23b modulo 2^32 (row_term is then only for
+// reading). k > 0.
 template <class Ops, class Sink>
 void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
                 bool v_token_major, int32_t v_zero_point, bool blocks, Sink&& sink) {
@@ -171,6 +168,7 @@ void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p
   cols.k_major = v_token_major;
   const size_t group = std::min(cols.group_columns(), kWideCols);
   uint32_t row_term[kTileRows];  // z_v·Σ_k p
+  alignas(64) int32_t row_tile[kTileRows][16] = {};  // blocks: −z_v·Σ_k p of row i in every lane of row i
   const SplitPlanesRowsFn split = av16_split_rows();
   for (size_t g0 = 0; g0 < n; g0 += group) {
     const size_t gn = std::min(group, n - g0), ldw = blocks ? kAmxBlockLd : wide_stride(gn);
@@ -185,12 +183,23 @@ void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p
         for (size_t i = 0; i < src.rows; ++i) row_term[i] = v_zero_point != 0 ? sum_u16(probs + (r + i) * ld_p, k) : 0u;
       }
       for (size_t i = 0; i < src.rows; ++i) row_term[i] *= static_cast<uint32_t>(v_zero_point);
+      if (blocks) {
+        for (size_t i = 0; i < kTileRows; ++i) {
+          std::fill_n(row_tile[i], 16, i < src.rows ? static_cast<int32_t>(0u - row_term[i]) : 0);
+        }
+      }
       for_each_column_pair(0, gn, [&](const ColumnPair& p) {
         cols.select(p.block);
-        tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
+        if (blocks && p.nt == 2) {
+          tile_issue_row_init<Ops, Sign::kUU, Sign::kUU, 2>(src, cols, steps, &row_tile[0][0]);
+        } else if (blocks) {
+          tile_issue_row_init<Ops, Sign::kUU, Sign::kUU, 1>(src, cols, steps, &row_tile[0][0]);
+        } else {
+          tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
+        }
         tile_store<Ops>(2, p.nt, blocks ? acc + p.n0 * kAmxBlockLd : acc + p.n0, ldw);
       });
-      sink(r, src.rows, g0, gn, static_cast<int32_t*>(acc), ldw, static_cast<const uint32_t*>(row_term));
+      sink(r, src.rows, g0, gn, static_cast<const int32_t*>(acc), ldw, static_cast<const uint32_t*>(row_term));
     }
   }
 }
@@ -217,8 +226,8 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
 // [0, 255]) into out by the output stage of `isa` (kAmx, kAmxEmu) — the bytes of av16 followed by
 // requantize. Where that ISA has the amx linears' block stage (amx_block_stage_for: AVX-512), the
 // tiles stay in 32 × 32 blocks and each goes through it as an s16 linear's block does — 256·hi + lo
-// in registers (Eq. 12), with −z_v·Σ_k p already subtracted from the low plane's rows (modulo 2^32,
-// so the sum is Eq. 23b's) — instead of a combine pass into an int32 buffer and the generic stage.
+// in registers (Eq. 12), the low plane's tiles having started from −z_v·Σ_k p (modulo 2^32, so the
+// sum is Eq. 23b's) — instead of a combine pass into an int32 buffer and the generic stage.
 // k = 0: every accumulator is 0 and MBQM(0) = 0, so every output is the zero-point.
 template <class Ops>
 void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
@@ -230,15 +239,11 @@ void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, c
   const OutputPlan plan = make_output_plan(GemmOutput{out, ld_out, GemmOut::kU8, &params}, 0, n);
   if (const AmxBlockStageFn block = amx_block_stage_for(isa, plan, true); block != nullptr) {
     av16_tiles<Ops>(m, n, k, probs, ld_p, v, ld_v, true, v_zero_point, true,
-                    [&](size_t r, size_t rows, size_t g0, size_t gn, int32_t* acc, size_t, const uint32_t* row_term) {
+                    [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* acc, size_t, const uint32_t*) {
                       for (size_t c0 = 0; c0 < gn; c0 += 32) {
-                        int32_t* hi = acc + c0 * kAmxBlockLd;
-                        int32_t* lo = hi + kTileRows * kAmxBlockLd;
-                        const size_t cn = std::min<size_t>(32, gn - c0);
-                        if (v_zero_point != 0) {
-                          for (size_t i = 0; i < rows; ++i) subtract_row_term(lo + i * kAmxBlockLd, row_term[i], cn);
-                        }
-                        block(plan, r, rows, g0 + c0, g0 + c0, g0 + c0 + cn, hi, lo, nullptr);
+                        const int32_t* hi = acc + c0 * kAmxBlockLd;
+                        block(plan, r, rows, g0 + c0, g0 + c0, g0 + c0 + std::min<size_t>(32, gn - c0), hi, hi + kTileRows * kAmxBlockLd,
+                              nullptr);
                       }
                     });
     return;
