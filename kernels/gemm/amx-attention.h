@@ -5,7 +5,8 @@
 // up to 256 columns (the whole of k or vᵀ for a ViT head), row sums once per row tile, column
 // sums once per group. The tiles of a row tile store into one wide buffer, so the zero-point
 // corrections run once per output row over the group's width (plain loops GCC vectorizes; the
-// output is written row by row, not in 32-column pieces).
+// output is written row by row, not in 32-column pieces) — except av16_u8's, whose row term is in
+// the tiles and whose 32 × 32 blocks go to the amx linears' block stage as they come.
 #pragma once
 
 #include "kernels/backend/cpu.h"
