@@ -78,4 +78,12 @@ double amx_driver_seconds_av16(size_t m, size_t n, size_t k, const uint16_t* pro
   return best_seconds(seconds, [&] { amx::av16<NoTileOps>(m, n, k, probs, ld_p, v_t, ld_v, v_zero_point, out, ld_out); });
 }
 
+double amx_driver_seconds_av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
+                                  int32_t v_zero_point, const Av16Requant& rq, uint8_t* out, size_t ld_out, double seconds) {
+  const RequantParams params{&rq.multiplier, &rq.shift, false, rq.zero_point, 0, 255};  // as av16_u8__amx
+  return best_seconds(seconds, [&] {
+    amx::av16_u8<NoTileOps>(m, n, k, probs, ld_p, v, ld_v, v_zero_point, params, out, ld_out, GemmIsa::kAmx);
+  });
+}
+
 }  // namespace intvit::bench

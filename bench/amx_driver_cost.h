@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/gemm/gemm.h"
+#include "kernels/softmax/av16-u8.h"
 
 namespace intvit::bench {
 
@@ -16,5 +17,8 @@ double amx_driver_seconds_u8u8(size_t m, size_t n, size_t k, const uint8_t* a, s
                                int32_t zb, int32_t* c, size_t ldc, double seconds);
 double amx_driver_seconds_av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v_t, size_t ld_v,
                                int32_t v_zero_point, int32_t* out, size_t ld_out, double seconds);
+// av16_u8 (Eq. 23c): v token-major, the accumulators requantized by the AVX-512 output stage.
+double amx_driver_seconds_av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
+                                  int32_t v_zero_point, const Av16Requant& rq, uint8_t* out, size_t ld_out, double seconds);
 
 }  // namespace intvit::bench

@@ -8,7 +8,8 @@
 // on half of the channels (ViT-Ti's fc2 has left shifts in 9 of 12 blocks) — their output stage
 // costs more than the u8 one; attention: u8 × u8 → s32 (Eq. 9), per head.
 // The rows after the GEMMs time one call of the backend's KernelSet on one head / one LayerNorm:
-// attn@v16 (Eq. 23b, 16-bit probabilities × u8 v, in GOPS), softmax16 (lut, Eq. 21b) and
+// attn@v16 (Eq. 23b, 16-bit probabilities × u8 v, in GOPS), attn@v16->u8 (Eq. 23c: the fused
+// kernel the engine runs, v token-major and the requantization to u8, in GOPS), softmax16 (lut, Eq. 21b) and
 // LayerNorm (Eq. 33-39) on ViT-Ti-like data, in microseconds per call (JSON: "us").
 #include <algorithm>
 #include <atomic>
@@ -149,15 +150,24 @@ std::pair<size_t, size_t> rows_of(size_t m, int t, int threads) {
   return {std::min(b, m), std::min(e, m)};
 }
 
-// kLinearResidual: u8 × s8 → s32 accumulated into the output (the residual stream); kU8U8: u8 × u8 (Eq. 9); kAv16: 16-bit probabilities × u8 (Eq. 23b); kSoftmax16: m rows of n
+// kLinearResidual: u8 × s8 → s32 accumulated into the output (the residual stream); kU8U8: u8 × u8 (Eq. 9); kAv16: 16-bit probabilities × u8 (Eq. 23b); kAv16U8: the
+// same product on v token-major, requantized to u8 (Eq. 23c, av16_u8); kSoftmax16: m rows of n
 // scores (k unused); kLayerNorm: m rows of n int32 residuals (k unused).
-enum class Op { kLinear, kLinearResidual, kU8U8, kAv16, kSoftmax16, kLayerNorm };
+enum class Op { kLinear, kLinearResidual, kU8U8, kAv16, kAv16U8, kSoftmax16, kLayerNorm };
+
+// attn@v16->u8 as ViT-Ti runs it (engine/int_executor.cc): v is the v projection's output, token-major
+// with all 3 heads' 192 columns (the head at column 64), the output written into attn.out's 192
+// columns at the same offset; v's zero-point and attn_out's Eq. 11 parameters are those of block 0
+// of the quantized ViT-Ti (vit-ti-v2: 16-bit probabilities, lut softmax).
+constexpr size_t kAvRowStride = 192, kAvHeadColumn = 64;
+constexpr int32_t kAvVZeroPoint = 119;                                // v_out.zero_point
+constexpr intvit::Av16Requant kAvRequant{1163280654, 14, 118};       // attn_out_multiplier, _shift, attn_out.zero_point
 
 struct Shape {
   std::string label;
   size_t m, k, n;
   Op op;
-  bool gemm() const { return op == Op::kLinear || op == Op::kLinearResidual || op == Op::kU8U8 || op == Op::kAv16; }
+  bool gemm() const { return op == Op::kLinear || op == Op::kLinearResidual || op == Op::kU8U8 || op == Op::kAv16 || op == Op::kAv16U8; }
 };
 
 std::vector<Shape> shapes() {
@@ -178,6 +188,7 @@ std::vector<Shape> shapes() {
   s.push_back({"head q@k^T", 197, 64, 197, Op::kU8U8});
   s.push_back({"head attn@v", 197, 197, 64, Op::kU8U8});
   s.push_back({"head attn@v16", 197, 197, 64, Op::kAv16});
+  s.push_back({"head attn@v16->u8", 197, 197, 64, Op::kAv16U8});
   s.push_back({"head softmax16 us", 197, 0, 197, Op::kSoftmax16});
   s.push_back({"layernorm us", 197, 0, 192, Op::kLayerNorm});
   return s;
@@ -189,16 +200,16 @@ struct ShapeData {
     std::mt19937 rng(1);
     a.resize(sh.m * sh.k);
     for (auto& v : a) v = static_cast<uint8_t>(rng());
-    if (sh.op == Op::kAv16 || sh.op == Op::kSoftmax16) {
+    if (sh.op == Op::kAv16 || sh.op == Op::kAv16U8 || sh.op == Op::kSoftmax16) {
       // Scores like ViT-Ti's q@kᵀ (s_in ≈ 2.75e-4, logits of σ ≈ 2.5) and their 16-bit softmax.
-      const size_t len = sh.op == Op::kAv16 ? sh.k : sh.n;
+      const size_t len = sh.op == Op::kSoftmax16 ? sh.n : sh.k;
       softmax = intvit::make_softmax_params(intvit::SoftmaxMode::kLut, 2.75e-4, 16);
       std::normal_distribution<double> logit(0, 9000);
       scores.resize(sh.m * len);
       for (auto& v : scores) v = static_cast<int32_t>(logit(rng));
       probs.resize(sh.m * len);
       intvit::softmax_rows16_ref(softmax, sh.m, len, scores.data(), len, probs.data(), len);
-      b.resize(sh.n * sh.k);
+      b.resize(sh.op == Op::kAv16U8 ? sh.k * kAvRowStride : sh.n * sh.k);  // av16_u8: v token-major, all heads
       for (auto& v : b) v = static_cast<uint8_t>(rng());
     } else if (sh.op == Op::kLayerNorm) {
       // Residual rows like ViT-Ti's: |x| up to ~2^14, one outlier channel (QUANTIZATION.md §6.4).
@@ -240,6 +251,8 @@ class Job {
     const Shape& sh = d.shape;
     if (sh.op == Op::kSoftmax16) {
       c16_.resize(sh.m * sh.n);
+    } else if (sh.op == Op::kAv16U8) {
+      c8_.resize(sh.m * kAvRowStride);
     } else if (sh.op == Op::kLayerNorm) {
       c8_.resize(sh.m * sh.n);
     } else if (sh.op == Op::kLinearResidual) {
@@ -263,6 +276,9 @@ class Job {
                              c32_.data() + r0 * sh.n, sh.n);
     } else if (sh.op == Op::kAv16) {
       kernels_.av16(r1 - r0, sh.n, sh.k, d_.probs.data() + r0 * sh.k, sh.k, d_.b.data(), sh.k, 121, c32_.data() + r0 * sh.n, sh.n);
+    } else if (sh.op == Op::kAv16U8) {
+      kernels_.av16_u8(r1 - r0, sh.n, sh.k, d_.probs.data() + r0 * sh.k, sh.k, d_.b.data() + kAvHeadColumn, kAvRowStride, kAvVZeroPoint,
+                       kAvRequant, c8_.data() + r0 * kAvRowStride + kAvHeadColumn, kAvRowStride);
     } else if (sh.op == Op::kSoftmax16) {
       kernels_.softmax_rows16(d_.softmax, r1 - r0, sh.n, d_.scores.data() + r0 * sh.n, sh.n, c16_.data() + r0 * sh.n, sh.n);
     } else if (sh.op == Op::kLayerNorm) {
@@ -337,6 +353,7 @@ const char* op_name(Op op) {
     case Op::kLinearResidual: return "linear_u8s8_residual";
     case Op::kU8U8: return "u8u8_nt";
     case Op::kAv16: return "av16";
+    case Op::kAv16U8: return "av16_u8";
     case Op::kSoftmax16: return "softmax16_lut";
     case Op::kLayerNorm: return "layernorm_s32_u8";
   }
@@ -454,6 +471,12 @@ std::vector<AmxProjection> project_amx(const Options& o, const Peaks& p, const s
     } else if (sh.op == Op::kAv16) {
       a.driver_us = intvit::bench::amx_driver_seconds_av16(sh.m, sh.n, sh.k, d.probs.data(), sh.k, d.b.data(), sh.k, 121, c32.data(), sh.n, o.seconds) * 1e6;
       macs *= 2;
+    } else if (sh.op == Op::kAv16U8) {
+      std::vector<uint8_t> c8(sh.m * kAvRowStride);
+      a.driver_us = intvit::bench::amx_driver_seconds_av16_u8(sh.m, sh.n, sh.k, d.probs.data(), sh.k, d.b.data() + kAvHeadColumn, kAvRowStride,
+                                                              kAvVZeroPoint, kAvRequant, c8.data() + kAvHeadColumn, kAvRowStride, o.seconds) *
+                    1e6;
+      macs *= 2;  // both byte planes of the probabilities
     } else {
       const auto packed = intvit::PackedWeights::pack(GemmIsa::kAmxEmu, intvit::GemmInput::kU8, d.w.data(), sh.n, sh.k, d.bias.data(), 117);
       const bool residual = sh.op == Op::kLinearResidual;

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/backend/cpu.h"
 #include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/softmax/av16-amx.h"
@@ -93,6 +94,44 @@ TEST_CASE("av16_u8 amx: tile variants equal av16_u8_ref (v token-major, Eq. 23c)
         std::fill(got.begin(), got.end(), 0xA5);
         fn(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, rq, got.data(), ld_out);
         REQUIRE(got == want);  // includes the untouched padding between rows
+      }
+    }
+  }
+  // The block path (amx-attention.h: tiles in 32 × 32 blocks, −z_v·Σp subtracted from the low
+  // plane, the amx linears' block stage; amx-emu takes it where the host has AVX-512): rows 1..40
+  // and 197 (row tiles of 16, a last partial one), n around 16/32/64 (partial column tiles and
+  // pairs, groups of blocks), K around the 64-value steps, z_v 0 and 255, probabilities whose high
+  // byte is 0 or 255 (any uint16: the tiles wrap like av16_u8_ref), ViT-Ti's block 0 requantization.
+  if (!intvit::cpu_features().avx512) WARN("av16_u8__amxemu runs its int32 fallback here (no AVX-512 block stage)");
+  const intvit::Av16Requant vit_ti{1163280654, 14, 118};
+  for (size_t m : {1, 2, 15, 16, 17, 31, 32, 33, 40, 197}) {
+    for (size_t n : {1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96}) {
+      for (size_t k : {1, 16, 31, 32, 33, 63, 64, 65, 197}) {
+        if (m == 197 && (k < 197 || n % 16 != 0)) continue;  // keep the sweep short: the big rows on a few shapes
+        const size_t ld_p = k + 1, ld_v = n + 3, ld_out = n + 1;
+        const int kind = static_cast<int>((m + n + k) % 3);
+        std::vector<uint16_t> probs(m * ld_p + 1, 0xBEEF);
+        std::vector<uint8_t> v(k * ld_v + 1);
+        for (size_t i = 0; i < m; ++i) {
+          for (size_t q = 0; q < k; ++q) {
+            const uint16_t low = static_cast<uint16_t>(rng() & 255);
+            probs[i * ld_p + q] = kind == 0 ? low : kind == 1 ? static_cast<uint16_t>(0xFF00 | low) : static_cast<uint16_t>(rng() % 32768);
+          }
+        }
+        for (auto& x : v) x = static_cast<uint8_t>(rng());
+        for (int32_t zv : {0, 255}) {
+          const intvit::Av16Requant rq = kind == 2 ? vit_ti : requants[(m + n + k + static_cast<size_t>(zv)) % std::size(requants)];
+          INFO("block path: m " << m << " n " << n << " k " << k << " kind " << kind << " z_v " << zv << " M " << rq.multiplier << " shift "
+                                << rq.shift << " z_out " << rq.zero_point);
+          std::vector<uint8_t> want(m * ld_out, 0xA5), got(m * ld_out, 0xA5);
+          intvit::av16_u8_ref(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, rq, want.data(), ld_out);
+          for (const auto& [name, fn] : variants) {
+            INFO(name);
+            std::fill(got.begin(), got.end(), 0xA5);
+            fn(m, n, k, probs.data(), ld_p, v.data(), ld_v, zv, rq, got.data(), ld_out);
+            REQUIRE(got == want);  // includes the untouched padding between rows
+          }
+        }
       }
     }
   }

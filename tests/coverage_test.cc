@@ -33,6 +33,10 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
     test::record_variant_known(amx_operands, cpu_features().avx512, "CPU lacks AVX-512");
     ++n;
   }
+  test::record_variant_known("amx_split_planes_rows__avx512vnnivbmi",  // attn@v16's split where the CPU has VBMI
+                             cpu_features().avx512 && cpu_features().avx512vnni && cpu_features().avx512vbmi,
+                             "CPU lacks AVX-512 VNNI or VBMI");
+  ++n;
   for (ResizeIsa isa : kAllResizeIsas) {  // the resampler's passes (tests/resize_kernels_test.cc)
     if (isa == ResizeIsa::kRef) continue;
     for (const char* pass : {"resample_horizontal_rgb8__", "resample_vertical_u8__"}) {
@@ -49,6 +53,7 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
   }
   // 2 families × (avx2, avx512), softmax, softmax16 and GELU × (avx2, avx512, avx512vbmi), av16 and
   // av16_u8 × (avx2, avxvnni, avx512, avx512vnni); GEMM and whole-engine runs per backend; the
-  // byte-table linear; the resampler's 2 passes × (avx2, avx512); the FP32 product × (avx2, avx512).
-  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 5 + 2 * 2 + 2);
+  // byte-table linear; 5 amx operands + the VBMI split; the resampler's 2 passes × (avx2, avx512);
+  // the FP32 product × (avx2, avx512).
+  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 5 + 1 + 2 * 2 + 2);
 }

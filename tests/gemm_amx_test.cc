@@ -267,9 +267,10 @@ TEST_CASE("gemm amx: s16 byte planes and row sums, reference and AVX-512", "[gem
 }
 
 // The planes of whole row tiles (split_planes_rows, attn@v16's split): rows 1..40 around the
-// batches of 16 whose sums are reduced together, lengths around the 64-value steps, rows whose
-// sums wrap modulo 2^32 next to small ones, every plane row against the definition and no byte
-// written between or past the rows.
+// batches of 16 whose sums are reduced together, lengths around the 16/32/64-value steps, rows whose
+// sums wrap modulo 2^32 next to small ones, high bytes 0 and 255 with low bytes 255 and 0 (each
+// plane's extremes, which the VBMI form sums separately), every plane row against the definition
+// and no byte written between or past the rows.
 TEST_CASE("gemm amx: s16 byte planes of many rows and their sums, reference and AVX-512", "[gemm][amx]") {
   using RowsFn = void (*)(const int16_t*, size_t, size_t, size_t, uint8_t*, uint8_t*, size_t, uint32_t*);
   std::vector<std::pair<const char*, RowsFn>> variants{{"split_planes_rows_ref", amx::split_planes_rows_ref}};
@@ -280,15 +281,30 @@ TEST_CASE("gemm amx: s16 byte planes of many rows and their sums, reference and 
     intvit::test::record_variant_unsupported("amx_split_planes_rows__avx512", "CPU lacks AVX-512");
     WARN("amx_split_planes_rows__avx512 not run: CPU lacks AVX-512");
   }
+  const auto& cpu = intvit::cpu_features();
+  if (cpu.avx512 && cpu.avx512vnni && cpu.avx512vbmi) {
+    variants.emplace_back("amx_split_planes_rows__avx512vnnivbmi", amx::split_planes_rows__avx512vnnivbmi);
+    intvit::test::record_variant_ran("amx_split_planes_rows__avx512vnnivbmi");
+  } else {
+    intvit::test::record_variant_unsupported("amx_split_planes_rows__avx512vnnivbmi", "CPU lacks AVX-512 VNNI or VBMI");
+    WARN("amx_split_planes_rows__avx512vnnivbmi not run: CPU lacks AVX-512 VNNI or VBMI");
+  }
   std::mt19937_64 rng(1651);
   for (size_t rows : {1, 2, 7, 15, 16, 17, 31, 32, 33, 40}) {
-    for (size_t n : {0, 1, 5, 63, 64, 65, 197, 70000}) {  // 70000 × 65535 wraps 2^32
+    for (size_t n : {0, 1, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 197, 70000}) {  // 70000 × 65535 wraps 2^32
       if (n == 70000 && rows > 17) continue;
       const size_t ldx = n + rows % 3, ld_plane = n + 5;
       std::vector<int16_t> x(rows * ldx + 1);
+      const int16_t planes_extremes[] = {int16_t{0x00FF}, static_cast<int16_t>(0xFF00), int16_t{-1}, int16_t{0}};
       for (size_t r = 0; r < rows; ++r) {
-        const int kind = static_cast<int>((r + n) % 3);
-        for (size_t i = 0; i < n; ++i) x[r * ldx + i] = kind == 0 ? static_cast<int16_t>(rng()) : kind == 1 ? int16_t{-1} : int16_t{32767};
+        const int kind = static_cast<int>((r + n) % 5);
+        for (size_t i = 0; i < n; ++i) {
+          x[r * ldx + i] = kind == 0   ? static_cast<int16_t>(rng())
+                           : kind == 1 ? int16_t{-1}
+                           : kind == 2 ? int16_t{32767}
+                           : kind == 3 ? planes_extremes[rng() % 4]
+                                       : static_cast<int16_t>(rng() % 32768);  // softmax16's range
+        }
       }
       std::vector<uint32_t> want_sums(rows, 0);
       std::vector<uint8_t> want_hi(rows * ld_plane, 0x5A), want_lo = want_hi;

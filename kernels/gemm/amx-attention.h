@@ -5,9 +5,11 @@
 // up to 256 columns (the whole of k or vᵀ for a ViT head), row sums once per row tile, column
 // sums once per group. The tiles of a row tile store into one wide buffer, so the zero-point
 // corrections run once per output row over the group's width (plain loops GCC vectorizes; the
-// output is written row by row, not in 32-column pieces).
+// output is written row by row, not in 32-column pieces) — except av16_u8's, whose row term is in
+// the tiles and whose 32 × 32 blocks go to the amx linears' block stage as they come.
 #pragma once
 
+#include "kernels/backend/cpu.h"
 #include "kernels/gemm/amx-drivers.h"
 #include "kernels/gemm/amx-row-sums.h"
 
@@ -37,6 +39,17 @@ inline void row_sums_u8(const uint8_t* a, size_t lda, size_t rows, size_t k, uin
   row_sums_u8__avx512(a, lda, rows, k, sums);
 #else
   row_sums_u8_ref(a, lda, rows, k, sums);
+#endif
+}
+
+// The split of attn@v16's row tiles into byte planes (amx-split-planes.h): with AVX-512 compiled in
+// (the amx backend), the VBMI + VNNI one where the CPU has them (every AMX CPU: 2 shuffles per 64
+// values instead of 4), else the AVX-512 one; the reference in the portable emulation.
+inline SplitPlanesRowsFn av16_split_rows() {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  return cpu_features().avx512vnni && cpu_features().avx512vbmi ? split_planes_rows__avx512vnnivbmi : split_planes_rows__avx512;
+#else
+  return split_planes_rows_ref;
 #endif
 }
 
@@ -134,14 +147,19 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
 // Column groups outside (v packed once per group: head_dim 64 is one group for k ≤ 1024), row
 // tiles of 16 next (split into byte planes and summed once), the group's column pairs inside.
 // v is vᵀ (v[n·ld_v + k], av16) or token-major (v[k·ld_v + n], av16_u8). Per row tile and group,
-// sink(r, rows, g0, gn, hi, lo, ldw, row_term) gets the planes' products (rows ldw int32 apart,
-// column 0 = output column g0) and z_v·Σ_k p per row. k > 0.
+// sink(r, rows, g0, gn, acc, ldw, row_term) gets the planes' products and z_v·Σ_k p per row: wide
+// (blocks = false), the high plane's at acc (rows ldw int32 apart, column 0 = output column g0) and
+// the low plane's 16 rows below; or in blocks (blocks = true, ldw = 32), columns c0..c0 + 31 of
+// the group (c0 a multiple of 32) at acc + 32·c0, 32 × 32 int32: the high plane's rows 0..15 over
+// the low plane's (the layout of AmxBlockStageFn's hi, lo), whose tiles started from −z_v·Σ_k p
+// (tile_issue_row_init), so that 256·hi + lo is Eq. 23b modulo 2^32 (row_term is then only for
+// reading). k > 0.
 template <class Ops, class Sink>
 void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
-                bool v_token_major, int32_t v_zero_point, Sink&& sink) {
+                bool v_token_major, int32_t v_zero_point, bool blocks, Sink&& sink) {
   Ops::configure(kernel_config());
   const size_t steps = round_up_k(k) / kTileK;
-  alignas(64) WideAcc acc;  // rows 0..15: the high-byte products, 16..31: the low-byte products
+  alignas(64) WideAcc acc;  // the high-byte products over the low-byte ones, wide or in 32 × 32 blocks
   S16Split src;  // the byte planes of p (the split reads the bits; the tdpbuud signs make both unsigned)
   src.lda = ld_p;
   src.k = k;
@@ -151,26 +169,38 @@ void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p
   cols.k_major = v_token_major;
   const size_t group = std::min(cols.group_columns(), kWideCols);
   uint32_t row_term[kTileRows];  // z_v·Σ_k p
+  alignas(64) int32_t row_tile[kTileRows][16] = {};  // blocks: −z_v·Σ_k p of row i in every lane of row i
+  const SplitPlanesRowsFn split = av16_split_rows();
   for (size_t g0 = 0; g0 < n; g0 += group) {
-    const size_t gn = std::min(group, n - g0), ldw = wide_stride(gn);
+    const size_t gn = std::min(group, n - g0), ldw = blocks ? kAmxBlockLd : wide_stride(gn);
     cols.pack_group(v_token_major ? v + g0 : v + g0 * ld_v, gn);
     for (size_t r = 0; r < m; r += kTileRows) {
       src.a = reinterpret_cast<const int16_t*>(probs + r * ld_p);
       src.rows = std::min<size_t>(m - r, kTileRows);
       if (v_zero_point != 0 && src.whole()) {
-        src.prepare_rows(row_term);  // the split sums each row on the way
+        src.prepare_rows(row_term, split);  // the split sums each row on the way
       } else {
         src.prepare();
         for (size_t i = 0; i < src.rows; ++i) row_term[i] = v_zero_point != 0 ? sum_u16(probs + (r + i) * ld_p, k) : 0u;
       }
       for (size_t i = 0; i < src.rows; ++i) row_term[i] *= static_cast<uint32_t>(v_zero_point);
+      if (blocks) {
+        for (size_t i = 0; i < kTileRows; ++i) {
+          std::fill_n(row_tile[i], 16, i < src.rows ? static_cast<int32_t>(0u - row_term[i]) : 0);
+        }
+      }
       for_each_column_pair(0, gn, [&](const ColumnPair& p) {
         cols.select(p.block);
-        tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
-        tile_store<Ops>(2, p.nt, acc + p.n0, ldw);
+        if (blocks && p.nt == 2) {
+          tile_issue_row_init<Ops, Sign::kUU, Sign::kUU, 2>(src, cols, steps, &row_tile[0][0]);
+        } else if (blocks) {
+          tile_issue_row_init<Ops, Sign::kUU, Sign::kUU, 1>(src, cols, steps, &row_tile[0][0]);
+        } else {
+          tile_issue<Ops, Sign::kUU, Sign::kUU>(2, p.nt, src, cols, steps);
+        }
+        tile_store<Ops>(2, p.nt, blocks ? acc + p.n0 * kAmxBlockLd : acc + p.n0, ldw);
       });
-      sink(r, src.rows, g0, gn, static_cast<const int32_t*>(acc), static_cast<const int32_t*>(acc + kTileRows * ldw), ldw,
-           static_cast<const uint32_t*>(row_term));
+      sink(r, src.rows, g0, gn, static_cast<const int32_t*>(acc), ldw, static_cast<const uint32_t*>(row_term));
     }
   }
 }
@@ -183,9 +213,9 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
     for (size_t i = 0; i < m; ++i) std::fill_n(out + i * ld_out, n, 0);
     return;
   }
-  av16_tiles<Ops>(m, n, k, probs, ld_p, v_t, ld_v, false, v_zero_point,
-                  [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* hi, const int32_t* lo, size_t ldw,
-                      const uint32_t* row_term) {
+  av16_tiles<Ops>(m, n, k, probs, ld_p, v_t, ld_v, false, v_zero_point, false,
+                  [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* hi, size_t ldw, const uint32_t* row_term) {
+                    const int32_t* lo = hi + kTileRows * ldw;
                     for (size_t i = 0; i < rows; ++i) {
                       combine_planes(hi + i * ldw, lo + i * ldw, row_term[i], gn, out + (r + i) * ld_out + g0);
                     }
@@ -193,21 +223,37 @@ void av16(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, cons
 }
 
 // (Eq. 23c) av16_u8: av16 on v token-major ([k][n], row stride ld_v; packed into the same tiles as
-// vᵀ, no transpose), each row tile's accumulators requantized by `stage` (Eq. 11, per tensor,
-// `params`: u8 [0, 255]) into out — the bytes of av16 followed by requantize. k = 0: every
-// accumulator is 0 and MBQM(0) = 0, so every output is the zero-point.
+// vᵀ, no transpose), each row tile's accumulators requantized (Eq. 11, per tensor, `params`: u8
+// [0, 255]) into out by the output stage of `isa` (kAmx, kAmxEmu) — the bytes of av16 followed by
+// requantize. Where that ISA has the amx linears' block stage (amx_block_stage_for: AVX-512), the
+// tiles stay in 32 × 32 blocks and each goes through it as an s16 linear's block does — 256·hi + lo
+// in registers (Eq. 12), the low plane's tiles having started from −z_v·Σ_k p (modulo 2^32, so the
+// sum is Eq. 23b's) — instead of a combine pass into an int32 buffer and the generic stage.
+// k = 0: every accumulator is 0 and MBQM(0) = 0, so every output is the zero-point.
 template <class Ops>
 void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,
-             int32_t v_zero_point, const RequantParams& params, uint8_t* out, size_t ld_out, OutputStageFn stage) {
+             int32_t v_zero_point, const RequantParams& params, uint8_t* out, size_t ld_out, GemmIsa isa) {
   if (k == 0) {
     for (size_t i = 0; i < m; ++i) std::fill_n(out + i * ld_out, n, static_cast<uint8_t>(params.zero_point));
     return;
   }
   const OutputPlan plan = make_output_plan(GemmOutput{out, ld_out, GemmOut::kU8, &params}, 0, n);
+  if (const AmxBlockStageFn block = amx_block_stage_for(isa, plan, true); block != nullptr) {
+    av16_tiles<Ops>(m, n, k, probs, ld_p, v, ld_v, true, v_zero_point, true,
+                    [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* acc, size_t, const uint32_t*) {
+                      for (size_t c0 = 0; c0 < gn; c0 += 32) {
+                        const int32_t* hi = acc + c0 * kAmxBlockLd;
+                        block(plan, r, rows, g0 + c0, g0 + c0, g0 + c0 + std::min<size_t>(32, gn - c0), hi, hi + kTileRows * kAmxBlockLd,
+                              nullptr);
+                      }
+                    });
+    return;
+  }
+  const OutputStageFn stage = output_stage_for(isa);
   alignas(64) int32_t combined[kTileRows * kWideCols];
-  av16_tiles<Ops>(m, n, k, probs, ld_p, v, ld_v, true, v_zero_point,
-                  [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* hi, const int32_t* lo, size_t ldw,
-                      const uint32_t* row_term) {
+  av16_tiles<Ops>(m, n, k, probs, ld_p, v, ld_v, true, v_zero_point, false,
+                  [&](size_t r, size_t rows, size_t g0, size_t gn, const int32_t* hi, size_t ldw, const uint32_t* row_term) {
+                    const int32_t* lo = hi + kTileRows * ldw;
                     for (size_t i = 0; i < rows; ++i) combine_planes(hi + i * ldw, lo + i * ldw, row_term[i], gn, combined + i * ldw);
                     stage(plan, r, rows, g0, g0 + gn, combined, ldw, nullptr);
                   });

@@ -24,5 +24,10 @@ void split_planes_rows_ref(const int16_t* x, size_t ldx, size_t rows, size_t n, 
                            uint32_t* sums);
 void split_planes_rows__avx512(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi, uint8_t* lo, size_t ld_plane,
                                uint32_t* sums);
+// AVX-512 VBMI + VNNI: one vpermt2b per plane per 64 values (half the AVX-512 form's shuffles) and
+// the sums from the planes by vpdpbusd. Every AMX CPU has both; callers check (cpu_features()).
+void split_planes_rows__avx512vnnivbmi(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi, uint8_t* lo,
+                                       size_t ld_plane, uint32_t* sums);
+using SplitPlanesRowsFn = decltype(&split_planes_rows_ref);
 
 }  // namespace intvit::gemm::amx

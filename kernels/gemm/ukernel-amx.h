@@ -71,6 +71,33 @@ void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, 
   }
 }
 
+// tile_issue<Ops, S0, S1, 2, NT> with row tile 1's C tiles (both column tiles) starting from the
+// 16 × 16 int32 tile at `rows1` (rows 64 bytes apart, one value per row: attn@v16's −z_v·Σ_k p,
+// amx-attention.h) instead of zero; row tile 0 from zero. tdpb*d accumulates on top modulo 2^32.
+// The k-steps are tile_issue's.
+template <class Ops, Sign S0, Sign S1, int NT, class ASrc, class BSrc>
+void tile_issue_row_init(ASrc& a, BSrc& b, size_t steps, const int32_t* rows1) {
+  Ops::template zero<0>();
+  if constexpr (NT > 1) Ops::template zero<1>();
+  Ops::template load<2>(rows1, kTileBytes);
+  if constexpr (NT > 1) Ops::template load<3>(rows1, kTileBytes);
+  for (size_t s = 0; s < steps; ++s) {
+    const TileSpan a0 = a(0, s), a1 = a(1, s);
+    Ops::template load<4>(a0.first, a0.second);
+    Ops::template load<5>(a1.first, a1.second);
+    const TileSpan b0 = b(0, s);
+    Ops::template load<6>(b0.first, b0.second);
+    if constexpr (NT > 1) {
+      const TileSpan b1 = b(1, s);
+      Ops::template load<7>(b1.first, b1.second);
+    }
+    Ops::template dot<S0, 0, 4, 6>();
+    if constexpr (NT > 1) Ops::template dot<S0, 1, 4, 7>();
+    Ops::template dot<S1, 2, 5, 6>();
+    if constexpr (NT > 1) Ops::template dot<S1, 3, 5, 7>();
+  }
+}
+
 // c = the C tiles of tile_issue<…, MT, NT> (c: rows of ldc int32, acc or a wider buffer).
 template <class Ops, int MT, int NT>
 void tile_store(int32_t* c, size_t ldc) {
@@ -209,6 +236,13 @@ struct S16Split {
 #else
     split_planes_rows_ref(a, lda, rows, k, panel, panel + kTileRows * kp, kp, sums);
 #endif
+  }
+  // prepare_rows through the caller's split (attn@v16 picks the CPU's fastest once per call).
+  void prepare_rows(uint32_t* sums, SplitPlanesRowsFn split) {
+    const size_t kp = round_up_k(k);
+    if (!zeroed) std::memset(panel, 0, 2 * kTileRows * kp);
+    zeroed = true;
+    split(a, lda, rows, k, panel, panel + kTileRows * kp, kp, sums);
   }
   TileSpan operator()(int i, size_t s) {
     const size_t kp = round_up_k(k);

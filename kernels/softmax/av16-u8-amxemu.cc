@@ -1,5 +1,6 @@
 // av16_u8 (attn@v16 fused with the requantization, Eq. 23c) on the portable tile emulation: v read
-// token-major into the VNNI-4 tiles, the accumulators requantized by the best native output stage
+// token-major into the VNNI-4 tiles, the accumulators requantized as the amx backend's are (the
+// AVX-512 block stage where the host has AVX-512), else by the best native output stage
 // (kernels/gemm/amx-attention.h).
 #include "kernels/gemm/amx-attention.h"
 #include "kernels/softmax/av16-amx.h"
@@ -12,7 +13,7 @@ void av16_u8__amxemu(size_t m, size_t n, size_t k, const uint16_t* probs, size_t
   if (m == 0 || n == 0) return;
   const RequantParams params{&rq.multiplier, &rq.shift, false, rq.zero_point, 0, 255};
   gemm::amx::av16_u8<gemm::amx::EmuTileOps>(m, n, k, probs, ld_p, v, ld_v, v_zero_point, params, out, ld_out,
-                                            gemm::output_stage_for(GemmIsa::kAmxEmu));
+                                            GemmIsa::kAmxEmu);
 }
 
 }  // namespace intvit
