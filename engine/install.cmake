@@ -4,7 +4,7 @@
 #
 # The installed interface is only the C header and the libraries: nlohmann_json (header-only) and
 # the engine's internal headers stay in the build tree. Static linking needs the libraries the
-# objects call: oneDNN, stb, pthreads and the C++ runtime (listed in the package files below).
+# objects call: oneDNN, stb, libturbojpeg, pthreads and the C++ runtime (listed in the package files below).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -68,7 +68,7 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(INTVIT_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-set(INTVIT_PC_LIBS_PRIVATE "-lstb -lpthread -lstdc++ -lm")
+set(INTVIT_PC_LIBS_PRIVATE "-lstb -lturbojpeg -lpthread -lstdc++ -lm")
 if(INTVIT_WITH_ONEDNN)
   string(PREPEND INTVIT_PC_LIBS_PRIVATE "-ldnnl ")
 endif()

@@ -1,6 +1,7 @@
-// Image decoding with stb_image, guarded so that hostile files fail cleanly: the declared size is
-// read from the header and checked before decoding, and truncation is detected before stb_image
-// would zero-fill it.
+// Image decoding: JPEG with libjpeg-turbo (models/jpeg_decode.h, PIL's decoder), PGM/PPM natively,
+// the other formats with stb_image; guarded so that hostile files fail cleanly: the declared size
+// is read from the header and checked before decoding, and truncation is detected before a
+// decoder would fill it with gray or zeros.
 #include "models/image.h"
 
 #include <stb_image.h>
@@ -15,6 +16,7 @@
 
 #include "kernels/error.h"
 #include "models/image_container.h"
+#include "models/jpeg_decode.h"
 
 namespace intvit {
 namespace {
@@ -108,6 +110,24 @@ Image decode_image_memory(std::span<const uint8_t> bytes, std::string_view what)
       throw corrupt(reason);
     }
     return decode_pnm(bytes, header);
+  }
+
+  if (format == ImageFormat::kJpeg) {
+    Image image;
+    bool too_large = false;
+    if (std::string reason = decode_jpeg_turbo(bytes, &image, &too_large); !reason.empty()) {
+      throw corrupt(reason);
+    }
+    if (too_large) {  // TurboJPEG read a different frame header than ours: still refused
+      throw Error(ErrorCode::kInvalidArgument,
+                  name + " declares more than kMaxImagePixels (" + std::to_string(kMaxImagePixels) +
+                      ") pixels");
+    }
+    if (image.width != declared_width || image.height != declared_height) {
+      throw corrupt("decoded size " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                    " differs from the header");
+    }
+    return image;
   }
 
   int width = 0, height = 0, channels_in_file = 0;

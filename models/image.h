@@ -27,9 +27,10 @@ constexpr int64_t kMaxImageFileBytes = int64_t{1} << 30;
 // Reads and decodes a file. Error(kIo) if it cannot be read, otherwise as decode_image_memory.
 Image decode_image_file(const std::filesystem::path& path);
 
-// Decodes JPEG (baseline/progressive), PNG, BMP and GIF (first frame) with stb_image, and binary
-// PGM/PPM (P5/P6) natively. Grayscale, gray+alpha, RGBA, 16-bit and palette images become 8-bit
-// RGB: gray is replicated, alpha is dropped (not composited, like PIL's convert("RGB")), 16-bit
+// Decodes JPEG (baseline/progressive/arithmetic) with libjpeg-turbo as PIL does (ISLOW DCT, fancy
+// upsampling, CMYK/YCCK converted as PIL's convert("RGB")), PNG, BMP and GIF (first frame) with
+// stb_image, and binary PGM/PPM (P5/P6) natively. Grayscale, gray+alpha, RGBA, 16-bit and palette
+// images become 8-bit RGB: gray is replicated, alpha is dropped (not composited, like PIL's convert("RGB")), 16-bit
 // PNG keeps the high byte (as stb_image, and PIL for RGB), PGM/PPM samples scale as
 // round(v * 255 / maxval). Errors: empty, truncated, corrupt, non-image or other-format input ->
 // Error(kCorruptFile, "cannot decode <what>: <reason>"); a header declaring more than

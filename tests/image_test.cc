@@ -135,6 +135,54 @@ TEST_CASE("constant-colour JPEGs decode to their colour", "[image]") {
   }
 }
 
+const char* const kPilJpegs[] = {"rgb_420", "rgb_422", "rgb_444", "rgb_420_progressive", "gray", "cmyk"};
+
+std::filesystem::path pil_jpeg(const std::string& name) {
+  return test::source_dir() / "tests/data/images/jpeg_pil" / name;
+}
+
+TEST_CASE("JPEGs decode to PIL's pixels byte for byte", "[image][jpeg]") {
+  // Goldens: PIL's convert("RGB") of each file (tests/golden/make_jpeg_pil_goldens.py), stored as
+  // PNG. Baseline 4:2:0/4:2:2/4:4:4, progressive, gray and Adobe CMYK; 37x29 leaves partial MCUs.
+  for (const char* name : kPilJpegs) {
+    INFO(name);
+    const Image jpeg = decode_image_file(pil_jpeg(std::string(name) + ".jpg"));
+    const Image pil = decode_image_file(pil_jpeg(std::string(name) + ".pil.png"));
+    REQUIRE(jpeg.width == 37);
+    REQUIRE(jpeg.height == 29);
+    REQUIRE(pil.width == jpeg.width);
+    REQUIRE(pil.height == jpeg.height);
+    size_t differing = 0;
+    for (size_t i = 0; i < jpeg.rgb.size(); ++i) differing += jpeg.rgb[i] != pil.rgb[i];
+    CHECK(differing == 0);
+  }
+}
+
+TEST_CASE("truncated or damaged JPEG data fails instead of decoding gray", "[image][jpeg]") {
+  // libjpeg pads a truncated scan with gray and only warns; decode must refuse every cut.
+  for (const char* name : {"rgb_420", "rgb_420_progressive", "gray", "cmyk"}) {
+    const std::string file = std::string(name) + ".jpg";
+    const std::vector<uint8_t> bytes = read_bytes(pil_jpeg(file));
+    for (size_t length = 0; length < bytes.size(); ++length) {
+      INFO(file << " cut to " << length << " of " << bytes.size() << " bytes");
+      try {
+        (void)decode_image_memory(std::span(bytes.data(), length), file);
+        FAIL("decoded");
+      } catch (const Error& e) {
+        REQUIRE(e.code() == ErrorCode::kCorruptFile);
+        REQUIRE(std::string(e.what()).find("cannot decode " + file + ": ") == 0);
+      }
+    }
+  }
+  // Stray bytes before the EOI marker: libjpeg warns ("extraneous bytes before marker") and would
+  // return the picture; a warning is a corrupt file here. (More than the Huffman decoder's
+  // read-ahead, which discards a few silently.)
+  std::vector<uint8_t> bytes = read_bytes(pil_jpeg("rgb_444.jpg"));
+  REQUIRE(bytes.size() > 2);
+  bytes.insert(bytes.end() - 2, 64, 0x12);
+  CHECK(error_code_of([&] { (void)decode_image_memory(bytes, "stray bytes"); }) == ErrorCode::kCorruptFile);
+}
+
 TEST_CASE("every truncation of a fixture fails or decodes the same pixels", "[image]") {
   // stb_image zero-fills truncated BMP, PGM/PPM and GIF data; decode must notice instead.
   std::vector<std::string> names(std::begin(kJpegFixtures), std::end(kJpegFixtures));

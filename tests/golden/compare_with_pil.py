@@ -5,7 +5,7 @@ For every JPEG in ../shared/data/imagenet-sample/ it writes, to a scratch direct
 RGB pixels (PNG, lossless) and PIL's 224/crop_pct 0.9/bicubic preprocessing under both geometry
 roundings (torchvision, and the shared reference pixels' "nearest"); then it runs the hidden Catch2
 case "[pil-compare]", which preprocesses (a) PIL's decoded pixels, isolating the resampler, and
-(b) the JPEG decoded by stb_image, end to end, and prints identical-byte fractions and max |diff|.
+(b) the JPEG decoded by intvit (libjpeg-turbo, as PIL), end to end, and prints identical-byte fractions and max |diff|.
 
     /usr/bin/python3 tests/golden/compare_with_pil.py --tests build/<name>/tests/intvit_tests
 """
