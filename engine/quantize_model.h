@@ -21,7 +21,7 @@ struct QuantizeModelOptions {
   std::filesystem::path calib;       // image folder, or .safetensors with `pixels` [N,H,W,3]
   std::filesystem::path output;      // output folder (model.intvit is written there)
   int calib_count = 100;             // first N calibration images
-  ObserverKind observer = ObserverKind::kAuto;
+  ObserverKind observer = ObserverKind::kMinMax;
   QuantizeOptions quantize;          // softmax, gelu, attn_bits, log2_renormalize
   WideBlocksChoice wide = WideBlocksChoice::kAuto;
   std::vector<int> wide_blocks;      // kList only

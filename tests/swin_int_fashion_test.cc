@@ -46,7 +46,7 @@ TEST_CASE("integer Swin top-1 vs FP32 on the Fashion-MNIST test set", "[.swin-in
   const size_t side = test.height, classes = fp32.config.num_classes;
   std::vector<std::vector<uint8_t>> calib;
   for (int i = 0; i < train.count; ++i) calib.push_back(gray_to_rgb(&train.pixels[i * side * side], side * side));
-  IntSwin m = quantize_swin(fp32, calibrate(fp32, calib, ObserverKind::kAuto), QuantizeOptions{});  // the CLI default
+  IntSwin m = quantize_swin(fp32, calibrate(fp32, calib, ObserverKind::kMinMax), QuantizeOptions{});
   const GemmIsa isa = resolve_backend("");
   m.prepare(isa);
   const KernelSet kernels = kernel_set(isa);

@@ -17,7 +17,8 @@ namespace intvit {
 enum class ObserverKind { kAuto, kMinMax, kEma, kPercentile, kOmse };
 // "auto": minmax, except the GELU outputs (names ending "gelu.out"), which take omse — their long
 // tail of rare large values costs the bulk near 0 its resolution (ViT-Ti, 500 images: +0.9 dB on
-// every GELU output, +1.3 dB on the logits, agreement with FP32 97.0 -> 97.8 %) |
+// every GELU output, +1.3 dB on the logits, top-1 +0.2 point; top-1 agreement with FP32 +0.8 or
+// -1.0 point depending on the JPEG decoder, so not the default) |
 // "minmax" | "ema" | "percentile" (99.99 %, per image, averaged) | "omse" (per image, the uint8
 // clipping range with the least squared quantization error, averaged)
 ObserverKind parse_observer_kind(const std::string& name);

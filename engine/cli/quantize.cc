@@ -20,7 +20,7 @@ constexpr const char* kHelp =
     "  --model DIR          FP32 model folder (config.json + model.safetensors)\n"
     "  --calib IMAGES       a folder of images, or a .safetensors with `pixels` [N,H,W,3]\n"
     "  --calib-count N      use the first N images (default 100)\n"
-    "  --observer KIND      auto (default: minmax, omse for GELU outputs) | minmax | ema | percentile | omse\n"
+    "  --observer KIND      minmax (default) | auto (minmax, omse for GELU outputs) | ema | percentile | omse\n"
     "                       (8-bit tensors only; 16/32-bit keep min/max)\n"
     "  --softmax MODE       lut (default) | iexp | shiftmax | log2\n"
     "  --attn-bits 16|8|4   attention probability bits (default 16 with lut/iexp/shiftmax, 8 with log2;\n"
@@ -83,7 +83,7 @@ int run_quantize(int argc, char** argv) {
     o.wide = WideBlocksChoice::kList;
     o.wide_blocks = parse_int_list(wide);
   }
-  o.observer = parse_observer_kind(args.get("observer", "auto"));
+  o.observer = parse_observer_kind(args.get("observer", "minmax"));
   o.calib_count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
   check_quantize_model_options(o);
 

@@ -177,7 +177,7 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 def quantize(fp32_dir: Union[str, "os.PathLike[str]"], calib: Union[str, "os.PathLike[str]"],
-             out_dir: Union[str, "os.PathLike[str]"], *, calib_count: int = 100, observer: str = "auto",
+             out_dir: Union[str, "os.PathLike[str]"], *, calib_count: int = 100, observer: str = "minmax",
              softmax: str = "lut", attn_bits: Optional[int] = None, log2_renorm: bool = True, gelu: str = "lut",
              wide_blocks: Union[str, Sequence[int]] = "auto", bias_correction: bool = False,
              ln_reparam: bool = False, progress: Union[bool, ProgressCallback, None] = True,
