@@ -1,5 +1,5 @@
 // intvit-bench preprocess: CPU time per image of the JPEG folder -> model input steps that run
-// before the engine (issue 16): decoding (stb_image) and the Pillow-exact resize + centre crop,
+// before the engine (issue 16): decoding (libjpeg-turbo for JPEG, stb_image for PNG/BMP/GIF) and the Pillow-exact resize + centre crop,
 // the latter once per resize variant (models/resize-kernels.h).
 //
 //   intvit-bench preprocess --images DIR [--limit N] [--passes P] [--isa ref,avx2,avx512]
@@ -203,7 +203,7 @@ int run_preprocess_bench(int argc, char** argv) {
     std::printf("CPU: %s; ISA: %s; 1-min load %.2f, other processes used %.2f cores meanwhile\n",
                 intvit::bench::cpu_model_name().c_str(), features().c_str(), intvit::bench::load_average_1min(),
                 others_cores);
-    std::printf("  %-22s %9.1f µs/image\n", "decode (stb_image)", 1e6 * decode / n);
+    std::printf("  %-22s %9.1f µs/image\n", "decode", 1e6 * decode / n);
     const double ref_time = o.isas.front() == intvit::ResizeIsa::kRef ? resize.front() : 0;
     for (size_t k = 0; k < o.isas.size(); ++k) {
       std::printf("  %-22s %9.1f µs/image", (std::string("resize+crop ") + intvit::resize_isa_name(o.isas[k])).c_str(),

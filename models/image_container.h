@@ -1,5 +1,5 @@
 // Which encoded format a byte buffer holds, its declared size, and whether all the data a decoder
-// will read is present. stb_image rejects truncated JPEG and PNG, but pads truncated BMP, PGM/PPM and GIF data
+// will read is present (JPEG now decodes with libjpeg-turbo, models/jpeg_decode.h; these checks still run first). stb_image rejects truncated JPEG and PNG, but pads truncated BMP, PGM/PPM and GIF data
 // with zeros and reports success; these checks close that gap from the container structure alone.
 // They also refuse the JPEG and PNG structures stb_image 2.27 mishandles (found by fuzzing; see
 // find_truncation), so that stb_image only ever sees inputs it handles safely.
