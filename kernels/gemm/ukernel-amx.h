@@ -45,12 +45,9 @@ inline void init_tile(const int32_t* row) {
   if (row != nullptr) return Ops::template load<T>(row, 0);
   Ops::template zero<T>();
 }
+// The k-steps of tile_issue: C tiles tmm0..3 += A · B, whatever they started from.
 template <class Ops, Sign S0, Sign S1, int MT, int NT, class ASrc, class BSrc>
-void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, const int32_t* init1 = nullptr) {
-  init_tile<Ops, 0>(init0);
-  if constexpr (NT > 1) init_tile<Ops, 1>(init0 != nullptr ? init0 + 16 : nullptr);
-  if constexpr (MT > 1) init_tile<Ops, 2>(init1);
-  if constexpr (MT > 1 && NT > 1) init_tile<Ops, 3>(init1 != nullptr ? init1 + 16 : nullptr);
+inline void tile_steps(ASrc& a, BSrc& b, size_t steps) {
   for (size_t s = 0; s < steps; ++s) {
     const TileSpan a0 = a(0, s);
     Ops::template load<4>(a0.first, a0.second);
@@ -70,32 +67,26 @@ void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, 
     if constexpr (MT > 1 && NT > 1) Ops::template dot<S1, 3, 5, 7>();
   }
 }
+template <class Ops, Sign S0, Sign S1, int MT, int NT, class ASrc, class BSrc>
+void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, const int32_t* init1 = nullptr) {
+  init_tile<Ops, 0>(init0);
+  if constexpr (NT > 1) init_tile<Ops, 1>(init0 != nullptr ? init0 + 16 : nullptr);
+  if constexpr (MT > 1) init_tile<Ops, 2>(init1);
+  if constexpr (MT > 1 && NT > 1) init_tile<Ops, 3>(init1 != nullptr ? init1 + 16 : nullptr);
+  tile_steps<Ops, S0, S1, MT, NT>(a, b, steps);
+}
 
 // tile_issue<Ops, S0, S1, 2, NT> with row tile 1's C tiles (both column tiles) starting from the
 // 16 × 16 int32 tile at `rows1` (rows 64 bytes apart, one value per row: attn@v16's −z_v·Σ_k p,
 // amx-attention.h) instead of zero; row tile 0 from zero. tdpb*d accumulates on top modulo 2^32.
-// The k-steps are tile_issue's.
+// The k-steps are tile_issue's (tile_steps).
 template <class Ops, Sign S0, Sign S1, int NT, class ASrc, class BSrc>
 void tile_issue_row_init(ASrc& a, BSrc& b, size_t steps, const int32_t* rows1) {
   Ops::template zero<0>();
   if constexpr (NT > 1) Ops::template zero<1>();
   Ops::template load<2>(rows1, kTileBytes);
   if constexpr (NT > 1) Ops::template load<3>(rows1, kTileBytes);
-  for (size_t s = 0; s < steps; ++s) {
-    const TileSpan a0 = a(0, s), a1 = a(1, s);
-    Ops::template load<4>(a0.first, a0.second);
-    Ops::template load<5>(a1.first, a1.second);
-    const TileSpan b0 = b(0, s);
-    Ops::template load<6>(b0.first, b0.second);
-    if constexpr (NT > 1) {
-      const TileSpan b1 = b(1, s);
-      Ops::template load<7>(b1.first, b1.second);
-    }
-    Ops::template dot<S0, 0, 4, 6>();
-    if constexpr (NT > 1) Ops::template dot<S0, 1, 4, 7>();
-    Ops::template dot<S1, 2, 5, 6>();
-    if constexpr (NT > 1) Ops::template dot<S1, 3, 5, 7>();
-  }
+  tile_steps<Ops, S0, S1, 2, NT>(a, b, steps);
 }
 
 // c = the C tiles of tile_issue<…, MT, NT> (c: rows of ldc int32, acc or a wider buffer).
