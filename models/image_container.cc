@@ -132,15 +132,21 @@ std::string gif_truncation(std::span<const uint8_t> b) {
 // CRC; IEND's CRC is not needed). stb_image 2.27 grows its IDAT buffer to a chunk's declared
 // length before reading the chunk, so a 70-byte file declaring 2^31 bytes would cost a 2 GiB
 // allocation before failing (tests/corpus/image/png_idat_length_2GiB.png). Chunks after IEND are
-// never read and not checked.
+// never read and not checked. An empty IDAT before any image data is refused too: stb_image 2.27
+// reads it into its still-null buffer (null + 0, undefined behaviour; found by fuzz_image).
 std::string png_truncation(std::span<const uint8_t> b) {
   size_t pos = 8;  // signature
+  bool idat_data = false;
   while (pos < b.size()) {
     if (b.size() - pos < 8) return "truncated PNG chunk";
     const uint64_t length = be32(&b[pos]);
     const bool iend = std::memcmp(&b[pos + 4], "IEND", 4) == 0;
     if (length + (iend ? 8 : 12) > b.size() - pos) return "truncated PNG chunk";
     if (iend) return {};
+    if (std::memcmp(&b[pos + 4], "IDAT", 4) == 0) {
+      if (length == 0 && !idat_data) return "empty IDAT chunk before any image data";
+      idat_data = true;
+    }
     pos += 12 + length;
   }
   return {};  // ends on a chunk boundary without IEND: the decoder decides

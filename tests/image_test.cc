@@ -226,6 +226,11 @@ TEST_CASE("empty, non-image and corrupt inputs throw kCorruptFile", "[image]") {
   std::vector<uint8_t> png = read_bytes(fixture("png_rgb8.png"));
   png[25] = 5;  // IHDR colour type 5 does not exist
   CHECK(code(png) == ErrorCode::kCorruptFile);
+  // An empty IDAT before any image data (stb_image 2.27 would read it through a null pointer;
+  // found by fuzz_image, tests/fuzz/corpus/fuzz_image/png_empty_first_idat.png).
+  const std::vector<uint8_t> empty_idat = read_bytes(test::source_dir() / "tests/fuzz/corpus/fuzz_image/png_empty_first_idat.png");
+  REQUIRE(empty_idat.size() > 100);
+  CHECK(code(empty_idat) == ErrorCode::kCorruptFile);
   std::vector<uint8_t> bmp = read_bytes(fixture("bmp_rgb24.bmp"));
   bmp[14] = 99;  // unknown DIB header size
   CHECK(code(bmp) == ErrorCode::kCorruptFile);
