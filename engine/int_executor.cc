@@ -14,6 +14,8 @@
 // its linear wrote it and requantizes in the tile: its vᵀ transpose, int32 accumulator tile and
 // requantize pass are skipped. Observed runs keep every node, so traces and observers see fc1's
 // output, vᵀ and the accumulators.
+// Unobserved runs also skip the rows the logits do not depend on: the last block's q, attention
+// and MLP run on the selected token rows only (Executor::live_rows).
 // Per node: one switch on the op, then a kernel call on a row range or tile; no allocation,
 // virtual call or std::function below the segment level. Integer only (tests/no_float).
 #include <algorithm>
@@ -79,11 +81,22 @@ OpKind op_kind(const Node& n) {
 // rows after the class token): returns how many domain rows come before its row 0.
 size_t skipped(const TensorDesc& t, size_t domain) { return t.rows < domain ? domain - t.rows : 0; }
 
+// Rows [0, n) of the stream that the head reads (the view of the select-token node), 0 if none.
+size_t selected_rows(const Graph& g) {
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::kSelectToken) continue;
+    const TensorDesc& view = g.tensors[static_cast<size_t>(n.outputs[0])];
+    return view.alias_row + view.rows;
+  }
+  return 0;
+}
+
 class Executor {
  public:
   // fuse: whether nodes may be folded (folds_gelu, fuses_av); false when observing.
   Executor(const IntViT& m, const KernelSet& k, IntWorkspace& ws, const uint8_t* pixels, int32_t* logits, OpProfile* profile, bool fuse)
-      : m_(m), k_(k), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile), fuse_(fuse) {}
+      : m_(m), k_(k), g_(ws.graph()), plan_(ws.plan()), arena_(ws.arena()), pixels_(pixels), logits_(logits), profile_(profile), fuse_(fuse),
+        tail_rows_(fuse ? selected_rows(g_) : 0), last_block_(m.config.depth - 1) {}
 
   const Graph& graph() const { return g_; }
   const TensorDesc& tensor(int id) const { return g_.tensors[static_cast<size_t>(id)]; }
@@ -96,11 +109,35 @@ class Executor {
     return arena_ + plan_.offset[i] + img * plan_.image_stride[i] + static_cast<size_t>(thread) * plan_.thread_stride[i];
   }
 
-  // Rows [b0, b1) of the batch's n·rows domain of a row-wise node (`gelu`: see rows()).
+  // How many leading rows of each image's domain of node n the logits depend on. The head reads
+  // only the selected token rows [0, tail) of the stream after the last block, and everything in
+  // that block after its keys and values is row-wise or, for attention, per query row; so an
+  // unobserved run computes the last block's q, attention, proj, norm2, fc1, GELU and fc2 on those
+  // rows only (ViT-Ti: ~6 % of a forward). Every row is computed independently, so the logits
+  // keep their bits; observed and traced runs (fuse_ false) see and compute every row.
+  size_t live_rows(const Node& n) const {
+    if (tail_rows_ == 0 || n.block != last_block_) return n.rows;
+    switch (n.param) {
+      case Param::kQ:
+      case Param::kAttention:
+      case Param::kProj:
+      case Param::kNorm2:
+      case Param::kFc1:
+      case Param::kGelu:
+      case Param::kFc2: return std::min(n.rows, tail_rows_);
+      default: return n.rows;  // norm1, k, v, vᵀ: every token is a key and a value
+    }
+  }
+
+  // Rows [b0, b1) of the batch's n·rows domain of a row-wise node (`gelu`: see rows()), of each
+  // image only its live_rows.
   void batch_rows(const Node& n, size_t b0, size_t b1, const Node* gelu = nullptr) const {
-    if (batch_flat(n)) return rows(n, 0, b0, b1, gelu);
-    const size_t d = n.rows;
-    for (size_t img = b0 / d; img * d < b1; ++img) rows(n, img, std::max(b0, img * d) - img * d, std::min(b1, (img + 1) * d) - img * d, gelu);
+    const size_t d = n.rows, live = live_rows(n);
+    if (live == d && batch_flat(n)) return rows(n, 0, b0, b1, gelu);
+    for (size_t img = b0 / d; img * d < b1; ++img) {
+      const size_t r0 = std::max(b0, img * d) - img * d, r1 = std::min({b1 - img * d, d, live});
+      if (r0 < r1) rows(n, img, r0, r1, gelu);
+    }
   }
 
   // Whether fc1 followed by `next` may run as one node: `next` is fc1's 8-bit GELU and the GEMM
@@ -269,6 +306,8 @@ class Executor {
   int32_t* logits_;
   OpProfile* profile_;
   bool fuse_;
+  size_t tail_rows_;  // rows the head reads after the last block, 0: compute every row (live_rows)
+  int last_block_;
 };
 
 // (image × head × query-row block) tasks: a few per thread when the images' heads alone would
@@ -279,7 +318,8 @@ class Executor {
 // plus that per-call cost). ViT-Ti head chain q@kᵀ -> softmax16 -> av16_u8, 197-row tiles, best of
 // 300: whole 119 µs per 3 heads, sub-blocks of 64 rows 134, 32: 148, 16: 178; AVX2 and AVX-VNNI
 // alike; forward b1t1 best 6.13 → 6.56 ms with 32 (host shared, load 6).
-void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t images, size_t heads) {
+// `rows`: the live query rows of each image (Executor::live_rows), s.rows or fewer.
+void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t images, size_t heads, size_t rows) {
   const size_t units = images * heads, threads = static_cast<size_t>(par.threads());
   if (par.pool && threads > 1 && (images % threads == 0 || images == 1)) {
     // Equal shares, each on the thread whose row step wrote its queries (Parallel::rows runs part t
@@ -287,7 +327,8 @@ void run_attention(const Parallel& par, const Executor& x, const Segment& s, siz
     // range of every head. Keys and values still come from every thread's rows.
     par.pool->run_on_each_thread([&](size_t t, int thread) {
       if (images == 1) {
-        const auto [r0, r1] = split_range(s.rows, threads, t);
+        const auto [r0, r1] = split_range(rows, threads, t);
+        if (r0 == r1) return;
         for (size_t h = 0; h < heads; ++h) {
           for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], 0, h, r0, r1, thread);
         }
@@ -296,7 +337,7 @@ void run_attention(const Parallel& par, const Executor& x, const Segment& s, siz
       const auto [i0, i1] = split_range(images, threads, t);
       for (size_t img = i0; img < i1; ++img) {
         for (size_t h = 0; h < heads; ++h) {
-          for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], img, h, 0, s.rows, thread);
+          for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], img, h, 0, rows, thread);
         }
       }
     });
@@ -305,7 +346,8 @@ void run_attention(const Parallel& par, const Executor& x, const Segment& s, siz
   const size_t row_blocks = threads > 1 ? std::max<size_t>(1, (2 * threads + units - 1) / units) : 1;
   auto task = [&](size_t index, int thread) {
     const size_t unit = index / row_blocks;
-    const auto [r0, r1] = split_range(s.rows, row_blocks, index % row_blocks);
+    const auto [r0, r1] = split_range(rows, row_blocks, index % row_blocks);
+    if (r0 == r1) return;
     for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], unit / heads, unit % heads, r0, r1, thread);
   };
   if (par.pool && units * row_blocks > 1) {
@@ -393,7 +435,7 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
       if (observer) {
         observe_attention(x, s, heads, *observer, every_tensor);
       } else {
-        run_attention(par, x, s, images, heads);
+        run_attention(par, x, s, images, heads, x.live_rows(nodes[static_cast<size_t>(s.begin)]));
       }
     } else if (!observer) {
       par.rows(images * s.rows, 8, [&](size_t r0, size_t r1, int) {
