@@ -152,94 +152,6 @@ std::string png_truncation(std::span<const uint8_t> b) {
   return {};  // ends on a chunk boundary without IEND: the decoder decides
 }
 
-bool jpeg_rst(uint8_t marker) { return marker >= 0xD0 && marker <= 0xD7; }
-
-// stb_image 2.27 trusts two things about JPEG Huffman tables, checked here first:
-//  - a DHT table's 16 code counts sum to at most 256 (it writes one entry per code into 257-entry
-//    arrays; tests/corpus/image/jpeg_dht_count_overflow.jpg);
-//  - every table a scan decodes with was defined by an earlier DHT (its tables live in an
-//    uninitialized allocation, so an undefined one indexes memory with garbage;
-//    tests/corpus/image/jpeg_undefined_huffman_table.jpg).
-// The walk follows the markers as stbi__decode_jpeg_header and stbi__decode_jpeg_image do
-// (segments are skipped by their length, which stb_image's parsers consume exactly when they
-// succeed; scan data runs to the first FF byte followed, after FF fill bytes, by neither 00 nor
-// RSTn). Where stb_image itself fails (unknown marker, missing marker, bad segment) the walk
-// stops with no finding and leaves the error to stb_image: nothing after that point is decoded.
-// A segment running past the end of the buffer is refused (stb_image reads zeros past the end and
-// always fails later, as no EOI can follow).
-std::string jpeg_huffman_problem(std::span<const uint8_t> b) {
-  bool defined[2][4] = {};  // [0 = DC, 1 = AC][table id 0..3]
-  bool frame = false, progressive = false;
-  size_t pos = 2;  // after SOI (FF D8, checked by sniff_image_format)
-  for (;;) {
-    // Before the frame header stb_image skips stray bytes between segments; after it, it fails.
-    while (!frame && pos < b.size() && b[pos] != 0xFF) ++pos;
-    if (pos >= b.size() || b[pos] != 0xFF) return {};
-    while (pos < b.size() && b[pos] == 0xFF) ++pos;  // the FF and any fill bytes
-    if (pos >= b.size()) return {};
-    const uint8_t marker = b[pos++];
-    if (marker == 0xD9) return {};  // EOI (before the frame header stb_image rejects it)
-    const bool frame_marker = marker == 0xC0 || marker == 0xC1 || marker == 0xC2;
-    const bool handled = marker == 0xC4 || marker == 0xDB || marker == 0xDD || marker == 0xFE ||
-                         (marker >= 0xE0 && marker <= 0xEF) || (!frame && frame_marker) ||
-                         (frame && (marker == 0xDA || marker == 0xDC));
-    if (!handled) return {};  // stb_image: "unknown marker"
-    if (b.size() - pos < 2) return "truncated JPEG segment";
-    const size_t length = be16(&b[pos]);
-    if (length < 2) return {};  // every parser of stb_image rejects it
-    if (length > b.size() - pos) return "truncated JPEG segment";
-    const size_t body = pos + 2, end = pos + length;
-
-    if (marker == 0xC4) {  // DHT: tables of (class << 4 | id, 16 counts, values)
-      for (size_t t = body; t < end;) {
-        const uint8_t tc = b[t] >> 4, th = b[t] & 15;
-        if (tc > 1 || th > 3) return {};  // stb_image: "bad DHT header"
-        // stb_image reads the counts (and values) even past the segment's end, before it checks
-        // the length: count what it reads there too (zeros past the end of the buffer).
-        size_t codes = 0;
-        for (size_t k = 1; k <= 16; ++k) codes += t + k < b.size() ? b[t + k] : 0;
-        if (codes > 256) return "JPEG Huffman table has more than 256 codes";
-        t += 17 + codes;
-        if (t > end) return {};  // stb_image: the segment length does not match its tables
-        defined[tc][th] = true;
-      }
-    } else if (frame_marker) {
-      frame = true;
-      progressive = marker == 0xC2;
-    } else if (marker == 0xDA) {  // SOS: Ns, Ns x (component id, DC << 4 | AC), Ss, Se, Ah << 4 | Al
-      if (length < 8) return {};  // stb_image: "bad SOS len" (one component needs 8)
-      const size_t components = b[body];
-      if (components < 1 || components > 4 || length != 6 + 2 * components) return {};
-      const uint8_t ss = b[body + 1 + 2 * components], ah = b[body + 3 + 2 * components] >> 4;
-      // Sequential: every block decodes DC and AC. Progressive: a DC scan (Ss = 0) needs the DC
-      // table on its first pass only (refinement reads raw bits); an AC scan needs the AC table,
-      // refinement passes included.
-      const bool needs_dc = !progressive || (ss == 0 && ah == 0);
-      const bool needs_ac = !progressive || ss != 0;
-      for (size_t c = 0; c < components; ++c) {
-        const uint8_t dc = b[body + 2 + 2 * c] >> 4, ac = b[body + 2 + 2 * c] & 15;
-        if (dc > 3 || ac > 3) return {};  // stb_image: "bad DC huff" / "bad AC huff"
-        if ((needs_dc && !defined[0][dc]) || (needs_ac && !defined[1][ac])) {
-          return "JPEG scan uses an undefined Huffman table";
-        }
-      }
-      // Skip the entropy-coded data: FF 00 (a stuffed FF) and RSTn belong to it.
-      size_t i = end;
-      for (;;) {
-        while (i < b.size() && b[i] != 0xFF) ++i;
-        size_t next = i;
-        while (next < b.size() && b[next] == 0xFF) ++next;
-        if (next >= b.size()) return {};  // no marker after the scan: stb_image fails
-        if (b[next] != 0 && !jpeg_rst(b[next])) break;
-        i = next + 1;
-      }
-      pos = i;
-      continue;
-    }
-    pos = end;
-  }
-}
-
 }  // namespace
 
 ImageFormat sniff_image_format(std::span<const uint8_t> b) {
@@ -335,7 +247,7 @@ std::string find_truncation(ImageFormat format, std::span<const uint8_t> bytes) 
     case ImageFormat::kPnm: return pnm_truncation(bytes);
     case ImageFormat::kGif: return gif_truncation(bytes);
     case ImageFormat::kPng: return png_truncation(bytes);
-    case ImageFormat::kJpeg: return jpeg_huffman_problem(bytes);
+    case ImageFormat::kJpeg: return {};  // libjpeg-turbo (models/jpeg_decode.cc) validates its own structures
     default: return {};
   }
 }

@@ -1,8 +1,10 @@
 // Which encoded format a byte buffer holds, its declared size, and whether all the data a decoder
-// will read is present (JPEG now decodes with libjpeg-turbo, models/jpeg_decode.h; these checks still run first). stb_image rejects truncated JPEG and PNG, but pads truncated BMP, PGM/PPM and GIF data
-// with zeros and reports success; these checks close that gap from the container structure alone.
-// They also refuse the JPEG and PNG structures stb_image 2.27 mishandles (found by fuzzing; see
-// find_truncation), so that stb_image only ever sees inputs it handles safely.
+// will read is present. stb_image (PNG, BMP, GIF, PGM/PPM) rejects truncated PNG, but pads truncated
+// BMP, PGM/PPM and GIF data with zeros and reports success; these checks close that gap from the
+// container structure alone. They also refuse the PNG structures stb_image 2.27 mishandles (found
+// by fuzzing; see find_truncation), so that stb_image only ever sees inputs it handles safely.
+// JPEG decodes with libjpeg-turbo (models/jpeg_decode.h), which validates its own structures and
+// stops on any warning: only its frame size is read here, to refuse huge images before decoding.
 #pragma once
 
 #include <cstdint>
@@ -40,11 +42,8 @@ std::string read_declared_size(ImageFormat format, std::span<const uint8_t> byte
 // reason means a corrupt file. Beyond truncation of BMP, PGM/PPM and GIF data:
 //  - PNG: a chunk before IEND running past the end of the buffer ("truncated PNG chunk");
 //    stb_image would fail too, but only after allocating the chunk's declared length (up to 4 GiB).
-//  - JPEG: a DHT table with more than 256 codes (stb_image 2.27 writes past its tables), and a
-//    scan that decodes with a Huffman table no earlier DHT defined (stb_image reads uninitialized
-//    tables): DC tables in sequential scans and first progressive DC passes, AC tables in
-//    sequential scans and progressive AC scans. A segment running past the end is refused too.
-//    Other JPEG defects are left to stb_image, which rejects them.
+//  - JPEG: nothing (libjpeg-turbo refuses bad Huffman tables, undefined ones and truncation itself;
+//    tests/corpus/image holds the cases stb_image 2.27 needed checked here before).
 std::string find_truncation(ImageFormat format, std::span<const uint8_t> bytes);
 
 }  // namespace intvit
