@@ -129,6 +129,13 @@ class Executor {
     }
   }
 
+  // The most live rows of any node of segment s (s.rows unless all of it is the last block's tail).
+  size_t live_rows(const Segment& s) const {
+    size_t live = 0;
+    for (int i = s.begin; i < s.end; ++i) live = std::max(live, live_rows(g_.nodes[static_cast<size_t>(i)]));
+    return live;
+  }
+
   // Rows [b0, b1) of the batch's n·rows domain of a row-wise node (`gelu`: see rows()), of each
   // image only its live_rows.
   void batch_rows(const Node& n, size_t b0, size_t b1, const Node* gelu = nullptr) const {
@@ -321,6 +328,12 @@ class Executor {
 // `rows`: the live query rows of each image (Executor::live_rows), s.rows or fewer.
 void run_attention(const Parallel& par, const Executor& x, const Segment& s, size_t images, size_t heads, size_t rows) {
   const size_t units = images * heads, threads = static_cast<size_t>(par.threads());
+  if (rows < s.rows) {  // the last block's selected rows: less work than waking the pool costs
+    for (size_t unit = 0; unit < units; ++unit) {
+      for (int i = s.begin; i < s.end; ++i) x.tile(x.graph().nodes[static_cast<size_t>(i)], unit / heads, unit % heads, 0, rows, 0);
+    }
+    return;
+  }
   if (par.pool && threads > 1 && (images % threads == 0 || images == 1)) {
     // Equal shares, each on the thread whose row step wrote its queries (Parallel::rows runs part t
     // on thread t): whole images of that thread's row range, or with one image, the thread's row
@@ -435,10 +448,10 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
       if (observer) {
         observe_attention(x, s, heads, *observer, every_tensor);
       } else {
-        run_attention(par, x, s, images, heads, x.live_rows(nodes[static_cast<size_t>(s.begin)]));
+        run_attention(par, x, s, images, heads, x.live_rows(s));
       }
     } else if (!observer) {
-      par.rows(images * s.rows, 8, [&](size_t r0, size_t r1, int) {
+      auto run_rows = [&](size_t r0, size_t r1, int) {
         for (int i = s.begin; i < s.end; ++i) {
           const Node& n = nodes[static_cast<size_t>(i)];
           if (i + 1 < s.end && x.folds_gelu(n, nodes[static_cast<size_t>(i) + 1])) {
@@ -447,7 +460,12 @@ void run_forward(const IntViT& m, const KernelSet& kernels, size_t images, const
             x.batch_rows(n, r0, r1);
           }
         }
-      });
+      };
+      if (x.live_rows(s) < s.rows) {
+        run_rows(0, images * s.rows, 0);  // the last block's tail: a few rows, not worth a pool step
+      } else {
+        par.rows(images * s.rows, 8, run_rows);
+      }
     }
     if (!observer) continue;
     // Observing (one image): the segment runs once over all rows, each node's tensors emitted
