@@ -102,8 +102,12 @@ TEST_CASE("av16_u8 amx: tile variants equal av16_u8_ref (v token-major, Eq. 23c)
   // and 197 (row tiles of 16, a last partial one), n around 16/32/64 (partial column tiles and
   // pairs, groups of blocks), K around the 64-value steps, z_v 0 and 255, probabilities whose high
   // byte is 0 or 255 (any uint16: the tiles wrap like av16_u8_ref), ViT-Ti's block 0 requantization.
+  // z_v far outside [0, 255] (Eq. 23d holds for every int32 z_v: the row init −z_v·Σp wraps modulo
+  // 2^32 like the reference), with a requantization that keeps acc's top bits visible in the byte
+  // (MBQM = acc / 2^25, |·| ≤ 64 around z_out 128), so a wrong start value cannot hide in the clamp.
   if (!intvit::cpu_features().avx512) WARN("av16_u8__amxemu runs its int32 fallback here (no AVX-512 block stage)");
   const intvit::Av16Requant vit_ti{1163280654, 14, 118};
+  const intvit::Av16Requant top_bits{1 << 30, 24, 128};  // MBQM(acc) = acc / 2^25 rounded
   for (size_t m : {1, 2, 15, 16, 17, 31, 32, 33, 40, 197}) {
     for (size_t n : {1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96}) {
       for (size_t k : {1, 16, 31, 32, 33, 63, 64, 65, 197}) {
@@ -119,8 +123,11 @@ TEST_CASE("av16_u8 amx: tile variants equal av16_u8_ref (v token-major, Eq. 23c)
           }
         }
         for (auto& x : v) x = static_cast<uint8_t>(rng());
-        for (int32_t zv : {0, 255}) {
-          const intvit::Av16Requant rq = kind == 2 ? vit_ti : requants[(m + n + k + static_cast<size_t>(zv)) % std::size(requants)];
+        for (int32_t zv : {0, 255, -100003, 70001, INT32_MIN, INT32_MAX}) {
+          const bool wide_zv = zv < 0 || zv > 255;
+          const intvit::Av16Requant rq = wide_zv     ? top_bits
+                                         : kind == 2 ? vit_ti
+                                                     : requants[(m + n + k + static_cast<size_t>(zv)) % std::size(requants)];
           INFO("block path: m " << m << " n " << n << " k " << k << " kind " << kind << " z_v " << zv << " M " << rq.multiplier << " shift "
                                 << rq.shift << " z_out " << rq.zero_point);
           std::vector<uint8_t> want(m * ld_out, 0xA5), got(m * ld_out, 0xA5);

@@ -236,6 +236,11 @@ TEST_CASE("softmax16: edge rows (length 1, certain token, ties, empty)", "[softm
       uint16_t untouched = 77;
       test::best_kernels().softmax_rows16(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
       CHECK(untouched == 77);
+      for (const auto& variant : test::softmax16_variants()) {  // every entry point's guard, not only the best's
+        INFO(variant.name);
+        variant.fn(p, 3, 0, &one, 0, &untouched, 0);
+        CHECK(untouched == 77);
+      }
       // All tied: round(32768 / len) each (F16's 17+ bits leave no visible error).
       for (size_t len : {size_t{4}, size_t{197}, size_t{4096}}) {
         const std::vector<int32_t> tie(len, -9);

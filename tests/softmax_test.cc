@@ -281,6 +281,11 @@ TEST_CASE("softmax: edge rows (length 1, certain token, all tied)", "[softmax]")
       uint8_t untouched = 77;
       test::best_kernels().softmax_rows(p, 1, 0, &one, 1, &untouched, 1);  // empty rows: nothing written
       CHECK(untouched == 77);
+      for (const auto& variant : test::softmax_variants()) {  // every entry point's guard, not only the best's
+        INFO(variant.name);
+        variant.fn(p, 3, 0, &one, 0, &untouched, 0);
+        CHECK(untouched == 77);
+      }
       const int32_t tie[4] = {-9, -9, -9, -9};
       uint8_t to[4];
       softmax_rows_ref(p, 1, 4, tie, 4, to, 4);

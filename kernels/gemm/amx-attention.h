@@ -141,7 +141,7 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
   }
 }
 
-// (§4.10, av16) attn@v with 16-bit probabilities: acc = Σ_k p·(v − z_v) with p = 256·p_hi + p_lo,
+// (§4.10, av16; Eq. 23d) attn@v with 16-bit probabilities: acc = Σ_k p·(v − z_v) with p = 256·p_hi + p_lo,
 // both bytes unsigned (tdpbuud twice, on the same VNNI-4 tiles of v), combined as
 // 256·H + L − z_v·Σ_k p modulo 2^32 — the arithmetic of av16_ref for every uint16 p and int32 z_v.
 // Column groups outside (v packed once per group: head_dim 64 is one group for k ≤ 1024), row
@@ -152,7 +152,7 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
 // the low plane's 16 rows below; or in blocks (blocks = true, ldw = 32), columns c0..c0 + 31 of
 // the group (c0 a multiple of 32) at acc + 32·c0, 32 × 32 int32: the high plane's rows 0..15 over
 // the low plane's (the layout of AmxBlockStageFn's hi, lo), whose tiles started from −z_v·Σ_k p
-// (tile_issue_row_init), so that 256·hi + lo is Eq. 23b modulo 2^32 (row_term is then only for
+// (tile_issue_row_init), so that 256·hi + lo is Eq. 23b modulo 2^32 (Eq. 23d; row_term is then only for
 // reading). k > 0.
 template <class Ops, class Sink>
 void av16_tiles(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v,

@@ -1,9 +1,14 @@
 // Helpers of the AVX-512 byte-plane splits (amx-split-planes-avx512*.cc): the transpose-and-add tree
-// that reduces 16 rows' lane sums together. Include only from files compiled with AVX-512 F/BW
-// (after <immintrin.h>); internal linkage, as the files have different ISA flags.
+// that reduces 16 rows' lane sums together, and the row loop of split_planes_rows around it.
+// Include only from files compiled with AVX-512 F/BW (after <immintrin.h>); internal linkage, as
+// the files have different ISA flags.
 #pragma once
 
 #include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
 
 namespace intvit::gemm::amx {
 namespace {
@@ -27,6 +32,24 @@ inline __m512i sum_rows16(const __m512i (&s)[16]) {
   const __m512i q2 = sum_quads(sum_dword_pairs(s[8], s[9]), sum_dword_pairs(s[10], s[11]));
   const __m512i q3 = sum_quads(sum_dword_pairs(s[12], s[13]), sum_dword_pairs(s[14], s[15]));
   return sum_lane_pairs(sum_lane_pairs(q0, q1), sum_lane_pairs(q2, q3));
+}
+
+// split_planes_rows (amx-split-planes.h) over a form's split_row(x, n, hi, lo) -> int32 lanes:
+// rows in batches of 16, each batch's lane sums reduced together by sum_rows16, plus `bias`
+// (what the form's lanes leave out of Σ x; zero if nothing), into sums[row] modulo 2^32.
+template <typename SplitRow>
+inline __attribute__((always_inline)) void split_rows_by16(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi,
+                                                           uint8_t* lo, size_t ld_plane, uint32_t* sums, __m512i bias,
+                                                           SplitRow split_row) {
+  for (size_t r0 = 0; r0 < rows; r0 += 16) {
+    const size_t nr = std::min<size_t>(16, rows - r0);
+    __m512i s[16];
+    for (size_t r = 0; r < 16; ++r) {
+      const size_t row = r0 + r;
+      s[r] = r < nr ? split_row(x + row * ldx, n, hi + row * ld_plane, lo + row * ld_plane) : _mm512_setzero_si512();
+    }
+    _mm512_mask_storeu_epi32(sums + r0, static_cast<__mmask16>((1u << nr) - 1), _mm512_add_epi32(sum_rows16(s), bias));
+  }
 }
 
 }  // namespace

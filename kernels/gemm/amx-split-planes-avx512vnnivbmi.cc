@@ -10,7 +10,6 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "kernels/gemm/amx-split-planes-avx512.h"
@@ -64,15 +63,8 @@ inline __m512i split_row(const int16_t* x, size_t n, uint8_t* hi, uint8_t* lo) {
 
 void split_planes_rows__avx512vnnivbmi(const int16_t* x, size_t ldx, size_t rows, size_t n, uint8_t* hi, uint8_t* lo,
                                        size_t ld_plane, uint32_t* sums) {
-  for (size_t r0 = 0; r0 < rows; r0 += 16) {
-    const size_t nr = std::min<size_t>(16, rows - r0);
-    __m512i s[16];
-    for (size_t r = 0; r < 16; ++r) {
-      const size_t row = r0 + r;
-      s[r] = r < nr ? split_row(x + row * ldx, n, hi + row * ld_plane, lo + row * ld_plane) : _mm512_setzero_si512();
-    }
-    _mm512_mask_storeu_epi32(sums + r0, static_cast<__mmask16>((1u << nr) - 1), sum_rows16(s));
-  }
+  split_rows_by16(x, ldx, rows, n, hi, lo, ld_plane, sums, _mm512_setzero_si512(),  // the planes' sums leave nothing out
+                  [](const int16_t* row, size_t len, uint8_t* h, uint8_t* l) { return split_row(row, len, h, l); });
 }
 
 }  // namespace intvit::gemm::amx

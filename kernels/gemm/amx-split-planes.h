@@ -1,5 +1,5 @@
 // The byte planes of 16-bit operands for the amx tiles (Eq. 12: x = 256·hi + lo, the planes
-// multiplied by tdpb*d separately), with the row sum attn@v16 needs taken in the same pass; one
+// multiplied by tdpb*d separately), with the row sum attn@v16 needs (S_i of Eq. 23d) taken in the same pass; one
 // function per ISA with one contract. ukernel-amx.h's S16Split calls the AVX-512 one where it is
 // compiled with AVX-512 (*-amx.cc: every AMX CPU has it), the reference elsewhere (*-amxemu.cc).
 #pragma once

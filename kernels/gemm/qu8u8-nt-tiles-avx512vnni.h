@@ -46,28 +46,29 @@ struct NtArgs {
   "vpbroadcastd (%[rt0]), %%zmm26\n\t" \
   "vpbroadcastd (%[rt1]), %%zmm27\n\t"
 #define INTVIT_NT_LOAD_FIRST
-#define INTVIT_NT_INIT(j, r0, r1) \
-  "vpaddd " #j "*64(%[i0]), %%zmm26, %%zmm" #r0 "\n\t" \
-  "vpaddd " #j "*64(%[i1]), %%zmm27, %%zmm" #r1 "\n\t"
-#define INTVIT_NT_INIT_LAST(j, r0, r1) \
-  "vpaddd " #j "*64(%[i0]), %%zmm26, %%zmm" #r0 "%{%[k]%}%{z%}\n\t" \
-  "vpaddd " #j "*64(%[i1]), %%zmm27, %%zmm" #r1 "%{%[k]%}%{z%}\n\t"
-#define INTVIT_NT_LOAD(j, r0, r1) \
-  "vmovdqu32 " #j "*64(%[i0]), %%zmm" #r0 "\n\t" \
-  "vmovdqu32 " #j "*64(%[i1]), %%zmm" #r1 "\n\t"
-#define INTVIT_NT_LOAD_LAST(j, r0, r1) \
-  "vmovdqu32 " #j "*64(%[i0]), %%zmm" #r0 "%{%[k]%}%{z%}\n\t" \
-  "vmovdqu32 " #j "*64(%[i1]), %%zmm" #r1 "%{%[k]%}%{z%}\n\t"
+// Each per-block instruction pair once, with the mask suffix M: none for full blocks, the last
+// block's columns (zeroing the others where it writes a register: INTVIT_NT_ZMASK) for _LAST.
+#define INTVIT_NT_ZMASK "%{%[k]%}%{z%}"
+#define INTVIT_NT_MASK "%{%[k]%}"
+#define INTVIT_NT_INIT_M(j, r0, r1, M) \
+  "vpaddd " #j "*64(%[i0]), %%zmm26, %%zmm" #r0 M "\n\t" \
+  "vpaddd " #j "*64(%[i1]), %%zmm27, %%zmm" #r1 M "\n\t"
+#define INTVIT_NT_LOAD_M(j, r0, r1, M) \
+  "vmovdqu32 " #j "*64(%[i0]), %%zmm" #r0 M "\n\t" \
+  "vmovdqu32 " #j "*64(%[i1]), %%zmm" #r1 M "\n\t"
+#define INTVIT_NT_STORE_M(j, r0, r1, M) \
+  "vmovdqu32 %%zmm" #r0 ", " #j "*64(%[c0])" M "\n\t" \
+  "vmovdqu32 %%zmm" #r1 ", " #j "*64(%[c1])" M "\n\t"
+#define INTVIT_NT_INIT(j, r0, r1) INTVIT_NT_INIT_M(j, r0, r1, "")
+#define INTVIT_NT_INIT_LAST(j, r0, r1) INTVIT_NT_INIT_M(j, r0, r1, INTVIT_NT_ZMASK)
+#define INTVIT_NT_LOAD(j, r0, r1) INTVIT_NT_LOAD_M(j, r0, r1, "")
+#define INTVIT_NT_LOAD_LAST(j, r0, r1) INTVIT_NT_LOAD_M(j, r0, r1, INTVIT_NT_ZMASK)
+#define INTVIT_NT_STORE(j, r0, r1) INTVIT_NT_STORE_M(j, r0, r1, "")
+#define INTVIT_NT_STORE_LAST(j, r0, r1) INTVIT_NT_STORE_M(j, r0, r1, INTVIT_NT_MASK)
 #define INTVIT_NT_STEP(j, wr, r0, r1) \
   "vmovdqa64 " #j "*64(%[w]), %%zmm" #wr "\n\t" \
   "vpdpbusd %%zmm" #wr ", %%zmm26, %%zmm" #r0 "\n\t" \
   "vpdpbusd %%zmm" #wr ", %%zmm27, %%zmm" #r1 "\n\t"
-#define INTVIT_NT_STORE(j, r0, r1) \
-  "vmovdqu32 %%zmm" #r0 ", " #j "*64(%[c0])\n\t" \
-  "vmovdqu32 %%zmm" #r1 ", " #j "*64(%[c1])\n\t"
-#define INTVIT_NT_STORE_LAST(j, r0, r1) \
-  "vmovdqu32 %%zmm" #r0 ", " #j "*64(%[c0])%{%[k]%}\n\t" \
-  "vmovdqu32 %%zmm" #r1 ", " #j "*64(%[c1])%{%[k]%}\n\t"
 // Block j's registers: accumulators 2j, 2j + 1; weights 28 + j % 4.
 #define INTVIT_NT_B0(X) X(0, 0, 1)
 #define INTVIT_NT_B1(X) X(1, 2, 3)

@@ -138,19 +138,27 @@ struct Stage {
     _mm512_storeu_si512(dst, saturating_add(_mm512_sub_epi32(stored, v), v));
   }
 
+  // kNarrow only: Eq. 11 on 64 consecutive columns (v[j] = columns 16j..) as int16, clamped to
+  // [qmin, qmax]: w01 = vpackssdw of columns 0..31, w23 of 32..63 (4-column groups of the two
+  // sources interleaved per 128-bit lane). Saturating to int16 is exact: the clamp bounds lie inside int16.
+  inline __attribute__((always_inline)) void clamped_pairs16(const __m512i (&v)[4], const ColumnConsts* c, __m512i& w01,
+                                                             __m512i& w23) const {
+    static_assert(kNarrow && !kLeftShift && !kRaw);
+    __m512i q[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
+    w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
+    w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
+  }
+
   // kNarrow only: Eq. 11 on 64 consecutive columns (v[j] = columns 16j..), stored at dst.
   inline __attribute__((always_inline)) void store_row(const __m512i (&v)[4], const ColumnConsts* c, uint8_t* dst) const {
     static_assert(kNarrow && !kLeftShift && !kRaw);
     if constexpr (kType == GemmOut::kU8) {
       _mm512_storeu_si512(dst, row_u8(v, c));
     } else {
-      __m512i q[4];
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
-      // vpackssdw interleaves 4-column groups of its two sources per 128-bit lane; saturating to
-      // int16 is exact here because the clamp bounds lie inside int16.
-      const __m512i w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
-      const __m512i w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
+      __m512i w01, w23;
+      clamped_pairs16(v, c, w01, w23);
       // qword 2i + s of w01 holds columns 16s + 4i..: back to column order.
       const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
       _mm512_storeu_si512(dst, _mm512_permutexvar_epi64(order, w01));
@@ -173,13 +181,8 @@ struct Stage {
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
       return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     } else {
-      __m512i q[4];
-#pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
-      // vpackssdw interleaves 4-column groups of its two sources per 128-bit lane; saturating to
-      // int16 is exact here because the clamp bounds lie inside int16.
-      const __m512i w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
-      const __m512i w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
+      __m512i w01, w23;
+      clamped_pairs16(v, c, w01, w23);
       // dword (4 columns) 4i + s holds columns 16s + 4i..: transpose back to column order.
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
       return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));

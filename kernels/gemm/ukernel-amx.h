@@ -78,7 +78,7 @@ void tile_issue(ASrc& a, BSrc& b, size_t steps, const int32_t* init0 = nullptr, 
 
 // tile_issue<Ops, S0, S1, 2, NT> with row tile 1's C tiles (both column tiles) starting from the
 // 16 × 16 int32 tile at `rows1` (rows 64 bytes apart, one value per row: attn@v16's −z_v·Σ_k p,
-// amx-attention.h) instead of zero; row tile 0 from zero. tdpb*d accumulates on top modulo 2^32.
+// amx-attention.h, Eq. 23d) instead of zero; row tile 0 from zero. tdpb*d accumulates on top modulo 2^32.
 // The k-steps are tile_issue's (tile_steps).
 template <class Ops, Sign S0, Sign S1, int NT, class ASrc, class BSrc>
 void tile_issue_row_init(ASrc& a, BSrc& b, size_t steps, const int32_t* rows1) {

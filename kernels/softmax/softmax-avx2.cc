@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "kernels/fixedpoint-avx2.h"
+#include "kernels/softmax/softmax-simd-entry.h"
 #include "kernels/softmax/softmax.h"
 
 namespace intvit {
@@ -20,8 +21,6 @@ namespace {
 
 using namespace softmax_detail;
 using namespace fp_avx2;
-
-constexpr size_t kMaxLen = 4096;
 
 // The scalars the row loop reads, copied out of SoftmaxParams so that stores to the row buffers
 // cannot alias them (the compiler keeps the broadcasts in registers).
@@ -189,7 +188,7 @@ int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
 // 8-bit output: Eq. 21 or (kLog2) Eq. 22.
 template <SoftmaxMode kMode>
 void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
-  alignas(32) int32_t e_buf[kMaxLen + 8];
+  alignas(32) int32_t e_buf[kSimdMaxLen + 8];
   const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
   const size_t full = len & ~size_t{7}, rest = len - full;
   // Pass 3.
@@ -233,7 +232,7 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
 // (< 2^48) exactly for the even and odd int32 lanes, whose high halves (+ 2^31) are p16.
 template <SoftmaxMode kMode>
 void softmax_row(const Consts& p, size_t len, const int32_t* x, uint16_t* y) {
-  alignas(32) int32_t e_buf[kMaxLen + 8];
+  alignas(32) int32_t e_buf[kSimdMaxLen + 8];
   const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
   const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
   const __m256i vf = _mm256_set1_epi64x(static_cast<int64_t>(factor));
@@ -276,25 +275,14 @@ void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, con
 
 void softmax_rows__avx2(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                         uint8_t* out, size_t ld_out) {
-  if (len == 0) return;
-  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
-    softmax_rows_ref(p, rows, len, in, ld_in, out, ld_out);
-    return;
-  }
-  for_softmax_mode(p.mode, [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
+  simd_softmax_rows(p, rows, len, in, ld_in, out, ld_out,
+                    [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
 }
 
 void softmax_rows16__avx2(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                           uint16_t* out, size_t ld_out) {
-  check_softmax16_params(p);
-  if (len == 0) return;
-  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
-    softmax_rows16_ref(p, rows, len, in, ld_in, out, ld_out);
-    return;
-  }
-  for_softmax_mode(p.mode, [&]<SoftmaxMode kMode>() {
-    if constexpr (kMode != SoftmaxMode::kLog2) softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out);  // log2 rejected above
-  });
+  simd_softmax_rows(p, rows, len, in, ld_in, out, ld_out,
+                    [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
 }
 
 void av_log2__avx2(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes, size_t ld_codes,

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "kernels/fixedpoint-avx512.h"
+#include "kernels/softmax/softmax-simd-entry.h"
 #include "kernels/softmax/softmax.h"
 
 namespace intvit {
@@ -19,8 +20,6 @@ namespace {
 
 using namespace softmax_detail;
 using namespace fp_avx512;
-
-constexpr size_t kMaxLen = 4096;
 
 // The scalars the row loop reads, copied out of SoftmaxParams so that stores to the row buffers
 // cannot alias them (the compiler keeps the broadcasts in registers).
@@ -125,7 +124,7 @@ int64_t exp_row(const Consts& params, size_t len, const int32_t* x, int32_t max,
 template <SoftmaxMode kMode, bool kNextMax>
 void softmax_row(const Consts& p, size_t len, const int32_t* x, int32_t max, uint8_t* y, const int32_t* next,
                  int32_t& next_max) {
-  alignas(64) int32_t e_buf[kMaxLen + 16];
+  alignas(64) int32_t e_buf[kSimdMaxLen + 16];
   const int64_t sum = exp_row<kMode, kNextMax>(p, len, x, max, e_buf, next, next_max);
   // Pass 3.
   if constexpr (kMode == SoftmaxMode::kLog2) {
@@ -165,7 +164,7 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, int32_t max, uin
 template <SoftmaxMode kMode, bool kNextMax>
 void softmax_row(const Consts& p, size_t len, const int32_t* x, int32_t max, uint16_t* y, const int32_t* next,
                  int32_t& next_max) {
-  alignas(64) int32_t e_buf[kMaxLen + 16];
+  alignas(64) int32_t e_buf[kSimdMaxLen + 16];
   const int64_t sum = exp_row<kMode, kNextMax>(p, len, x, max, e_buf, next, next_max);
   const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
   const __m512i vf = _mm512_set1_epi64(static_cast<int64_t>(factor));
@@ -204,25 +203,14 @@ void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, con
 
 void softmax_rows__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in,
                           size_t ld_in, uint8_t* out, size_t ld_out) {
-  if (len == 0) return;
-  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
-    softmax_rows_ref(p, rows, len, in, ld_in, out, ld_out);
-    return;
-  }
-  for_softmax_mode(p.mode, [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
+  simd_softmax_rows(p, rows, len, in, ld_in, out, ld_out,
+                    [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
 }
 
 void softmax_rows16__avx512(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
                             uint16_t* out, size_t ld_out) {
-  check_softmax16_params(p);
-  if (len == 0) return;
-  if (len > kMaxLen) {  // beyond the documented range: the reference has no length limit
-    softmax_rows16_ref(p, rows, len, in, ld_in, out, ld_out);
-    return;
-  }
-  for_softmax_mode(p.mode, [&]<SoftmaxMode kMode>() {
-    if constexpr (kMode != SoftmaxMode::kLog2) softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out);  // log2 rejected above
-  });
+  simd_softmax_rows(p, rows, len, in, ld_in, out, ld_out,
+                    [&]<SoftmaxMode kMode>() { softmax_rows_mode<kMode>(p, rows, len, in, ld_in, out, ld_out); });
 }
 
 void av_log2__avx512(const SoftmaxParams& p, size_t m, size_t n, size_t k, const uint8_t* codes,
