@@ -8,7 +8,7 @@
 // runs of --seconds each (the method of bench/peers/timing.py, so the rows compare with the
 // peers'): images/s = median of the runs, spread = (max − min) / median, latency percentiles of one
 // call (one batch). Then a separate profiled session (SessionOptions::profile) gives the per-op
-// time shares without perturbing the timed runs. GOPS = 2 · MACs per image · images/s, judged
+// time shares without perturbing the timed runs. GOPS = 2 · executed MACs per image · images/s, judged
 // against the measured peak of the backend's multiply instruction on as many threads
 // (bench/machine.h). --json writes what bench/peers/run_peers.py --intvit-json reads.
 #include <malloc.h>
@@ -314,16 +314,21 @@ LoadedModel load(const Options& o) {
   return m;
 }
 
-// Multiply-accumulates of one image per op kind (as weights/quantizer.h count_macs, split up;
-// a distilled model has two heads).
-std::array<double, kOps> macs_per_op(const intvit::ViTConfig& c) {
+// Multiply-accumulates one forward executes per op kind (weights/quantizer.h count_macs, split
+// up; a distilled model has two heads), or with `nominal`, what the model defines. The engine runs
+// the last block's q, attention, proj and MLP on the selected token rows only (engine/int_executor.cc
+// live_rows), so GOPS and per-op GOPS count executed MACs, not skipped ones.
+std::array<double, kOps> macs_per_op(const intvit::ViTConfig& c, bool nominal = false) {
   std::array<double, kOps> m{};
   const double t = c.num_tokens(), d = c.embed_dim, h = c.mlp_hidden(), p = c.patch_size;
+  const double tail = nominal ? t : (c.distillation_token ? 2 : 1);  // query rows of the last block
+  const double full_blocks = c.depth - 1;
   m[static_cast<int>(OpKind::kPatchEmbed)] = c.num_patches() * 3 * p * p * d;
-  m[static_cast<int>(OpKind::kLinear)] =
-      c.depth * (t * d * 3 * d + t * d * d + 2 * t * d * h) + (c.distillation_token ? 2 : 1) * d * c.num_classes;
-  m[static_cast<int>(OpKind::kQk)] = c.depth * t * t * d;
-  m[static_cast<int>(OpKind::kAv)] = c.depth * t * t * d;
+  m[static_cast<int>(OpKind::kLinear)] = full_blocks * (t * d * 3 * d + t * d * d + 2 * t * d * h) +
+                                         (t * d * 2 * d + tail * d * d + tail * d * d + 2 * tail * d * h) +
+                                         (c.distillation_token ? 2 : 1) * d * c.num_classes;
+  m[static_cast<int>(OpKind::kQk)] = full_blocks * t * t * d + tail * t * d;
+  m[static_cast<int>(OpKind::kAv)] = full_blocks * t * t * d + tail * t * d;
   return m;
 }
 
@@ -588,9 +593,12 @@ int run(const Options& o) {
                 m.arch.c_str(), m.source.c_str(), m.swin->embed_dim, depths.c_str(), heads.c_str(), m.swin->window_size,
                 m.swin->stage_resolution(0) * m.swin->stage_resolution(0), total_macs * 1e-9, static_cast<double>(m.file_bytes) / 1e6);
   } else {
-    std::printf("model %s (%s): dim %d, depth %d, heads %d, %d tokens, %.3f GMAC/image, model file %.2f MB\n",
-                m.arch.c_str(), m.source.c_str(), c.embed_dim, c.depth, c.num_heads, c.num_tokens(), total_macs * 1e-9,
-                static_cast<double>(m.file_bytes) / 1e6);
+    double nominal_macs = 0;
+    for (double v : macs_per_op(c, true)) nominal_macs += v;
+    std::printf("model %s (%s): dim %d, depth %d, heads %d, %d tokens, %.3f GMAC/image (%.3f executed: the last block "
+                "runs its queries and MLP on the selected token rows only), model file %.2f MB\n",
+                m.arch.c_str(), m.source.c_str(), c.embed_dim, c.depth, c.num_heads, c.num_tokens(), nominal_macs * 1e-9,
+                total_macs * 1e-9, static_cast<double>(m.file_bytes) / 1e6);
   }
   std::printf("backend %s; peak of %s:", backend.c_str(), peak.instruction.c_str());
   if (!peak.measure) std::printf(" not measured (GOPS shown without a bound)");
@@ -599,7 +607,7 @@ int run(const Options& o) {
   }
   if (!peak.note.empty()) std::printf(" (%s)", peak.note.c_str());
   if (!intvit::amx_usable()) std::printf("\namx: not used (%s)", intvit::amx_unavailable_reason());
-  std::printf("\n%g s warm-up, %d x %g s timed per row; GOPS = 2 * MACs/image * images/s; "
+  std::printf("\n%g s warm-up, %d x %g s timed per row; GOPS = 2 * executed MACs/image * images/s; "
               "latency = one call (one batch)\n", o.warmup, o.repeats, o.seconds);
 
   std::vector<Row> rows;
@@ -635,7 +643,12 @@ int run(const Options& o) {
           {"source", m.source},
           {"build_or_load_s", m.build_seconds},
           {"model_bytes", m.file_bytes},
-          {"macs_per_image", total_macs}}},
+          {"macs_per_image", total_macs},  // executed (macs_per_op)
+          {"nominal_macs_per_image", m.swin ? total_macs : [&] {
+             double n = 0;
+             for (double v : macs_per_op(c, true)) n += v;
+             return n;
+           }()}}},
         {"settings", {{"warmup_s", o.warmup}, {"seconds", o.seconds}, {"repeats", o.repeats}}},
         {"results", nlohmann::json::array()}};
     for (const Row& r : rows) j["results"].push_back(row_json(r, m, backend));
