@@ -10,9 +10,8 @@
 # The header's version macros follow project(VERSION) (checked in c_api_test.cc).
 target_compile_definitions(intvit_tests PRIVATE INTVIT_PROJECT_VERSION="${PROJECT_VERSION}")
 
-add_executable(intvit_c_api_alloc_tests ${CMAKE_CURRENT_LIST_DIR}/catch_main.cc
-  ${CMAKE_CURRENT_LIST_DIR}/c_api_alloc/c_api_alloc_test.cc)
-target_link_libraries(intvit_c_api_alloc_tests PRIVATE intvit_static Catch2::Catch2)
+add_executable(intvit_c_api_alloc_tests ${CMAKE_CURRENT_LIST_DIR}/c_api_alloc/c_api_alloc_test.cc)
+target_link_libraries(intvit_c_api_alloc_tests PRIVATE intvit_static intvit_catch_main)
 target_include_directories(intvit_c_api_alloc_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(intvit_c_api_alloc_tests PRIVATE INTVIT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 catch_discover_tests(intvit_c_api_alloc_tests PROPERTIES TIMEOUT 300
