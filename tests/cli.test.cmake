@@ -4,6 +4,15 @@ set(INTVIT_DEFAULT_MODEL ${PROJECT_SOURCE_DIR}/models/default/fashion-vit)
 add_test(NAME cli_inspect_graph COMMAND intvit_cli inspect --graph ${INTVIT_DEFAULT_MODEL})
 set_tests_properties(cli_inspect_graph PROPERTIES PASS_REGULAR_EXPRESSION
   "integer graph: [0-9]+ nodes, [0-9]+ tensors, 14 segments.*segment 1: attention.*arena: [0-9]+ bytes for 1 thread")
+# inspect on a model folder reports the file the engine loads: model.intvit when the folder has one
+# (the default folder also holds the FP32 model.safetensors it was quantized from).
+add_test(NAME cli_inspect_integer_folder COMMAND intvit_cli inspect ${INTVIT_DEFAULT_MODEL})
+set_tests_properties(cli_inspect_integer_folder PROPERTIES PASS_REGULAR_EXPRESSION
+  "weights: +[^\n]*/model\\.intvit \\(integer\\)")
+# A folder with no model in it is an error that names both files, not "cannot open model.safetensors".
+add_test(NAME cli_inspect_empty_folder COMMAND intvit_cli inspect ${CMAKE_CURRENT_SOURCE_DIR}/c_api_alloc)
+set_tests_properties(cli_inspect_empty_folder PROPERTIES PASS_REGULAR_EXPRESSION
+  "no model in folder [^\n]*c_api_alloc: it holds neither model\\.intvit nor model\\.safetensors")
 # A bad on|off value is a usage error (exit 2) naming the flag, before any file is read.
 # Checked by message, not by exit code: with --model none any failure ("model not found") would pass.
 add_test(NAME cli_quantize_bad_on_off COMMAND intvit_cli quantize --model none --calib none -o none --log2-renorm maybe)

@@ -12,6 +12,7 @@
 #include "engine/swin_config.h"
 #include "engine/vit_config.h"
 #include "engine/vit_graph.h"
+#include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 #include "weights/int_model_file.h"
 #include "models/safetensors.h"
@@ -24,7 +25,8 @@ constexpr const char* kHelp =
     "       intvit inspect --graph MODEL\n"
     "\n"
     "Prints a model's configuration, tensor count, parameter count and file size.\n"
-    "MODEL is a model folder (config.json + model.safetensors) or a .safetensors file.\n"
+    "MODEL is a model folder (config.json + model.intvit or model.safetensors; model.intvit, the\n"
+    "integer model the engine runs, when both are there) or an .intvit or .safetensors file.\n"
     "--graph prints the inference graph instead, one line per node, grouped into segments, and the\n"
     "planned arena size for one thread: the integer graph when MODEL holds model.intvit (or is an\n"
     ".intvit file), else the FP32 graph of its config.json.\n";
@@ -72,15 +74,21 @@ int run_inspect(int argc, char** argv) {
   const std::filesystem::path path = args.positionals[0];
   const bool is_dir = std::filesystem::is_directory(path);
   const std::filesystem::path dir = is_dir ? path : path.parent_path();
+  // The file the engine loads from MODEL (engine/model.h): a folder's model.intvit when it has one.
+  const bool integer = is_dir ? std::filesystem::exists(dir / kIntModelFileName) : path.extension() == ".intvit";
   if (args.has("graph")) {
-    if (is_dir ? std::filesystem::exists(dir / kIntModelFileName) : path.extension() == ".intvit") {
+    if (integer) {
       print_graph(build_int_vit_graph(load_int_model(path)), "integer");
     } else {
       print_graph(build_vit_graph(load_vit_config(dir / "config.json"), GraphPrecision::kFp32), "FP32");
     }
     return 0;
   }
-  const std::filesystem::path weights = is_dir ? dir / "model.safetensors" : path;
+  const std::filesystem::path weights = !is_dir ? path : integer ? dir / kIntModelFileName : dir / "model.safetensors";
+  if (is_dir && !std::filesystem::exists(weights)) {
+    throw Error(ErrorCode::kIo, "no model in folder " + dir.string() + ": it holds neither " + kIntModelFileName +
+                                    " nor model.safetensors");
+  }
   const SafeTensorsFile file = SafeTensorsFile::open(weights);
   int64_t params = 0;
   for (const TensorView& t : file.tensors()) params += t.numel();
@@ -88,6 +96,7 @@ int run_inspect(int argc, char** argv) {
                       {"file_size", file.file_size()},
                       {"tensors", file.tensors().size()},
                       {"parameters", params},
+                      {"integer", integer},
                       {"metadata", file.metadata()}};
   if (std::filesystem::exists(dir / "config.json")) {
     std::ifstream in(dir / "config.json");
@@ -103,7 +112,7 @@ int run_inspect(int argc, char** argv) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("weights:    %s\n", weights.c_str());
+  std::printf("weights:    %s (%s)\n", weights.c_str(), integer ? "integer" : "FP32");
   std::printf("file size:  %zu bytes (%.2f MB)\n", file.file_size(), file.file_size() / 1e6);
   std::printf("tensors:    %zu\n", file.tensors().size());
   std::printf("parameters: %lld\n", static_cast<long long>(params));
