@@ -452,15 +452,17 @@ TEST_CASE("softmax: many rows of the register-table lut kernel (row groups), 8 a
 TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed), 8 and 16 bits",
           "[softmax][softmax16]") {
   // Maxes (Eq. 13) taken ahead, inside another row's Eq. 20 pass (QUANTIZATION.md §4.11):
-  // softmax_rows*__avx512 takes row r + 1's beside row r's 16-logit steps; on rows of 256 logits or
-  // more softmax_rows*__avx512vbmi takes row r + 4's beside row r's 64-logit steps, then its last
-  // 1..63 logits. Every row has one max of its own, placed in turn at the first logit, a 16- or
-  // 64-logit boundary, the last full step, the first and the last logit of the tail, or anywhere (a
-  // max taken from a neighbouring row, or missing the logits of a step or of the tail, changes the
-  // bits); some rows saturate Eq. 13 (int32 extremes, every index 255 but the max's). Short lengths
-  // around 16/64 multiples, lengths on both sides of the vbmi switch and of 16/64 multiples,
-  // ViT-B/384's 577, 1025 and the 4096 limit; 1..9 rows (partial and whole groups) and 197; row
-  // strides above len, the last row ending the allocation (ASan sees a read past it).
+  // softmax_rows*__avx2 and softmax_rows*__avx512 take row r + 1's beside row r's 8- / 16-logit
+  // steps (then the avx2 one its last 1..7 logits); on rows of 256 logits or more
+  // softmax_rows*__avx512vbmi takes row r + 4's beside row r's 64-logit steps, then its last 1..63
+  // logits. Every row has one max of its own, placed at the first logit, an 8-, 16- or 64-logit
+  // boundary, the last logit of the last full 8-logit step, the last full 64-logit step, the first
+  // and the last logit of a tail, or anywhere (a max taken from a neighbouring row, or missing the
+  // logits of a step or of the tail, changes the bits); some rows saturate Eq. 13 (int32 extremes,
+  // every index 255 but the max's). Every mode (log2: 8 bits only). Short lengths around 8/16/64
+  // multiples, lengths on both sides of the vbmi switch and of 16/64 multiples, ViT-B/384's 577,
+  // 1025 and the 4096 limit; a single row, 2..9 rows (partial and whole groups) and 197; row strides
+  // above len, the last row ending the allocation (ASan sees a read past it).
   const uint64_t seed = nonlinear_seed(0x10a6);
   INFO("seed " << seed << " (set INTVIT_TEST_SEED to change)");
   std::mt19937_64 rng(seed);
@@ -472,7 +474,9 @@ TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed),
   params.push_back(params[0]);
   params.back().in_shift = -2;  // Eq. 20b with a left shift
   for (SoftmaxMode mode : {SoftmaxMode::kIexp, SoftmaxMode::kShiftmax}) params.push_back(make_softmax_params(mode, 2.75e-4, 16));
-  std::vector<size_t> lens{1, 2, 8, 15, 16, 17, 31, 33, 49, 63, 64, 65, 127, 129, 197};
+  params.push_back(make_softmax_params(SoftmaxMode::kLog2, 2.75e-4, 4));  // 8 bits only (Eq. 22)
+  std::vector<size_t> lens{1,  2,  3,  5,  7,  8,  9,  15, 16, 17, 23, 24, 25, 31, 32,
+                           33, 39, 40, 41, 47, 48, 49, 63, 64, 65, 71, 127, 129, 197};  // around 8/16/64 multiples
   for (size_t len = 248; len <= 264; ++len) lens.push_back(len);
   for (size_t len : {size_t{319}, size_t{320}, size_t{321}, size_t{383}, size_t{384}, size_t{385}, size_t{447}, size_t{577},
                      size_t{1025}, size_t{4096}}) {
@@ -482,8 +486,11 @@ TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed),
   auto fill = [&](int kind, size_t r, int32_t* x, size_t len) {
     const size_t tail = len / 64 * 64;  // the first logit after the 64-logit steps (len itself if none)
     const size_t last_step = len >= 64 ? len - 64 + r % 64 : r % len;  // within the last 64 logits
-    const size_t places[] = {0, 15, 16, 63, 64, last_step, tail, len - 1, static_cast<size_t>(rng() % len)};
-    const size_t at = std::min(places[r % std::size(places)], len - 1);  // past a short row: its last logit
+    const size_t tail8 = len / 8 * 8;  // the first logit after the 8-logit steps (len itself if none)
+    const size_t places[] = {0, 7, 8, 15, 16, 63, 64, last_step, tail, tail8 - 1, tail8,
+                             len - 1, static_cast<size_t>(rng() % len)};
+    // (r + len): every place on every row index across the lengths; past a short row: its last logit.
+    const size_t at = std::min(places[(r + len) % std::size(places)], len - 1);
     const int32_t top = static_cast<int32_t>(uniform_int(rng, -1000000, 1000000));
     const int32_t spread = static_cast<int32_t>(uniform_int(rng, 1, 60000));
     for (size_t j = 0; j < len; ++j) {
@@ -509,14 +516,16 @@ TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed),
         for (size_t r = 0; r < rows; ++r) fill(static_cast<int>((r * 3 + len) % kRowKinds), r, in.data() + r * ld_in, len);
         std::vector<uint16_t> ref16(rows * ld_out, 0xA5A5), simd16(rows * ld_out, 0xA5A5);
         std::vector<uint8_t> ref8(rows * ld_out, 0xA5), simd8(rows * ld_out, 0xA5);
-        softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
         softmax_rows_ref(p, rows, len, in.data(), ld_in, ref8.data(), ld_out);
         INFO(softmax_mode_name(p.mode) << " multiplier " << p.in_multiplier << " shift " << p.in_shift << " len " << len
                                        << " rows " << rows);
-        for (const auto& variant : variants16) {
-          INFO(variant.name);
-          variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);
-          REQUIRE(ref16 == simd16);  // the padding between rows included
+        if (p.mode != SoftmaxMode::kLog2) {
+          softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
+          for (const auto& variant : variants16) {
+            INFO(variant.name);
+            variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);
+            REQUIRE(ref16 == simd16);  // the padding between rows included
+          }
         }
         for (const auto& variant : variants8) {
           INFO(variant.name);

@@ -126,13 +126,32 @@ inline __m256i lut_exp(const IndexConsts& k, const int32_t* table, __m256i vmax,
   return _mm256_i32gather_epi32(table, index, 4);
 }
 
+// Pass 1 of a row: its max (Eq. 13).
+inline int32_t row_max(size_t len, const int32_t* x) {
+  const size_t full = len & ~size_t{7}, rest = len - full;
+  __m256i vmax = _mm256_set1_epi32(std::numeric_limits<int32_t>::min());
+  for (size_t j = 0; j < full; j += 8) {
+    vmax = _mm256_max_epi32(vmax, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
+  }
+  if (rest != 0) {
+    const __m256i tail = tail_mask8(rest);
+    const __m256i xv = _mm256_maskload_epi32(x + full, tail);  // masked lanes read as 0 (no fault)
+    vmax = _mm256_max_epi32(vmax, _mm256_blendv_epi8(vmax, xv, tail));
+  }
+  return reduce_max_epi32(vmax);
+}
+
 // Pass 2 of a row: e = e_of(x) into e_buf[0, len) (and the rest of the last vector, lanes past the
-// row reading x = max), returns Σe (per lane < 512·2^18, no overflow).
-template <typename ExpOf>
-inline int64_t exp_pass(size_t len, const int32_t* x, int32_t* e_buf, __m256i vmax_b, ExpOf e_of) {
+// row reading x = max), returns Σe (per lane < 512·2^18, no overflow). kNextMax: meanwhile pass 1
+// of the row `next` (its loads beside this row's), its max into next_max (QUANTIZATION.md §4.11).
+template <bool kNextMax, typename ExpOf>
+inline int64_t exp_pass(size_t len, const int32_t* x, int32_t* e_buf, __m256i vmax_b, const int32_t* next,
+                        int32_t& next_max, ExpOf e_of) {
   const size_t full = len & ~size_t{7}, rest = len - full;
   __m256i vsum = _mm256_setzero_si256();
+  __m256i vnext = _mm256_set1_epi32(std::numeric_limits<int32_t>::min());
   for (size_t j = 0; j < full; j += 8) {
+    if constexpr (kNextMax) vnext = _mm256_max_epi32(vnext, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(next + j)));
     const __m256i e = e_of(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
     _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + j), e);
     vsum = _mm256_add_epi32(vsum, e);
@@ -143,53 +162,50 @@ inline int64_t exp_pass(size_t len, const int32_t* x, int32_t* e_buf, __m256i vm
     const __m256i e = e_of(_mm256_blendv_epi8(vmax_b, _mm256_maskload_epi32(x + full, tail), tail));
     _mm256_store_si256(reinterpret_cast<__m256i*>(e_buf + full), e);
     vsum = _mm256_add_epi32(vsum, _mm256_and_si256(e, tail));
+    if constexpr (kNextMax) {
+      const __m256i nv = _mm256_maskload_epi32(next + full, tail);  // masked lanes read as 0 (no fault)
+      vnext = _mm256_max_epi32(vnext, _mm256_blendv_epi8(vnext, nv, tail));
+    }
   }
+  if constexpr (kNextMax) next_max = reduce_max_epi32(vnext);
   return reduce_add_wrap_epi32(vsum);  // < 2^30, never wraps
 }
 
-// Passes 1-2 of a row (Eq. 13-20), shared by the 8- and 16-bit outputs: e_j into e_buf[0, len)
-// (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
-template <SoftmaxMode kMode>
-int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t* e_buf) {
-  const size_t full = len & ~size_t{7}, rest = len - full;
-  const __m256i tail = tail_mask8(rest);  // the first `rest` lanes of the last, partial vector
-  // Pass 1: row max.
-  __m256i vmax = _mm256_set1_epi32(std::numeric_limits<int32_t>::min());
-  for (size_t j = 0; j < full; j += 8) {
-    vmax = _mm256_max_epi32(vmax, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
-  }
-  if (rest != 0) {
-    const __m256i xv = _mm256_maskload_epi32(x + full, tail);  // masked lanes read as 0 (no fault)
-    vmax = _mm256_max_epi32(vmax, _mm256_blendv_epi8(vmax, xv, tail));
-  }
-  const int32_t max = reduce_max_epi32(vmax);
+// Pass 2 of a row (Eq. 13-20) given its max, shared by the 8- and 16-bit outputs: e_j into
+// e_buf[0, len) (and the rest of the last vector, lanes past the row holding e(0)); returns Σe.
+// kNextMax: meanwhile pass 1 of the row `next`, its max into next_max.
+template <SoftmaxMode kMode, bool kNextMax>
+int64_t exp_row(const Consts& p, size_t len, const int32_t* x, int32_t max, int32_t* e_buf, const int32_t* next,
+                int32_t& next_max) {
   // Eq. 13 without 64-bit lanes: max(x, max - 2^31) - max cannot wrap.
   const int64_t floor64 = std::max<int64_t>(int64_t{max} - (int64_t{1} << 31), std::numeric_limits<int32_t>::min());
   const __m256i vfloor = _mm256_set1_epi32(static_cast<int32_t>(floor64));
   const __m256i vmax_b = _mm256_set1_epi32(max);
+  auto pass = [&](auto e_of) { return exp_pass<kNextMax>(len, x, e_buf, vmax_b, next, next_max, e_of); };
   if constexpr (kMode == SoftmaxMode::kLut) {
     if (p.lut_index) {
       const IndexConsts k = index_consts(p);
       const int32_t* table = p.exp_table;
       if (k.product) {
         const __m256i vc = _mm256_set1_epi64x(static_cast<int64_t>(static_cast<uint64_t>(int64_t{max} * k.m) + k.k));
-        return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp_product(k, table, vc, xv); });
+        return pass([&](__m256i xv) { return lut_exp_product(k, table, vc, xv); });
       }
-      if (p.in_shift < 0) return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp<true>(k, table, vmax_b, xv); });
-      return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) { return lut_exp<false>(k, table, vmax_b, xv); });
+      if (p.in_shift < 0) return pass([&](__m256i xv) { return lut_exp<true>(k, table, vmax_b, xv); });
+      return pass([&](__m256i xv) { return lut_exp<false>(k, table, vmax_b, xv); });
     }
   }
   const ExpConsts k = exp_consts(p);
-  return exp_pass(len, x, e_buf, vmax_b, [&](__m256i xv) {
+  return pass([&](__m256i xv) {
     return exp_of<kMode>(p, k, _mm256_sub_epi32(_mm256_max_epi32(xv, vfloor), vmax_b));  // Eq. 13's d
   });
 }
 
 // 8-bit output: Eq. 21 or (kLog2) Eq. 22.
-template <SoftmaxMode kMode>
-void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
+template <SoftmaxMode kMode, bool kNextMax>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, int32_t max, uint8_t* y, const int32_t* next,
+                 int32_t& next_max) {
   alignas(32) int32_t e_buf[kSimdMaxLen + 8];
-  const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
+  const int64_t sum = exp_row<kMode, kNextMax>(p, len, x, max, e_buf, next, next_max);
   const size_t full = len & ~size_t{7}, rest = len - full;
   // Pass 3.
   auto output = [&](auto code_of) {
@@ -230,10 +246,11 @@ void softmax_row(const Consts& p, size_t len, const int32_t* x, uint8_t* y) {
 
 // 16-bit output: Eq. 21b. F16 <= 2^30 fits the low half of a 64-bit lane: vpmuludq gives e·F16
 // (< 2^48) exactly for the even and odd int32 lanes, whose high halves (+ 2^31) are p16.
-template <SoftmaxMode kMode>
-void softmax_row(const Consts& p, size_t len, const int32_t* x, uint16_t* y) {
+template <SoftmaxMode kMode, bool kNextMax>
+void softmax_row(const Consts& p, size_t len, const int32_t* x, int32_t max, uint16_t* y, const int32_t* next,
+                 int32_t& next_max) {
   alignas(32) int32_t e_buf[kSimdMaxLen + 8];
-  const int64_t sum = exp_row<kMode>(p, len, x, e_buf);
+  const int64_t sum = exp_row<kMode, kNextMax>(p, len, x, max, e_buf, next, next_max);
   const uint64_t factor = ((uint64_t{1} << kProb16RecipBits) + sum / 2) / sum;
   const __m256i vf = _mm256_set1_epi64x(static_cast<int64_t>(factor));
   const __m256i round = _mm256_set1_epi64x(int64_t{1} << (kProb16Shift - 1));
@@ -268,7 +285,15 @@ void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, con
                        Out* out, size_t ld_out) {
   const Consts p{params.in_multiplier, params.in_shift, params.poly_b, params.poly_c, params.max_code,
                  params.exp_table, lut_index_applies(params)};
-  for (size_t row = 0; row < rows; ++row) softmax_row<kMode>(p, len, in + row * ld_in, out + row * ld_out);
+  // Each row's Eq. 20 pass takes the next row's max, so no row's pass waits on its own max loop and
+  // reduction (§4.11).
+  if (rows == 0) return;
+  int32_t max = row_max(len, in);
+  for (size_t row = 0; row + 1 < rows; ++row) {
+    const int32_t* x = in + row * ld_in;
+    softmax_row<kMode, true>(p, len, x, max, out + row * ld_out, x + ld_in, max);  // max: this row's, then the next's
+  }
+  softmax_row<kMode, false>(p, len, in + (rows - 1) * ld_in, max, out + (rows - 1) * ld_out, nullptr, max);
 }
 
 }  // namespace
