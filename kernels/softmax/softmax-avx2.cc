@@ -42,9 +42,10 @@ inline ExpConsts exp_consts(const Consts& p) {
           p.in_shift < 0 ? -p.in_shift : 0};
 }
 
-// Eq. 14-20 on 8 centred logits d <= 0.
+// Eq. 14-20 on 8 centred logits d <= 0. Always inlined: GCC otherwise calls it out of line in the
+// tail of a row (once per row, which short rows measurably pay).
 template <SoftmaxMode kMode>
-__m256i exp_of(const Consts& p, const ExpConsts& k, __m256i d) {
+inline __attribute__((always_inline)) __m256i exp_of(const Consts& p, const ExpConsts& k, __m256i d) {
   const __m256i u = mbqm<false>(saturating_left_shift(d, k.left), k.in);  // = mbqm(d, in_multiplier, in_shift)
   if constexpr (kMode == SoftmaxMode::kIexp || kMode == SoftmaxMode::kLog2) {
     const __m256i x = _mm256_max_epi32(u, _mm256_set1_epi32(-(kIexpClampN << kIexpFracBits)));
