@@ -286,15 +286,10 @@ void softmax_rows_mode(const SoftmaxParams& params, size_t rows, size_t len, con
                        Out* out, size_t ld_out) {
   const Consts p{params.in_multiplier, params.in_shift, params.poly_b, params.poly_c, params.max_code,
                  params.exp_table, lut_index_applies(params)};
-  // Each row's Eq. 20 pass takes the next row's max, so no row's pass waits on its own max loop and
-  // reduction (§4.11).
-  if (rows == 0) return;
-  int32_t max = row_max(len, in);
-  for (size_t row = 0; row + 1 < rows; ++row) {
-    const int32_t* x = in + row * ld_in;
-    softmax_row<kMode, true>(p, len, x, max, out + row * ld_out, x + ld_in, max);  // max: this row's, then the next's
-  }
-  softmax_row<kMode, false>(p, len, in + (rows - 1) * ld_in, max, out + (rows - 1) * ld_out, nullptr, max);
+  rows_taking_next_max(rows, in, ld_in, [&](const int32_t* x) { return row_max(len, x); },
+                       [&]<bool kNextMax>(size_t r, int32_t max, const int32_t* next, int32_t& next_max) {
+                         softmax_row<kMode, kNextMax>(p, len, in + r * ld_in, max, out + r * ld_out, next, next_max);
+                       });
 }
 
 }  // namespace
