@@ -8,7 +8,7 @@
 #    and static) and run on images; all four print what the C++ CLI prints.
 
 # The header's version macros follow project(VERSION) (checked in c_api_test.cc).
-target_compile_definitions(intvit_tests PRIVATE INTVIT_PROJECT_VERSION="${PROJECT_VERSION}")
+target_compile_definitions(intvit_test_common INTERFACE INTVIT_PROJECT_VERSION="${PROJECT_VERSION}")
 
 add_executable(intvit_c_api_alloc_tests ${CMAKE_CURRENT_LIST_DIR}/c_api_alloc/c_api_alloc_test.cc)
 target_link_libraries(intvit_c_api_alloc_tests PRIVATE intvit_static intvit_catch_main)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The concurrency tests under ThreadSanitizer: configures the `tsan` preset (CMakePresets.json),
-# builds only intvit_tests (and the CLI it depends on), runs the Catch2 tags [concurrency]
-# (tests/concurrency_test.cc) and [threads] (tests/c_api_test.cc) with halt_on_error=1, and exits
+# builds only intvit_tsan_tests (the test files with such cases, tests/CMakeLists.txt; and the CLI),
+# runs the Catch2 tags [concurrency] (tests/concurrency_test.cc, image_pipeline_test.cc) and
+# [threads] (tests/c_api_test.cc, int_swin_test.cc) with halt_on_error=1, and exits
 # non-zero on any failure or any TSan report. It first runs a hidden test with a planted race
 # ([tsan_planted_race]) and fails unless TSan reports it.
 #
@@ -36,13 +37,13 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66 ${TSAN_
 
 start=$SECONDS
 cmake --preset tsan -B "$build_dir" >/dev/null
-cmake --build "$build_dir" -j "$jobs" --target intvit_tests
+cmake --build "$build_dir" -j "$jobs" --target intvit_tsan_tests
 echo "tsan build: $((SECONDS - start)) s"
 
 # Self-check: the planted race in tests/concurrency_test.cc must be reported (exit 66), else
 # this binary is not instrumented and a clean run below would prove nothing.
 planted=0
-"$build_dir/tests/intvit_tests" "[tsan_planted_race]" >"$log" 2>&1 || planted=$?
+"$build_dir/tests/intvit_tsan_tests" "[tsan_planted_race]" >"$log" 2>&1 || planted=$?
 if [[ $planted -ne 66 ]] || ! grep -q "WARNING: ThreadSanitizer: data race" "$log"; then
   echo "FAIL: the planted race was not reported (exit $planted): is $build_dir built with -fsanitize=thread?" >&2
   exit 1
@@ -51,7 +52,7 @@ echo "self-check: the planted race is reported"
 
 start=$SECONDS
 status=0
-"$build_dir/tests/intvit_tests" "$specs" --durations yes 2>&1 | tee "$log" || status=$?
+"$build_dir/tests/intvit_tsan_tests" "$specs" --durations yes 2>&1 | tee "$log" || status=$?
 echo "tsan run ($specs, INTVIT_ISA=$INTVIT_ISA): $((SECONDS - start)) s, exit $status"
 
 if grep -q "WARNING: ThreadSanitizer" "$log"; then
