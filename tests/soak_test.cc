@@ -13,14 +13,8 @@
 #include <fstream>
 #include <string>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define INTVIT_SOAK_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define INTVIT_SOAK_SANITIZER 1
-#endif
-#endif
-#ifdef INTVIT_SOAK_SANITIZER
+#include "sanitizer_build.h"
+#if INTVIT_TEST_SANITIZER
 // From <sanitizer/allocator_interface.h>, which GCC does not install; every sanitizer runtime
 // with its own allocator (ASan, TSan) defines it.
 extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
@@ -47,7 +41,7 @@ long resident_kib() {
 
 // Bytes currently allocated and not freed, as the allocator in use counts them.
 long live_heap_bytes() {
-#ifdef INTVIT_SOAK_SANITIZER
+#if INTVIT_TEST_SANITIZER
   return static_cast<long>(__sanitizer_get_current_allocated_bytes());
 #else
   return static_cast<long>(mallinfo2().uordblks);
@@ -118,7 +112,7 @@ TEST_CASE("soak: one session, 10,000 runs, flat memory and the first run's bits"
   INFO("VmRSS " << rss_before << " -> " << rss_after << " KiB; live heap " << heap_before << " -> " << heap_after
                 << " bytes");
   CHECK(heap_after - heap_before <= kLiveHeapGrowthBytes);
-#ifdef INTVIT_SOAK_SANITIZER
+#if INTVIT_TEST_SANITIZER
   // Under ASan freed blocks sit in the quarantine (resident, not live): VmRSS is reported only.
 #else
   CHECK(rss_after - rss_before <= kResidentGrowthKib);

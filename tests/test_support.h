@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "sanitizer_build.h"
+
 namespace intvit::test {
 
 // ../shared/ beside the source tree, or $INTVIT_SHARED_DIR. Empty when absent.
@@ -24,20 +26,10 @@ inline bool running_in_ci() {
 
 inline std::filesystem::path source_dir() { return INTVIT_SOURCE_DIR; }
 
-// True in ASan/TSan builds (GCC defines __SANITIZE_*, clang has __has_feature). Tests that run the
-// same code over many inputs (the oracle's 100 images) check a few there: the Release run checks
-// them all, and the sanitizers look at the code paths, which the first inputs already cover.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kSanitizerBuild = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kSanitizerBuild = true;
-#else
-inline constexpr bool kSanitizerBuild = false;
-#endif
-#else
-inline constexpr bool kSanitizerBuild = false;
-#endif
+// True in ASan/TSan builds (sanitizer_build.h). Tests that run the same code over many inputs (the
+// oracle's 100 images) check a few there: the Release run checks them all, and the sanitizers look at
+// the code paths, which the first inputs already cover.
+inline constexpr bool kSanitizerBuild = INTVIT_TEST_SANITIZER != 0;
 
 // Restores (or unsets) an environment variable when leaving scope.
 class ScopedEnv {
