@@ -8,7 +8,9 @@
 #
 #   tests/tsan/run_tsan.sh                   # build dir: build/tsan (the preset's)
 #   INTVIT_TSAN_BUILD_DIR=build/x tests/tsan/run_tsan.sh
-#   tests/tsan/run_tsan.sh '[thread_pool]'   # other Catch2 test specs instead of the default
+#   tests/tsan/run_tsan.sh '[thread_pool]'   # other Catch2 test specs instead of the default (only cases
+#                                            # in the files intvit_tsan_tests holds: tag a new file's case
+#                                            # [concurrency] or [threads] to bring the file in)
 #
 # Environment of the run, and why:
 #  - INTVIT_ISA=avx2 (ref on a CPU without AVX2) unless already set: sessions that ask for the
