@@ -334,6 +334,53 @@ std::array<double, kOps> macs_per_op(const intvit::ViTConfig& c, bool nominal = 
 
 // ---- Measuring --------------------------------------------------------------------------------
 
+// One layer of the profiled pass: the graph nodes of one name outside their block index
+// ("blocks.3.attn.q" -> "attn.q") and one op kind (a block's attention nodes share the name
+// "attn": its q@kᵀ, softmax and attn@v are three layers), summed over the blocks.
+struct Layer {
+  std::string name;
+  OpKind kind = OpKind::kLinear;
+  double us_per_image = 0, macs_per_image = 0, share = 0, gops_per_core = 0;
+};
+
+// "blocks.<n>.<rest>" -> "<rest>"; other names as they are.
+std::string layer_of(const std::string& node) {
+  const std::string prefix = "blocks.";
+  if (node.rfind(prefix, 0) != 0) return node;
+  const size_t dot = node.find('.', prefix.size());
+  return dot == std::string::npos ? node : node.substr(dot + 1);
+}
+
+// The profile's per-node times and MACs grouped into layers (order of first appearance; nodes
+// that never ran left out); shares of the summed node time.
+std::vector<Layer> layers_of(const intvit::OpProfile& p, double images) {
+  std::vector<Layer> layers;
+  std::map<std::pair<std::string, OpKind>, size_t> index;
+  std::vector<double> ns;
+  for (size_t i = 0; i < p.nodes(); ++i) {
+    const std::string name = layer_of(p.node_name(i));
+    auto [it, added] = index.emplace(std::make_pair(name, p.node_kind(i)), layers.size());
+    if (added) {
+      layers.push_back({name, p.node_kind(i)});
+      ns.push_back(0);
+    }
+    ns[it->second] += static_cast<double>(p.node_nanoseconds(i));
+    layers[it->second].macs_per_image += static_cast<double>(p.node_macs(i)) / images;
+  }
+  double total = 0;
+  for (double v : ns) total += v;
+  std::vector<Layer> ran;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    if (ns[l] <= 0) continue;
+    Layer x = layers[l];
+    x.us_per_image = ns[l] * 1e-3 / images;
+    x.share = ns[l] / total;
+    x.gops_per_core = 2 * x.macs_per_image * images / ns[l];  // ops per ns = GOPS
+    ran.push_back(x);
+  }
+  return ran;
+}
+
 struct Row {
   int batch = 1, threads = 1;
   std::vector<double> repeats_ips;
@@ -342,6 +389,8 @@ struct Row {
   double gops = 0, peak_gops = 0;
   std::array<double, kOps> op_share{}, op_gops_per_core{};
   double op_coverage = 0;  // timed op CPU time / (wall time × threads) of the profiled pass
+  std::vector<Layer> layers;  // the profiled pass per layer (integer ViT only)
+  double layer_macs_per_image = 0;  // their MACs as the forward counted them
   double rss_mib = 0;
   bool rss_is_process_peak = false;
   double load1_before = 0, others_cores = 0;
@@ -463,6 +512,8 @@ Row measure(const Options& o, const LoadedModel& m, const std::string& backend, 
       r.op_gops_per_core[k] = ns > 0 && macs[k] > 0 ? 2 * macs[k] * images / ns : 0;  // ops per ns = GOPS
     }
     r.op_coverage = sum_ns * 1e-9 / (wall * threads);
+    r.layers = layers_of(profile, images);
+    for (const Layer& l : r.layers) r.layer_macs_per_image += l.macs_per_image;
   }
   r.rss_mib = intvit::bench::peak_rss_mib();
 
@@ -527,6 +578,42 @@ void print_profile(const std::vector<Row>& rows) {
   }
 }
 
+// Layers as rows, one column group per measured row: µs per image, and for products GOPS per busy
+// core with its share of one core's peak. A layer's time sums its blocks and the threads.
+void print_layers(const std::vector<Row>& rows) {
+  std::vector<std::pair<std::string, OpKind>> names;  // every layer of any row, first row's order
+  for (const Row& r : rows) {
+    for (const Layer& l : r.layers) {
+      if (std::find(names.begin(), names.end(), std::make_pair(l.name, l.kind)) == names.end()) names.emplace_back(l.name, l.kind);
+    }
+  }
+  if (names.empty()) return;
+  std::printf("\nper-layer CPU time per image in us (profiled pass; summed over the blocks and threads), "
+              "GOPS per busy core and %% of one core's peak\n%-18s %-12s", "layer", "op");
+  for (const Row& r : rows) {
+    char h[32];
+    std::snprintf(h, sizeof h, "batch %d threads %d", r.batch, r.threads);
+    std::printf(" %21s", h);
+  }
+  std::printf("\n");
+  for (const auto& [name, kind] : names) {
+    std::printf("%-18s %-12s", name.c_str(), intvit::op_kind_name(kind));
+    for (const Row& r : rows) {
+      const auto l = std::find_if(r.layers.begin(), r.layers.end(), [&](const Layer& x) { return x.name == name && x.kind == kind; });
+      if (l == r.layers.end()) {
+        std::printf(" %21s", "-");
+      } else if (l->macs_per_image <= 0) {
+        std::printf(" %8.1f %12s", l->us_per_image, "");
+      } else if (r.peak_gops > 0) {
+        std::printf(" %8.1f %6.0f %4.0f%%", l->us_per_image, l->gops_per_core, 100 * l->gops_per_core * r.threads / r.peak_gops);
+      } else {
+        std::printf(" %8.1f %6.0f %5s", l->us_per_image, l->gops_per_core, "");
+      }
+    }
+    std::printf("\n");
+  }
+}
+
 nlohmann::json row_json(const Row& r, const LoadedModel& m, const std::string& backend) {
   nlohmann::json share = nlohmann::json::object(), op_gops = nlohmann::json::object();
   for (int k = 0; k < kOps; ++k) {
@@ -558,6 +645,17 @@ nlohmann::json row_json(const Row& r, const LoadedModel& m, const std::string& b
                       {"images_per_cpu_s", r.images_per_cpu_s},
                       {"busy", r.busy},
                       {"warning", r.warning}};
+  nlohmann::json layers = nlohmann::json::array();
+  for (const Layer& l : r.layers) {
+    nlohmann::json x = {{"layer", l.name}, {"op", intvit::op_kind_name(l.kind)}, {"us_per_image", l.us_per_image}, {"share", l.share}};
+    if (l.macs_per_image > 0) {
+      x["macs_per_image"] = l.macs_per_image;
+      x["gops_per_core"] = l.gops_per_core;
+    }
+    layers.push_back(x);
+  }
+  j["layers"] = layers;
+  j["layer_macs_per_image"] = r.layer_macs_per_image;
   j["peak_gops"] = r.peak_gops > 0 ? nlohmann::json(r.peak_gops) : nlohmann::json(nullptr);
   j["peak_pct"] = r.peak_gops > 0 ? nlohmann::json(100 * r.gops / r.peak_gops) : nlohmann::json(nullptr);
   return j;
@@ -619,9 +717,17 @@ int run(const Options& o) {
     for (int threads : o.threads) {
       rows.push_back(measure(o, m, backend, batch, threads, macs, peak_gops[threads]));
       print_row(rows.back());
+      // GOPS count macs_per_op's MACs; the forward counts what it ran: they must agree.
+      const Row& r = rows.back();
+      if (!r.layers.empty() && std::fabs(r.layer_macs_per_image - total_macs) > 0.5) {
+        throw Error(ErrorCode::kInternal, "the forward executed " + std::to_string(r.layer_macs_per_image) +
+                                              " MACs per image, the bench counts " + std::to_string(total_macs) +
+                                              ": its GOPS would be wrong (macs_per_op)");
+      }
     }
   }
   print_profile(rows);
+  print_layers(rows);
   bool warned = false;
   for (const Row& r : rows) {
     if (r.warning.empty()) continue;

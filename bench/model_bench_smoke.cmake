@@ -1,6 +1,8 @@
 # Smoke test of `intvit-bench model` (run with cmake -P): one short row, then the --json output must
-# parse and hold what bench/peers/run_peers.py --intvit-json reads; and a bad argument must exit 2.
+# parse and hold what bench/peers/run_peers.py --intvit-json reads and the per-layer profile (the bench
+# itself fails if the layers' executed MACs differ from its own count); a bad argument must exit 2.
 #   cmake -DBENCH=<intvit-bench> -DOUT=<scratch dir> (-DMODEL=<model dir> | -DARCH=vit_tiny) -P model_bench_smoke.cmake
+cmake_policy(SET CMP0054 NEW)  # if(op STREQUAL "linear") compares strings, whatever variables exist
 if(MODEL)
   set(MODEL_ARGS --model "${MODEL}")
 elseif(ARCH)
@@ -37,6 +39,28 @@ foreach(i 0 1)
   string(JSON linear GET "${j}" results ${i} op_share linear)
   if(NOT linear GREATER 0)
     message(FATAL_ERROR "results[${i}].op_share.linear = ${linear}")
+  endif()
+  # Per layer (the integer ViT's graph nodes, blocks summed): attn.q is a linear with its GOPS.
+  string(JSON layers LENGTH "${j}" results ${i} layers)
+  set(found_q FALSE)
+  math(EXPR last "${layers} - 1")
+  foreach(l RANGE ${last})
+    string(JSON name GET "${j}" results ${i} layers ${l} layer)
+    string(JSON op GET "${j}" results ${i} layers ${l} op)
+    string(JSON us GET "${j}" results ${i} layers ${l} us_per_image)
+    if(NOT us GREATER_EQUAL 0)
+      message(FATAL_ERROR "results[${i}].layers[${l}] (${name}) us_per_image = ${us}")
+    endif()
+    if(name STREQUAL "attn.q" AND op STREQUAL "linear")
+      string(JSON g GET "${j}" results ${i} layers ${l} gops_per_core)
+      if(NOT g GREATER 0)
+        message(FATAL_ERROR "results[${i}] attn.q gops_per_core = ${g}")
+      endif()
+      set(found_q TRUE)
+    endif()
+  endforeach()
+  if(NOT found_q OR layers LESS 10)
+    message(FATAL_ERROR "results[${i}].layers: ${layers} layers, attn.q found: ${found_q}\n${j}")
   endif()
 endforeach()
 string(JSON batch GET "${j}" results 1 batch)

@@ -67,8 +67,9 @@ OpKind op_kind(const Node& n) {
     case OpType::kPatchEmbed:
     case OpType::kClassToken: return OpKind::kPatchEmbed;
     case OpType::kLinear: return n.param == Param::kPatchEmbed ? OpKind::kPatchEmbed : OpKind::kLinear;
+    case OpType::kSelectToken:
     case OpType::kHead:
-    case OpType::kAverageLogits: return OpKind::kLinear;  // the classifier tail
+    case OpType::kAverageLogits: return OpKind::kLinear;  // the classifier tail (the token view costs nothing)
     case OpType::kLayerNorm: return OpKind::kLayerNorm;
     case OpType::kQk: return OpKind::kQk;
     case OpType::kSoftmax: return OpKind::kSoftmax;
@@ -176,7 +177,7 @@ class Executor {
   // Rows [r0, r1) of image img's domain of a row-wise node (img 0 with a flat node: any batch row).
   // `gelu` (fc1 only, folds_gelu): the GELU node folded into fc1's output stage.
   void rows(const Node& n, size_t img, size_t r0, size_t r1, const Node* gelu = nullptr) const {
-    ScopedOpTimer timer(profile_, op_kind(n));
+    ScopedOpTimer timer(profile_, op_kind(n), node_index(n));
     const int out_id = gelu ? gelu->outputs[0] : n.outputs[0];
     const TensorDesc& out = tensor(out_id);
     uint8_t* y = data(out_id, img);
@@ -200,6 +201,7 @@ class Executor {
         const uint8_t* table = gelu ? m_.blocks[static_cast<size_t>(n.block)].gelu_bytes.data() : nullptr;
         const GemmOutput o{y + (a - out_skip) * out.row_bytes(), out.cols, l.out_type, &rq, l.accumulate, table};
         linear(*l.packed, r1 - a, data(n.inputs[0], img) + (a - in_skip) * in.row_bytes(), in.cols, o);
+        timer.add_macs(static_cast<int64_t>((r1 - a) * static_cast<size_t>(l.in) * static_cast<size_t>(l.out)));
         return;
       }
       case OpType::kTranspose: {  // [T][D] -> [D][T]: columns [r0, r1) of vᵀ
@@ -221,9 +223,10 @@ class Executor {
 
   // An attention node on query rows [r0, r1) of head h of image img; scratch is this thread's copy.
   void tile(const Node& n, size_t img, size_t h, size_t r0, size_t r1, int thread) const {
-    ScopedOpTimer timer(profile_, op_kind(n));
+    ScopedOpTimer timer(profile_, op_kind(n), node_index(n));
     const QBlock& b = m_.blocks[static_cast<size_t>(n.block)];
     const size_t t = m_.config.num_tokens(), hd = m_.config.head_dim(), off = h * hd, rows = r1 - r0;
+    if (n.op == OpType::kQk || n.op == OpType::kAv) timer.add_macs(static_cast<int64_t>(rows * t * hd));  // either product
     const TensorDesc& in = tensor(n.inputs[0]);
     const TensorDesc& out = tensor(n.outputs[0]);
     const uint8_t* x = data(n.inputs[0], img, thread);
@@ -279,6 +282,8 @@ class Executor {
   }
 
  private:
+  int node_index(const Node& n) const { return static_cast<int>(&n - g_.nodes.data()); }
+
   // Whether a row-wise node may treat the batch as one [n·rows][cols] matrix: a layernorm, linear
   // or GELU whose every tensor holds exactly the domain's rows per image, back to back.
   bool batch_flat(const Node& n) const {
@@ -498,6 +503,16 @@ void int_vit_forward(const IntViT& m, const KernelSet& kernels, const uint8_t* p
 void int_vit_forward_traced(const IntViT& m, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,
                             const IntActivationObserver& observer) {
   run_forward(m, kernels, 1, pixels, ws, logits, nullptr, &observer, nullptr, true);
+}
+
+void bind_profile_nodes(const IntWorkspace& ws, OpProfile& profile) {
+  std::vector<std::string> names;
+  std::vector<OpKind> kinds;
+  for (const Node& n : ws.graph().nodes) {
+    names.push_back(n.name);
+    kinds.push_back(op_kind(n));
+  }
+  profile.bind_nodes(std::move(names), std::move(kinds));
 }
 
 void int_vit_forward_batch(const IntViT& m, const KernelSet& kernels, size_t n, const uint8_t* pixels, IntWorkspace& ws, int32_t* logits,

@@ -123,7 +123,9 @@ class PackedIntSession : public Session {
 
 class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
  public:
-  IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o) : PackedIntSession(std::move(owner), model, o) {}
+  IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o) : PackedIntSession(std::move(owner), model, o) {
+    if (profile_) bind_profile_nodes(ws_, *profile_);
+  }
   size_t workspace_bytes() const override { return ws_.bytes(); }
   void run_int(const uint8_t* pixels, int32_t* logits) override {
     int_vit_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
@@ -135,7 +137,10 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
     const ViTConfig& c = net_->config;
     const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
     const size_t pass = std::min(n, kBatchPerPass);
-    if (pass > ws_.batch()) ws_ = IntWorkspace(*net_, pool_.threads(), pass);
+    if (pass > ws_.batch()) {
+      ws_ = IntWorkspace(*net_, pool_.threads(), pass);
+      if (profile_) bind_profile_nodes(ws_, *profile_);  // the same nodes: keeps the counts
+    }
     for (size_t i = 0; i < n; i += pass) {
       const size_t k = std::min(pass, n - i);
       int_vit_forward_batch(*net_, kernels_, k, pixels + i * in_bytes, ws_, logits + i * c.num_classes, &pool_, profile_);

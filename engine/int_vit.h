@@ -187,7 +187,8 @@ class IntWorkspace {
 // (head, row block) tasks are split across its threads (the workspace must have been made for at
 // least pool->threads(), else intvit::Error); the result is bit-identical for any thread count.
 // Every kernel call goes through `kernels` (kernels/backend/backend.h); the model must be packed
-// for kernels.gemm. `profile`, if given, accumulates the time spent per op type (engine/op_profile.h).
+// for kernels.gemm. `profile`, if given, accumulates the time spent per op type (engine/op_profile.h),
+// and per graph node once bound to the workspace's graph (bind_profile_nodes).
 void int_vit_forward(const IntViT& model, const KernelSet& kernels, const uint8_t* pixels, IntWorkspace& ws,
                      int32_t* logits, ThreadPool* pool = nullptr, const IntActivationObserver* observer = nullptr,
                      OpProfile* profile = nullptr);
@@ -207,5 +208,10 @@ void int_vit_forward_traced(const IntViT& model, const KernelSet& kernels, const
 // intvit::Error(kInvalidArgument).
 void int_vit_forward_batch(const IntViT& model, const KernelSet& kernels, size_t n, const uint8_t* pixels, IntWorkspace& ws,
                            int32_t* logits, ThreadPool* pool = nullptr, OpProfile* profile = nullptr);
+
+// Binds `profile`'s per-node slots to the nodes of ws's graph (their names and op kinds), so the
+// forwards above add each node's CPU time and executed MACs (OpProfile::add_node). Allocates: call
+// when the session is made, not between runs.
+void bind_profile_nodes(const IntWorkspace& ws, OpProfile& profile);
 
 }  // namespace intvit
