@@ -6,9 +6,9 @@
 // AVX2 has no 64-bit multiply-low and no 64-bit arithmetic shift, so Eq. 38 is evaluated on
 // magnitudes: RDBP rounds half away from zero, so RDBP(-v, e) = -RDBP(|v|, e), and for v >= 0 it is
 // (v + 2^(e-1)) >> e. With |ñ| <= 2^31 and R <= 2^30, ñ·R is one unsigned 32×32 multiply.
-// In-contract int32 rows (s >= j, C <= 1024) take the output stage of QUANTIZATION.md §6.5 instead
-// (as layernorm-avx512.cc), with Eq. 39's arithmetic shift as a logical one of w XOR 2^63 minus
-// 2^(63-h_c).
+// Int32 rows without a right pre-shift (s >= 0, C <= 1024) take the output stage of QUANTIZATION.md
+// §6.5 instead (as layernorm-avx512.cc; s < j: ñ rounded in 64-bit lanes), with Eq. 39's arithmetic
+// shift as a logical one of w XOR 2^63 minus 2^(63-h_c).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -98,14 +98,27 @@ inline __m256i affine4(__m256i nt, __m256i recip, __m256i half, const int64_t* g
                           _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
 }
 
-template <int kOutBits, bool kNarrow>
+// Eq. 38's ñ of rows with s < j (§6.5): RDBP64(C·x_c − Σx, j − s) on the 4 channels whose x sits in
+// the low dwords of `x`. Only the low dword (ñ itself, |ñ| < 2^31) is used, and a logical shift leaves
+// the same low dword as the arithmetic one AVX2 lacks.
+inline __m256i scaled_down4(__m256i x, __m256i count, __m256i sum, __m256i half, __m128i down) {
+  const __m256i v = _mm256_sub_epi64(_mm256_mul_epi32(x, count), sum);  // |C·x − Σx| < 2^45
+  const __m256i w = _mm256_add_epi64(_mm256_add_epi64(v, half), _mm256_cmpgt_epi64(_mm256_setzero_si256(), v));
+  return _mm256_srl_epi64(w, down);
+}
+
+// kDown: rows with s < j (j − s in [1, 31]); else s >= j (s − j in [0, 31]).
+template <int kOutBits, bool kNarrow, bool kDown = false>
 void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
                          const RowScale& rs, void* out) {
   const size_t n = p.channels;
-  const int up = s - rs.j;  // in [0, 31]
-  const auto sum0 = static_cast<uint64_t>(sum) >> s;  // Σx (S = 2^s·Σx exactly)
+  const int up = kDown ? 0 : s - rs.j, down = kDown ? rs.j - s : 0;
+  const auto sum0 = static_cast<uint64_t>(sum) >> s;  // Σx (S = 2^s·Σx exactly) modulo 2^64
   const __m256i scale = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
   const __m256i offset = _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
+  const __m256i count = _mm256_set1_epi64x(static_cast<int64_t>(n)), sum64 = _mm256_set1_epi64x(sum >> s);
+  const __m256i half_down = _mm256_set1_epi64x(kDown ? int64_t{1} << (down - 1) : 0);
+  const __m128i down_count = _mm_cvtsi32_si128(down);
   const __m256i recip = _mm256_set1_epi64x(rs.recip), half = _mm256_set1_epi64x(int64_t{1} << (kTBits - 1));
   [[maybe_unused]] const __m256i lo = _mm256_set1_epi64x(p.out_min), hi = _mm256_set1_epi64x(p.out_max);
   const __m256i lo32 = _mm256_set1_epi32(p.out_min), hi32 = _mm256_set1_epi32(p.out_max);
@@ -114,9 +127,16 @@ void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, cons
     const LaneBlock& b = blocks[c / 8];
     const size_t left = n - c;
     const __m256i xv = left >= 8 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)) : _mm256_maskload_epi32(x + c, tail_mask8(left));
-    const __m256i nt = _mm256_sub_epi32(_mm256_mullo_epi32(xv, scale), offset);  // ñ mod 2^32 = ñ
-    __m256i y_even = affine4(nt, recip, half, b.g, b.k, b.theta, b.h, b.bias);
-    __m256i y_odd = affine4(_mm256_srli_epi64(nt, 32), recip, half, b.g + 4, b.k + 4, b.theta + 4, b.h + 4, b.bias + 4);
+    __m256i nt_even, nt_odd;  // ñ of the even and odd channels in the low dwords
+    if constexpr (kDown) {
+      nt_even = scaled_down4(xv, count, sum64, half_down, down_count);
+      nt_odd = scaled_down4(_mm256_srli_epi64(xv, 32), count, sum64, half_down, down_count);
+    } else {
+      nt_even = _mm256_sub_epi32(_mm256_mullo_epi32(xv, scale), offset);  // ñ mod 2^32 = ñ
+      nt_odd = _mm256_srli_epi64(nt_even, 32);
+    }
+    __m256i y_even = affine4(nt_even, recip, half, b.g, b.k, b.theta, b.h, b.bias);
+    __m256i y_odd = affine4(nt_odd, recip, half, b.g + 4, b.k + 4, b.theta + 4, b.h + 4, b.bias + 4);
     if constexpr (!kNarrow) {
       y_even = min_epi64(max_epi64(y_even, lo), hi);
       y_odd = min_epi64(max_epi64(y_odd, lo), hi);
@@ -222,6 +242,10 @@ void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, bool narro
           if (narrow && normalize_row_fast<kOutBits>(p, blocks, x, st.s, st.sum, rs, out)) return;
           return narrow ? normalize_row_lanes<kOutBits, true>(p, blocks, x, st.s, st.sum, rs, out)
                         : normalize_row_lanes<kOutBits, false>(p, blocks, x, st.s, st.sum, rs, out);
+        }
+        if (rs.j - st.s <= 31) {
+          return narrow ? normalize_row_lanes<kOutBits, true, true>(p, blocks, x, st.s, st.sum, rs, out)
+                        : normalize_row_lanes<kOutBits, false, true>(p, blocks, x, st.s, st.sum, rs, out);
         }
       }
     }

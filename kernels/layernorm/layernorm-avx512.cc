@@ -1,10 +1,10 @@
 // AVX-512 LayerNorm, bit-identical to layernorm-ref.cc (QUANTIZATION.md §6). Int32 rows: max |x|
 // (as the OR of the squares), Σx and Σx² in one pass of 6 vector ops per 16 channels (§6.6); the
 // 128-bit D² and Eq. 37 per row, scalar and division-free, in groups of 8 rows whose chains run beside
-// the previous group's output stages. In-contract rows
-// (s >= j, C <= 1024) take the lane stages of layernorm-lanes-avx512.h (§6.5, and §6.6's half-up
-// stage in narrow calls); other rows the general stage: 8 channels in int64 lanes with 32×32-bit
-// multiplies only (vpmuldq) and rounding shifts as add-half-and-sign.
+// the previous group's output stages. Rows without a right
+// pre-shift (s >= 0, C <= 1024) take the lane stages of layernorm-lanes-avx512.h (§6.5; s >= j: also
+// §6.6's half-up stage in narrow calls); other rows the general stage: 8 channels in int64 lanes with
+// 32×32-bit multiplies only (vpmuldq) and rounding shifts as add-half-and-sign.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -213,22 +213,23 @@ void row_stats(const LayerNormParams& p, const void* in, RowStats& out) {
   out.s = s, out.sum = _mm512_reduce_add_epi64(vsum), out.sum_sq = _mm512_reduce_add_epi64(vsq);
 }
 
-// Whether a row takes normalize_row_lanes (int32 input, lane constants built, s >= j).
-inline bool lanes_fit(const RowPlan& r) { return r.s >= 0 && r.s >= r.scale.j && r.s - r.scale.j <= 31; }
+// Whether a row takes normalize_row_lanes (int32 input, lane constants built, s >= 0, |s − j| <= 31).
+inline bool lanes_fit(const RowPlan& r) { return r.s >= 0 && r.s - r.scale.j <= 31 && r.scale.j - r.s <= 31; }
 
 void normalize_lanes(const LayerNormParams& p, const LaneBlock* blocks, bool narrow, const void* in, const RowPlan& r,
                      void* out) {
   const auto* x = static_cast<const int32_t*>(in);
-  if (p.out_bits == 8) {
-    auto* y = static_cast<uint8_t*>(out);
+  auto stage = [&]<typename OutT>(OutT* y) {
+    if (r.s < r.scale.j) {
+      return narrow ? normalize_row_lanes<true, true>(p, blocks, x, r.s, r.sum, r.scale, y)
+                    : normalize_row_lanes<false, true>(p, blocks, x, r.s, r.sum, r.scale, y);
+    }
     if (narrow && normalize_row_fast(p, blocks, x, r.s, r.sum, r.scale, y)) return;
-    return narrow ? normalize_row_lanes<true>(p, blocks, x, r.s, r.sum, r.scale, y)
-                  : normalize_row_lanes<false>(p, blocks, x, r.s, r.sum, r.scale, y);
-  }
-  auto* y = static_cast<int16_t*>(out);
-  if (narrow && normalize_row_fast(p, blocks, x, r.s, r.sum, r.scale, y)) return;
-  narrow ? normalize_row_lanes<true>(p, blocks, x, r.s, r.sum, r.scale, y)
-         : normalize_row_lanes<false>(p, blocks, x, r.s, r.sum, r.scale, y);
+    narrow ? normalize_row_lanes<true, false>(p, blocks, x, r.s, r.sum, r.scale, y)
+           : normalize_row_lanes<false, false>(p, blocks, x, r.s, r.sum, r.scale, y);
+  };
+  if (p.out_bits == 8) return stage(static_cast<uint8_t*>(out));
+  stage(static_cast<int16_t*>(out));
 }
 
 void normalize(const LayerNormParams& p, const void* in, const RowPlan& r, void* out) {

@@ -22,7 +22,8 @@ using namespace fp_avx512;
 // ---- The fast output stage (QUANTIZATION.md §6.5) for int32 rows with s >= 0 and s >= j, i.e.
 // every in-contract residual row: n_c = 2^s·(C·x_c - Σx) and s >= j make Eq. 38's ñ_c =
 // 2^(s-j)·(C·x_c - Σx) exact, and since |ñ_c| < 2^31 it is one vpmulld and one vpsubd mod 2^32
-// over 16 channels. Then, on the even and odd channels in 64-bit lanes:
+// over 16 channels. Rows with 0 <= s < j (large values and a large variance) take ñ_c =
+// RDBP64(C·x_c - Σx, j - s) in 64-bit lanes instead. Then, on the even and odd channels in 64-bit lanes:
 //   t = (ñ·R + 2^29 - [ñ·R < 0]) >> 30     (Eq. 38; vpmuldq reads ñ from the low dwords)
 //   w = t·G_c + K_c,  y = (w - [w < Θ_c]) >> h_c   (Eq. 39 with z_out, the half and the sign
 //                                                   test folded into the per-channel K_c, Θ_c)
@@ -86,7 +87,8 @@ inline __m512i affine8(__m512i nt, __m512i recip, __m512i half, const int64_t* g
   return _mm512_srav_epi64(_mm512_mask_sub_epi64(w, below, w, _mm512_set1_epi64(1)), _mm512_load_si512(h));
 }
 
-// Stores y16(c, block, mask) (y of channels [c, c + 16) as int32 lanes, `block` their LaneBlock) for
+// Stores y16(c, block, mask) (y of channels [c, c + 16) as int32 lanes, `block` their LaneBlock; an
+// always-inline lambda: GCC had called the stages' y16 out of line, 40 % slower at 197 × 192) for
 // the n channels of a row: 64 or 32 at a time through the saturating packs when may_pack and the
 // output range is the whole type, the rest 16 at a time clamped to [out_min, out_max]. The block
 // pointer advances with c (indexing blocks[c / 16] costs 4 scalar ops per call, some on the vector ports).
@@ -124,23 +126,45 @@ inline __attribute__((always_inline)) void store_row_lanes(const LayerNormParams
   }
 }
 
-template <bool kNarrow, typename OutT>
+// Eq. 38's ñ of rows with s < j (§6.5, the right shift): RDBP64(C·x_c − Σx, j − s) on the 8 channels
+// whose x sits in the low dwords of `x`, as int64 lanes (|ñ| < 2^31: the low dword is ñ).
+inline __m512i scaled_down8(__m512i x, __m512i count, __m512i sum, __m512i half, __m128i down) {
+  const __m512i v = _mm512_sub_epi64(_mm512_mul_epi32(x, count), sum);  // |C·x − Σx| < 2^45
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(v, _mm512_setzero_si512());
+  const __m512i w = _mm512_add_epi64(v, half);
+  return _mm512_sra_epi64(_mm512_mask_sub_epi64(w, negative, w, _mm512_set1_epi64(1)), down);
+}
+
+// kDown: rows with s < j (j − s in [1, 31]); else s >= j (s − j in [0, 31]).
+template <bool kNarrow, bool kDown, typename OutT>
 void normalize_row_lanes(const LayerNormParams& p, const LaneBlock* blocks, const int32_t* x, int s, int64_t sum,
                          const RowScale& rs, OutT* out) {
   const size_t n = p.channels;
-  const int up = s - rs.j;  // in [0, 31]
-  const auto sum0 = static_cast<uint64_t>(sum) >> s;  // Σx (S = 2^s·Σx exactly)
+  const int up = kDown ? 0 : s - rs.j, down = kDown ? rs.j - s : 0;
+  const auto sum0 = static_cast<uint64_t>(sum) >> s;  // Σx (S = 2^s·Σx exactly) modulo 2^64
   const __m512i scale = _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(n) << up));
   const __m512i offset = _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(sum0) << up));
+  const __m512i count = _mm512_set1_epi64(static_cast<int64_t>(n)), sum64 = _mm512_set1_epi64(sum >> s);
+  const __m512i half_down = _mm512_set1_epi64(kDown ? int64_t{1} << (down - 1) : 0);
+  const __m128i down_count = _mm_cvtsi32_si128(down);
   const __m512i recip = _mm512_set1_epi64(rs.recip), half = _mm512_set1_epi64((int64_t{1} << (kTBits - 1)) - 1);
   const __m512i lo64 = _mm512_set1_epi64(p.out_min), hi64 = _mm512_set1_epi64(p.out_max);
   const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
   // y of channels [c, c + 16) as int32 lanes (past the mask: anything); clamped unless kNarrow.
-  auto y16 = [&](size_t c, const LaneBlock& b, __mmask16 m) {
-    // Eq. 38: ñ mod 2^32 (exact, |ñ| < 2^31); its even and odd channels in the low dwords.
-    const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
-    __m512i y_even = affine8(nt, recip, half, b.g, b.k, b.theta, b.h);
-    __m512i y_odd = affine8(_mm512_srli_epi64(nt, 32), recip, half, b.g + 8, b.k + 8, b.theta + 8, b.h + 8);
+  auto y16 = [&](size_t c, const LaneBlock& b, __mmask16 m) __attribute__((always_inline)) {
+    // Eq. 38: ñ of the even and odd channels in the low dwords of 64-bit lanes: for s >= j mod
+    // 2^32 of 16 channels at once (exact, |ñ| < 2^31), for s < j rounded in 64-bit lanes.
+    const __m512i xv = _mm512_maskz_loadu_epi32(m, x + c);
+    __m512i nt_even, nt_odd;
+    if constexpr (kDown) {
+      nt_even = scaled_down8(xv, count, sum64, half_down, down_count);
+      nt_odd = scaled_down8(_mm512_srli_epi64(xv, 32), count, sum64, half_down, down_count);
+    } else {
+      nt_even = _mm512_sub_epi32(_mm512_mullo_epi32(xv, scale), offset);
+      nt_odd = _mm512_srli_epi64(nt_even, 32);
+    }
+    __m512i y_even = affine8(nt_even, recip, half, b.g, b.k, b.theta, b.h);
+    __m512i y_odd = affine8(nt_odd, recip, half, b.g + 8, b.k + 8, b.theta + 8, b.h + 8);
     if constexpr (!kNarrow) {
       y_even = _mm512_min_epi64(_mm512_max_epi64(y_even, lo64), hi64);
       y_odd = _mm512_min_epi64(_mm512_max_epi64(y_odd, lo64), hi64);
@@ -173,7 +197,7 @@ bool normalize_row_fast(const LayerNormParams& p, const LaneBlock* blocks, const
   const __m512i high_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
   const __m512i low_dwords = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
   __m512i ties = _mm512_set1_epi32(-1);  // a lane reaching 0 flags a possible negative tie
-  auto y16 = [&](size_t c, const LaneBlock& b, __mmask16 m) {
+  auto y16 = [&](size_t c, const LaneBlock& b, __mmask16 m) __attribute__((always_inline)) {
     const __m512i nt = _mm512_sub_epi32(_mm512_mullo_epi32(_mm512_maskz_loadu_epi32(m, x + c), scale), offset);
     ties = _mm512_mask_min_epu32(ties, m, ties, _mm512_ternarylogic_epi32(nt, tie_mask, tie_bits, 0x6A));  // (ñ & A) ^ B
     const __m512i t_even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(nt, recip), half), kTBits);
