@@ -390,6 +390,28 @@ TEST_CASE("gemm amx: u8u8 column groups, overlapping epilogue blocks, K around t
   }
 }
 
+// The q@kᵀ driver's row tiles (32 rows, the last one partial: 1..31 rows, one or two 16-row tiles)
+// against its column pairs (32 columns, the last one partial, and groups of 256), with C one
+// column wider than n (a sentinel after every row: a 16-column tile stored whole past n, or a row
+// of a partial row tile written or corrected wrongly, shows) and the zero-points at 0, 255 and in
+// between: every edge of the tiles and of the per-row corrections (Eq. 9), m = 1 included.
+TEST_CASE("gemm amx: u8u8 every row-tile and column-tile edge, m = 1, zero-points 0 / 255 / between", "[gemm][amx]") {
+  uint64_t seed = 1680;
+  const std::pair<int32_t, int32_t> zero_points[] = {{0, 0}, {255, 255}, {121, 133}, {0, 255}, {255, 1}, {7, 0}};
+  for (GemmIsa isa : amx_backends()) {
+    INFO("backend " << intvit::gemm_isa_name(isa));
+    size_t z = 0;
+    for (size_t m : {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 197}) {
+      for (size_t n : {1, 15, 16, 17, 31, 32, 33, 197, 257}) {
+        const auto [za, zb] = zero_points[z++ % 6];
+        const size_t k = z % 3 == 0 ? 64 : z % 3 == 1 ? 65 : 130;
+        GemmTester().m(m).n(n).k(k).ldc(n + 1).za(za).zb(zb).fill(z % 4 == 0 ? Fill::kExtremeMix : Fill::kRandom)
+            .seed(seed++).TestU8U8(isa);
+      }
+    }
+  }
+}
+
 TEST_CASE("gemm amx: s16 byte split (Eq. 12) at the int16 extremes, deep K, every output", "[gemm][amx]") {
   uint64_t seed = 1700;
   for (GemmIsa isa : amx_backends()) {

@@ -25,6 +25,17 @@ constexpr size_t kWideCols = 256;
 using WideAcc = int32_t[2 * kTileRows * kWideCols];
 inline size_t wide_stride(size_t group_cols) { return (group_cols + 31) / 32 * 32; }
 
+// Rows of A per pass of q@kᵀ's column pairs: 32 (two row tiles: each B tile loaded serves two
+// tdpbuud) on narrow groups, 16 on groups wider than 128 columns. The wide buffer the tiles are
+// stored to and the output rows the corrections then write go through L1 together: 32 rows of a
+// ViT head (197 columns, rows 224 int32 apart) are 28 KiB of buffer and 25 KiB of output, past
+// the 48 KiB L1 of Sapphire Rapids, so the next pass's tile stores missed; 16 rows keep both in
+// (intvit-bench kernels, head q@k^T driver: 7.3 -> 5.6 us; at 128 columns both heights measured
+// the same, at 64 or fewer 32 rows are faster).
+constexpr size_t kNarrowGroupCols = 128;
+inline bool wide_group(size_t ldw) { return ldw > kNarrowGroupCols; }
+inline size_t pass_rows(size_t ldw) { return wide_group(ldw) ? kTileRows : 2 * kTileRows; }
+
 // Σ of n uint16 modulo 2^32 (a loop the compiler vectorizes; av16 takes it from the split unless
 // K is past the panel).
 inline uint32_t sum_u16(const uint16_t* p, size_t n) {
@@ -51,6 +62,20 @@ inline SplitPlanesRowsFn av16_split_rows() {
 #else
   return split_planes_rows_ref;
 #endif
+}
+
+// Asks for the cache lines of dst[0, n) ahead of the epilogue's stores (prefetchw where the ISA has it,
+// else prefetcht0: a hint, never a fault). q@kᵀ's corrections write the output row by row into L2
+// (a ViT head's is 155 KiB of int32); on wide groups (pass_rows 16) the lines of row i + 1 asked
+// for before row i is corrected arrive while it is (intvit-bench kernels, head q@k^T driver:
+// 6.5 -> 5.9 us with 16-row passes). Asking further ahead, or for a pass's rows during its tile
+// loop, measured slower (the fetches meet the tile stores); on rows of ≤ 128 columns (head attn@v,
+// 64) it cost more than it saved (3.4 -> 3.7 us), so narrow groups go without.
+inline void prefetch_row_for_write(const int32_t* dst, size_t n) {
+  const uintptr_t end = reinterpret_cast<uintptr_t>(dst + n);
+  for (uintptr_t line = reinterpret_cast<uintptr_t>(dst) & ~uintptr_t{63}; line < end; line += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line), 1, 3);
+  }
 }
 
 // The epilogues below run over whole blocks of 16 columns; a row whose width is not a multiple of
@@ -94,8 +119,8 @@ inline void combine_planes(const int32_t* hi, const int32_t* lo, uint32_t row_te
 
 // (Eq. 9) u8 × u8 with both zero-points: Σ A·B by tdpbuud, then
 // acc − z_b·ΣA[m,:] − z_a·ΣB[n,:] + K·z_a·z_b modulo 2^32 (exact: |Eq. 9| < 2^31 for K ≤ 33000).
-// Column groups outside (B packed into VNNI-4 tiles once per group), row tiles of 32 next (their
-// row sums once), the group's column pairs inside.
+// Column groups outside (B packed into VNNI-4 tiles once per group), passes of 32 or 16 rows next
+// (pass_rows; their row sums once), the group's column pairs inside.
 template <class Ops>
 void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, int32_t za, const uint8_t* b,
                     size_t ldb, int32_t zb, int32_t* c, size_t ldc) {
@@ -121,9 +146,10 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
       std::fill_n(col_term, gn, 0u);
     }
     for (size_t j = 0; j < gn; ++j) col_term[j] = static_cast<uint32_t>(za) * col_term[j] - kzz;
-    for (size_t r = 0; r < m; r += 2 * kTileRows) {
+    const size_t pass = pass_rows(ldw);
+    for (size_t r = 0; r < m; r += pass) {
       src.a = a + r * lda;
-      src.rows = std::min<size_t>(m - r, 2 * kTileRows);
+      src.rows = std::min(m - r, pass);
       if (zb != 0) {
         row_sums_u8(src.a, lda, src.rows, k, row_term);
       } else {
@@ -136,7 +162,10 @@ void matmul_u8u8_nt(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, 
         tile_issue<Ops, Sign::kUU, Sign::kUU>(mt, p.nt, src, cols, steps);
         tile_store<Ops>(mt, p.nt, acc + p.n0, ldw);
       });
-      for (size_t i = 0; i < src.rows; ++i) subtract_terms(acc + i * ldw, row_term[i], col_term, gn, c + (r + i) * ldc + g0);
+      for (size_t i = 0; i < src.rows; ++i) {
+        if (wide_group(ldw) && r + i + 1 < m) prefetch_row_for_write(c + (r + i + 1) * ldc + g0, gn);
+        subtract_terms(acc + i * ldw, row_term[i], col_term, gn, c + (r + i) * ldc + g0);
+      }
     }
   }
 }
