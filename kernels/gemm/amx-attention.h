@@ -2,11 +2,18 @@
 // 16-bit probabilities) over the micro-kernel of ukernel-amx.h, templated over the tile-operations
 // policy like the linear layers (amx-drivers.h).
 // Everything outside the tile instructions is done once per call: B is packed once per group of
-// up to 256 columns (the whole of k or vᵀ for a ViT head), row sums once per row tile, column
-// sums once per group. The tiles of a row tile store into one wide buffer, so the zero-point
+// up to 256 columns (the whole of k or vᵀ for a ViT head), row sums once per pass of rows, column
+// sums once per group. The tiles of a pass store into one wide buffer, so the zero-point
 // corrections run once per output row over the group's width (plain loops GCC vectorizes; the
-// output is written row by row, not in 32-column pieces) — except av16_u8's, whose row term is in
-// the tiles and whose 32 × 32 blocks go to the amx linears' block stage as they come.
+// output is written row by row, not in 32-column pieces, its next row's lines asked for ahead on
+// wide groups) — except av16_u8's, whose row term is in the tiles and whose 32 × 32 blocks go to
+// the amx linears' block stage as they come.
+// Tried for q@kᵀ and measured slower (head q@k^T driver, NoTileOps): the corrections in the C
+// tiles' start values (a 16 × 16 block of −row_term − col_term per tile) with the tiles stored
+// straight into the output — storing 16-row tiles into the L2-resident output (rows 788 bytes
+// apart) costs far more than writing it row by row (7.5 -> 15.5 us); the row sums on the tile
+// unit (a ones tile in the idle tmm5 of 16-row passes: 5.4 -> 5.6 us); one row-sum call per 256
+// rows instead of per pass (5.4 -> 5.6 us).
 #pragma once
 
 #include "kernels/backend/cpu.h"
@@ -31,7 +38,8 @@ inline size_t wide_stride(size_t group_cols) { return (group_cols + 31) / 32 * 3
 // ViT head (197 columns, rows 224 int32 apart) are 28 KiB of buffer and 25 KiB of output, past
 // the 48 KiB L1 of Sapphire Rapids, so the next pass's tile stores missed; 16 rows keep both in
 // (intvit-bench kernels, head q@k^T driver: 7.3 -> 5.6 us; at 128 columns both heights measured
-// the same, at 64 or fewer 32 rows are faster).
+// the same, at 64 or fewer 32 rows are faster). The tile unit then issues 3 tile loads per 2
+// tdpbuud instead of 4 per 4: still fewer load cycles than the tdpbuud's 16 each.
 constexpr size_t kNarrowGroupCols = 128;
 inline bool wide_group(size_t ldw) { return ldw > kNarrowGroupCols; }
 inline size_t pass_rows(size_t ldw) { return wide_group(ldw) ? kTileRows : 2 * kTileRows; }
@@ -64,11 +72,11 @@ inline SplitPlanesRowsFn av16_split_rows() {
 #endif
 }
 
-// Asks for the cache lines of dst[0, n) ahead of the epilogue's stores (prefetchw where the ISA has it,
-// else prefetcht0: a hint, never a fault). q@kᵀ's corrections write the output row by row into L2
+// Asks for the cache lines of dst[0, n) ahead of the epilogue's stores (prefetchw where compiled
+// with PRFCHW, else prefetcht0 — the amx files' flags, measured as good here: a hint, never a fault). q@kᵀ's corrections write the output row by row into L2
 // (a ViT head's is 155 KiB of int32); on wide groups (pass_rows 16) the lines of row i + 1 asked
-// for before row i is corrected arrive while it is (intvit-bench kernels, head q@k^T driver:
-// 6.5 -> 5.9 us with 16-row passes). Asking further ahead, or for a pass's rows during its tile
+// for before row i is corrected arrive while it is (head q@k^T driver over NoTileOps, 1 thread:
+// 6.5 -> 5.8 us with 16-row passes). Asking further ahead, or for a pass's rows during its tile
 // loop, measured slower (the fetches meet the tile stores); on rows of ≤ 128 columns (head attn@v,
 // 64) it cost more than it saved (3.4 -> 3.7 us), so narrow groups go without.
 inline void prefetch_row_for_write(const int32_t* dst, size_t n) {
