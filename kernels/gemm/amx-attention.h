@@ -73,12 +73,13 @@ inline SplitPlanesRowsFn av16_split_rows() {
 }
 
 // Asks for the cache lines of dst[0, n) ahead of the epilogue's stores (prefetchw where compiled
-// with PRFCHW, else prefetcht0 — the amx files' flags, measured as good here: a hint, never a fault). q@kᵀ's corrections write the output row by row into L2
-// (a ViT head's is 155 KiB of int32); on wide groups (pass_rows 16) the lines of row i + 1 asked
-// for before row i is corrected arrive while it is (head q@k^T driver over NoTileOps, 1 thread:
-// 6.5 -> 5.8 us with 16-row passes). Asking further ahead, or for a pass's rows during its tile
-// loop, measured slower (the fetches meet the tile stores); on rows of ≤ 128 columns (head attn@v,
-// 64) it cost more than it saved (3.4 -> 3.7 us), so narrow groups go without.
+// with PRFCHW, else prefetcht0 — the amx files' flags, measured as good here; a hint, never a
+// fault). q@kᵀ's corrections write the output row by row into L2 (a ViT head's is 155 KiB of
+// int32); on wide groups (pass_rows 16) the lines of row i + 1 asked for before row i is corrected
+// arrive while it is (head q@k^T driver over NoTileOps, 1 thread: 6.5 -> 5.8 us with 16-row
+// passes). Asking further ahead, or for a pass's rows during its tile loop, measured slower (the
+// fetches meet the tile stores); on rows of ≤ 128 columns (head attn@v, 64) it cost more than it
+// saved (3.4 -> 3.7 us), so narrow groups go without.
 inline void prefetch_row_for_write(const int32_t* dst, size_t n) {
   const uintptr_t end = reinterpret_cast<uintptr_t>(dst + n);
   for (uintptr_t line = reinterpret_cast<uintptr_t>(dst) & ~uintptr_t{63}; line < end; line += 64) {
