@@ -203,6 +203,26 @@ void require_variants_equal_ref(const LayerNormParams& p, size_t rows, const std
   }
 }
 
+// Random γ, β for `ch` channels; every fifth channel then gets h_c = 0 (no rounding in Eq. 39),
+// G_c = gamma_of(rng) and a small H_c, which make_layernorm_params never produces but the kernels
+// must follow: that channel's output is t·G_c + H_c itself.
+template <typename GammaOf>
+LayerNormParams params_with_unrounded_channels(std::mt19937_64& rng, size_t ch, int bits, GammaOf&& gamma_of) {
+  std::vector<float> gamma(ch), beta(ch);
+  for (size_t i = 0; i < ch; ++i) {
+    gamma[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 400.0);
+    beta[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 300.0);
+  }
+  LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, 1e-6, 1.0 / 4096, nullptr, 0, 0.02,
+                                            bits == 8 ? 120 : 0, bits);
+  for (size_t i = 0; i < ch; i += 5) {
+    p.out_shift[i] = 0;
+    p.gamma_multiplier[i] = gamma_of(rng);
+    p.beta_bias[i] = uniform_int(rng, -40, 40);
+  }
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE("layernorm: bad parameters throw", "[layernorm]") {
@@ -301,18 +321,9 @@ TEST_CASE("layernorm: SIMD equals the reference on mixed rows and on channels wi
   std::mt19937_64 rng(seed);
   for (size_t ch : {size_t{1}, size_t{17}, size_t{192}, size_t{384}, size_t{1030}}) {
     for (int bits : {8, 16}) {
-      std::vector<float> gamma(ch), beta(ch);
-      for (size_t i = 0; i < ch; ++i) {
-        gamma[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 400.0);
-        beta[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 300.0);
-      }
-      LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, 1e-6, 1.0 / 4096, nullptr, 0, 0.02,
-                                                bits == 8 ? 120 : 0, bits);
-      for (size_t i = 0; i < ch; i += 5) {
-        p.out_shift[i] = 0;
-        p.gamma_multiplier[i] = static_cast<int32_t>(uniform_int(rng, -3, 3));
-        p.beta_bias[i] = uniform_int(rng, -40, 40);
-      }
+      const LayerNormParams p = params_with_unrounded_channels(rng, ch, bits, [](std::mt19937_64& r) {
+        return static_cast<int32_t>(uniform_int(r, -3, 3));
+      });
       const size_t rows = 40;
       std::vector<int32_t> in(rows * ch);
       for (size_t r = 0; r < rows; ++r) {
@@ -622,18 +633,9 @@ TEST_CASE("layernorm: SIMD equals the reference on rows whose pre-shift is below
   long negative_ties = 0;
   for (size_t ch : {size_t{17}, size_t{192}, size_t{384}, size_t{768}, size_t{1000}, size_t{1024}}) {
     for (int bits : {8, 16}) {
-      std::vector<float> gamma(ch), beta(ch);
-      for (size_t i = 0; i < ch; ++i) {
-        gamma[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 400.0);
-        beta[i] = static_cast<float>(uniform_int(rng, -1000, 1000) / 300.0);
-      }
-      LayerNormParams p = make_layernorm_params(gamma.data(), beta.data(), ch, 1e-6, 1.0 / 4096, nullptr, 0, 0.02,
-                                                bits == 8 ? 120 : 0, bits);
-      for (size_t i = 0; i < ch; i += 5) {
-        p.out_shift[i] = 0;
-        p.gamma_multiplier[i] = static_cast<int32_t>(uniform_int(rng, 1, 3)) * (rng() % 2 ? 1 : -1);
-        p.beta_bias[i] = uniform_int(rng, -40, 40);
-      }
+      const LayerNormParams p = params_with_unrounded_channels(rng, ch, bits, [](std::mt19937_64& r) {
+        return static_cast<int32_t>(uniform_int(r, 1, 3)) * (r() % 2 ? 1 : -1);  // G_c != 0: t shows
+      });
       const size_t rows = 48;
       std::vector<int32_t> in(rows * ch);
       for (size_t r = 0; r < rows; ++r) {
