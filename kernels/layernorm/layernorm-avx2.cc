@@ -243,7 +243,7 @@ void layernorm_row(const LayerNormParams& p, const LaneBlock* blocks, bool narro
           return narrow ? normalize_row_lanes<kOutBits, true>(p, blocks, x, st.s, st.sum, rs, out)
                         : normalize_row_lanes<kOutBits, false>(p, blocks, x, st.s, st.sum, rs, out);
         }
-        if (rs.j - st.s <= 31) {
+        if (rs.j > st.s && rs.j - st.s <= 31) {  // (s − j > 31 only with n_c = 0: the general stage)
           return narrow ? normalize_row_lanes<kOutBits, true, true>(p, blocks, x, st.s, st.sum, rs, out)
                         : normalize_row_lanes<kOutBits, false, true>(p, blocks, x, st.s, st.sum, rs, out);
         }
