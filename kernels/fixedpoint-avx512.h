@@ -112,10 +112,13 @@ static inline __attribute__((always_inline)) __m512i magnitude(__m512i x) {
   return _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
 }
 
-// (Eq. 7) lane-wise multiply_by_quantized_multiplier.
-template <bool kLeftShift>
+// (Eq. 7) lane-wise multiply_by_quantized_multiplier. kSaturate = false: the caller knows that no
+// x·2^left leaves int32 (OutputPlan::left_shift_exact), so the saturating shift is a plain one.
+template <bool kLeftShift, bool kSaturate = true>
 static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
-  if constexpr (kLeftShift) {
+  if constexpr (kLeftShift && !kSaturate) {
+    x = _mm512_sllv_epi32(x, c.left);
+  } else if constexpr (kLeftShift) {
     const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
     x = _mm512_sllv_epi32(x, c.left);
     x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -472,6 +473,63 @@ TEST_CASE("gemm: seeded random shapes and parameters", "[gemm]") {
     GemmTester().m(m).n(n).k(k).lda(k + pick(0, 5)).ldb(k + pick(0, 5)).ldc(n + pick(0, 5))
         .za(static_cast<int32_t>(pick(0, 255))).zb(static_cast<int32_t>(pick(0, 255))).fill(static_cast<Fill>(pick(0, 4)))
         .seed(rng()).TestU8U8All();
+  }
+}
+
+TEST_CASE("gemm: acc_bound is the exact accumulator range, left shifts up to it skip saturation (QUANTIZATION.md §3.5)", "[gemm]") {
+  // A row that sets every a_k to the input's extreme of w[c, k]'s sign reaches channel c's largest
+  // accumulator, the opposite row its smallest: acc_bound must be the largest |·| of those (tight)
+  // and bound every other accumulator (sound).
+  const size_t n = 37, k = 96;
+  std::mt19937 rng(23);
+  std::vector<int8_t> w(n * k);
+  for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+  std::vector<int32_t> bias(n);
+  for (auto& b : bias) b = static_cast<int32_t>(rng() % 2000001) - 1000000;
+  for (const GemmInput input : {GemmInput::kU8, GemmInput::kS16}) {
+    const bool u8 = input == GemmInput::kU8;
+    const int32_t zp = u8 ? 93 : 0, a_max = u8 ? 255 : 32767, a_min = u8 ? 0 : -32768;
+    std::vector<int16_t> a16(2 * n * k);
+    for (size_t c = 0; c < n; ++c) {
+      for (size_t q = 0; q < k; ++q) {
+        a16[2 * c * k + q] = static_cast<int16_t>(w[c * k + q] > 0 ? a_max : a_min);
+        a16[(2 * c + 1) * k + q] = static_cast<int16_t>(w[c * k + q] > 0 ? a_min : a_max);
+      }
+    }
+    std::vector<uint8_t> a8(a16.begin(), a16.end());
+    intvit::test::for_each_gemm_backend([&](GemmIsa isa) {
+      INFO("backend " << intvit::gemm_isa_name(isa) << (u8 ? " u8" : " s16"));
+      const auto packed = intvit::PackedWeights::pack(isa, input, w.data(), n, k, bias.data(), zp);
+      std::vector<int32_t> acc(2 * n * n);
+      intvit::linear(packed, 2 * n, u8 ? static_cast<const void*>(a8.data()) : a16.data(), k, {acc.data(), n, GemmOut::kS32, nullptr});
+      uint64_t reached = 0, largest = 0;
+      for (size_t r = 0; r < 2 * n; ++r) {
+        for (size_t c = 0; c < n; ++c) {
+          const auto mag = static_cast<uint64_t>(std::abs(int64_t{acc[r * n + c]}));
+          largest = std::max(largest, mag);
+          if (r / 2 == c) reached = std::max(reached, mag);
+        }
+      }
+      CHECK(packed.acc_bound() == reached);
+      CHECK(largest <= packed.acc_bound());
+
+      // Residual outputs with left shifts right at the exactness limit (bound·2^L ≤ INT32_MAX <
+      // bound·2^(L+1): some x·2^L within a factor 2 of INT32_MAX) and one past it (saturating):
+      // both the reference's bits.
+      const int fit = std::countl_zero(packed.acc_bound()) - 33;  // largest L with bound·2^L < 2^31
+      for (const int left : {fit, fit + 1}) {
+        std::vector<int32_t> mult(n), shift(n);
+        for (size_t c = 0; c < n; ++c) mult[c] = (1 << 30) + static_cast<int32_t>(rng() % (1u << 30)), shift[c] = c % 3 ? -left : 2;
+        const intvit::RequantParams q{mult.data(), shift.data(), true, 0, INT32_MIN, INT32_MAX};
+        const auto ref = intvit::PackedWeights::pack(GemmIsa::kRef, input, w.data(), n, k, bias.data(), zp);
+        std::vector<int32_t> got(2 * n * n, 12345), want(2 * n * n, 12345);
+        const void* a = u8 ? static_cast<const void*>(a8.data()) : a16.data();
+        intvit::linear(packed, 2 * n, a, k, {got.data(), n, GemmOut::kS32, &q, true});
+        intvit::linear(ref, 2 * n, a, k, {want.data(), n, GemmOut::kS32, &q, true});
+        INFO("left shift " << left);
+        CHECK(got == want);
+      }
+    });
   }
 }
 

@@ -46,9 +46,9 @@ inline __attribute__((always_inline)) __m512i mbqm_magnitude_p5(__m512i ax, cons
 // The template arguments of a Stage (requant-avx512.h).
 template <typename S>
 struct StageArgs;
-template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow, bool kClamp>
-struct StageArgs<avx512::Stage<kType, kAccumulate, kRaw, kPerChannel, kLeftShift, kNarrow, kClamp>> {
-  static constexpr bool raw = kRaw, left_shift = kLeftShift, clamp = kClamp;
+template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow, bool kClamp, bool kLeftSaturates>
+struct StageArgs<avx512::Stage<kType, kAccumulate, kRaw, kPerChannel, kLeftShift, kNarrow, kClamp, kLeftSaturates>> {
+  static constexpr bool raw = kRaw, left_shift = kLeftShift, clamp = kClamp, left_saturates = kLeftSaturates;
 };
 
 // Stage::requantize (Eq. 11 on int32 lanes, fp_avx512::mbqm for Eq. 7) with the sign of x' as a
@@ -58,7 +58,9 @@ template <typename S>
 inline __attribute__((always_inline)) __m512i requantize_amx(const S& s, __m512i x, const ColumnConsts& c) {
   using A = StageArgs<S>;
   if constexpr (A::raw) return x;
-  if constexpr (A::left_shift) {  // x' = saturate(x << left), as fp_avx512::mbqm<true>
+  if constexpr (A::left_shift && !A::left_saturates) {  // OutputPlan::left_shift_exact
+    x = _mm512_sllv_epi32(x, c.left);
+  } else if constexpr (A::left_shift) {  // x' = saturate(x << left), as fp_avx512::mbqm<true>
     const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
     x = _mm512_sllv_epi32(x, c.left);
     x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));

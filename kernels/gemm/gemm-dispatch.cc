@@ -137,6 +137,7 @@ OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end)
   if (min_multiplier < 0) invalid("requant multiplier must be in [0, 2^31) (Eq. 7)");
   if (min_shift < -31 || max_shift > 31) invalid("requant shift must be in [-31, 31] (Eq. 7)");
   p.any_left_shift = min_shift < 0;
+  p.max_left_shift = min_shift < 0 ? -min_shift : 0;
   p.narrow = out.type != GemmOut::kS32 && min_shift >= 1 && r.zero_point > -(1 << 30) && r.zero_point < (1 << 30);
   p.unclamped = out.type == GemmOut::kS32 && r.zero_point == 0 && r.qmin == std::numeric_limits<int32_t>::min() &&
                 r.qmax == std::numeric_limits<int32_t>::max();
@@ -191,7 +192,10 @@ void linear(const PackedWeights& w, size_t m, const void* a, size_t lda, const G
   if (m == 0 || n_begin == n_end) return;
   if (a == nullptr) invalid("A is null");
   if (lda < w.k()) invalid("lda " + std::to_string(lda) + " < k " + std::to_string(w.k()));
-  const gemm::OutputPlan plan = gemm::make_output_plan(out, n_begin, n_end);
+  gemm::OutputPlan plan = gemm::make_output_plan(out, n_begin, n_end);
+  // Eq. 7's left shift cannot saturate when every accumulator these weights can produce stays in
+  // int32 after it (the real ViT-Ti's fc2 and head: bounds ~2^22, shifts 1..4).
+  plan.left_shift_exact = plan.any_left_shift && w.acc_bound() <= (uint64_t{INT32_MAX} >> plan.max_left_shift);
   if (plan.table == nullptr || w.kernel_isa() == GemmIsa::kRef) {  // the reference stores through the table
     linear_kernel(w.kernel_isa(), w.input())(w, m, a, lda, plan, n_begin, n_end);
   } else if (linear_fuses_byte_table(w)) {

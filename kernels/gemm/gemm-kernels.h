@@ -26,6 +26,10 @@ struct OutputPlan {
   bool raw = true;              // no requantization: store int32 accumulators
   bool per_channel = false;
   bool any_left_shift = false;  // some shift < 0 among the columns of this call
+  int max_left_shift = 0;       // the largest −shift among them (0: none)
+  // Every left-shifted accumulator x of this call has |x|·2^left ≤ INT32_MAX (linear(): the weights'
+  // acc_bound), so Eq. 7's saturating left shift never saturates and is a plain shift (§3.5).
+  bool left_shift_exact = false;
   // u8/s16 output, every shift >= 1 and |zero_point| < 2^30: then |MBQM| <= 2^30 and MBQM + zp
   // fits int32, which lets SIMD stages clamp after a saturating pack to int16.
   bool narrow = false;

@@ -116,6 +116,9 @@ class PackedWeights {
   size_t k() const { return k_; }
   GemmIsa isa() const { return isa_; }        // as requested
   GemmInput input() const { return input_; }
+  // max over channels n of |acc[n]| for any A in the input's range (u8: [0, 255], s16: [-32768, 32767]):
+  // |bias_eff[n] + Σ_k a_k·W[n,k]| in exact integers (QUANTIZATION.md §3.5, the exact left shift).
+  uint64_t acc_bound() const { return acc_bound_; }
   // The backend that actually runs: isa() except for kOneDnn with s16 input (oneDNN has no
   // s16 × s8 matmul), which falls back to best_native_gemm_isa().
   GemmIsa kernel_isa() const { return layout_.kernel_isa; }
@@ -127,6 +130,7 @@ class PackedWeights {
     void operator()(void* p) const;
   };
   size_t n_ = 0, k_ = 0;
+  uint64_t acc_bound_ = UINT64_MAX;
   GemmIsa isa_ = GemmIsa::kRef;
   GemmInput input_ = GemmInput::kU8;
   PackedLayout layout_;

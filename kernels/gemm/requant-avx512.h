@@ -45,7 +45,10 @@ inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
 // kClamp = false: for int32 outputs whose plan is unclamped (bounds the whole int32 range, zero-point
 // 0) Eq. 11's clamp and zero-point add are the identity and are left out; for narrow u8 outputs
 // whose plan is byte_clamp, the row store clamps by saturating packs (store_row).
-template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false, bool kClamp = true>
+// kLeftSaturates = false (with kLeftShift): OutputPlan::left_shift_exact, the left shift without
+// its saturation (2 compares and 2 merges fewer per 16 columns).
+template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false, bool kClamp = true,
+          bool kLeftSaturates = true>
 struct Stage {
   static constexpr bool kRowStore = kNarrow;
   static constexpr size_t kElemBytes = kType == GemmOut::kU8 ? 1 : kType == GemmOut::kS16 ? 2 : 4;
@@ -79,10 +82,10 @@ struct Stage {
 
   // Eq. 11 on the accumulators v of 16 columns (int32 lanes, before the store's narrowing).
   inline __attribute__((always_inline)) __m512i requantize(__m512i v, const ColumnConsts& c) const {
-    if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift>(v, c), lo), hi), zp);
+    if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift, kLeftSaturates>(v, c), lo), hi), zp);
     if constexpr (!kRaw && !kClamp) {
       static_assert(kType == GemmOut::kS32, "unclamped vector stores are for int32 outputs (u8 byte_clamp: store_row)");
-      v = mbqm<kLeftShift>(v, c);
+      v = mbqm<kLeftShift, kLeftSaturates>(v, c);
     }
     return v;
   }
@@ -225,11 +228,13 @@ decltype(auto) with_stage(const OutputPlan& plan, Fn&& fn) {
       }
     }
     if constexpr (kType == GemmOut::kS32) {
-      if (plan.unclamped) {
+      if (plan.unclamped) {  // the residual stream and the logits: their left shifts are usually exact
         if (plan.per_channel) {
+          if (plan.left_shift_exact) return fn.template operator()<Stage<kType, kAccumulate, false, true, true, false, false, false>>();
           if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, true, true, false, false>>();
           return fn.template operator()<Stage<kType, kAccumulate, false, true, false, false, false>>();
         }
+        if (plan.left_shift_exact) return fn.template operator()<Stage<kType, kAccumulate, false, false, true, false, false, false>>();
         if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, false, true, false, false>>();
         return fn.template operator()<Stage<kType, kAccumulate, false, false, false, false, false>>();
       }
