@@ -78,6 +78,31 @@ std::vector<double> softmax64(const int32_t* acc, size_t len, double scale) {
   return p;
 }
 
+// Every SIMD entry point of softmax_rows16 (with16; not for log2) and softmax_rows on `rows` rows of
+// `in` gives the reference's output, the padding between output rows (pre-filled) included.
+// Returns the 16-bit reference (empty without with16).
+std::vector<uint16_t> require_variants_equal_ref(const SoftmaxParams& p, size_t rows, size_t len, const int32_t* in, size_t ld_in,
+                                                 size_t ld_out, bool with16 = true) {
+  std::vector<uint16_t> ref16, simd16;
+  if (with16) {
+    ref16.assign(rows * ld_out, 0xA5A5), simd16.assign(rows * ld_out, 0xA5A5);
+    softmax_rows16_ref(p, rows, len, in, ld_in, ref16.data(), ld_out);
+    for (const auto& variant : test::softmax16_variants()) {
+      INFO(variant.name);
+      variant.fn(p, rows, len, in, ld_in, simd16.data(), ld_out);
+      REQUIRE(ref16 == simd16);
+    }
+  }
+  std::vector<uint8_t> ref8(rows * ld_out, 0xA5), simd8(rows * ld_out, 0xA5);
+  softmax_rows_ref(p, rows, len, in, ld_in, ref8.data(), ld_out);
+  for (const auto& variant : test::softmax_variants()) {
+    INFO(variant.name);
+    variant.fn(p, rows, len, in, ld_in, simd8.data(), ld_out);
+    REQUIRE(ref8 == simd8);
+  }
+  return ref16;
+}
+
 }  // namespace
 
 TEST_CASE("softmax16: params accept 16 bits, log2 is rejected", "[softmax][softmax16]") {
@@ -280,21 +305,8 @@ TEST_CASE("softmax: lut parameters at the edges of the register-table kernel, 8 
           const size_t rows = 3, ld = len + 3;
           std::vector<int32_t> in(rows * ld, 0);
           for (size_t r = 0; r < rows; ++r) fill_row(static_cast<int>((r + len) % kInputKinds), in.data() + r * ld, len, rng);
-          std::vector<uint16_t> ref16(rows * ld, 0xA5A5), simd16(rows * ld, 0xA5A5);
-          std::vector<uint8_t> ref8(rows * ld, 0xA5), simd8(rows * ld, 0xA5);
-          softmax_rows16_ref(p, rows, len, in.data(), ld, ref16.data(), ld);
-          softmax_rows_ref(p, rows, len, in.data(), ld, ref8.data(), ld);
           INFO("table " << table_kind << " shift " << shift << " multiplier " << multiplier << " len " << len);
-          for (const auto& variant : test::softmax16_variants()) {
-            INFO(variant.name);
-            variant.fn(p, rows, len, in.data(), ld, simd16.data(), ld);
-            REQUIRE(ref16 == simd16);
-          }
-          for (const auto& variant : test::softmax_variants()) {
-            INFO(variant.name);
-            variant.fn(p, rows, len, in.data(), ld, simd8.data(), ld);
-            REQUIRE(ref8 == simd8);
-          }
+          require_variants_equal_ref(p, rows, len, in.data(), ld, ld);
         }
       }
     }
@@ -369,8 +381,6 @@ TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 
   std::vector<size_t> lens;
   for (size_t len = 1; len <= 130; ++len) lens.push_back(len);
   for (size_t len : {size_t{197}, size_t{255}, size_t{256}, size_t{257}, size_t{4096}}) lens.push_back(len);
-  const auto variants16 = test::softmax16_variants();
-  const auto variants8 = test::softmax_variants();
   for (size_t pi = 0; pi < params.size(); ++pi) {
     const SoftmaxParams& p = params[pi];
     for (size_t len : lens) {
@@ -379,23 +389,10 @@ TEST_CASE("softmax: edge rows of the register-table lut kernel (Eq. 20c), 8 and 
         const size_t rows = 1 + (len + static_cast<size_t>(kind)) % 3, ld = len + 3;  // 1, 2 or 3 rows
         std::vector<int32_t> in(rows * ld - 3, 0);  // the last row ends the allocation
         for (size_t r = 0; r < rows; ++r) fill(kind, in.data() + r * ld, len);
-        std::vector<uint16_t> ref16(rows * ld, 0xA5A5), simd16(rows * ld, 0xA5A5);
-        std::vector<uint8_t> ref8(rows * ld, 0xA5), simd8(rows * ld, 0xA5);
-        softmax_rows16_ref(p, rows, len, in.data(), ld, ref16.data(), ld);
-        softmax_rows_ref(p, rows, len, in.data(), ld, ref8.data(), ld);
         INFO("params " << pi << " (multiplier " << p.in_multiplier << ", shift " << p.in_shift << ") len " << len
                        << " rows " << rows << " kind " << kind);
+        const std::vector<uint16_t> ref16 = require_variants_equal_ref(p, rows, len, in.data(), ld, ld);
         if (kind == 0) CHECK(ref16[0] == std::lround(std::min(32767.0, 32768.0 / static_cast<double>(len))));
-        for (const auto& variant : variants16) {
-          INFO(variant.name);
-          variant.fn(p, rows, len, in.data(), ld, simd16.data(), ld);
-          REQUIRE(ref16 == simd16);  // the padding between rows included
-        }
-        for (const auto& variant : variants8) {
-          INFO(variant.name);
-          variant.fn(p, rows, len, in.data(), ld, simd8.data(), ld);
-          REQUIRE(ref8 == simd8);
-        }
       }
     }
   }
@@ -416,8 +413,6 @@ TEST_CASE("softmax: many rows of the register-table lut kernel (row groups), 8 a
   params.push_back(params[0]);
   params.back().in_multiplier = 1130724812;  // ViT-Ti block 0 (Eq. 20c)
   params.back().in_shift = 6;
-  const auto variants16 = test::softmax16_variants();
-  const auto variants8 = test::softmax_variants();
   for (const SoftmaxParams& p : params) {
     for (size_t len : {size_t{1}, size_t{5}, size_t{64}, size_t{65}, size_t{197}, size_t{255}}) {
       for (size_t rows : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{7}, size_t{8}, size_t{9}, size_t{197}}) {
@@ -429,21 +424,8 @@ TEST_CASE("softmax: many rows of the register-table lut kernel (row groups), 8 a
           const int32_t spread = static_cast<int32_t>(uniform_int(rng, 1, 60000));
           for (size_t j = 0; j < len; ++j) in[r * ld_in + j] = top - static_cast<int32_t>(uniform_int(rng, 0, spread));
         }
-        std::vector<uint16_t> ref16(rows * ld_out, 0xA5A5), simd16(rows * ld_out, 0xA5A5);
-        std::vector<uint8_t> ref8(rows * ld_out, 0xA5), simd8(rows * ld_out, 0xA5);
-        softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
-        softmax_rows_ref(p, rows, len, in.data(), ld_in, ref8.data(), ld_out);
         INFO("multiplier " << p.in_multiplier << " shift " << p.in_shift << " len " << len << " rows " << rows);
-        for (const auto& variant : variants16) {
-          INFO(variant.name);
-          variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);
-          REQUIRE(ref16 == simd16);  // the padding between rows included
-        }
-        for (const auto& variant : variants8) {
-          INFO(variant.name);
-          variant.fn(p, rows, len, in.data(), ld_in, simd8.data(), ld_out);
-          REQUIRE(ref8 == simd8);
-        }
+        require_variants_equal_ref(p, rows, len, in.data(), ld_in, ld_out);
       }
     }
   }
@@ -505,8 +487,6 @@ TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed),
           : kind == 3 ? static_cast<int32_t>(uniform_int(rng, 1 << 30, std::numeric_limits<int32_t>::max()))
                       : top;
   };
-  const auto variants16 = test::softmax16_variants();
-  const auto variants8 = test::softmax_variants();
   for (const SoftmaxParams& p : params) {
     for (size_t len : lens) {
       for (size_t rows : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7}, size_t{8}, size_t{9}, size_t{197}}) {
@@ -514,24 +494,9 @@ TEST_CASE("softmax: the next rows' maxes inside Eq. 20 (every row's max placed),
         const size_t ld_in = len + 7, ld_out = len + 2;
         std::vector<int32_t> in(rows * ld_in - 7);  // the last row ends the allocation
         for (size_t r = 0; r < rows; ++r) fill(static_cast<int>((r * 3 + len) % kRowKinds), r, in.data() + r * ld_in, len);
-        std::vector<uint16_t> ref16(rows * ld_out, 0xA5A5), simd16(rows * ld_out, 0xA5A5);
-        std::vector<uint8_t> ref8(rows * ld_out, 0xA5), simd8(rows * ld_out, 0xA5);
-        softmax_rows_ref(p, rows, len, in.data(), ld_in, ref8.data(), ld_out);
         INFO(softmax_mode_name(p.mode) << " multiplier " << p.in_multiplier << " shift " << p.in_shift << " len " << len
                                        << " rows " << rows);
-        if (p.mode != SoftmaxMode::kLog2) {
-          softmax_rows16_ref(p, rows, len, in.data(), ld_in, ref16.data(), ld_out);
-          for (const auto& variant : variants16) {
-            INFO(variant.name);
-            variant.fn(p, rows, len, in.data(), ld_in, simd16.data(), ld_out);
-            REQUIRE(ref16 == simd16);  // the padding between rows included
-          }
-        }
-        for (const auto& variant : variants8) {
-          INFO(variant.name);
-          variant.fn(p, rows, len, in.data(), ld_in, simd8.data(), ld_out);
-          REQUIRE(ref8 == simd8);
-        }
+        require_variants_equal_ref(p, rows, len, in.data(), ld_in, ld_out, p.mode != SoftmaxMode::kLog2);
       }
     }
   }
