@@ -108,7 +108,7 @@ PackedWeights PackedWeights::pack(GemmIsa isa, GemmInput input, const int8_t* w,
     for (size_t q = 0; q < k; ++q) (w[c * k + q] > 0 ? positive : negative) += w[c * k + q];
     const int64_t start = int64_t{bias_copy[c]} - int64_t{a_zero_point} * (positive + negative);
     bias_eff[c] = static_cast<int32_t>(static_cast<uint32_t>(start));
-    // The accumulator's exact range over every A (|start| < 2^49, |Σ a·w| < 2^15·2^7·66000 < 2^39).
+    // The accumulator's exact range over every A, in int64 (|start| < 2^33, |Σ a·w| ≤ 2^22·k).
     const int64_t a_max = input == GemmInput::kU8 ? 255 : 32767, a_min = input == GemmInput::kU8 ? 0 : -32768;
     const int64_t hi = start + a_max * positive + a_min * negative, lo = start + a_min * positive + a_max * negative;
     acc_bound = std::max<uint64_t>(acc_bound, static_cast<uint64_t>(std::max(hi < 0 ? -hi : hi, lo < 0 ? -lo : lo)));
