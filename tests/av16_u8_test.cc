@@ -1,6 +1,7 @@
 // av16_u8 (kernels/softmax/av16-u8.h, QUANTIZATION.md Eq. 23c: attn@v from token-major v with the
 // requantization in the tile) against its reference, bit for bit, over the edges of the tiles
-// (rows 1..13, columns 1..70 and 64, k 1..200 incl. 197, k blocks past 256), zero-points at the
+// (rows 1..13, columns 1..70 and 64, k 1..200 incl. 197, k blocks past 256; rows split in chunks of 12),
+// probabilities uniform and softmax-like (sparse high bytes), zero-points at the
 // int16 fold limits and per-tensor multipliers with right and left shifts; the reference against
 // what it replaces (av16 on vᵀ, then requantize()); the backend's choice; bad arguments; and the
 // executor's fused run against the unfused one (every backend, threads, batches, observed runs).
@@ -31,16 +32,36 @@ struct Case {
   Av16Requant rq;
 };
 
+// How the probabilities are drawn: uniform in [0, 32767] (every high byte non-zero, now and then every
+// p = 32767: the largest pair sums), or like softmax rows, mostly below 256 with high bytes in a few
+// places per row (none, one, the first or last k, a few, every 4th k), which the byte-split kernel
+// (av16-split-avx512vnni.h) skips or takes quad by quad.
+enum class Probs { kUniform, kSparseHigh };
+
 // Random operands for `c` with strides past the row lengths; p <= 32767 (the precondition).
 struct Operands {
   size_t ld_p, ld_v, ld_out;
   std::vector<uint16_t> probs;
   std::vector<uint8_t> v;
-  Operands(const Case& c, std::mt19937_64& rng) : ld_p(c.k + 3), ld_v(c.n + 5), ld_out(c.n + 7) {
+  Operands(const Case& c, std::mt19937_64& rng, Probs kind = Probs::kUniform) : ld_p(c.k + 3), ld_v(c.n + 5), ld_out(c.n + 7) {
     probs.assign(c.m * ld_p + 1, 0xBEEF);  // padding > 32767: must never be read
-    const bool flat = rng() % 4 == 0;  // every p = 32767: the largest pair sums
+    const bool flat = rng() % 4 == 0;
     for (size_t i = 0; i < c.m; ++i) {
-      for (size_t kk = 0; kk < c.k; ++kk) probs[i * ld_p + kk] = flat ? 32767 : static_cast<uint16_t>(rng() % 32768);
+      uint16_t* row = probs.data() + i * ld_p;
+      for (size_t kk = 0; kk < c.k; ++kk) {
+        const uint64_t draw = rng();
+        row[kk] = static_cast<uint16_t>(kind == Probs::kSparseHigh ? draw % 256 : flat ? 32767 : draw % 32768);
+      }
+      if (kind == Probs::kUniform || c.k == 0) continue;
+      const auto high = [&](size_t kk) { row[kk] = static_cast<uint16_t>(row[kk] | (1 + rng() % 127) << 8); };
+      switch (rng() % 6) {
+        case 0: break;                     // no high byte: the whole row skipped
+        case 1: high(rng() % c.k); break;  // one
+        case 2: high(0); break;
+        case 3: high(c.k - 1); break;      // in the last (maybe partial) quad
+        case 4: for (int h = 0; h < 6; ++h) high(rng() % c.k); break;
+        default: for (size_t kk = rng() % 4; kk < c.k; kk += 4) high(kk); break;  // every quad
+      }
     }
     v.resize(std::max<size_t>(c.k, 1) * ld_v);
     for (auto& x : v) x = static_cast<uint8_t>(rng());
@@ -49,8 +70,8 @@ struct Operands {
 
 // The reference, then every SIMD variant on the same operands: identical bytes, padding untouched.
 template <typename Variants>
-void require_variants_equal_ref(const Variants& variants, const Case& c, std::mt19937_64& rng) {
-  const Operands o(c, rng);
+void require_variants_equal_ref(const Variants& variants, const Case& c, std::mt19937_64& rng, Probs kind = Probs::kUniform) {
+  const Operands o(c, rng, kind);
   std::vector<uint8_t> ref(c.m * o.ld_out, 0xA5), simd(ref.size());
   av16_u8_ref(c.m, c.n, c.k, o.probs.data(), o.ld_p, o.v.data(), o.ld_v, c.zv, c.rq, ref.data(), o.ld_out);
   for (const auto& variant : variants) {
@@ -111,6 +132,16 @@ TEST_CASE("av16_u8: SIMD variants equal the reference on tile edges, fold limits
   SECTION("k past one packed block (256): rows in chunks through int32 sums") {
     for (size_t k : {255, 256, 257, 513}) {
       for (size_t m : {5, 50}) require_variants_equal_ref(variants, {m, 70, k, random_zv(), requant_for(k, kind++ % 4, rng)}, rng);
+    }
+  }
+  SECTION("softmax-like rows: high bytes in a few quads per row, none, or every quad") {
+    for (size_t k : {1, 3, 4, 5, 63, 64, 65, 197, 252, 253, 256}) {
+      for (size_t m : {1, 6, 11, 12, 13, 25, 197}) {
+        require_variants_equal_ref(variants, {m, 64, k, random_zv(), requant_for(k, kind++ % 4, rng)}, rng, Probs::kSparseHigh);
+      }
+    }
+    for (size_t n : {1, 17, 64, 65, 130}) {
+      require_variants_equal_ref(variants, {13, n, 197, random_zv(), requant_for(197, 0, rng)}, rng, Probs::kSparseHigh);
     }
   }
   SECTION("shift extremes 31 and -31, multiplier 0") {

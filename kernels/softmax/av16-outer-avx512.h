@@ -257,27 +257,34 @@ inline __mmask16 last_lanes(size_t n) { return first_lanes16(n); }
 
 #include "kernels/softmax/av16-outer-driver.h"
 
-// av16_u8 (Eq. 23c) on this width: the output plan of requantize() for {M, shift, z_out, [0, 255]}
-// picks the Stage, whose epilogue the fused driver runs in every tile.
-template <bool kVnni>
-void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v, int32_t v_zero_point,
-             const Av16Requant& rq, uint8_t* out, size_t ld_out) {
-  check_av16_u8_args(m, n, k, probs, ld_p, v, ld_v, rq, out, ld_out);
-  if (m == 0 || n == 0) return;
+// Runs drive(u8_out) with av16_u8's requantizing store: the output plan of requantize() for
+// {M, shift, z_out, [0, 255]} picks the Stage, and u8_out(dst, nc) is the StoreU8 of columns [0, nc)
+// at dst (row stride ld_out) that every tile's epilogue runs.
+template <typename Drive>
+void with_u8_store(size_t n, const Av16Requant& rq, uint8_t* out, size_t ld_out, const Drive& drive) {
   const RequantParams params{&rq.multiplier, &rq.shift, false, rq.zero_point, 0, 255};
   const gemm::OutputPlan plan = gemm::make_output_plan(GemmOutput{out, ld_out, GemmOut::kU8, &params, false}, 0, n);
   const auto run = [&]<typename S>() {
     const S stage(plan);
     const gemm::avx512::ColumnConsts c0 = stage.columns(0, 0xFFFF);
     const gemm::avx512::ColumnConsts c[4] = {c0, c0, c0, c0};
-    av16_u8_outer<kVnni>(m, n, k, probs, ld_p, v, ld_v, v_zero_point, out, ld_out, [&](uint8_t* dst, size_t nc) {
-      return StoreU8<S>{stage, c, dst, ld_out, nc >= 64 ? ~__mmask64{0} : (__mmask64{1} << nc) - 1};
-    });
+    drive([&](uint8_t* dst, size_t nc) { return StoreU8<S>{stage, c, dst, ld_out, nc >= 64 ? ~__mmask64{0} : (__mmask64{1} << nc) - 1}; });
   };
   using gemm::avx512::Stage;
   if (plan.byte_clamp) return run.template operator()<Stage<GemmOut::kU8, false, false, false, false, true, false>>();
   if (plan.any_left_shift) return run.template operator()<Stage<GemmOut::kU8, false, false, false, true>>();
   run.template operator()<Stage<GemmOut::kU8, false, false, false, false>>();  // shift 0, or a z the byte clamp cannot take
+}
+
+// av16_u8 (Eq. 23c) on this width in the pair form.
+template <bool kVnni>
+void av16_u8(size_t m, size_t n, size_t k, const uint16_t* probs, size_t ld_p, const uint8_t* v, size_t ld_v, int32_t v_zero_point,
+             const Av16Requant& rq, uint8_t* out, size_t ld_out) {
+  check_av16_u8_args(m, n, k, probs, ld_p, v, ld_v, rq, out, ld_out);
+  if (m == 0 || n == 0) return;
+  with_u8_store(n, rq, out, ld_out, [&](const auto& u8_out) {
+    av16_u8_outer<kVnni>(m, n, k, probs, ld_p, v, ld_v, v_zero_point, out, ld_out, u8_out);
+  });
 }
 
 }  // namespace
