@@ -11,9 +11,9 @@
 //
 // Per chunk of up to kChunkRows rows the probabilities are split in one pass that also takes the
 // row sums and each row's high-plane quad mask. A 6-row tile then takes, per row, the high plane's
-// quads from the mask into its 4 accumulators, shifts them left by 8, and adds the dense low plane
-// over every quad (6 × 4 accumulators, as the pair form's tile), then the zero-point term; the
-// epilogue is Eq. 11. k <= kSplitMaxK (a quad mask is one uint64; ViT/DeiT: 197); longer rows take
+// quads from the mask (two sets of 4 accumulators, summed), shifts the sums left by 8, and adds the
+// dense low plane over every quad (6 × 4 accumulators, as the pair form's tile), then the zero-point
+// term; the epilogue is Eq. 11. k <= kSplitMaxK (a quad mask is one uint64; ViT/DeiT: 197); longer rows take
 // the pair form.
 #pragma once
 
