@@ -25,6 +25,10 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
       ++n;
     }
   }
+  for (const char* form : {"gemm:avx512vnni-stage-max-sub", "gemm:avx512vnni-stage-abs-sign"}) {  // Eq. 7's two forms
+    test::record_variant_known(form, gemm_isa_supported(GemmIsa::kAvx512Vnni), gemm_isa_missing_feature(GemmIsa::kAvx512Vnni));
+    ++n;
+  }
   test::record_variant_known("gemm:avx512vnnivbmi-byte-table", gemm_isa_supported(GemmIsa::kAvx512Vnni) && cpu_features().avx512vbmi,
                              "CPU lacks AVX-512 VNNI or VBMI");  // the linear with GELU's byte table in registers (§3.6)
   ++n;
@@ -53,7 +57,7 @@ TEST_CASE("coverage: every kernel variant of this build", "[.][coverage]") {
   }
   // 2 families × (avx2, avx512), softmax, softmax16 and GELU × (avx2, avx512, avx512vbmi), av16 and
   // av16_u8 × (avx2, avxvnni, avx512, avx512vnni); GEMM and whole-engine runs per backend; the
-  // byte-table linear; 5 amx operands + the VBMI split; the resampler's 2 passes × (avx2, avx512);
+  // two forms of the avx512vnni tile stage; the byte-table linear; 5 amx operands + the VBMI split; the resampler's 2 passes × (avx2, avx512);
   // the FP32 product × (avx2, avx512).
-  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 1 + 5 + 1 + 2 * 2 + 2);
+  CHECK(n == 2 * 2 + 3 * 3 + 2 * 4 + 2 * static_cast<int>(std::size(kAllGemmIsas)) + 2 + 1 + 5 + 1 + 2 * 2 + 2);
 }

@@ -18,9 +18,11 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "coverage.h"
+#include "kernels/gemm/gemm-kernels.h"
 #include "kernels/gemm/gemm.h"
 
 namespace intvit::test {
@@ -55,7 +57,24 @@ inline const char* out_name(GemmOut o) {
   return "?";
 }
 
-// Runs `fn(isa)` for every backend, skipping (visibly) those this machine lacks.
+// Runs `fn()` once per form of Eq. 7 in the avx512vnni linears' tile stage (gemm::StageForm: the
+// CPU picks one by vendor, both must give the reference's bits on every host), then restores the CPU's.
+template <typename Fn>
+void for_each_avx512_stage_form(Fn&& fn) {
+  struct Restore {
+    ~Restore() { gemm::set_avx512_stage_form_for_testing(gemm::StageForm::kCpuDefault); }
+  } restore;
+  for (const auto& [form, name] : {std::pair{gemm::StageForm::kMaxSub, "gemm:avx512vnni-stage-max-sub"},
+                                   std::pair{gemm::StageForm::kAbsSign, "gemm:avx512vnni-stage-abs-sign"}}) {
+    INFO("avx512vnni tile stage form: " << name);
+    gemm::set_avx512_stage_form_for_testing(form);
+    record_variant_ran(name);
+    fn();
+  }
+}
+
+// Runs `fn(isa)` for every backend, skipping (visibly) those this machine lacks; avx512vnni in both
+// forms of its tile stage.
 template <typename Fn>
 void for_each_gemm_backend(Fn&& fn) {
   for (GemmIsa isa : kAllGemmIsas) {
@@ -65,7 +84,11 @@ void for_each_gemm_backend(Fn&& fn) {
       continue;
     }
     record_variant_ran(std::string("gemm:") + gemm_isa_name(isa));
-    fn(isa);
+    if (isa == GemmIsa::kAvx512Vnni) {
+      for_each_avx512_stage_form([&] { fn(isa); });
+    } else {
+      fn(isa);
+    }
   }
 }
 

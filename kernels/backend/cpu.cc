@@ -8,6 +8,8 @@ namespace {
 CpuFeatures detect_cpu() {
   CpuFeatures f;
   unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return f;
+  f.intel = ebx == 0x756E6547 && edx == 0x49656E69 && ecx == 0x6C65746E;  // "Genu" "ineI" "ntel"
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
   const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28);
   if (!osxsave || !avx) return f;

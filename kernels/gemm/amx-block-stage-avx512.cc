@@ -14,7 +14,7 @@ struct NoTable {
 template <bool kPerChannel, bool kSplit>
 void byte_clamp(const OutputPlan& p, size_t row0, size_t rows, size_t n0, size_t g_begin, size_t g_end, const int32_t* hi,
                 const int32_t* lo, const int32_t* bias) {
-  using S = avx512::Stage<GemmOut::kU8, false, false, kPerChannel, false, true, false>;
+  using S = avx512::Stage<GemmOut::kU8, false, false, kPerChannel, false, true, false, true, /*kAbsSign=*/true>;  // no AMD core has AMX
   using Masked = avx512::Stage<GemmOut::kU8, false, false, kPerChannel, false, false, true>;
   block_byte_clamp<S, Masked, kSplit>(p, row0, rows, n0, g_begin, g_end, hi, lo, bias, NoTable{});
 }

@@ -35,50 +35,13 @@ inline __attribute__((always_inline)) __m512i bias_at(const int32_t* bias, size_
   return _mm512_setzero_si512();
 }
 
-// fp_avx512::mbqm_magnitude with the odd dwords brought down by vpshufd (port 5) rather than
-// vpsrlq (port 0, which the multiplies, variable shifts, vpabsd and vpmov*2m already load).
-inline __attribute__((always_inline)) __m512i mbqm_magnitude_p5(__m512i ax, const ColumnConsts& c) {
-  const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(ax, c.mult2_even), c.round2_even);
-  const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_shuffle_epi32(ax, _MM_PERM_DDBB), c.mult2_odd), c.round2_odd);
-  return _mm512_srlv_epi32(_mm512_permutex2var_epi32(even, fp_avx512::high_dword_gather(), odd), c.right);
-}
-
-// The template arguments of a Stage (requant-avx512.h).
-template <typename S>
-struct StageArgs;
-template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow, bool kClamp, bool kLeftSaturates>
-struct StageArgs<avx512::Stage<kType, kAccumulate, kRaw, kPerChannel, kLeftShift, kNarrow, kClamp, kLeftSaturates>> {
-  static constexpr bool raw = kRaw, left_shift = kLeftShift, clamp = kClamp, left_saturates = kLeftSaturates;
-};
-
-// Stage::requantize (Eq. 11 on int32 lanes, fp_avx512::mbqm for Eq. 7) with the sign of x' as a
-// mask (vpmovd2m) selecting −m, |x'| by vpabsd, and mbqm_magnitude_p5: the same lanes, 3 uops
-// fewer per vector than srai / max(x, −x) / xor / sub (see zp_pair16 for why here and not there).
-template <typename S>
-inline __attribute__((always_inline)) __m512i requantize_amx(const S& s, __m512i x, const ColumnConsts& c) {
-  using A = StageArgs<S>;
-  if constexpr (A::raw) return x;
-  if constexpr (A::left_shift && !A::left_saturates) {  // OutputPlan::left_shift_exact
-    x = _mm512_sllv_epi32(x, c.left);
-  } else if constexpr (A::left_shift) {  // x' = saturate(x << left), as fp_avx512::mbqm<true>
-    const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
-    x = _mm512_sllv_epi32(x, c.left);
-    x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
-    x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
-  }
-  const __m512i m = mbqm_magnitude_p5(_mm512_abs_epi32(x), c);
-  const __m512i v = _mm512_mask_sub_epi32(m, _mm512_movepi32_mask(x), _mm512_setzero_si512(), m);
-  if constexpr (A::clamp) return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, s.lo), s.hi), s.zp);
-  return v;
-}
-
 // Stage::store_wrapping on the two vectors of a block row (columns n0.., n0 + 16..): their
 // overflow lanes folded into `wrapped` by one three-way vpternlogd instead of an OR each.
 template <typename S>
 inline __attribute__((always_inline)) void store_wrapping_row(const S& s, __m512i v0, __m512i v1, const ColumnConsts& c0,
                                                               const ColumnConsts& c1, uint8_t* dst, __m512i& wrapped) {
-  v0 = requantize_amx(s, v0, c0);
-  v1 = requantize_amx(s, v1, c1);
+  v0 = s.template requantize<true>(v0, c0);  // the Intel form of Eq. 7 (requant-avx512.h): no AMD core has AMX
+  v1 = s.template requantize<true>(v1, c1);
   int32_t* d = reinterpret_cast<int32_t*>(dst);
   const __m512i p0 = _mm512_loadu_si512(d), p1 = _mm512_loadu_si512(d + 16);
   const __m512i s0 = _mm512_add_epi32(p0, v0), s1 = _mm512_add_epi32(p1, v1);
@@ -137,20 +100,6 @@ void block_stage(const OutputPlan& p, size_t row0, size_t rows, size_t n0, size_
   block_stage_body<S, kSplit, false>(p, row0, rows, n0, g_begin, g_end, hi, lo, bias);
 }
 
-// Stage::signed_pair + zp16 with int16 saturation — sat16(sign·min(|MBQM|, 32767) + zp) of two
-// vectors in vpackssdw order — in fewer uops for the Intel cores that run the amx backend: |x| by
-// vpabsd (|INT32_MIN| = 2^31 as an unsigned dword, as magnitude() gives), and the sign as a mask
-// (vpmovw2m of vpackssdw(x0, x1)) choosing sat(zp − m) over sat(m + zp) for the negative lanes,
-// instead of srai/xor/sub then the add: the same int16 either way (m = min(|MBQM|, 32767), so −m
-// is exact in int16). fixedpoint-avx512.h avoids vpabsd / vpmov*2m for AMD Zen 5's vpdpbusd
-// issue slots; no AMD core has AMX.
-inline __attribute__((always_inline)) __m512i zp_pair16(__m512i x0, __m512i x1, const ColumnConsts& c0, const ColumnConsts& c1,
-                                                        __m512i zp16) {
-  const __m512i mag = _mm512_packs_epi32(mbqm_magnitude_p5(_mm512_abs_epi32(x0), c0), mbqm_magnitude_p5(_mm512_abs_epi32(x1), c1));
-  const __mmask32 negative = _mm512_movepi16_mask(_mm512_packs_epi32(x0, x1));
-  return _mm512_mask_subs_epi16(_mm512_adds_epi16(mag, zp16), negative, zp16, mag);
-}
-
 // u8 byte_clamp plans (OutputPlan::byte_clamp; the derivation is Stage::row_u8's): 32 columns of
 // a row as sign·min(|MBQM|, 32767) in int16, + zp with int16 saturation, vpackuswb of two rows,
 // `finish` on their 64 codes (identity, or a byte table: amx-block-stage-avx512vbmi.cc), one
@@ -170,7 +119,7 @@ void block_byte_clamp_body(const OutputPlan& p, size_t row0, size_t rows, size_t
   // permute per two rows (the VNNI tiles' row_u8 order) instead of per row.
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   const auto row16 = [&](size_t i) {
-    return zp_pair16(tile_value<kSplit, kBias>(hi, lo, i, 0, b0), tile_value<kSplit, kBias>(hi, lo, i, 1, b1), c0, c1, s.zp16);
+    return s.zp_pair(tile_value<kSplit, kBias>(hi, lo, i, 0, b0), tile_value<kSplit, kBias>(hi, lo, i, 1, b1), c0, c1);
   };
   size_t i = 0;
   for (; i + 2 <= rows; i += 2) {

@@ -16,7 +16,7 @@ constexpr GemmOut kU8 = GemmOut::kU8;
 template <bool kPerChannel>
 void byte_clamp(const OutputPlan& p, size_t row0, size_t rows, size_t n0, size_t g_begin, size_t g_end, const int32_t* hi,
                 const int32_t* lo, const int32_t* bias) {
-  using S = Stage<kU8, false, false, kPerChannel, false, true, false>;
+  using S = Stage<kU8, false, false, kPerChannel, false, true, false, true, /*kAbsSign=*/true>;  // no AMD core has AMX
   using Masked = ByteTableStage<Stage<kU8, false, false, kPerChannel, false, false, true>>;
   const ByteTable table(p.table);
   block_byte_clamp<S, Masked, false>(p, row0, rows, n0, g_begin, g_end, hi, lo, bias, [&](__m512i codes) { return table.lookup(codes); });

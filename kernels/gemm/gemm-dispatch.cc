@@ -1,6 +1,7 @@
 // Backend names, what each needs of the CPU (kernels/backend/cpu.h), argument validation and the
 // per-ISA kernel tables. The session's choice of backend: kernels/backend/backend.h.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -99,6 +100,20 @@ GemmIsa best_native_gemm_isa() {
 }
 
 namespace gemm {
+
+namespace {
+std::atomic<StageForm> forced_stage_form{StageForm::kCpuDefault};
+}  // namespace
+
+bool avx512_stage_abs_sign() {
+  switch (forced_stage_form.load(std::memory_order_relaxed)) {
+    case StageForm::kMaxSub: return false;
+    case StageForm::kAbsSign: return true;
+    default: return cpu().intel;
+  }
+}
+
+void set_avx512_stage_form_for_testing(StageForm form) { forced_stage_form.store(form, std::memory_order_relaxed); }
 
 OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end) {
   OutputPlan p;

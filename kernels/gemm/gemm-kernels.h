@@ -52,6 +52,14 @@ struct OutputPlan {
 // Validates `out` for columns [n_begin, n_end) and builds the plan; throws Error.
 OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end);
 
+// The form of Eq. 7 in the AVX-512 VNNI linears' tile stage (requant-avx512.h, Stage::kAbsSign): the
+// Intel form (vpabsd, signs as masks: fewer uops) on Intel CPUs, the max/sub/xor form elsewhere (on
+// AMD Zen 5 vpabsd and vpmov*2m take vpdpbusd's issue slots). The same bits either way; the tests run
+// both on every host through set_avx512_stage_form_for_testing (process-wide, not for concurrent use).
+enum class StageForm { kCpuDefault, kMaxSub, kAbsSign };
+bool avx512_stage_abs_sign();
+void set_avx512_stage_form_for_testing(StageForm form);
+
 // ---- Linear family: C[:, n_begin:n_end] = A · Wᵀ + bias (Eq. 8 / Eq. 10), then the output stage.
 using LinearFn = void (*)(const PackedWeights& w, size_t m, const void* a, size_t lda,
                           const OutputPlan& out, size_t n_begin, size_t n_end);

@@ -14,27 +14,6 @@ namespace {
 using avx512::ByteTable;
 using avx512::ByteTableStage;
 
-// with_stage<true> (requant-avx512.h) for requantized u8 plans, each Stage wrapped in ByteTableStage.
-template <typename Fn>
-decltype(auto) with_byte_table_stage(const OutputPlan& plan, Fn&& fn) {
-  constexpr GemmOut kU8 = GemmOut::kU8;
-  using avx512::Stage;
-  if (plan.narrow) {
-    if (plan.byte_clamp) {
-      if (plan.per_channel) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, false, true, false>>>();
-      return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, false, true, false>>>();
-    }
-    if (plan.per_channel) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, false, true>>>();
-    return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, false, true>>>();
-  }
-  if (plan.per_channel) {
-    if (plan.any_left_shift) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, true>>>();
-    return fn.template operator()<ByteTableStage<Stage<kU8, false, false, true, false>>>();
-  }
-  if (plan.any_left_shift) return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, true>>>();
-  return fn.template operator()<ByteTableStage<Stage<kU8, false, false, false, false>>>();
-}
-
 // Eq. 11c in place on out elements (row0 + i, n), i < rows, n in [n_begin, n_end).
 void apply_table_in_place(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin, size_t n_end) {
   const ByteTable table(out.table);
@@ -47,10 +26,16 @@ void apply_table_in_place(const OutputPlan& out, size_t row0, size_t rows, size_
   }
 }
 
+template <bool kAbsSign>
 struct ByteTableStages {
+  // with_stage<true> (requant-avx512.h) with each requantizing u8 Stage wrapped in ByteTableStage
+  // (make_output_plan gives byte tables only to requantized u8 outputs).
   template <bool kS16>
   static TilesFn tiles(const OutputPlan& out) {
-    return with_byte_table_stage(out, []<typename S>() -> TilesFn { return tiles_4x64<kS16, S>; });
+    return avx512::with_stage<true, kAbsSign>(out, []<typename S>() -> TilesFn {
+      if constexpr (S::kElemBytes == 1 && S::kRequantizes) return tiles_4x64<kS16, ByteTableStage<S>>;
+      return nullptr;
+    });
   }
   // Edge tiles (a partial column group, the last m % 4 rows): the plain stage, then the table.
   static void edge(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin, size_t n_end, const int32_t* acc,
@@ -67,7 +52,8 @@ struct ByteTableStages {
 
 void qu8s8_gemm_4x64c4__avx512vnnivbmi(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                                        size_t n_begin, size_t n_end) {
-  avx512vnni::linear_tiles</*kS16=*/false, avx512vnni::ByteTableStages>(w, m, a, lda, out, n_begin, n_end);
+  if (avx512_stage_abs_sign()) return avx512vnni::linear_tiles</*kS16=*/false, avx512vnni::ByteTableStages<true>>(w, m, a, lda, out, n_begin, n_end);
+  avx512vnni::linear_tiles</*kS16=*/false, avx512vnni::ByteTableStages<false>>(w, m, a, lda, out, n_begin, n_end);
 }
 
 }  // namespace intvit::gemm

@@ -38,6 +38,46 @@ inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
   return column_consts(_mm512_set1_epi32(plan.multiplier[0]), _mm512_set1_epi32(plan.shift[0]));
 }
 
+// ---- Eq. 7 in the Intel form: |x'| by vpabsd (|INT32_MIN| = 2^31 as an unsigned dword, as
+// fp_avx512::magnitude gives) and the sign as a mask (vpmovd2m / vpmovw2m) instead of srai / max(x, −x)
+// / xor / sub: 3 uops fewer per 16 outputs (2 per 32 in zp_pair16). On Intel's cores these uops do not
+// compete with vpdpbusd any more than the others do (the VNNI linears +1–2 %, measured); on AMD Zen 5
+// vpabsd and vpmov*2m take vpdpbusd's issue slots (measured the opposite way), hence the choice per vendor.
+
+// fp_avx512::mbqm_magnitude with the odd dwords brought down by vpshufd (port 5) rather than vpsrlq
+// (port 0, which the multiplies, variable shifts, vpabsd and vpmov*2m already load).
+inline __attribute__((always_inline)) __m512i mbqm_magnitude_p5(__m512i ax, const ColumnConsts& c) {
+  const __m512i even = _mm512_add_epi64(_mm512_mul_epu32(ax, c.mult2_even), c.round2_even);
+  const __m512i odd = _mm512_add_epi64(_mm512_mul_epu32(_mm512_shuffle_epi32(ax, _MM_PERM_DDBB), c.mult2_odd), c.round2_odd);
+  return _mm512_srlv_epi32(_mm512_permutex2var_epi32(even, fp_avx512::high_dword_gather(), odd), c.right);
+}
+
+// fp_avx512::mbqm<kLeftShift, kSaturate> with the sign of x' as a mask selecting −m: the same lanes.
+template <bool kLeftShift, bool kSaturate = true>
+inline __attribute__((always_inline)) __m512i abs_sign_mbqm(__m512i x, const ColumnConsts& c) {
+  if constexpr (kLeftShift && !kSaturate) {
+    x = _mm512_sllv_epi32(x, c.left);
+  } else if constexpr (kLeftShift) {
+    const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
+    x = _mm512_sllv_epi32(x, c.left);
+    x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
+    x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
+  }
+  const __m512i m = mbqm_magnitude_p5(_mm512_abs_epi32(x), c);
+  return _mm512_mask_sub_epi32(m, _mm512_movepi32_mask(x), _mm512_setzero_si512(), m);
+}
+
+// Stage::signed_pair + zp16 with int16 saturation, sat16(sign·min(|MBQM|, 32767) + zp) of two
+// vectors in vpackssdw order, in the Intel form: the sign as a mask (vpmovw2m of vpackssdw(x0, x1))
+// choosing sat(zp − m) over sat(m + zp) for the negative lanes, instead of srai/xor/sub then the add:
+// the same int16 either way (m = min(|MBQM|, 32767), so −m is exact in int16).
+inline __attribute__((always_inline)) __m512i zp_pair16(__m512i x0, __m512i x1, const ColumnConsts& c0, const ColumnConsts& c1,
+                                                        __m512i zp16) {
+  const __m512i mag = _mm512_packs_epi32(mbqm_magnitude_p5(_mm512_abs_epi32(x0), c0), mbqm_magnitude_p5(_mm512_abs_epi32(x1), c1));
+  const __mmask32 negative = _mm512_movepi16_mask(_mm512_packs_epi32(x0, x1));
+  return _mm512_mask_subs_epi16(_mm512_adds_epi16(mag, zp16), negative, zp16, mag);
+}
+
 // One output configuration, resolved at compile time; row r, column n of the output.
 // kNarrow (u8/s16 outputs, OutputPlan::narrow): |MBQM| <= 2^30 and |zp| < 2^30, so MBQM + zp
 // cannot overflow and Eq. 11's clamp can be done after a saturating pack to int16 (qmin, qmax lie
@@ -47,11 +87,15 @@ inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
 // whose plan is byte_clamp, the row store clamps by saturating packs (store_row).
 // kLeftSaturates = false (with kLeftShift): OutputPlan::left_shift_exact, the left shift without
 // its saturation (2 compares and 2 merges fewer per 16 columns).
+// kAbsSign: Eq. 7's sign and magnitude in the form with fewer uops on Intel cores (abs_sign_mbqm,
+// zp_pair16 below); false: the form that leaves AMD Zen 5's vpdpbusd issue slots alone (fp_avx512::mbqm).
+// The same bits either way; gemm::avx512_stage_abs_sign() picks per CPU vendor.
 template <GemmOut kType, bool kAccumulate, bool kRaw, bool kPerChannel, bool kLeftShift, bool kNarrow = false, bool kClamp = true,
-          bool kLeftSaturates = true>
+          bool kLeftSaturates = true, bool kAbsSign = false>
 struct Stage {
   static constexpr bool kRowStore = kNarrow;
   static constexpr size_t kElemBytes = kType == GemmOut::kU8 ? 1 : kType == GemmOut::kS16 ? 2 : 4;
+  static constexpr bool kRequantizes = !kRaw;
 
   explicit Stage(const OutputPlan& plan)
       : p(plan), lo(_mm512_set1_epi32(plan.lo)), hi(_mm512_set1_epi32(plan.hi)), zp(_mm512_set1_epi32(plan.zero_point)) {
@@ -80,12 +124,20 @@ struct Stage {
     return static_cast<uint8_t*>(p.data) + (row * p.ld + n) * kElemBytes;
   }
 
+  // Eq. 7 in this stage's form (kAbsSign, or kAbs: the Intel form whatever the stage's).
+  template <bool kAbs = kAbsSign>
+  static inline __attribute__((always_inline)) __m512i multiply(__m512i v, const ColumnConsts& c) {
+    if constexpr (kAbs) return abs_sign_mbqm<kLeftShift, kLeftSaturates>(v, c);
+    return mbqm<kLeftShift, kLeftSaturates>(v, c);
+  }
+
   // Eq. 11 on the accumulators v of 16 columns (int32 lanes, before the store's narrowing).
+  template <bool kAbs = kAbsSign>
   inline __attribute__((always_inline)) __m512i requantize(__m512i v, const ColumnConsts& c) const {
-    if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(mbqm<kLeftShift, kLeftSaturates>(v, c), lo), hi), zp);
+    if constexpr (!kRaw && kClamp) v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(multiply<kAbs>(v, c), lo), hi), zp);
     if constexpr (!kRaw && !kClamp) {
       static_assert(kType == GemmOut::kS32, "unclamped vector stores are for int32 outputs (u8 byte_clamp: store_row)");
-      v = mbqm<kLeftShift, kLeftSaturates>(v, c);
+      v = multiply<kAbs>(v, c);
     }
     return v;
   }
@@ -149,7 +201,7 @@ struct Stage {
     static_assert(kNarrow && !kLeftShift && !kRaw);
     __m512i q[4];
 #pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(mbqm<false>(v[j], c[j]), zp);
+    for (int j = 0; j < 4; ++j) q[j] = _mm512_add_epi32(multiply(v[j], c[j]), zp);
     w01 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[0], q[1]), qmin16), qmax16);
     w23 = _mm512_min_epi16(_mm512_max_epi16(_mm512_packs_epi32(q[2], q[3]), qmin16), qmax16);
   }
@@ -179,8 +231,7 @@ struct Stage {
       // saturation is Eq. 11's clamp: for |MBQM| <= 32767 that is clamp(MBQM + zp); above it,
       // 32767 + zp >= 255 (and MBQM + zp > 255) or −32767 + zp <= 0 (and MBQM + zp < 0) — the same
       // byte either way.
-      const __m512i w01 = _mm512_adds_epi16(signed_pair(v[0], v[1], c[0], c[1]), zp16);
-      const __m512i w23 = _mm512_adds_epi16(signed_pair(v[2], v[3], c[2], c[3]), zp16);
+      const __m512i w01 = zp_pair(v[0], v[1], c[0], c[1]), w23 = zp_pair(v[2], v[3], c[2], c[3]);
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
       return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     } else {
@@ -190,6 +241,12 @@ struct Stage {
       const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
       return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
     }
+  }
+
+  // sat16(sign·min(|MBQM|, 32767) + zp) of two vectors in vpackssdw order, in this stage's form.
+  inline __attribute__((always_inline)) __m512i zp_pair(__m512i x0, __m512i x1, const ColumnConsts& c0, const ColumnConsts& c1) const {
+    if constexpr (kAbsSign) return zp_pair16(x0, x1, c0, c1, zp16);
+    return _mm512_adds_epi16(signed_pair(x0, x1, c0, c1), zp16);
   }
 
   // sign(x)·min(|MBQM(x)|, 32767) of two vectors as 32 int16 lanes in vpackssdw order (narrow
@@ -210,41 +267,46 @@ struct Stage {
 };
 
 // Calls fn.template operator()<StageType>() for the Stage that `plan` describes; with
-// kAllowNarrow, narrow u8/s16 plans get the row-store variant.
-template <bool kAllowNarrow = false, typename Fn>
+// kAllowNarrow, narrow u8/s16 plans get the row-store variant; kAbsSign: Stage::kAbsSign.
+template <bool kAllowNarrow = false, bool kAbsSign = false, typename Fn>
 decltype(auto) with_stage(const OutputPlan& plan, Fn&& fn) {
   const auto by_quant = [&]<GemmOut kType, bool kAccumulate>() -> decltype(auto) {
+    // A requantizing Stage of this type (raw stages have no Eq. 7 and take the default form).
+    const auto use = [&]<bool kPerChannel, bool kLeftShift, bool kNarrow = false, bool kClamp = true,
+                         bool kLeftSaturates = true>() -> decltype(auto) {
+      return fn.template operator()<Stage<kType, kAccumulate, false, kPerChannel, kLeftShift, kNarrow, kClamp, kLeftSaturates, kAbsSign>>();
+    };
     if (plan.raw) return fn.template operator()<Stage<kType, kAccumulate, true, false, false>>();
     if constexpr (kAllowNarrow && kType != GemmOut::kS32) {
       if (plan.narrow) {
         if constexpr (kType == GemmOut::kU8) {
           if (plan.byte_clamp) {
-            if (plan.per_channel) return fn.template operator()<Stage<kType, kAccumulate, false, true, false, true, false>>();
-            return fn.template operator()<Stage<kType, kAccumulate, false, false, false, true, false>>();
+            if (plan.per_channel) return use.template operator()<true, false, true, false>();
+            return use.template operator()<false, false, true, false>();
           }
         }
-        if (plan.per_channel) return fn.template operator()<Stage<kType, kAccumulate, false, true, false, true>>();
-        return fn.template operator()<Stage<kType, kAccumulate, false, false, false, true>>();
+        if (plan.per_channel) return use.template operator()<true, false, true>();
+        return use.template operator()<false, false, true>();
       }
     }
     if constexpr (kType == GemmOut::kS32) {
       if (plan.unclamped) {  // the residual stream and the logits: their left shifts are usually exact
         if (plan.per_channel) {
-          if (plan.left_shift_exact) return fn.template operator()<Stage<kType, kAccumulate, false, true, true, false, false, false>>();
-          if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, true, true, false, false>>();
-          return fn.template operator()<Stage<kType, kAccumulate, false, true, false, false, false>>();
+          if (plan.left_shift_exact) return use.template operator()<true, true, false, false, false>();
+          if (plan.any_left_shift) return use.template operator()<true, true, false, false>();
+          return use.template operator()<true, false, false, false>();
         }
-        if (plan.left_shift_exact) return fn.template operator()<Stage<kType, kAccumulate, false, false, true, false, false, false>>();
-        if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, false, true, false, false>>();
-        return fn.template operator()<Stage<kType, kAccumulate, false, false, false, false, false>>();
+        if (plan.left_shift_exact) return use.template operator()<false, true, false, false, false>();
+        if (plan.any_left_shift) return use.template operator()<false, true, false, false>();
+        return use.template operator()<false, false, false, false>();
       }
     }
     if (plan.per_channel) {
-      if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, true, true>>();
-      return fn.template operator()<Stage<kType, kAccumulate, false, true, false>>();
+      if (plan.any_left_shift) return use.template operator()<true, true>();
+      return use.template operator()<true, false>();
     }
-    if (plan.any_left_shift) return fn.template operator()<Stage<kType, kAccumulate, false, false, true>>();
-    return fn.template operator()<Stage<kType, kAccumulate, false, false, false>>();
+    if (plan.any_left_shift) return use.template operator()<false, true>();
+    return use.template operator()<false, false>();
   };
   switch (plan.type) {
     case GemmOut::kU8: return by_quant.template operator()<GemmOut::kU8, false>();

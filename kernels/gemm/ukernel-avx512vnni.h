@@ -370,13 +370,14 @@ void tiles_4x64(TileArgs t, size_t tiles, const OutputPlan& plan, const avx512::
 using DotTileFn = void (*)(const TileArgs&);
 using TilesFn = void (*)(TileArgs, size_t, const OutputPlan&, const avx512::ColumnConsts*, size_t, size_t, NextPanel);
 
-// linear_tiles' output stages: `tiles` for full-width 4 × 64 tile runs, `edge` for the rest (an
-// int32 tile buffer through output_stage__avx512). A variant kernel passes its own (e.g. the byte
-// table of qu8s8-gemm-4x64c4-avx512vnnivbmi.cc).
+// linear_tiles' output stages: `tiles` for full-width 4 × 64 tile runs (Eq. 7 in the form kAbsSign
+// picks, requant-avx512.h), `edge` for the rest (an int32 tile buffer through output_stage__avx512).
+// A variant kernel passes its own (e.g. the byte table of qu8s8-gemm-4x64c4-avx512vnnivbmi.cc).
+template <bool kAbsSign>
 struct PlainStages {
   template <bool kS16>
   static TilesFn tiles(const OutputPlan& out) {
-    return avx512::with_stage<true>(out, []<typename S>() -> TilesFn { return tiles_4x64<kS16, S>; });
+    return avx512::with_stage<true, kAbsSign>(out, []<typename S>() -> TilesFn { return tiles_4x64<kS16, S>; });
   }
   static void edge(const OutputPlan& out, size_t row0, size_t rows, size_t n_begin, size_t n_end, const int32_t* acc,
                    size_t ld_acc) {
@@ -404,7 +405,7 @@ constexpr int kMR = 4, kNB = 4;  // 4 rows × 64 channels: 16 accumulators + 4 w
 // while the row tiles stream past). Full-width groups with an output stage run through tiles_4x64;
 // raw int32 results are stored straight from the tile; the remaining edge tiles go through a 4×64
 // buffer and output_stage__avx512 (Stages: PlainStages or a variant's own).
-template <bool kS16, typename Stages = PlainStages>
+template <bool kS16, typename Stages>
 void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
                   size_t n_end) {
   constexpr auto& kTable = DotTileTable<kMR, kNB, kS16>::kTable;
@@ -458,6 +459,14 @@ void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, c
       }
     }
   }
+}
+
+// linear_tiles with the plain stages in the form gemm::avx512_stage_abs_sign() picks for this CPU.
+template <bool kS16>
+void linear_tiles_plain(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
+                        size_t n_end) {
+  if (avx512_stage_abs_sign()) return linear_tiles<kS16, PlainStages<true>>(w, m, a, lda, out, n_begin, n_end);
+  linear_tiles<kS16, PlainStages<false>>(w, m, a, lda, out, n_begin, n_end);
 }
 
 }  // namespace
