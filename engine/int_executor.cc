@@ -302,11 +302,18 @@ class Executor {
   void gather_patches(const uint8_t* image, const TensorDesc& out, uint8_t* patches, size_t r0, size_t r1, size_t skip) const {
     const ViTConfig& c = m_.config;
     const size_t p = c.patch_size, g = c.grid(), img = c.image_size, run = 3 * p;
-    for (size_t i = std::max(r0, skip) - skip; i + skip < r1; ++i) {
-      uint8_t* dst = patches + i * out.row_bytes();
-      const size_t py = i / g, px = i % g;
-      for (size_t ky = 0; ky < p; ++ky) std::memcpy(dst + ky * run, image + ((py * p + ky) * img + px * p) * 3, run);
-    }
+    // kRun: the run length as a constant where it is 48 (P = 16, every ViT/DeiT here), so each copy
+    // is inlined: a libc memcpy call per 48-byte run cost ~0.7 % of a ViT-Ti forward (3136 calls).
+    const auto gather = [&]<size_t kRun>() {
+      const size_t n = kRun != 0 ? kRun : run;
+      for (size_t i = std::max(r0, skip) - skip; i + skip < r1; ++i) {
+        uint8_t* dst = patches + i * out.row_bytes();
+        const size_t py = i / g, px = i % g;
+        for (size_t ky = 0; ky < p; ++ky) std::memcpy(dst + ky * n, image + ((py * p + ky) * img + px * p) * 3, n);
+      }
+    };
+    if (run == 48) return gather.template operator()<48>();
+    gather.template operator()<0>();
   }
 
   const IntViT& m_;
