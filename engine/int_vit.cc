@@ -12,6 +12,10 @@ void QLinear::prepare(GemmIsa isa) {
   packed = std::make_shared<const PackedWeights>(PackedWeights::pack(isa, input.bits == 8 ? GemmInput::kU8 : GemmInput::kS16, weight.data(),
                                static_cast<size_t>(out), static_cast<size_t>(in), bias.data(),
                                input.bits == 8 ? input.zero_point : 0));
+  if (multiplier.size() == static_cast<size_t>(out) && shift.size() == multiplier.size()) {
+    extremes = requant_extremes(multiplier.data(), shift.data(), multiplier.size());
+    extremes_of = multiplier.data(), extremes_size = multiplier.size();
+  }
 }
 
 void IntViT::prepare(GemmIsa isa) {

@@ -54,10 +54,18 @@ struct QLinear {
   // Built by prepare() for one ISA; shared so that IntViT copies (one per backend) are cheap.
   std::shared_ptr<const PackedWeights> packed;
 
+  // Packs the weights for `isa` and takes the requant arrays' extremes (call it after they are final).
   void prepare(GemmIsa isa);
   RequantParams requant() const {
-    return {multiplier.data(), shift.data(), true, out_zero_point, out_min, out_max};
+    // The extremes only while they describe these arrays (a reallocation after prepare() drops them).
+    const bool current = extremes_of == multiplier.data() && extremes_size == multiplier.size();
+    return {multiplier.data(), shift.data(), true, out_zero_point, out_min, out_max, current ? &extremes : nullptr};
   }
+
+ private:
+  RequantExtremes extremes;
+  const int32_t* extremes_of = nullptr;
+  size_t extremes_size = 0;
 };
 
 // A LayerNorm with its offline description (gamma, beta, scales) and the integer kernel params

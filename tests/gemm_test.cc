@@ -533,6 +533,44 @@ TEST_CASE("gemm: acc_bound is the exact accumulator range, left shifts up to it 
   }
 }
 
+TEST_CASE("gemm: requant extremes given with the arrays give the reference's bits on any column range", "[gemm]") {
+  // Columns 0..63 shift right only (a narrow plan when scanned alone), the rest include left shifts:
+  // ranges inside the first part get the whole arrays' (less specialised) plan from the extremes.
+  const size_t m = 9, n = 150, k = 70;
+  std::mt19937 rng(31);
+  std::vector<int8_t> w(n * k);
+  for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+  std::vector<int32_t> bias(n), mult(n), shift(n);
+  for (size_t c = 0; c < n; ++c) {
+    bias[c] = static_cast<int32_t>(rng() % 20001) - 10000;
+    mult[c] = (1 << 30) + static_cast<int32_t>(rng() % (1u << 30));
+    shift[c] = c < 64 ? 1 + static_cast<int32_t>(rng() % 12) : static_cast<int32_t>(rng() % 9) - 3;
+  }
+  std::vector<uint8_t> a(m * k);
+  for (auto& v : a) v = static_cast<uint8_t>(rng());
+  const intvit::RequantExtremes e = intvit::requant_extremes(mult.data(), shift.data(), n);
+  CHECK(e.min_shift == *std::min_element(shift.begin(), shift.end()));
+  CHECK(e.max_shift == *std::max_element(shift.begin(), shift.end()));
+  CHECK(e.min_multiplier == *std::min_element(mult.begin(), mult.end()));
+  const auto ref = intvit::PackedWeights::pack(GemmIsa::kRef, GemmInput::kU8, w.data(), n, k, bias.data(), 7);
+  intvit::test::for_each_gemm_backend([&](GemmIsa isa) {
+    const auto packed = intvit::PackedWeights::pack(isa, GemmInput::kU8, w.data(), n, k, bias.data(), 7);
+    for (const GemmOut type : {GemmOut::kU8, GemmOut::kS32}) {
+      const bool s32 = type == GemmOut::kS32;
+      intvit::RequantParams q{mult.data(), shift.data(), true, s32 ? 0 : 77, s32 ? INT32_MIN : 0, s32 ? INT32_MAX : 255};
+      for (auto [b, end] : {std::pair<size_t, size_t>{0, 64}, {0, 150}, {16, 48}, {64, 150}, {60, 70}}) {
+        INFO("backend " << intvit::gemm_isa_name(isa) << (s32 ? " s32 accumulate" : " u8") << " columns " << b << ".." << end);
+        std::vector<int32_t> got(m * n, 5), want(m * n, 5);
+        q.extremes = &e;
+        intvit::linear(packed, m, a.data(), k, {got.data(), n, type, &q, s32}, b, end);
+        q.extremes = nullptr;
+        intvit::linear(ref, m, a.data(), k, {want.data(), n, type, &q, s32}, b, end);
+        CHECK(got == want);
+      }
+    }
+  });
+}
+
 TEST_CASE("gemm: concurrent calls on shared weights (rows and columns split across threads)", "[gemm]") {
   // The executor shares one PackedWeights between threads; the oneDNN backend keeps per-thread state.
   const size_t m = 61, n = 150, k = 96;

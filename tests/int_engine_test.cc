@@ -365,3 +365,21 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
     CHECK(100 * (top1_fp32 - top1_int) / n <= target.max_top1_drop);
   }
 }
+
+TEST_CASE("QLinear::requant carries its arrays' extremes only while they are current", "[int_engine]") {
+  QLinear l;
+  l.in = 8, l.out = 3;
+  l.weight.assign(24, 1);
+  l.bias.assign(3, 0);
+  l.multiplier = {1 << 30, (1 << 30) + 5, INT32_MAX};
+  l.shift = {4, -2, 9};
+  CHECK(l.requant().extremes == nullptr);  // before prepare(): the output stage scans
+  l.prepare(GemmIsa::kRef);
+  const RequantParams r = l.requant();
+  REQUIRE(r.extremes != nullptr);
+  CHECK(r.extremes->min_multiplier == 1 << 30);
+  CHECK(r.extremes->min_shift == -2);
+  CHECK(r.extremes->max_shift == 9);
+  l.multiplier = {1, 2, 3, 4};  // new arrays after prepare(): no stale extremes
+  CHECK(l.requant().extremes == nullptr);
+}

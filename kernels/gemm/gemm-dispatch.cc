@@ -99,6 +99,17 @@ GemmIsa best_native_gemm_isa() {
   return GemmIsa::kRef;
 }
 
+RequantExtremes requant_extremes(const int32_t* multiplier, const int32_t* shift, size_t n) {
+  // Reductions without branches (they vectorise), checked by the caller.
+  int32_t min_multiplier = std::numeric_limits<int32_t>::max(), min_shift = 31, max_shift = -31;
+  for (size_t c = 0; c < n; ++c) {
+    min_multiplier = std::min(min_multiplier, multiplier[c]);
+    min_shift = std::min(min_shift, shift[c]);
+    max_shift = std::max(max_shift, shift[c]);
+  }
+  return {min_multiplier, min_shift, max_shift};
+}
+
 namespace gemm {
 
 namespace {
@@ -141,14 +152,9 @@ OutputPlan make_output_plan(const GemmOutput& out, size_t n_begin, size_t n_end)
   }
   if (r.multiplier == nullptr || r.shift == nullptr) invalid("requant multiplier/shift arrays are null");
   const size_t c_begin = r.per_channel ? n_begin : 0, c_end = r.per_channel ? n_end : 1;
-  // Reductions without branches first (they vectorise: every linear call of a forward checks its
-  // per-channel arrays), then the checks on the extremes.
-  int32_t min_multiplier = std::numeric_limits<int32_t>::max(), min_shift = 31, max_shift = -31;
-  for (size_t c = c_begin; c < c_end; ++c) {
-    min_multiplier = std::min(min_multiplier, r.multiplier[c]);
-    min_shift = std::min(min_shift, r.shift[c]);
-    max_shift = std::max(max_shift, r.shift[c]);
-  }
+  const RequantExtremes e = r.per_channel && r.extremes != nullptr ? *r.extremes
+                                                                   : requant_extremes(r.multiplier + c_begin, r.shift + c_begin, c_end - c_begin);
+  const int32_t min_multiplier = e.min_multiplier, min_shift = e.min_shift, max_shift = e.max_shift;
   if (min_multiplier < 0) invalid("requant multiplier must be in [0, 2^31) (Eq. 7)");
   if (min_shift < -31 || max_shift > 31) invalid("requant shift must be in [-31, 31] (Eq. 7)");
   p.any_left_shift = min_shift < 0;

@@ -48,12 +48,23 @@ const char* amx_unavailable_reason();
 
 // Eq. 11 parameters. POD, no float. multiplier must be in [0, 2^31) (Q31; Eq. 7 produces
 // [2^30, 2^31) or 0) and shift in [-31, 31]; linear()/requantize() throw Error otherwise.
+// The extremes of per-channel multiplier and shift arrays (requant_extremes), for RequantParams.
+struct RequantExtremes {
+  int32_t min_multiplier = 0, min_shift = 0, max_shift = 0;
+};
+RequantExtremes requant_extremes(const int32_t* multiplier, const int32_t* shift, size_t n);
+
 struct RequantParams {
   const int32_t* multiplier;  // Q31, [N] if per_channel else [1]
   const int32_t* shift;       // right shift (negative = left), [N] or [1]
   bool per_channel;
   int32_t zero_point;         // output zero-point
   int32_t qmin, qmax;         // clamp bounds within the output type
+  // Optional, per_channel only: requant_extremes of all N channels, for callers that reuse the
+  // arrays (a model's linears): the output stage then takes its plan from them instead of scanning
+  // the column range on every call (a column range gets the whole arrays' plan: as exact, at most
+  // less specialised). Must match the arrays.
+  const RequantExtremes* extremes = nullptr;
 };
 
 enum class GemmOut { kU8, kS16, kS32 };
