@@ -112,10 +112,10 @@ static inline __attribute__((always_inline)) __m512i magnitude(__m512i x) {
   return _mm512_max_epi32(x, _mm512_sub_epi32(_mm512_setzero_si512(), x));
 }
 
-// (Eq. 7) lane-wise multiply_by_quantized_multiplier. kSaturate = false: the caller knows that no
+// x' = sat32(x · 2^left) of Eq. 7 (kLeftShift; else x). kSaturate = false: the caller knows that no
 // x·2^left leaves int32 (OutputPlan::left_shift_exact), so the saturating shift is a plain one.
 template <bool kLeftShift, bool kSaturate = true>
-static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
+static inline __attribute__((always_inline)) __m512i left_shifted(__m512i x, const ColumnConsts& c) {
   if constexpr (kLeftShift && !kSaturate) {
     x = _mm512_sllv_epi32(x, c.left);
   } else if constexpr (kLeftShift) {
@@ -124,6 +124,13 @@ static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const Colum
     x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
     x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
   }
+  return x;
+}
+
+// (Eq. 7) lane-wise multiply_by_quantized_multiplier (kSaturate: as left_shifted).
+template <bool kLeftShift, bool kSaturate = true>
+static inline __attribute__((always_inline)) __m512i mbqm(__m512i x, const ColumnConsts& c) {
+  x = left_shifted<kLeftShift, kSaturate>(x, c);
   // The sign by srai/xor/sub, not vpmovd2m (see magnitude()).
   const __m512i sign = _mm512_srai_epi32(x, 31);
   return _mm512_sub_epi32(_mm512_xor_si512(mbqm_magnitude(magnitude(x), c), sign), sign);

@@ -55,14 +55,7 @@ inline __attribute__((always_inline)) __m512i mbqm_magnitude_p5(__m512i ax, cons
 // fp_avx512::mbqm<kLeftShift, kSaturate> with the sign of x' as a mask selecting −m: the same lanes.
 template <bool kLeftShift, bool kSaturate = true>
 inline __attribute__((always_inline)) __m512i abs_sign_mbqm(__m512i x, const ColumnConsts& c) {
-  if constexpr (kLeftShift && !kSaturate) {
-    x = _mm512_sllv_epi32(x, c.left);
-  } else if constexpr (kLeftShift) {
-    const __mmask16 hi = _mm512_cmpgt_epi32_mask(x, c.left_hi), lo = _mm512_cmplt_epi32_mask(x, c.left_lo);
-    x = _mm512_sllv_epi32(x, c.left);
-    x = _mm512_mask_mov_epi32(x, hi, _mm512_set1_epi32(std::numeric_limits<int32_t>::max()));
-    x = _mm512_mask_mov_epi32(x, lo, _mm512_set1_epi32(std::numeric_limits<int32_t>::min()));
-  }
+  x = fp_avx512::left_shifted<kLeftShift, kSaturate>(x, c);
   const __m512i m = mbqm_magnitude_p5(_mm512_abs_epi32(x), c);
   return _mm512_mask_sub_epi32(m, _mm512_movepi32_mask(x), _mm512_setzero_si512(), m);
 }
