@@ -10,7 +10,7 @@ namespace intvit::gemm {
 
 void qs16s8_gemm_4x64c2__avx512vnni(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                                     size_t n_begin, size_t n_end) {
-  avx512vnni::linear_tiles_plain</*kS16=*/true>(w, m, a, lda, out, n_begin, n_end);
+  avx512vnni::linear_tiles_cpu_form</*kS16=*/true, avx512vnni::PlainStages>(w, m, a, lda, out, n_begin, n_end);
 }
 
 }  // namespace intvit::gemm

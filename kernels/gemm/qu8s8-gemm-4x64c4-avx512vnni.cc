@@ -9,7 +9,7 @@ namespace intvit::gemm {
 
 void qu8s8_gemm_4x64c4__avx512vnni(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                                    size_t n_begin, size_t n_end) {
-  avx512vnni::linear_tiles_plain</*kS16=*/false>(w, m, a, lda, out, n_begin, n_end);
+  avx512vnni::linear_tiles_cpu_form</*kS16=*/false, avx512vnni::PlainStages>(w, m, a, lda, out, n_begin, n_end);
 }
 
 }  // namespace intvit::gemm

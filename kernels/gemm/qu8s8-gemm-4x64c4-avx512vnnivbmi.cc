@@ -52,8 +52,7 @@ struct ByteTableStages {
 
 void qu8s8_gemm_4x64c4__avx512vnnivbmi(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out,
                                        size_t n_begin, size_t n_end) {
-  if (avx512_stage_abs_sign()) return avx512vnni::linear_tiles</*kS16=*/false, avx512vnni::ByteTableStages<true>>(w, m, a, lda, out, n_begin, n_end);
-  avx512vnni::linear_tiles</*kS16=*/false, avx512vnni::ByteTableStages<false>>(w, m, a, lda, out, n_begin, n_end);
+  avx512vnni::linear_tiles_cpu_form</*kS16=*/false, avx512vnni::ByteTableStages>(w, m, a, lda, out, n_begin, n_end);
 }
 
 }  // namespace intvit::gemm

@@ -41,7 +41,7 @@ inline ColumnConsts column_consts_for(const OutputPlan& plan, size_t n) {
 // ---- Eq. 7 in the Intel form: |x'| by vpabsd (|INT32_MIN| = 2^31 as an unsigned dword, as
 // fp_avx512::magnitude gives) and the sign as a mask (vpmovd2m / vpmovw2m) instead of srai / max(x, −x)
 // / xor / sub: 3 uops fewer per 16 outputs (2 per 32 in zp_pair16). On Intel's cores these uops do not
-// compete with vpdpbusd any more than the others do (the VNNI linears +1–2 %, measured); on AMD Zen 5
+// compete with vpdpbusd any more than the others do (the VNNI linears 0.4–3 % faster, measured on a Xeon); on AMD Zen 5
 // vpabsd and vpmov*2m take vpdpbusd's issue slots (measured the opposite way), hence the choice per vendor.
 
 // fp_avx512::mbqm_magnitude with the odd dwords brought down by vpshufd (port 5) rather than vpsrlq

@@ -461,12 +461,13 @@ void linear_tiles(const PackedWeights& w, size_t m, const void* a, size_t lda, c
   }
 }
 
-// linear_tiles with the plain stages in the form gemm::avx512_stage_abs_sign() picks for this CPU.
-template <bool kS16>
-void linear_tiles_plain(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
-                        size_t n_end) {
-  if (avx512_stage_abs_sign()) return linear_tiles<kS16, PlainStages<true>>(w, m, a, lda, out, n_begin, n_end);
-  linear_tiles<kS16, PlainStages<false>>(w, m, a, lda, out, n_begin, n_end);
+// linear_tiles with Stages<kAbsSign> (PlainStages or a variant's) in the form of Eq. 7 that
+// gemm::avx512_stage_abs_sign() picks for this CPU.
+template <bool kS16, template <bool> class Stages>
+void linear_tiles_cpu_form(const PackedWeights& w, size_t m, const void* a, size_t lda, const OutputPlan& out, size_t n_begin,
+                           size_t n_end) {
+  if (avx512_stage_abs_sign()) return linear_tiles<kS16, Stages<true>>(w, m, a, lda, out, n_begin, n_end);
+  linear_tiles<kS16, Stages<false>>(w, m, a, lda, out, n_begin, n_end);
 }
 
 }  // namespace
