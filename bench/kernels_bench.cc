@@ -11,6 +11,10 @@
 // attn@v16 (Eq. 23b, 16-bit probabilities × u8 v, in GOPS), attn@v16->u8 (Eq. 23c: the fused
 // kernel the engine runs, v token-major and the requantization to u8, in GOPS), softmax16 (lut, Eq. 21b) and
 // LayerNorm (Eq. 33-39) on ViT-Ti-like data, in microseconds per call (JSON: "us").
+// --clock adds, per backend, the core clock while each kernel runs over the clock while the peak
+// loop of the host's multiply instruction runs (1 thread, median of alternating readings): kernels
+// whose power makes the core slow down show below 1, and in a forward the clock follows the lowest
+// (it recovers over milliseconds). On the VNNI Xeon LayerNorm and the VBMI softmax read ~0.85-0.9.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/amx_driver_cost.h"
+#include "bench/machine.h"
 #include "kernels/backend/backend.h"
 #include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
@@ -44,6 +49,7 @@ struct Options {
   std::vector<int> threads = {1, 2};
   std::vector<GemmIsa> isas;  // default: every supported backend except the (slow) ref and amx-emu
   bool json = false;
+  bool clock = false;  // --clock: the core clock per kernel (clock_ratio)
   std::string filter;  // --shapes: only rows whose label contains this
 };
 
@@ -76,6 +82,8 @@ Options parse(int argc, char** argv) {
       o.filter = value();
     } else if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--clock") {
+      o.clock = true;
     } else if (arg == "--isa") {
       for (const auto& name : split(value())) o.isas.push_back(intvit::parse_gemm_isa(name));
     } else {
@@ -345,7 +353,30 @@ struct Row {
   Shape shape;
   std::vector<std::vector<double>> gops;     // [backend][thread count]
   std::vector<std::vector<double>> seconds;  // [backend][thread count], best per call
+  std::vector<double> clock;                 // [backend] with --clock: clock_ratio, 1 thread
 };
+
+// The core clock while `job` runs over the clock while the peak loop of the host's multiply
+// instruction (`reference`, or a plain add chain without one) runs: each reading follows 20 ms
+// of that work on this thread (bench/machine.h core_clock_ghz), the two alternating; the median
+// of kClockRounds ratios.
+constexpr int kClockRounds = 9;
+constexpr double kClockWorkSeconds = 0.02;
+double clock_ratio(Job& job, double (*reference)(double seconds)) {
+  const auto run_for = [](auto&& work) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(kClockWorkSeconds);
+    while (std::chrono::steady_clock::now() < end) work();
+    return intvit::bench::core_clock_ghz();
+  };
+  std::vector<double> ratios;
+  for (int r = 0; r < kClockRounds; ++r) {
+    const double ref = reference ? run_for([&] { reference(kClockWorkSeconds / 4); }) : run_for([] { intvit::bench::core_clock_ghz(); });
+    const double own = run_for([&] { job(0, 1); });
+    ratios.push_back(ref > 0 ? own / ref : 0);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  return ratios[ratios.size() / 2];
+}
 
 const char* op_name(Op op) {
   switch (op) {
@@ -430,6 +461,7 @@ nlohmann::json to_json(const Options& o, const std::vector<GemmIsa>& isas, const
         if (r.shape.gemm()) s["gops"][isa][threads] = r.gops[i][t];
         s["us"][isa][threads] = r.seconds[i][t] * 1e6;
       }
+      if (i < r.clock.size()) s["clock_vs_peak_loop"][intvit::gemm_isa_name(isas[i])] = r.clock[i];
     }
     j["shapes"].push_back(s);
   }
@@ -529,6 +561,12 @@ int run_kernels_bench(int argc, char** argv) {
   if (intvit::gemm_isa_supported(GemmIsa::kAmx)) p.amx = measure_tdpbusd_peak_gops(peak_seconds);
   if (wanted(GemmIsa::kAvx2)) p.avx2 = measure_vpmaddwd_vpaddd_peak_gops(peak_seconds);
   if (!o.json) print_header(o, isas, p);
+  // --clock's reference: the peak loop of the best multiply instruction here.
+  double (*clock_reference)(double) = p.vnni > 0 ? measure_vpdpbusd_peak_gops : p.avx2 > 0 ? measure_vpmaddwd_vpaddd_peak_gops : nullptr;
+  if (o.clock && !o.json) {
+    std::printf("clk: the core clock while the kernel runs, 1 thread, over the clock in the %s loop (median of %d)\n",
+                p.vnni > 0 ? "vpdpbusd" : p.avx2 > 0 ? "vpmaddwd+vpaddd" : "add-chain", kClockRounds);
+  }
 
   const int t1 = static_cast<int>(std::find(o.threads.begin(), o.threads.end(), 1) - o.threads.begin());
   const bool one_thread = t1 < static_cast<int>(o.threads.size());
@@ -539,6 +577,9 @@ int run_kernels_bench(int argc, char** argv) {
       for (int t : o.threads) std::printf(" %10s", (std::string(intvit::gemm_isa_name(isa)) + "/" + std::to_string(t) + "t").c_str());
     }
     for (const Derived& d : derived) std::printf(" %11s", d.name);
+    if (o.clock) {
+      for (GemmIsa isa : isas) std::printf(" %10s", (std::string(intvit::gemm_isa_name(isa)) + " clk").c_str());
+    }
     std::printf("\n");
   }
   std::vector<Row> rows;
@@ -552,7 +593,7 @@ int run_kernels_bench(int argc, char** argv) {
     std::vector<Job> jobs;
     for (GemmIsa isa : isas) jobs.emplace_back(isa, data);
     const std::vector<std::vector<double>> table(isas.size(), std::vector<double>(o.threads.size()));
-    Row row{sh, table, table};
+    Row row{sh, table, table, {}};
     for (size_t ti = 0; ti < o.threads.size(); ++ti) {
       const std::vector<double> best = best_seconds(jobs, o.threads[ti], o.seconds);
       for (size_t i = 0; i < isas.size(); ++i) {
@@ -560,12 +601,18 @@ int run_kernels_bench(int argc, char** argv) {
         row.gops[i][ti] = 2.0 * sh.m * sh.n * sh.k / best[i] * 1e-9;
       }
     }
+    if (o.clock) {
+      for (Job& job : jobs) row.clock.push_back(clock_ratio(job, clock_reference));
+    }
     if (!o.json) {
       for (size_t i = 0; i < isas.size(); ++i) {  // the nonlinear rows: microseconds per call
         for (size_t ti = 0; ti < o.threads.size(); ++ti) std::printf(" %10.1f", sh.gemm() ? row.gops[i][ti] : row.seconds[i][ti] * 1e6);
       }
       for (const Derived& d : derived) {
-        if (!sh.gemm()) break;
+        if (!sh.gemm()) {
+          std::printf(" %11s", "");
+          continue;
+        }
         const double v = row.gops[d.num][t1];
         if (d.den < 0) {
           std::printf(" %10.0f%%", 100 * v / d.peak);
@@ -573,6 +620,7 @@ int run_kernels_bench(int argc, char** argv) {
           std::printf(" %11.2f", v / row.gops[d.den][t1]);
         }
       }
+      for (double c : row.clock) std::printf(" %10.2f", c);
       std::printf("\n");
     }
     rows.push_back(std::move(row));

@@ -139,4 +139,13 @@ double measure_peak_gops(const InstructionPeak& peak, int threads, double second
   return sum;
 }
 
+double core_clock_ghz() {
+  constexpr int kAdds = 40000;  // ~14 us at 3 GHz: short against the clock's own changes
+  uint64_t x = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kAdds; ++i) __asm__ volatile("add $1, %0" : "+r"(x));  // each add waits for the one before
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  return ns > 0 ? kAdds / ns : 0;
+}
+
 }  // namespace intvit::bench

@@ -44,4 +44,10 @@ InstructionPeak instruction_peak(GemmIsa isa);
 // The peak on `threads` threads measured at once (sum of the threads' GOPS), or 0 without measure.
 double measure_peak_gops(const InstructionPeak& peak, int threads, double seconds);
 
+// The clock this core runs at now, in GHz: a chain of dependent adds (one per cycle on every x86
+// core intvit targets) over wall time. Read right after some work, it is the clock the power
+// management chose for that work (it changes over a millisecond or more). Preemption and a
+// hypervisor's steal read as a lower clock: compare medians of alternating readings.
+double core_clock_ghz();
+
 }  // namespace intvit::bench

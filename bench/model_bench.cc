@@ -389,6 +389,9 @@ struct Row {
   double gops = 0, peak_gops = 0;
   std::array<double, kOps> op_share{}, op_gops_per_core{};
   double op_coverage = 0;  // timed op CPU time / (wall time × threads) of the profiled pass
+  // The profiled pass's wall time per image over the timed rows' (1 / images_per_s), minus 1: what its
+  // per-op clock reads (two thread-CPU-time syscalls per op call) add to a forward.
+  double profile_overhead = 0;
   std::vector<Layer> layers;  // the profiled pass per layer (integer ViT only)
   double layer_macs_per_image = 0;  // their MACs as the forward counted them
   double rss_mib = 0;
@@ -512,6 +515,7 @@ Row measure(const Options& o, const LoadedModel& m, const std::string& backend, 
       r.op_gops_per_core[k] = ns > 0 && macs[k] > 0 ? 2 * macs[k] * images / ns : 0;  // ops per ns = GOPS
     }
     r.op_coverage = sum_ns * 1e-9 / (wall * threads);
+    r.profile_overhead = r.images_per_s > 0 && images > 0 ? wall / images * r.images_per_s - 1 : 0;
     r.layers = layers_of(profile, images);
     for (const Layer& l : r.layers) r.layer_macs_per_image += l.macs_per_image;
   }
@@ -560,12 +564,14 @@ void print_row(const Row& r) {
 void print_profile(const std::vector<Row>& rows) {
   std::printf("\nper-op share of timed CPU time (profiled pass; CPU time summed over threads)\n%5s %7s", "batch", "threads");
   for (int k = 0; k < kOps; ++k) std::printf(" %11s", intvit::op_kind_name(static_cast<OpKind>(k)));
-  std::printf(" %9s\n", "coverage");
+  std::printf(" %9s %9s\n", "coverage", "slower");
   for (const Row& r : rows) {
     std::printf("%5d %7d", r.batch, r.threads);
     for (int k = 0; k < kOps; ++k) std::printf(" %9.1f %%", 100 * r.op_share[k]);
-    std::printf(" %7.0f %%\n", 100 * r.op_coverage);
+    std::printf(" %7.0f %% %7.1f %%\n", 100 * r.op_coverage, 100 * r.profile_overhead);
   }
+  std::printf("(coverage: the ops' share of the threads' time, the rest is waiting; slower: the profiled pass per image\n"
+              " against the timed rows, the cost of its per-op clock reads — noise can make it negative)\n");
   std::printf("\nGEMM GOPS per busy core, by op (2 * MACs / op CPU time)\n%5s %7s", "batch", "threads");
   for (OpKind k : {OpKind::kPatchEmbed, OpKind::kLinear, OpKind::kQk, OpKind::kAv}) std::printf(" %11s", intvit::op_kind_name(k));
   std::printf("\n");
@@ -637,6 +643,7 @@ nlohmann::json row_json(const Row& r, const LoadedModel& m, const std::string& b
                       {"op_share", share},
                       {"op_gops_per_core", op_gops},
                       {"op_coverage", r.op_coverage},
+                      {"profile_overhead", r.profile_overhead},
                       {"rss_mb", r.rss_mib},
                       {"rss_is_process_peak", r.rss_is_process_peak},
                       {"model_bytes", m.file_bytes},

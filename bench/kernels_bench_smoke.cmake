@@ -1,0 +1,37 @@
+# Smoke test of `intvit-bench kernels` (run with cmake -P): the LayerNorm row with --clock --json must
+# parse, time every backend and give each a positive clock ratio (bench/kernels_bench.cc clock_ratio);
+# an unknown option must exit 2. Speed is never asserted: speed goals live in bench/.
+#   cmake -DBENCH=<intvit-bench> -P kernels_bench_smoke.cmake
+if(NOT BENCH)
+  message(FATAL_ERROR "usage: cmake -DBENCH=... -P kernels_bench_smoke.cmake")
+endif()
+execute_process(
+  COMMAND "${BENCH}" kernels --threads 1 --shapes layernorm --seconds 0.01 --clock --json
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "intvit-bench kernels failed (${rc}):\n${out}\n${err}")
+endif()
+string(JSON shapes LENGTH "${out}" shapes)
+if(NOT shapes EQUAL 1)
+  message(FATAL_ERROR "expected the one layernorm row, got ${shapes}:\n${out}")
+endif()
+string(JSON backends LENGTH "${out}" backends)
+if(backends LESS 1)
+  message(FATAL_ERROR "no backend was timed:\n${out}")
+endif()
+math(EXPR last "${backends} - 1")
+foreach(b RANGE ${last})
+  string(JSON isa GET "${out}" backends ${b})
+  string(JSON us GET "${out}" shapes 0 us ${isa} 1)
+  if(NOT us GREATER 0)
+    message(FATAL_ERROR "${isa}: ${us} us per call")
+  endif()
+  string(JSON clock GET "${out}" shapes 0 clock_vs_peak_loop ${isa})
+  if(NOT clock GREATER 0 OR NOT clock LESS 10)
+    message(FATAL_ERROR "${isa}: clock ratio '${clock}' is not a positive ratio")
+  endif()
+endforeach()
+execute_process(COMMAND "${BENCH}" kernels --no-such-option RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+if(NOT rc EQUAL 2)
+  message(FATAL_ERROR "an unknown option exited ${rc}, expected 2")
+endif()
