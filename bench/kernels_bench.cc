@@ -14,7 +14,7 @@
 // --clock adds, per backend, the core clock while each kernel runs over the clock while the peak
 // loop of the host's multiply instruction runs (1 thread, median of alternating readings): kernels
 // whose power makes the core slow down show below 1, and in a forward the clock follows the lowest
-// (it recovers over milliseconds). On the VNNI Xeon LayerNorm and the VBMI softmax read ~0.85-0.9.
+// (it recovers over milliseconds). On the VNNI Xeon LayerNorm and the VBMI softmax read ~0.9.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
