@@ -605,7 +605,8 @@ void print_layers(const std::vector<Row>& rows) {
   for (const auto& [name, kind] : names) {
     std::printf("%-18s %-12s", name.c_str(), intvit::op_kind_name(kind));
     for (const Row& r : rows) {
-      const auto l = std::find_if(r.layers.begin(), r.layers.end(), [&](const Layer& x) { return x.name == name && x.kind == kind; });
+      // name and kind copied: clang before 16 cannot capture structured bindings (Debian 12 has clang 14).
+      const auto l = std::find_if(r.layers.begin(), r.layers.end(), [&name = name, kind = kind](const Layer& x) { return x.name == name && x.kind == kind; });
       if (l == r.layers.end()) {
         std::printf(" %21s", "-");
       } else if (l->macs_per_image <= 0) {

@@ -29,6 +29,9 @@ string(REGEX MATCHALL "-fsanitize=[^ ]+" _intvit_example_sanitize "${CMAKE_CXX_F
 if(_intvit_example_sanitize)
   target_compile_options(intvit_classify_example PRIVATE ${_intvit_example_sanitize})
   target_link_options(intvit_classify_example PRIVATE ${_intvit_example_sanitize})
+  # Linked by the C++ driver: UBSan's C++ checks in libintvit.so (vptr, function types) need the C++
+  # runtime, which clang's C driver leaves out.
+  set_target_properties(intvit_classify_example PROPERTIES LINKER_LANGUAGE CXX)
 endif()
 
 install(FILES ${PROJECT_SOURCE_DIR}/engine/include/intvit/intvit.h

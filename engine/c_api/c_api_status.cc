@@ -1,4 +1,5 @@
 // C API: versions, status names, and the exception -> status + message translation.
+#include <cstring>
 #include <filesystem>
 #include <new>
 #include <system_error>
@@ -118,7 +119,12 @@ const char* intvit_version_string(void) {
 }
 
 const char* intvit_status_string(intvit_status status) {
-  switch (status) {
+  // A C caller may pass any int. Loading an enum outside its enumerators' range is undefined in C++
+  // (clang's -fsanitize=enum stops there), so the switch reads the argument's bytes as an int.
+  int code = 0;
+  static_assert(sizeof code == sizeof status);
+  std::memcpy(&code, &status, sizeof code);
+  switch (code) {
     case INTVIT_OK: return "ok";
     case INTVIT_ERROR_INVALID_ARGUMENT: return "invalid argument";
     case INTVIT_ERROR_IO: return "i/o error";
