@@ -561,11 +561,11 @@ int run_kernels_bench(int argc, char** argv) {
   if (intvit::gemm_isa_supported(GemmIsa::kAmx)) p.amx = measure_tdpbusd_peak_gops(peak_seconds);
   if (wanted(GemmIsa::kAvx2)) p.avx2 = measure_vpmaddwd_vpaddd_peak_gops(peak_seconds);
   if (!o.json) print_header(o, isas, p);
-  // --clock's reference: the peak loop of the best multiply instruction here.
-  double (*clock_reference)(double) = p.vnni > 0 ? measure_vpdpbusd_peak_gops : p.avx2 > 0 ? measure_vpmaddwd_vpaddd_peak_gops : nullptr;
+  // --clock's reference: the peak loop of the best vector multiply measured above (never the tiles).
+  const intvit::bench::InstructionPeak clock_peak = intvit::bench::instruction_peak(p.vnni > 0 ? GemmIsa::kAvx512Vnni : p.avx2 > 0 ? GemmIsa::kAvx2 : GemmIsa::kRef);
   if (o.clock && !o.json) {
     std::printf("clk: the core clock while the kernel runs, 1 thread, over the clock in the %s loop (median of %d)\n",
-                p.vnni > 0 ? "vpdpbusd" : p.avx2 > 0 ? "vpmaddwd+vpaddd" : "add-chain", kClockRounds);
+                clock_peak.measure ? clock_peak.instruction.c_str() : "add-chain", kClockRounds);
   }
 
   const int t1 = static_cast<int>(std::find(o.threads.begin(), o.threads.end(), 1) - o.threads.begin());
@@ -602,7 +602,7 @@ int run_kernels_bench(int argc, char** argv) {
       }
     }
     if (o.clock) {
-      for (Job& job : jobs) row.clock.push_back(clock_ratio(job, clock_reference));
+      for (Job& job : jobs) row.clock.push_back(clock_ratio(job, clock_peak.measure));
     }
     if (!o.json) {
       for (size_t i = 0; i < isas.size(); ++i) {  // the nonlinear rows: microseconds per call
