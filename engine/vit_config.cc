@@ -56,7 +56,7 @@ void ViTConfig::validate() const {
   require(num_classes > 0 && num_classes <= 100000, "num_classes must be in [1, 100000]");
   require(num_tokens() <= 16384, "too many tokens");
   require(layer_norm_eps > 0 && layer_norm_eps < 1, "layer_norm_eps must be in (0, 1)");
-  require(crop_pct > 0 && crop_pct <= 1, "crop_pct must be in (0, 1]");
+  require(crop_pct >= kMinCropPct && crop_pct <= 1, "crop_pct must be in [0.25, 1]");
   require(interpolation == "bicubic" || interpolation == "bilinear", "interpolation must be bicubic or bilinear");
   for (int c = 0; c < 3; ++c) require(std[c] > 0, "std must be > 0");
 }

@@ -13,6 +13,11 @@ namespace intvit {
 
 enum class GeluKind { kErf, kTanh };
 
+// Smallest accepted crop_pct: the resize before the crop is at most 4x the input size. A tiny
+// (or denormal) crop_pct would make floor(input_size / crop_pct) huge or inf, and a model that
+// loads must be able to preprocess an image.
+inline constexpr double kMinCropPct = 0.25;
+
 struct ViTConfig {
   std::string architecture = "vit";
   int image_size = 224;
@@ -31,7 +36,7 @@ struct ViTConfig {
   std::array<double, 3> mean = {0.485, 0.456, 0.406};
   std::array<double, 3> std = {0.229, 0.224, 0.225};
   std::string interpolation = "bicubic";  // "bicubic" | "bilinear"
-  double crop_pct = 0.875;
+  double crop_pct = 0.875;  // in [kMinCropPct, 1]
 
   int grid() const { return image_size / patch_size; }
   int num_patches() const { return grid() * grid(); }

@@ -150,6 +150,16 @@ TEST_CASE("integer model file: corrupt stored kernel parameters are kCorruptFile
   check_corrupt(graph(iexp, [](json& g) { g["blocks"][0]["gelu_params"]["erf_clip"] = 50000; }), "blocks.0.gelu_params.erf_clip");
   check_corrupt(graph(iexp, [](json& g) { g["blocks"][0]["gelu_params"]["pre_shift"] = -40; }), "blocks.0.gelu_params.pre_shift");
   check_corrupt(graph(iexp, [](json& g) { g["blocks"][0].erase("gelu_params"); }), "gelu_params");
+  // A crop_pct so small that floor(input_size / crop_pct) is no image side (fuzz_c_api found a
+  // denormal one: the model loaded, then every image run failed). Refused at load.
+  for (double crop_pct : {4.9e-324, 1e-310, 1e-3, 0.2499, -0.9}) {
+    INFO("crop_pct " << crop_pct);
+    check_corrupt(graph(lut, [&](json& g) { g["config"]["pretrained_cfg"]["crop_pct"] = crop_pct; }), "crop_pct");
+  }
+  REQUIRE_NOTHROW([&] {
+    const Bytes quarter = graph(lut, [](json& g) { g["config"]["pretrained_cfg"]["crop_pct"] = 0.25; });
+    (void)load_int_model_from_buffer(quarter.data(), quarter.size());
+  }());
   // Wrong lengths, and a table where the mode has none.
   auto reshape = [](const Bytes& f, const std::string& name, std::vector<int64_t> shape, int64_t bytes_per) {
     return edit_header(f, [&](json& h) {
