@@ -10,12 +10,7 @@
 // Vertical: 32 bytes of rows t and t+1 widened and interleaved into word pairs (vpunpckl/hwd),
 // times the broadcast weight pair; vpackssdw of the two halves restores the byte order, vpmovuswb
 // (after a max with 0) clips to [0, 255].
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <algorithm>
 #include <cstring>

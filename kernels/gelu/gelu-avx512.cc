@@ -2,12 +2,7 @@
 // eight registers and read with vpermi2w (AVX-512BW), or, in gelu__avx512vbmi, as bytes in four
 // registers read with vpermi2b (64 codes per step); the 16-bit table with plain loads. The
 // 8-bit formula modes tabulate the formula over all 256 codes first when the input is long.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <cstdint>
 

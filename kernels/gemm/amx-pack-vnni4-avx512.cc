@@ -3,11 +3,7 @@
 // 16 × 16 transpose of those quads (tile row q = quad q of every row), done in four shuffle stages
 // (unpack 32-bit, unpack 64-bit, two 128-bit lane exchanges): 64 shuffles per KiB instead of 256
 // 4-byte moves.
-// GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
-// (GCC bug 105593, fixed in 12.3); the pragma must precede #include <immintrin.h>.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include "kernels/gemm/amx-pack-vnni4.h"
 

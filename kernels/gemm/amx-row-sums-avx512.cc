@@ -2,11 +2,7 @@
 // bytes each; they accumulate per row (no carry out of 64 bits) and the row's total is taken
 // modulo 2^32 at the end, as the reference's uint32 sum wraps. Rows go 8 at a time, their
 // qword vectors reduced together.
-// GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
-// (GCC bug 105593, fixed in 12.3); the pragma must precede #include <immintrin.h>.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include "kernels/gemm/amx-row-sums.h"
 

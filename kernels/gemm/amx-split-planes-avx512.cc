@@ -4,11 +4,7 @@
 // per 64 values). The sum: (x ^ 0x8000) as int16 is x − 32768, vpmaddwd by 1 adds pairs of those
 // exactly into int32 lanes (modulo 2^32 as they accumulate), and 32768 per value processed
 // (masked-off zeros included) restores Σ x.
-// GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
-// (GCC bug 105593, fixed in 12.3); the pragma must precede #include <immintrin.h>.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include "kernels/fixedpoint-avx512.h"
 #include "kernels/gemm/amx-split-planes-avx512.h"

@@ -4,11 +4,7 @@
 // form's 4. The sum from the planes by vpdpbusd against bytes of 1 (Σ lo and Σ hi in int32 lanes,
 // wrapping modulo 2^32), Σ x = 256·Σ hi + Σ lo modulo 2^32 (Eq. 12 with both bytes unsigned): no
 // bias to undo, and the masked tail's zero bytes add nothing.
-// GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
-// (GCC bug 105593, fixed in 12.3); the pragma must precede #include <immintrin.h>.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <cstdint>
 

@@ -6,11 +6,7 @@
 // Eq. 11's clamp and zero-point follow as clamp(MBQM, qmin − zp, qmax − zp) + zp (OutputPlan).
 #pragma once
 
-// GCC 12's AVX-512 headers trip -Wuninitialized on their _mm512_undefined_*() self-initialisation
-// (GCC bug 105593, fixed in 12.3); the pragma must precede the first #include <immintrin.h>.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <cstddef>
 #include <cstdint>

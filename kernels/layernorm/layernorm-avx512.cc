@@ -5,12 +5,7 @@
 // pre-shift (s >= 0, C <= 1024) take the lane stages of layernorm-lanes-avx512.h (§6.5; s >= j: also
 // §6.6's half-up stage in narrow calls); other rows the general stage: 8 channels in int64 lanes with
 // 32×32-bit multiplies only (vpmuldq) and rounding shifts as add-half-and-sign.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -18,12 +18,7 @@
 // smaller tiles. k > 256 runs in blocks, later blocks adding to acc.
 #pragma once
 
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include "kernels/gemm/requant-avx512.h"
 #include "kernels/softmax/av16-u8.h"

@@ -1,11 +1,6 @@
 // AVX-512 softmax (8- and 16-bit output) and log2 attn@v, bit-identical to softmax-ref.cc (QUANTIZATION.md §4).
 // 16 int32 lanes per step; the mode is a template parameter so the inner loop has no branch.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -12,12 +12,7 @@
 // while Eq. 20 runs on four rows, the next four are prefetched into L1 (calls above 32 KB of scores),
 // or on rows of 256 logits or more, their maxes are taken from those loads.
 // Port 5 is the bottleneck (two-source byte permutes take two cycles of it): see §4.11.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_* placeholders as uninitialized (a false positive).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512-intrinsics.h"
 
 #include <cstdint>
 #include <limits>
