@@ -21,7 +21,7 @@ namespace {
 namespace amx = intvit::gemm::amx;
 
 struct NoTileOps {
-  static constexpr bool kEmulated = true;
+  [[maybe_unused]] static constexpr bool kEmulated = true;  // the tile-ops interface
   static void configure(const amx::TileConfig&) {}
   template <int T>
   static void zero() {}

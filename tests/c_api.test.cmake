@@ -40,6 +40,12 @@ endif()
 # Sanitizer builds: the smoke projects compile and link with the same -fsanitize flags.
 string(REGEX MATCHALL "-fsanitize=[^ ]+" _intvit_sanitize "${CMAKE_CXX_FLAGS}")
 string(JOIN " " _intvit_sanitize ${_intvit_sanitize})
+# libintvit built with clang's UBSan references UBSan's C++ runtime (vptr checks), which clang's
+# C driver links only when asked, and that runtime needs libstdc++: link-only flags.
+set(_intvit_sanitize_link "")
+if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND _intvit_sanitize MATCHES "undefined")
+  set(_intvit_sanitize_link "-fsanitize-link-c++-runtime -lstdc++")
+endif()
 
 add_test(NAME c_api_install_smoke
   COMMAND ${CMAKE_COMMAND}
@@ -53,6 +59,7 @@ add_test(NAME c_api_install_smoke
           -DPKG_CONFIG=${PKG_CONFIG_EXECUTABLE}
           -DGENERATOR=${CMAKE_GENERATOR}
           -DSANITIZE_FLAGS=${_intvit_sanitize}
+          -DSANITIZE_LINK_FLAGS=${_intvit_sanitize_link}
           -DCONFIG=$<CONFIG>
           -P ${INTVIT_SMOKE_DIR}/run_smoke.cmake)
 set_tests_properties(c_api_install_smoke PROPERTIES TIMEOUT 300

@@ -10,7 +10,9 @@ function(intvit_planted_include test layer header expect_missing)
   add_test(NAME ${test} COMMAND ${CMAKE_COMMAND} --build ${PROJECT_BINARY_DIR} --target ${target})
   if(expect_missing)
     string(REPLACE "." "\\." header_re "${header}")
-    set_tests_properties(${test} PROPERTIES PASS_REGULAR_EXPRESSION "${header_re}: No such file or directory")
+    # GCC: "<header>: No such file or directory"; clang: "'<header>' file not found".
+    set_tests_properties(${test} PROPERTIES PASS_REGULAR_EXPRESSION
+      "${header_re}: No such file or directory;'${header_re}' file not found")
   endif()
 endfunction()
 

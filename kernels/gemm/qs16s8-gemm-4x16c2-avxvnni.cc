@@ -2,7 +2,9 @@
 // Tile: 4 rows × 16 channels (ukernel-avx2.h).
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step; it must precede every include of this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("schedule-insns")
+#endif
 #include "kernels/gemm/ukernel-avx2.h"
 
 namespace intvit::gemm {

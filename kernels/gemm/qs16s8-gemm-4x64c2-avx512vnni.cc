@@ -3,7 +3,9 @@
 // pair sum is exact (|2 · 32768 · 128| < 2^31) and the int32 accumulation is modulo 2^32 (Eq. 10).
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step of some tile shapes (e.g. 4 × 48); it must precede every include of this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("schedule-insns")
+#endif
 #include "kernels/gemm/ukernel-avx512vnni.h"
 
 namespace intvit::gemm {

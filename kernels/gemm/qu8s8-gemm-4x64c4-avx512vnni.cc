@@ -2,7 +2,9 @@
 // vpdpbusd multiplies unsigned bytes of A by signed bytes of W exactly (no int16 saturation).
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step of some tile shapes (e.g. 4 × 48); it must precede every include of this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("schedule-insns")
+#endif
 #include "kernels/gemm/ukernel-avx512vnni.h"
 
 namespace intvit::gemm {

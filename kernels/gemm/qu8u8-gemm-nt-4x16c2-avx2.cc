@@ -7,7 +7,9 @@
 // columns, rows and (for K > 2048) depth; the tile is ukernel-avx2.h's panel_tile. Nothing is allocated.
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step; it must precede every include of this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("schedule-insns")
+#endif
 #include <algorithm>
 
 #include "kernels/gemm/ukernel-avx2.h"

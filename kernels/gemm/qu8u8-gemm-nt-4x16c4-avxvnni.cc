@@ -5,7 +5,9 @@
 // into a 16 KiB stack buffer in chunks; nothing is allocated.
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step; it must precede every include of this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("schedule-insns")
+#endif
 #include <algorithm>
 
 #include "kernels/gemm/ukernel-avx2.h"

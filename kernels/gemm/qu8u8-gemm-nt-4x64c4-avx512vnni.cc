@@ -14,7 +14,9 @@
 // q@kᵀ 377–393 → 413–443 GOPS per core on 1 thread, 316–367 → 345–410 on 2.
 // Pre-RA instruction scheduling: without it GCC 12 copies accumulators between registers on
 // every k-step of some tile shapes (e.g. 4 × 48); it must precede every include of this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("schedule-insns")
+#endif
 #include <algorithm>
 
 #include "kernels/gemm/ukernel-avx512vnni.h"

@@ -1,6 +1,6 @@
 # Installs the build into a temp prefix and uses it as a C user would (see c_api.test.cmake).
 # Inputs: BUILD_DIR WORK_DIR SOURCE_DIR SMOKE_DIR TESTS_EXE CLI_EXE C_COMPILER PKG_CONFIG GENERATOR
-# SANITIZE_FLAGS CONFIG.
+# SANITIZE_FLAGS (compile and link) SANITIZE_LINK_FLAGS (link only) CONFIG.
 function(run)
   cmake_parse_arguments(R "" "OUTPUT;WORKING_DIRECTORY" "COMMAND" ${ARGN})
   if(NOT R_WORKING_DIRECTORY)
@@ -52,7 +52,7 @@ endif()
 # 3. find_package(intvit): shared and static, plus the header as C99.
 set(flags "")
 if(SANITIZE_FLAGS)
-  set(flags -DCMAKE_C_FLAGS=${SANITIZE_FLAGS} -DCMAKE_EXE_LINKER_FLAGS=${SANITIZE_FLAGS})
+  set(flags "-DCMAKE_C_FLAGS=${SANITIZE_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${SANITIZE_FLAGS} ${SANITIZE_LINK_FLAGS}")
 endif()
 run(COMMAND ${CMAKE_COMMAND} -S ${SMOKE_DIR} -B ${WORK_DIR}/cmake-build -G ${GENERATOR}
             -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_PREFIX_PATH=${prefix} -DINTVIT_EXAMPLE=${example}
@@ -68,7 +68,7 @@ separate_arguments(cflags UNIX_COMMAND "${cflags}")
 separate_arguments(libs UNIX_COMMAND "${libs}")
 separate_arguments(static_libs UNIX_COMMAND "${static_libs}")
 list(TRANSFORM static_libs REPLACE "^-lintvit$" "-l:libintvit.a")
-separate_arguments(sanitize UNIX_COMMAND "${SANITIZE_FLAGS}")
+separate_arguments(sanitize UNIX_COMMAND "${SANITIZE_FLAGS} ${SANITIZE_LINK_FLAGS}")
 run(COMMAND ${C_COMPILER} -std=c11 -Wall -Wextra -Wpedantic -Werror ${sanitize} ${cflags} ${example}
             -o ${WORK_DIR}/classify_pc_shared ${libs} -Wl,-rpath,${libdir})
 run(COMMAND ${C_COMPILER} -std=c11 -Wall -Wextra -Wpedantic -Werror ${sanitize} ${cflags} ${example}
