@@ -126,24 +126,48 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
   IntSession(std::shared_ptr<const Model> owner, const IntModel& model, const SessionOptions& o) : PackedIntSession(std::move(owner), model, o) {
     if (profile_) bind_profile_nodes(ws_, *profile_);
   }
-  size_t workspace_bytes() const override { return ws_.bytes(); }
+  size_t workspace_bytes() const override {
+    size_t bytes = ws_.bytes();
+    for (const IntWorkspace& w : thread_ws_) bytes += w.bytes();
+    return bytes;
+  }
   void run_int(const uint8_t* pixels, int32_t* logits) override {
     int_vit_forward(*net_, kernels_, pixels, ws_, logits, &pool_, nullptr, profile_);
   }
-  // Passes of up to kBatchPerPass images, each one batched forward (int_vit_forward_batch). The
-  // workspace is planned for one image at creation and re-planned once for a bigger pass the first
-  // time one comes (an allocation outside the per-run path); later runs of that size allocate nothing.
+  // With several threads, the images of whole rounds (n - n mod threads) are split into one
+  // contiguous share per thread, and each thread runs its share as single-threaded batched passes
+  // on its own workspace: the weights are still read once per pass (as when threads split a
+  // pass's rows, each thread reads every weight), but the threads never meet inside a forward
+  // (ViT-Ti has ~40 parallel steps per pass, and on a shared host a preempted thread stalls each).
+  // The rest, and every batch on one thread, runs as passes of up to kBatchPerPass images on the
+  // whole pool (int_vit_forward_batch). Every path gives run_int's bits (the executor computes
+  // each row independently). Workspaces are planned on first use of a size (an allocation outside
+  // the per-run path); later runs of that size allocate nothing.
   void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
-    const ViTConfig& c = net_->config;
-    const size_t in_bytes = static_cast<size_t>(c.image_size) * c.image_size * 3;
-    const size_t pass = std::min(n, kBatchPerPass);
-    if (pass > ws_.batch()) {
-      ws_ = IntWorkspace(*net_, pool_.threads(), pass);
-      if (profile_) bind_profile_nodes(ws_, *profile_);  // the same nodes: keeps the counts
+    const size_t threads = static_cast<size_t>(pool_.threads());
+    const size_t share = threads > 1 ? n / threads : 0;  // images per thread in whole rounds
+    if (share > 0) {
+      const size_t pass = std::min(share, kBatchPerPass);
+      if (thread_ws_.size() < threads || thread_ws_.front().batch() < pass) {
+        thread_ws_.clear();
+        for (size_t t = 0; t < threads; ++t) {
+          thread_ws_.emplace_back(*net_, 1, pass);
+          if (profile_) bind_profile_nodes(thread_ws_.back(), *profile_);
+        }
+      }
+      pool_.run_on_each_thread([&](size_t part, int thread) {
+        const size_t first = part * share;
+        run_passes(share, pixels + first * input_bytes(), logits + first * classes(), thread_ws_[static_cast<size_t>(thread)], nullptr);
+      });
     }
-    for (size_t i = 0; i < n; i += pass) {
-      const size_t k = std::min(pass, n - i);
-      int_vit_forward_batch(*net_, kernels_, k, pixels + i * in_bytes, ws_, logits + i * c.num_classes, &pool_, profile_);
+    const size_t done = share * threads;
+    if (done < n) {
+      const size_t pass = std::min(n - done, kBatchPerPass);
+      if (pass > ws_.batch()) {
+        ws_ = IntWorkspace(*net_, pool_.threads(), pass);
+        if (profile_) bind_profile_nodes(ws_, *profile_);  // the same nodes: keeps the counts
+      }
+      run_passes(n - done, pixels + done * input_bytes(), logits + done * classes(), ws_, &pool_);
     }
   }
 
@@ -152,6 +176,18 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
   // gain little from M = 197 -> 1576 on AVX-512 VNNI (+6 % GOPS), while the batch-major arena grows
   // linearly with it (ViT-Ti: ~1 MB per image).
   static constexpr size_t kBatchPerPass = 8;
+
+  size_t input_bytes() const { return static_cast<size_t>(net_->config.image_size) * net_->config.image_size * 3; }
+  size_t classes() const { return static_cast<size_t>(net_->config.num_classes); }
+  // n images as passes of ws.batch() images on ws (and pool, if given).
+  void run_passes(size_t n, const uint8_t* pixels, int32_t* logits, IntWorkspace& ws, ThreadPool* pool) {
+    for (size_t i = 0; i < n; i += ws.batch()) {
+      const size_t k = std::min(ws.batch(), n - i);
+      int_vit_forward_batch(*net_, kernels_, k, pixels + i * input_bytes(), ws, logits + i * classes(), pool, profile_);
+    }
+  }
+
+  std::deque<IntWorkspace> thread_ws_;  // run_batch_int's single-thread workspaces, one per thread
 };
 
 std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {

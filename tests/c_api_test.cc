@@ -455,10 +455,13 @@ TEST_CASE("c_api: bad run arguments get a status and a message and never a crash
   CHECK(got == cpp_int_logits(tiny_model().dir, input.data()));
 }
 
-TEST_CASE("c_api: batch runs give the single-image bits", "[c_api]") {
+TEST_CASE("c_api: batch runs give the single-image bits", "[c_api][threads]") {
   const ViTConfig c = tiny_config();
   ModelPtr m{load_tiny()};
-  const auto inputs = random_inputs(c, 7, 17);
+  // 41 images: with 2 threads, shares of 20 images per thread in passes of 8, 8 and 4 plus one
+  // image on the whole pool; with 3 threads shares of 13 (8 + 5) plus 2.
+  const auto inputs = random_inputs(c, 41, 7);
+  REQUIRE(inputs.size() == 41);
   std::vector<uint8_t> batch;
   for (const auto& im : inputs) batch.insert(batch.end(), im.begin(), im.end());
   SessionPtr single{new_session(m.p)};
@@ -469,7 +472,7 @@ TEST_CASE("c_api: batch runs give the single-image bits", "[c_api]") {
   }
   for (int threads : {1, 2, 3}) {
     SessionPtr s{new_session(m.p, threads)};
-    for (size_t n : {size_t{1}, size_t{2}, size_t{3}, inputs.size()}) {
+    for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{17}, inputs.size(), size_t{5}}) {
       INFO("threads " << threads << ", batch " << n);
       std::vector<int32_t> got(n * c.num_classes + 1, -99);
       REQUIRE(intvit_session_run_batch_into(s.p, batch.data(), n, got.data(), got.size()) == INTVIT_OK);
