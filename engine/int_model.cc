@@ -138,7 +138,7 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
   // contiguous share per thread, and each thread runs its share as single-threaded batched passes
   // on its own workspace: the weights are still read once per pass (as when threads split a
   // pass's rows, each thread reads every weight), but the threads never meet inside a forward
-  // (ViT-Ti has ~40 parallel steps per pass, and on a shared host a preempted thread stalls each).
+  // (a pass has 1 + 2·depth parallel steps, and on a shared host a preempted thread stalls each).
   // The rest, and every batch on one thread, runs as passes of up to kBatchPerPass images on the
   // whole pool (int_vit_forward_batch). Every path gives run_int's bits (the executor computes
   // each row independently). Workspaces are planned on first use of a size (an allocation outside
