@@ -136,38 +136,37 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
   }
   // With several threads, the images of whole rounds (n - n mod threads) are split into one
   // contiguous share per thread, and each thread runs its share as single-threaded batched passes
-  // on its own workspace: the weights are still read once per pass (as when threads split a
-  // pass's rows, each thread reads every weight), but the threads never meet inside a forward
-  // (a pass has 1 + 2·depth parallel steps, and on a shared host a preempted thread stalls each).
-  // The rest, and every batch on one thread, runs as passes of up to kBatchPerPass images on the
-  // whole pool (int_vit_forward_batch). Every path gives run_int's bits (the executor computes
-  // each row independently). Workspaces are planned on first use of a size (an allocation outside
-  // the per-run path); later runs of that size allocate nothing.
+  // on its own workspace (thread 0 on ws_): the weights are still read once per pass (as when
+  // threads split a pass's rows, each thread reads every weight), but the threads never meet inside
+  // a forward (a pass has 1 + 2·depth parallel steps, and on a shared host a preempted thread
+  // stalls each). The rest, and every batch on one thread, runs as passes of up to kBatchPerPass
+  // images on the whole pool (int_vit_forward_batch). Every path gives run_int's bits (the executor
+  // computes each row independently). Workspaces are planned on first use of a size (an allocation
+  // outside the per-run path); later runs of that size allocate nothing.
   void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
     const size_t threads = static_cast<size_t>(pool_.threads());
     const size_t share = threads > 1 ? n / threads : 0;  // images per thread in whole rounds
     if (share > 0) {
       const size_t pass = std::min(share, kBatchPerPass);
-      if (thread_ws_.size() < threads || thread_ws_.front().batch() < pass) {
+      hold_batch(pass);
+      if (thread_ws_.size() + 1 < threads || thread_ws_.front().batch() < pass) {
         thread_ws_.clear();
-        for (size_t t = 0; t < threads; ++t) {
+        for (size_t t = 1; t < threads; ++t) {
           thread_ws_.emplace_back(*net_, 1, pass);
           if (profile_) bind_profile_nodes(thread_ws_.back(), *profile_);
         }
       }
       pool_.run_on_each_thread([&](size_t part, int thread) {
         const size_t first = part * share;
-        run_passes(share, pixels + first * input_bytes(), logits + first * classes(), thread_ws_[static_cast<size_t>(thread)], nullptr);
+        IntWorkspace& ws = thread == 0 ? ws_ : thread_ws_[static_cast<size_t>(thread) - 1];
+        run_passes(share, pixels + first * input_bytes(), logits + first * classes(), ws, pass, nullptr);
       });
     }
     const size_t done = share * threads;
     if (done < n) {
       const size_t pass = std::min(n - done, kBatchPerPass);
-      if (pass > ws_.batch()) {
-        ws_ = IntWorkspace(*net_, pool_.threads(), pass);
-        if (profile_) bind_profile_nodes(ws_, *profile_);  // the same nodes: keeps the counts
-      }
-      run_passes(n - done, pixels + done * input_bytes(), logits + done * classes(), ws_, &pool_);
+      hold_batch(pass);
+      run_passes(n - done, pixels + done * input_bytes(), logits + done * classes(), ws_, pass, &pool_);
     }
   }
 
@@ -179,15 +178,21 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
 
   size_t input_bytes() const { return static_cast<size_t>(net_->config.image_size) * net_->config.image_size * 3; }
   size_t classes() const { return static_cast<size_t>(net_->config.num_classes); }
-  // n images as passes of ws.batch() images on ws (and pool, if given).
-  void run_passes(size_t n, const uint8_t* pixels, int32_t* logits, IntWorkspace& ws, ThreadPool* pool) {
-    for (size_t i = 0; i < n; i += ws.batch()) {
-      const size_t k = std::min(ws.batch(), n - i);
+  // Re-plans ws_ (for the whole pool) if it holds fewer than `images`.
+  void hold_batch(size_t images) {
+    if (images <= ws_.batch()) return;
+    ws_ = IntWorkspace(*net_, pool_.threads(), images);
+    if (profile_) bind_profile_nodes(ws_, *profile_);  // the same nodes: keeps the counts
+  }
+  // n images as passes of up to `pass` images on ws (and pool, if given).
+  void run_passes(size_t n, const uint8_t* pixels, int32_t* logits, IntWorkspace& ws, size_t pass, ThreadPool* pool) {
+    for (size_t i = 0; i < n; i += pass) {
+      const size_t k = std::min(pass, n - i);
       int_vit_forward_batch(*net_, kernels_, k, pixels + i * input_bytes(), ws, logits + i * classes(), pool, profile_);
     }
   }
 
-  std::deque<IntWorkspace> thread_ws_;  // run_batch_int's single-thread workspaces, one per thread
+  std::deque<IntWorkspace> thread_ws_;  // run_batch_int's single-thread workspaces of threads 1..
 };
 
 std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {

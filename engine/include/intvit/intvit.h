@@ -126,8 +126,9 @@ INTVIT_API const char* intvit_model_last_error(const intvit_model* model);
 /* Creates a session (all run memory is allocated here). model: borrowed; the session keeps its
  * own reference, so the model handle may be destroyed first. threads: worker threads of this
  * session, in [1, 256]. backend: borrowed; NULL or "" = $INTVIT_ISA or the best this CPU has,
- * else "ref" | "avx2" | "avxvnni" | "avx512vnni" | "onednn" (integer models) or "fp32" (FP32
- * models). Unknown name: _INVALID_ARGUMENT; known but not available here: _UNSUPPORTED.
+ * else "ref" | "avx2" | "avxvnni" | "avx512vnni" | "onednn" | "amx" | "amx-emu" (integer models;
+ * "amx-emu" emulates the AMX tiles in portable code: the amx bits on any CPU, slowly) or "fp32"
+ * (FP32 models). Unknown name: _INVALID_ARGUMENT; known but not available here: _UNSUPPORTED.
  * *out: caller destroys. */
 INTVIT_API intvit_status intvit_session_create(const intvit_model* model, int32_t threads, const char* backend,
                                                intvit_session** out);
@@ -163,9 +164,10 @@ INTVIT_API intvit_status intvit_session_run_cropped(intvit_session* session, con
 INTVIT_API intvit_status intvit_session_run_cropped_into(intvit_session* session, const uint8_t* pixels,
                                                          int32_t* logits, size_t logits_len);
 /* n >= 1 cropped inputs stored back to back (pixels: borrowed, n * input_bytes bytes) -> raw
- * int32 logits [n][num_classes] (logits: borrowed, logits_len >= n * num_classes). The images run
- * as one batch (in passes of up to 8): each linear is one GEMM over all their tokens, attention
- * is split over (image, head, row block), on the session's threads; each image gives the bits of
+ * int32 logits [n][num_classes] (logits: borrowed, logits_len >= n * num_classes). With several
+ * threads each thread runs an equal share of the images on its own, and the rest (n mod threads)
+ * runs on all of them. ViT/DeiT images run batched, in passes of up to 8 (each linear one GEMM
+ * over all their tokens); Swin images one at a time. Each image gives the bits of
  * intvit_session_run_cropped_into. The first call with a bigger batch than before grows the
  * session's workspace (intvit_session_workspace_bytes); later calls allocate nothing.
  * Integer models only. */

@@ -164,7 +164,7 @@ def load(path: Union[str, "os.PathLike[str]"], threads: Optional[int] = None, ba
 
     ``threads``: worker threads of the session (default: the CPUs this process may use).
     ``backend``: None for the best this CPU has (or $INTVIT_ISA), else "ref", "avx2",
-    "avxvnni", "avx512vnni", "onednn" (integer) or "fp32". ``prefer_fp32`` loads the FP32
+    "avxvnni", "avx512vnni", "onednn", "amx", "amx-emu" (integer) or "fp32". ``prefer_fp32`` loads the FP32
     model of a folder that has both. Raises FileNotFoundError, intvit.CorruptModelError,
     intvit.UnsupportedError, ValueError.
     """
