@@ -145,9 +145,13 @@ std::vector<std::string> load_labels(const std::filesystem::path& model_dir, int
     }
     break;
   }
+  return complete_labels(std::move(labels), num_classes);
+}
+
+std::vector<std::string> complete_labels(std::vector<std::string> labels, int num_classes) {
   labels.resize(static_cast<size_t>(num_classes));
   for (int i = 0; i < num_classes; ++i) {
-    if (labels[i].empty()) labels[i] = "class_" + std::to_string(i);
+    if (labels[static_cast<size_t>(i)].empty()) labels[static_cast<size_t>(i)] = "class_" + std::to_string(i);
   }
   return labels;
 }

@@ -59,4 +59,7 @@ nlohmann::json vit_config_to_json(const ViTConfig&);
 // "class_<i>" names.
 std::vector<std::string> load_labels(const std::filesystem::path& model_dir, int num_classes);
 
+// `labels` cut or extended to num_classes, every empty or missing name as "class_<i>".
+std::vector<std::string> complete_labels(std::vector<std::string> labels, int num_classes);
+
 }  // namespace intvit

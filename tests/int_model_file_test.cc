@@ -189,6 +189,60 @@ TEST_CASE("integer model file: corrupt stored kernel parameters are kCorruptFile
   std::filesystem::remove_all(dir);
 }
 
+// The engine types a linear's input by the layer that writes it and folds the linear's own input
+// zero-point into its bias: a file where the two disagree loaded, then failed every run ("the
+// workspace was made for another model") or computed with the wrong offset. Refused at load.
+TEST_CASE("integer model file: each layer must read its producer's width and zero-point", "[int_engine][format]") {
+  const ViTConfig c = test::tiny_config();
+  const ViTWeightsF32 fp32 = random_vit(c, 80);
+  const auto dir = std::filesystem::temp_directory_path() / "intvit_format_chain";
+  const Bytes narrow = saved_bytes(quantize_case(fp32, kCases[1]), dir);  // 8-bit MLP everywhere
+  const Bytes wide = saved_bytes(quantize_case(fp32, kCases[2]), dir);    // block 0: 16-bit GELU output
+  REQUIRE_NOTHROW(load_int_model_from_buffer(narrow.data(), narrow.size()));
+  REQUIRE_NOTHROW(load_int_model_from_buffer(wide.data(), wide.size()));
+  auto graph = [](const Bytes& f, const std::function<void(json&)>& e) { return edit_graph(f, e); };
+  auto shift_zero_point = [](json& act) { act["zero_point"] = (act["zero_point"].get<int>() + 1) % 256; };
+  check_corrupt(graph(narrow, [](json& g) { g["tensors"]["blocks.0.k"]["input"] = {{"bits", 16}, {"scale", 1.0}, {"zero_point", 0}}; }),
+                "blocks.0.k");
+  for (const char* layer : {"blocks.0.q", "blocks.0.v", "blocks.1.proj", "blocks.0.fc1", "blocks.1.fc2", "head"}) {
+    INFO(layer);
+    check_corrupt(graph(narrow, [&](json& g) { shift_zero_point(g["tensors"][layer]["input"]); }), layer);
+  }
+  check_corrupt(graph(wide, [](json& g) { g["tensors"]["blocks.0.fc2"]["input"] = {{"bits", 8}, {"scale", 1.0}, {"zero_point", 0}}; }),
+                "blocks.0.fc2");
+  check_corrupt(graph(narrow, [](json& g) { g["tensors"]["norm"]["out"] = {{"bits", 16}, {"scale", 1.0}, {"zero_point", 0}}; }),
+                "head");
+  check_corrupt(graph(narrow, [](json& g) { g["tensors"]["patch_embed"]["input"]["zero_point"] = 3; }), "patch_embed");
+  std::filesystem::remove_all(dir);
+}
+
+// A file without labels names its classes class_<i>: it never reads a labels.txt from the process's
+// working directory (it did: load_labels of an empty folder); a short list is completed.
+TEST_CASE("integer model file: missing labels are class_<i>, never read from the working directory", "[int_engine][format]") {
+  const ViTConfig c = test::tiny_config();
+  REQUIRE(c.num_classes >= 3);
+  const ViTWeightsF32 fp32 = random_vit(c, 81);
+  const auto dir = std::filesystem::temp_directory_path() / "intvit_format_labels";
+  const Bytes file = saved_bytes(quantize_case(fp32, kCases[1]), dir);
+  const Bytes none = edit_graph(file, [](json& g) { g.erase("labels"); });
+  const Bytes short_list = edit_graph(file, [](json& g) { g["labels"] = {"cat", ""}; });
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::create_directories(dir / "cwd");
+  std::ofstream(dir / "cwd" / "labels.txt") << "from the working directory\n";
+  std::filesystem::current_path(dir / "cwd");
+  const IntViT a = load_int_model_from_buffer(none.data(), none.size());
+  const IntViT b = load_int_model_from_buffer(short_list.data(), short_list.size());
+  std::filesystem::current_path(cwd);
+  REQUIRE(a.labels.size() == static_cast<size_t>(c.num_classes));
+  CHECK(a.labels[0] == "class_0");
+  CHECK(a.labels.back() == "class_" + std::to_string(c.num_classes - 1));
+  REQUIRE(b.labels.size() == static_cast<size_t>(c.num_classes));
+  CHECK(b.labels[0] == "cat");
+  CHECK(b.labels[1] == "class_1");
+  CHECK(b.labels[2] == "class_2");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("integer model file: version 1 is refused naming the fix, upgrade writes the quantizer's file", "[int_engine][format]") {
   ViTConfig c = test::tiny_config();
   c.depth = 2;

@@ -35,6 +35,13 @@ ActQuant read_act(const GraphJson& j, const std::string& where) {
   return a;
 }
 
+void check_reads(const QLinear& l, const ActQuant& producer, const std::string& what) {
+  check_model(l.input.bits == producer.bits && l.input.zero_point == producer.zero_point,
+              what + " must read its producer's output (" + std::to_string(producer.bits) + "-bit, zero-point " +
+                  std::to_string(producer.zero_point) + "), the file gives " + std::to_string(l.input.bits) + "-bit, zero-point " +
+                  std::to_string(l.input.zero_point));
+}
+
 QLinear ModelReader::linear(const std::string& p, int in, int out) {
   check_model(desc.contains(p), "no description for " + p);
   const GraphJson j = desc.at(p);
@@ -116,8 +123,14 @@ QBlock ModelReader::block(const GraphJson& bj, const std::string& n, int d, int 
   // The chain must be type-consistent: each layer reads what the previous one writes.
   check_model(b.q.input.bits == 8 && b.q.out_type == GemmOut::kU8 && b.k.out_type == GemmOut::kU8 && b.v.out_type == GemmOut::kU8,
               n + ": q/k/v must be u8");
+  check_reads(b.q, b.norm1.out, n + ".q");
+  check_reads(b.k, b.norm1.out, n + ".k");
+  check_reads(b.v, b.norm1.out, n + ".v");
+  check_reads(b.proj, b.attn_out, n + ".proj");
+  check_reads(b.fc1, b.norm2.out, n + ".fc1");
+  check_reads(b.fc2, b.gelu_out, n + ".fc2");
   check_model(b.proj.accumulate && b.fc2.accumulate, n + ": proj/fc2 must accumulate into the residual");
-  check_model(b.fc1.out_type == b.gelu_in.gemm_out() && b.fc2.input.bits == b.gelu_out.bits, n + ": MLP widths inconsistent");
+  check_model(b.fc1.out_type == b.gelu_in.gemm_out(), n + ": MLP widths inconsistent");
   if (!v1) {
     b.softmax = read_softmax_params(file, bj, n, softmax, attn_bits, renormalize);
     b.gelu = read_gelu_params(file, bj, n, gelu, b.gelu_in, b.gelu_out);
@@ -208,16 +221,19 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   m.head = r.linear("head", d, c.num_classes);
   check_model(m.patch_embed.accumulate && m.head.out_type == GemmOut::kS32 && !m.head.accumulate,
               "patch_embed must accumulate; head must write s32 logits without accumulating");
+  check_model(m.patch_embed.input.bits == 8 && m.patch_embed.input.zero_point == 0,
+              "patch_embed must read the raw pixels (8-bit, zero-point 0)");
+  check_reads(m.head, m.norm.out, "head");
   if (c.distillation_token) {  // DeiT-distilled: head_dist on token 1, averaged with head (Eq. 41)
     m.head_dist = r.linear("head_dist", d, c.num_classes);
+    check_reads(m.head_dist, m.norm.out, "head_dist");
     check_model(m.head_dist.out_type == GemmOut::kS32 && !m.head_dist.accumulate,
                 "head_dist must write s32 logits without accumulating");
   } else {
     check_model(!desc.contains("head_dist") && file.find("head_dist.weight") == nullptr,
                 "head_dist is stored but the config has no distillation token");
   }
-  if (m.labels.empty()) m.labels = load_labels({}, c.num_classes);
-  m.labels.resize(c.num_classes);
+  m.labels = complete_labels(std::move(m.labels), c.num_classes);
   return m;
 }
 

@@ -36,6 +36,11 @@ std::vector<T> read_model_tensor(const SafeTensorsFile& file, const std::string&
 // One activation quantization {"scale", "zero_point", "bits"} (FORMAT.md `Act`), range-checked.
 ActQuant read_act(const GraphJson& j, const std::string& where);
 
+// A layer reads what its producer writes: the same width and zero-point. The engine types a
+// linear's input by its producer and folds the linear's own input zero-point into its bias, so a
+// file where they differ would load and then fail every run (or compute with the wrong offset).
+void check_reads(const QLinear& l, const ActQuant& producer, const std::string& what);
+
 // The stored layers of either model family: `desc` is graph.tensors; every getter checks the
 // description against the tensors and the shapes given (kCorruptFile naming the field).
 struct ModelReader {

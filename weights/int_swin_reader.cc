@@ -85,8 +85,7 @@ IntSwin parse_swin(const SafeTensorsFile& file) {
   m.head = r.linear("head", f, c.num_classes);
   check_s32_output(m.head, "head");
   check_model(m.head.input.zero_point == m.pooled.zero_point, "head must read the pooled u8 output");
-  if (m.labels.empty()) m.labels = load_labels({}, c.num_classes);
-  m.labels.resize(static_cast<size_t>(c.num_classes));
+  m.labels = complete_labels(std::move(m.labels), c.num_classes);
   return m;
 }
 
