@@ -1,6 +1,7 @@
 // The integer model and its sessions: loading packs the weights per backend, a session resolves its
 // backend once into a KernelSet and runs the integer forward. Integer only (tests/no_float scans
 // this object): the real-valued logits are produced by dequantize_logits in engine/model.cc.
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -141,21 +142,15 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
   // a forward (a pass has 1 + 2·depth parallel steps, and on a shared host a preempted thread
   // stalls each). The rest, and every batch on one thread, runs as passes of up to kBatchPerPass
   // images on the whole pool (int_vit_forward_batch). Every path gives run_int's bits (the executor
-  // computes each row independently). Workspaces are planned on first use of a size (an allocation
-  // outside the per-run path); later runs of that size allocate nothing.
+  // computes each row independently). The first batch bigger than any before plans the workspaces
+  // for every batch up to its size (an allocation outside the per-run path, plan_batches); later
+  // batches of that size or smaller allocate nothing.
   void run_batch_int(size_t n, const uint8_t* pixels, int32_t* logits) override {
+    plan_batches(n);
     const size_t threads = static_cast<size_t>(pool_.threads());
     const size_t share = threads > 1 ? n / threads : 0;  // images per thread in whole rounds
     if (share > 0) {
       const size_t pass = std::min(share, kBatchPerPass);
-      hold_batch(pass);
-      if (thread_ws_.size() + 1 < threads || thread_ws_.front().batch() < pass) {
-        thread_ws_.clear();
-        for (size_t t = 1; t < threads; ++t) {
-          thread_ws_.emplace_back(*net_, 1, pass);
-          if (profile_) bind_profile_nodes(thread_ws_.back(), *profile_);
-        }
-      }
       pool_.run_on_each_thread([&](size_t part, int thread) {
         const size_t first = part * share;
         IntWorkspace& ws = thread == 0 ? ws_ : thread_ws_[static_cast<size_t>(thread) - 1];
@@ -164,9 +159,7 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
     }
     const size_t done = share * threads;
     if (done < n) {
-      const size_t pass = std::min(n - done, kBatchPerPass);
-      hold_batch(pass);
-      run_passes(n - done, pixels + done * input_bytes(), logits + done * classes(), ws_, pass, &pool_);
+      run_passes(n - done, pixels + done * input_bytes(), logits + done * classes(), ws_, std::min(n - done, kBatchPerPass), &pool_);
     }
   }
 
@@ -178,11 +171,29 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
 
   size_t input_bytes() const { return static_cast<size_t>(net_->config.image_size) * net_->config.image_size * 3; }
   size_t classes() const { return static_cast<size_t>(net_->config.num_classes); }
-  // Re-plans ws_ (for the whole pool) if it holds fewer than `images`.
-  void hold_batch(size_t images) {
-    if (images <= ws_.batch()) return;
-    ws_ = IntWorkspace(*net_, pool_.threads(), images);
-    if (profile_) bind_profile_nodes(ws_, *profile_);  // the same nodes: keeps the counts
+  // Makes the workspaces hold the passes of every batch of up to n images: a thread's share is at
+  // most min(n / threads, 8) images (thread 0's on ws_), the rest on the whole pool (ws_) at most
+  // min(n, threads - 1, 8) with several threads and min(n, 8) with one. A failed allocation leaves
+  // the session as it was (planned_ unchanged), so the next batch plans again.
+  void plan_batches(size_t n) {
+    if (n <= planned_) return;
+    const size_t threads = static_cast<size_t>(pool_.threads());
+    const size_t share = threads > 1 ? std::min(n / threads, kBatchPerPass) : 0;
+    const size_t rest = std::min({n, threads > 1 ? threads - 1 : n, kBatchPerPass});
+    if (const size_t images = std::max(share, rest); images > ws_.batch()) {
+      IntWorkspace grown(*net_, pool_.threads(), images);
+      if (profile_) bind_profile_nodes(grown, *profile_);  // the same nodes: keeps the counts
+      ws_ = std::move(grown);
+    }
+    if (share > 0 && (thread_ws_.size() + 1 < threads || thread_ws_.front().batch() < share)) {
+      std::deque<IntWorkspace> grown;
+      for (size_t t = 1; t < threads; ++t) {
+        grown.emplace_back(*net_, 1, share);
+        if (profile_) bind_profile_nodes(grown.back(), *profile_);
+      }
+      thread_ws_ = std::move(grown);
+    }
+    planned_ = n;
   }
   // n images as passes of up to `pass` images on ws (and pool, if given).
   void run_passes(size_t n, const uint8_t* pixels, int32_t* logits, IntWorkspace& ws, size_t pass, ThreadPool* pool) {
@@ -193,6 +204,7 @@ class IntSession final : public PackedIntSession<IntViT, IntWorkspace> {
   }
 
   std::deque<IntWorkspace> thread_ws_;  // run_batch_int's single-thread workspaces of threads 1..
+  size_t planned_ = 1;                  // the workspaces hold every batch of up to this many images
 };
 
 std::unique_ptr<Session> IntModel::new_session(std::shared_ptr<const Model> self, const SessionOptions& options) const {

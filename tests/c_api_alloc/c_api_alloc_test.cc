@@ -193,13 +193,15 @@ TEST_CASE("c_api: session creation with worker threads survives out of memory", 
 // A batch bigger than any before grows the session's workspace once (the C API documents it):
 // that growth fails cleanly under out of memory, leaving a session that still works; later
 // batches of that size or smaller allocate nothing, and every image keeps its single-run bits.
+// Three threads: a batch of 3 runs one image per thread, a later batch of 2 all on the pool (it
+// grew the workspace then, before plan_batches sized it for every smaller batch).
 TEST_CASE("c_api: a bigger batch grows the workspace once, then batches allocate nothing", "[c_api][alloc]") {
   const ViTConfig c = tiny_config();
   ModelPtr m{load_tiny()};
   const auto inputs = random_inputs(c, 3, 29);
   std::vector<uint8_t> pixels;
   for (const auto& in : inputs) pixels.insert(pixels.end(), in.begin(), in.end());
-  for (int threads : {1, 2}) {
+  for (int threads : {1, 2, 3}) {
     INFO("threads " << threads);
     SessionPtr s{new_session(m.p, threads)};
     std::vector<int32_t> single(inputs.size() * c.num_classes);
