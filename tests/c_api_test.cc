@@ -199,6 +199,13 @@ TEST_CASE("c_api: model queries", "[c_api]") {
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) CHECK(seen[t].find("index " + std::to_string(1000 + t) + " ") != std::string::npos);
   CHECK(std::string(intvit_model_last_error(m.p)).find("index 1000") == std::string::npos);  // this thread's own
+  // A thread that starts after those ended has made no failing call: it reads "", even where it
+  // gets an ended thread's std::thread::id (Linux reuses them; the messages were keyed by it).
+  for (int t = 0; t < 8; ++t) {
+    std::string fresh = "not read";
+    std::thread([&] { fresh = intvit_model_last_error(m.p); }).join();
+    CHECK(fresh.empty());
+  }
 }
 
 TEST_CASE("c_api: session creation and queries", "[c_api]") {

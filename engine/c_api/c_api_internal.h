@@ -9,7 +9,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -48,7 +47,9 @@ class SingleThreadErrors {
 
 // Last error of a handle shared between threads (models): one message per calling thread, so a
 // thread never reads a message another thread is writing. Nodes of an unordered_map do not move,
-// so a returned pointer stays valid until this thread's next failure on the handle.
+// so a returned pointer stays valid until this thread's next failure on the handle. Threads are
+// told apart by a serial number given once per thread, never reused: std::thread::id is reused
+// for a new thread once one has ended, which then read the ended thread's message.
 class PerThreadErrors {
  public:
   void record(const std::string& message) noexcept;
@@ -56,7 +57,7 @@ class PerThreadErrors {
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<std::thread::id, std::string> by_thread_;
+  std::unordered_map<uint64_t, std::string> by_thread_;
 };
 
 // How an engine kCorruptFile reads for the function that saw it.

@@ -1,4 +1,6 @@
 // C API: versions, status names, and the exception -> status + message translation.
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -51,10 +53,16 @@ void SingleThreadErrors::record(const std::string& message) noexcept {
   }
 }
 
+static uint64_t thread_serial() noexcept {
+  static std::atomic<uint64_t> next{0};
+  thread_local const uint64_t serial = next.fetch_add(1, std::memory_order_relaxed);
+  return serial;
+}
+
 void PerThreadErrors::record(const std::string& message) noexcept {
   try {
     std::lock_guard<std::mutex> lock(mutex_);
-    by_thread_[std::this_thread::get_id()] = message;
+    by_thread_[thread_serial()] = message;
   } catch (...) {
   }
 }
@@ -62,7 +70,7 @@ void PerThreadErrors::record(const std::string& message) noexcept {
 const char* PerThreadErrors::get() const noexcept {
   try {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto it = by_thread_.find(std::this_thread::get_id());
+    const auto it = by_thread_.find(thread_serial());
     return it == by_thread_.end() ? "" : it->second.c_str();
   } catch (...) {
     return "";
