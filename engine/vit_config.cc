@@ -110,10 +110,13 @@ ViTConfig load_vit_config(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorCode::kIo, "cannot open config " + path.string());
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    throw Error(ErrorCode::kInvalidArgument, "config " + path.string() + " is not a JSON object");
+  if (j.is_discarded() || !j.is_object()) throw Error(ErrorCode::kCorruptFile, "config " + path.string() + " is not a JSON object");
+  try {
+    return parse_vit_config(j);
+  } catch (const Error& e) {  // a bad value in a file: the file is corrupt, not the caller's argument
+    if (e.code() != ErrorCode::kInvalidArgument) throw;
+    throw Error(ErrorCode::kCorruptFile, path.string() + ": " + e.what());
   }
-  return parse_vit_config(j);
 }
 
 nlohmann::json vit_config_to_json(const ViTConfig& c) {

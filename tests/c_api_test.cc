@@ -143,6 +143,20 @@ TEST_CASE("c_api: model loading status paths", "[c_api]") {
   CHECK_FAILS(intvit_model_load_buffer(bytes.data(), bytes.size(), 0, nullptr), INTVIT_ERROR_INVALID_ARGUMENT,
               "intvit_model_load_buffer");
   CHECK(out == nullptr);
+  // An FP32 folder whose config.json is not JSON, or holds a value of the wrong type or range, is a
+  // bad file (_CORRUPT_MODEL naming config.json), not a bad argument.
+  const fs::path fp32_dir = tiny.dir / "bad-config";
+  fs::create_directories(fp32_dir);
+  std::ofstream(fp32_dir / "model.safetensors") << "unused: the config is read first";
+  for (const char* config : {"{not json", "[1, 2]", R"({"model_args": {"embed_dim": "wide"}})",
+                             R"({"model_args": {"depth": 1e10}})", R"({"pretrained_cfg": {"crop_pct": 0.01}})"}) {
+    INFO(config);
+    std::ofstream(fp32_dir / "config.json") << config;
+    out = sentinel<intvit_model>();
+    CHECK_FAILS(intvit_model_load(fp32_dir.c_str(), 0, &out), INTVIT_ERROR_CORRUPT_MODEL, "intvit_model_load");
+    CHECK(std::string(intvit_last_error()).find("config.json") != std::string::npos);
+    CHECK(out == nullptr);
+  }
 }
 
 TEST_CASE("c_api: model queries", "[c_api]") {
@@ -223,6 +237,7 @@ TEST_CASE("c_api: session creation and queries", "[c_api]") {
   }
   CHECK_FAILS(intvit_session_create(m.p, 1, "no-such-backend", &out), INTVIT_ERROR_INVALID_ARGUMENT,
               "intvit_session_create");
+  CHECK_FAILS(intvit_session_create(m.p, 1, "fp32", &out), INTVIT_ERROR_UNSUPPORTED, "intvit_session_create");  // known name
   CHECK(std::string(intvit_model_last_error(m.p)) == intvit_last_error());
 
   SessionPtr s{new_session(m.p, 2, "ref")};
@@ -641,6 +656,7 @@ TEST_CASE("c_api: FP32 models", "[c_api][shared]") {
   intvit_session* out = sentinel<intvit_session>();
   CHECK_FAILS(intvit_session_create(m.p, 1, "avx2", &out), INTVIT_ERROR_UNSUPPORTED, "intvit_session_create");
   CHECK(out == nullptr);
+  CHECK_FAILS(intvit_session_create(m.p, 1, "no-such-backend", &out), INTVIT_ERROR_INVALID_ARGUMENT, "intvit_session_create");
   SessionPtr s{new_session(m.p, 1, "fp32")};
   const char* backend = nullptr;
   REQUIRE(intvit_session_backend(s.p, &backend) == INTVIT_OK);

@@ -3,6 +3,7 @@
 
 #include "engine/c_api/c_api_internal.h"
 #include "engine/dataset.h"
+#include "kernels/gemm/gemm.h"
 
 using intvit::capi::InputKind;
 using intvit::capi::guarded;
@@ -34,9 +35,16 @@ intvit_status intvit_session_create(const intvit_model* model, int32_t threads, 
       intvit::capi::fail(INTVIT_ERROR_INVALID_ARGUMENT,
                          "threads must be in [1, " + std::to_string(kMaxThreads) + "], got " + std::to_string(threads));
     }
+    // An unknown name is an invalid argument whatever the model; a known one the model cannot run
+    // on is unsupported (the header's rule).
     const std::string name = backend ? backend : "";
-    if (!model->integer && !name.empty() && name != "fp32") {
+    const bool fp32 = name == "fp32";
+    if (!name.empty() && !fp32) (void)intvit::parse_gemm_isa(name);  // kInvalidArgument naming the known ones
+    if (!model->integer && !name.empty() && !fp32) {
       intvit::capi::fail(INTVIT_ERROR_UNSUPPORTED, "an FP32 model runs on the \"fp32\" backend only, not \"" + name + "\"");
+    }
+    if (model->integer && fp32) {
+      intvit::capi::fail(INTVIT_ERROR_UNSUPPORTED, "an integer model runs on an integer backend, not \"fp32\"");
     }
     intvit::SessionOptions options;
     options.threads = threads;

@@ -93,8 +93,12 @@ INTVIT_API const char* intvit_last_error(void);
 
 /* Loads a model from a folder or a file: an integer model (model.intvit) if present, else an
  * FP32 model (config.json + model.safetensors). path: borrowed, UTF-8. *out: caller destroys.
- * INTVIT_ERROR_IO if the path does not exist, _CORRUPT_MODEL / _UNSUPPORTED for bad files,
- * _INVALID_ARGUMENT for unknown flags. */
+ * INTVIT_ERROR_IO if the path does not exist or holds no model (a folder without model.intvit or
+ * config.json; a file that is not an integer model and has no config.json beside it),
+ * _CORRUPT_MODEL / _UNSUPPORTED for bad files (a bad config.json too), _INVALID_ARGUMENT for
+ * unknown flags. An integer model's default backend (intvit_session_create with NULL) is chosen
+ * when it loads (here and in intvit_model_load_buffer), from $INTVIT_ISA if set (an unknown name: _INVALID_ARGUMENT; one this CPU cannot run:
+ * _UNSUPPORTED) else the best this CPU has; changing $INTVIT_ISA later does not change it. */
 INTVIT_API intvit_status intvit_model_load(const char* path, uint32_t flags, intvit_model** out);
 /* Loads an integer model from the bytes of a model.intvit file. data: borrowed (copied; may be
  * freed as soon as this returns). flags must be 0. *out: caller destroys. */
@@ -125,7 +129,8 @@ INTVIT_API const char* intvit_model_last_error(const intvit_model* model);
 
 /* Creates a session (all run memory is allocated here). model: borrowed; the session keeps its
  * own reference, so the model handle may be destroyed first. threads: worker threads of this
- * session, in [1, 256]. backend: borrowed; NULL or "" = $INTVIT_ISA or the best this CPU has,
+ * session, in [1, 256] (FP32 models: accepted, but they run on the calling thread only, and their
+ * runs allocate). backend: borrowed; NULL or "" = the model's default (intvit_model_load),
  * else "ref" | "avx2" | "avxvnni" | "avx512vnni" | "onednn" | "amx" | "amx-emu" (integer models;
  * "amx-emu" emulates the AMX tiles in portable code: the amx bits on any CPU, slowly) or "fp32"
  * (FP32 models). Unknown name: _INVALID_ARGUMENT; known but not available here: _UNSUPPORTED.
@@ -174,7 +179,8 @@ INTVIT_API intvit_status intvit_session_run_cropped_into(intvit_session* session
 INTVIT_API intvit_status intvit_session_run_batch_into(intvit_session* session, const uint8_t* pixels, size_t n,
                                                        int32_t* logits, size_t logits_len);
 /* Top-k of raw int32 logits this session produced (logits: borrowed, logits_len == num_classes),
- * as intvit_session_run_cropped would report them. Allocates nothing. */
+ * as intvit_session_run_cropped would report them. Allocates nothing. Integer models only (FP32:
+ * _UNSUPPORTED). */
 INTVIT_API intvit_status intvit_session_top_k(intvit_session* session, const int32_t* logits, size_t logits_len,
                                               intvit_prediction* top, size_t k);
 
@@ -182,7 +188,8 @@ INTVIT_API intvit_status intvit_session_top_k(intvit_session* session, const int
 
 /* Decodes a JPEG, PNG, BMP, GIF (first frame) or binary PGM/PPM file into 8-bit RGB.
  * path: borrowed, UTF-8. *out: caller destroys. _IO if unreadable, _CORRUPT_IMAGE if it is not a
- * decodable image, _INVALID_ARGUMENT if it declares more than INTVIT_MAX_IMAGE_PIXELS. */
+ * decodable image, _INVALID_ARGUMENT if it declares more than INTVIT_MAX_IMAGE_PIXELS or the file
+ * is larger than 1 GiB. */
 INTVIT_API intvit_status intvit_image_decode_file(const char* path, intvit_image** out);
 /* The same from encoded bytes in memory (data: borrowed). */
 INTVIT_API intvit_status intvit_image_decode_memory(const void* data, size_t size, intvit_image** out);
