@@ -213,6 +213,11 @@ TEST_CASE("integer model file: each layer must read its producer's width and zer
   check_corrupt(graph(narrow, [](json& g) { g["tensors"]["norm"]["out"] = {{"bits", 16}, {"scale", 1.0}, {"zero_point", 0}}; }),
                 "head");
   check_corrupt(graph(narrow, [](json& g) { g["tensors"]["patch_embed"]["input"]["zero_point"] = 3; }), "patch_embed");
+  check_corrupt(graph(narrow, [&](json& g) { shift_zero_point(g["blocks"][0]["gelu_in"]); }), "blocks.0: fc1");
+  check_corrupt(graph(narrow, [](json& g) {
+                  g["blocks"][1]["attn_out"] = {{"bits", 16}, {"scale", 1.0}, {"zero_point", 0}};
+                  g["tensors"]["blocks.1.proj"]["input"] = g["blocks"][1]["attn_out"];
+                }), "blocks.1.attn_out");
   std::filesystem::remove_all(dir);
 }
 

@@ -111,6 +111,7 @@ QBlock ModelReader::block(const GraphJson& bj, const std::string& n, int d, int 
   b.probs = read_act(bj.at("probs"), n + ".probs");
   check_model((b.probs.bits == 16) == (attn_bits == 16) && b.probs.zero_point == 0, n + ": probs disagree with attn_bits");
   b.attn_out = read_act(bj.at("attn_out"), n + ".attn_out");
+  check_model(b.attn_out.bits == 8, n + ".attn_out must be 8-bit (attn@v requantizes to uint8)");
   b.attn_out_multiplier = static_cast<int32_t>(bj.integer("attn_out_multiplier", 1 << 30, kI32Max, n));
   b.attn_out_shift = static_cast<int32_t>(bj.integer("attn_out_shift", -31, 31, n));
   b.proj = linear(n + ".proj", d, d);
@@ -130,7 +131,8 @@ QBlock ModelReader::block(const GraphJson& bj, const std::string& n, int d, int 
   check_reads(b.fc1, b.norm2.out, n + ".fc1");
   check_reads(b.fc2, b.gelu_out, n + ".fc2");
   check_model(b.proj.accumulate && b.fc2.accumulate, n + ": proj/fc2 must accumulate into the residual");
-  check_model(b.fc1.out_type == b.gelu_in.gemm_out(), n + ": MLP widths inconsistent");
+  check_model(b.fc1.out_type == b.gelu_in.gemm_out() && b.fc1.out_zero_point == b.gelu_in.zero_point,
+              n + ": fc1 must write what the GELU reads (gelu_in's width and zero-point)");
   if (!v1) {
     b.softmax = read_softmax_params(file, bj, n, softmax, attn_bits, renormalize);
     b.gelu = read_gelu_params(file, bj, n, gelu, b.gelu_in, b.gelu_out);
