@@ -41,7 +41,9 @@ void read_if(const nlohmann::json& obj, const char* key, T& out) {
 
 }  // namespace
 
-int ViTConfig::mlp_hidden() const { return static_cast<int>(embed_dim * mlp_ratio + 0.5); }
+// timm's Block: int(dim * mlp_ratio), the double product truncated (a checkpoint's fc1 has that many
+// rows, even where the product falls just below an integer).
+int ViTConfig::mlp_hidden() const { return static_cast<int>(embed_dim * mlp_ratio); }
 
 void ViTConfig::validate() const {
   require(image_size > 0 && image_size <= 4096, "image_size must be in [1, 4096]");
@@ -53,6 +55,7 @@ void ViTConfig::validate() const {
   require(depth > 0 && depth <= 256, "depth must be in [1, 256]");
   require(num_heads > 0 && embed_dim % num_heads == 0, "embed_dim must be a multiple of num_heads");
   require(mlp_ratio > 0 && mlp_ratio <= 16, "mlp_ratio must be in (0, 16]");
+  require(mlp_hidden() > 0, "embed_dim * mlp_ratio must be at least 1 (the MLP width)");
   require(num_classes > 0 && num_classes <= 100000, "num_classes must be in [1, 100000]");
   require(num_tokens() <= 16384, "too many tokens");
   require(layer_norm_eps > 0 && layer_norm_eps < 1, "layer_norm_eps must be in (0, 1)");
