@@ -1,7 +1,6 @@
 #include "engine/swin_config.h"
 
 #include <cstdint>
-#include <fstream>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -198,15 +197,11 @@ ViTConfig swin_model_view(const SwinConfig& c) {
 }
 
 SwinConfig load_swin_config(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorCode::kIo, "cannot open config " + path.string());
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw Error(ErrorCode::kCorruptFile, "config " + path.string() + " is not a JSON object");
+  const nlohmann::json j = read_config_json(path);
   try {
     return parse_swin_config(j);
-  } catch (const Error& e) {  // a bad value in a file: the file is corrupt, not the caller's argument
-    if (e.code() != ErrorCode::kInvalidArgument) throw;
-    throw Error(ErrorCode::kCorruptFile, path.string() + ": " + e.what());
+  } catch (...) {
+    rethrow_as_bad_config_file(path);
   }
 }
 

@@ -109,16 +109,29 @@ ViTConfig parse_vit_config(const nlohmann::json& j) {
   return c;
 }
 
-ViTConfig load_vit_config(const std::filesystem::path& path) {
+nlohmann::json read_config_json(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorCode::kIo, "cannot open config " + path.string());
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw Error(ErrorCode::kCorruptFile, "config " + path.string() + " is not a JSON object");
+  return j;
+}
+
+void rethrow_as_bad_config_file(const std::filesystem::path& path) {
   try {
-    return parse_vit_config(j);
-  } catch (const Error& e) {  // a bad value in a file: the file is corrupt, not the caller's argument
+    throw;
+  } catch (const Error& e) {
     if (e.code() != ErrorCode::kInvalidArgument) throw;
     throw Error(ErrorCode::kCorruptFile, path.string() + ": " + e.what());
+  }
+}
+
+ViTConfig load_vit_config(const std::filesystem::path& path) {
+  const nlohmann::json j = read_config_json(path);
+  try {
+    return parse_vit_config(j);
+  } catch (...) {
+    rethrow_as_bad_config_file(path);
   }
 }
 

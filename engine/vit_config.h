@@ -53,6 +53,12 @@ struct ViTConfig {
 
 ViTConfig parse_vit_config(const nlohmann::json& j);
 ViTConfig load_vit_config(const std::filesystem::path& config_json);
+
+// For the load_*_config functions: a config.json file's object (kIo if it cannot be opened,
+// kCorruptFile if it is not a JSON object), and the current exception rethrown with a value a
+// parser refused (kInvalidArgument) as kCorruptFile naming the file: the file is bad, not an argument.
+nlohmann::json read_config_json(const std::filesystem::path& config_json);
+[[noreturn]] void rethrow_as_bad_config_file(const std::filesystem::path& config_json);
 nlohmann::json vit_config_to_json(const ViTConfig&);
 
 // Class labels beside a model: labels.txt or imagenet_classes.txt (one per line). Missing file ->
