@@ -29,6 +29,13 @@ def test_load_corrupt_model(tmp_path):
     assert e.value.status == 3 and e.value.message
 
 
+def test_load_path_with_nul_is_rejected(default_model_dir):
+    # The C API takes NUL-terminated paths: "M\0garbage" must not silently load M.
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        intvit.load(str(default_model_dir) + "\0garbage", threads=1)
+    assert e.value.status == 1 and "path" in str(e.value) and "NUL" in str(e.value)
+
+
 def test_load_folder_without_model(tmp_path):
     with pytest.raises(intvit.Error):
         intvit.load(tmp_path)
@@ -67,6 +74,16 @@ def test_classify_corrupt_bytes(model):
     assert e.value.status == 8
     with pytest.raises(ValueError):  # no bytes at all: an invalid argument of the C API
         model.classify([b""])
+
+
+def test_classify_path_with_nul_is_rejected(model):
+    png = str(TEST_IMAGES / "png_rgb8.png")
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        model.classify([png, png + "\0garbage"])
+    assert e.value.status == 1 and "image 1" in str(e.value) and "NUL" in str(e.value)
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        model.preprocess(png + "\0garbage")
+    assert "path" in str(e.value) and "NUL" in str(e.value)
 
 
 def test_classify_corrupt_file(model, tmp_path):
@@ -160,6 +177,16 @@ def test_quantize_bad_options(default_model_dir, tmp_path):
         with pytest.raises(ValueError):
             intvit.quantize(default_model_dir, calib, tmp_path / "out", progress=None, **kwargs)
     assert not (tmp_path / "out").exists()  # checked before anything was read or written
+
+
+@pytest.mark.parametrize("argument", ["fp32_dir", "calib", "out_dir"])
+def test_quantize_path_with_nul_is_rejected(default_model_dir, tmp_path, argument):
+    paths = dict(fp32_dir=str(default_model_dir), calib=str(TEST_IMAGES), out_dir=str(tmp_path / "out"))
+    paths[argument] += "\0garbage"
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        intvit.quantize(paths["fp32_dir"], paths["calib"], paths["out_dir"], calib_count=1, progress=None)
+    assert e.value.status == 1 and argument in str(e.value) and "NUL" in str(e.value)
+    assert not (tmp_path / "out").exists()
 
 
 def test_quantize_missing_paths(default_model_dir, tmp_path):

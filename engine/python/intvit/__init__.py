@@ -126,8 +126,9 @@ class Model:
         PGM/PPM), PIL images, or uint8 numpy arrays H x W (gray) / H x W x C (C = 1, 3 or 4;
         alpha ignored) of any size, row-major with interleaved channels. Each is resized and
         center-cropped as the model was trained. Returns, per image, a list of
-        ``(class_index, label, probability)``. Raises ValueError for bad arrays or ``top``,
-        FileNotFoundError for a missing file, intvit.CorruptImageError for undecodable bytes.
+        ``(class_index, label, probability)``. Raises ValueError for bad arrays or ``top`` or a
+        path containing a NUL character, FileNotFoundError for a missing file,
+        intvit.CorruptImageError for undecodable bytes.
         """
         items = [normalize(images)] if _is_one_image(images) else [normalize(im) for im in images]
         if isinstance(top, bool) or not isinstance(top, (int, np.integer)):
@@ -166,7 +167,8 @@ def load(path: Union[str, "os.PathLike[str]"], threads: Optional[int] = None, ba
     ``backend``: None for the best this CPU has (or $INTVIT_ISA), else "ref", "avx2",
     "avxvnni", "avx512vnni", "onednn", "amx", "amx-emu" (integer) or "fp32". ``prefer_fp32`` loads the FP32
     model of a folder that has both. Raises FileNotFoundError, intvit.CorruptModelError,
-    intvit.UnsupportedError, ValueError.
+    intvit.UnsupportedError, ValueError (intvit.InvalidArgumentError: a bad ``threads`` or
+    ``backend``, or a path containing a NUL character).
     """
     p = os.fspath(path)
     native = _intvit.Model(p, _threads_arg(threads), backend or "", bool(prefer_fp32))

@@ -83,6 +83,7 @@ ImageInput image_input(nb::handle item, std::vector<Pixels>& keep) {
   ImageInput in;
   if (nb::isinstance<nb::str>(item)) {
     in.path = nb::cast<std::string>(item);
+    reject_nul(in.path, "an image path");
     return in;
   }
   if (nb::isinstance<nb::bytes>(item)) {
@@ -111,6 +112,7 @@ struct ImageHandle {
 class Model {
  public:
   Model(const std::string& path, int32_t threads, const std::string& backend, bool prefer_fp32) {
+    reject_nul(path, "path");
     intvit_model* raw = nullptr;
     {
       nb::gil_scoped_release release;
@@ -205,7 +207,13 @@ class Model {
     std::vector<Pixels> keep;
     std::vector<ImageInput> inputs;
     inputs.reserve(images.size());
-    for (nb::handle item : images) inputs.push_back(image_input(item, keep));
+    for (nb::handle item : images) {
+      try {
+        inputs.push_back(image_input(item, keep));
+      } catch (const StatusError& e) {
+        throw StatusError(e.status(), "image " + std::to_string(inputs.size()) + ": " + e.what(), e.missing_path());
+      }
+    }
     std::vector<intvit_prediction> predictions(inputs.size() * static_cast<size_t>(top));
     {
       nb::gil_scoped_release release;

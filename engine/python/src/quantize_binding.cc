@@ -86,6 +86,9 @@ void bind_quantize(nb::module_& m) {
          const std::string& observer, const std::string& softmax, int64_t attn_bits, bool log2_renorm,
          const std::string& gelu, const std::string& wide, const std::vector<int>& wide_list, bool bias_correction,
          bool ln_reparam, nb::object progress, nb::object log) {
+        reject_nul(fp32_dir, "fp32_dir");
+        reject_nul(calib, "calib");
+        reject_nul(out_dir, "out_dir");
         for (const std::string* path : {&fp32_dir, &calib}) {
           std::error_code ec;
           if (!std::filesystem::exists(*path, ec)) {

@@ -58,6 +58,16 @@ class StatusError : public std::runtime_error {
   throw StatusError(INTVIT_ERROR_INVALID_ARGUMENT, message);
 }
 
+// The C API takes NUL-terminated paths, so a Python str with an embedded NUL would silently name a
+// shorter path ("model\0garbage" loading "model"): such a path is an invalid argument, and the
+// message names the argument it came in.
+inline void reject_nul(const std::string& path, const std::string& argument) {
+  const size_t nul = path.find('\0');
+  if (nul != std::string::npos) {
+    invalid_argument(argument + " must not contain a NUL character, got '" + path.substr(0, nul) + "\\0...'");
+  }
+}
+
 void bind_errors(nanobind::module_& m);
 
 }  // namespace intvit::python
