@@ -1,8 +1,9 @@
-"""The GIL is released during runs (two threads with two sessions run at the same time), and
-10,000 calls keep the process's memory flat."""
+"""The GIL is released during runs (two threads with two sessions run at the same time), a
+session's queries take turns with its runs, and 10,000 calls keep the process's memory flat."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -58,6 +59,42 @@ def test_two_sessions_run_in_parallel_with_the_gil_released(model):
     inside = [overlap[0]] + [s for s in stamps if overlap[0] < s < overlap[1]] + [overlap[1]]
     largest_gap = max(b - a for a, b in zip(inside, inside[1:]))
     assert largest_gap < 0.5 * shortest, (largest_gap, shortest)
+
+
+@pytest.mark.parametrize("query", ["threads", "workspace_bytes", "backend"])
+def test_session_queries_wait_for_a_run_on_another_thread(model, query):
+    # A run may re-plan the session's workspaces (a bigger batch), so the session's queries take
+    # turns with runs like runs do: read during a run, they return only after it.
+    session = model.clone(threads=1)
+    batch = np.stack([model.preprocess(p) for p in IMAGES])
+    while True:  # a batch of >= 1 s, measured as it is (the host may be busy); grows the workspace too
+        start = time.perf_counter()
+        session.logits(batch)
+        took = time.perf_counter() - start
+        if took >= 1.0:
+            break
+        batch = np.concatenate([batch] * max(2, math.ceil(1.2 / max(took, 1e-3))))
+    started = threading.Event()
+    span = []
+
+    def run():
+        started.set()
+        t0 = time.perf_counter()
+        session.logits(batch)
+        span.extend([t0, time.perf_counter()])
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    started.wait()
+    time.sleep(0.2 * took)  # the worker is inside the run (GIL released, session locked)
+    asked = time.perf_counter()
+    getattr(session, query)
+    answered = time.perf_counter()
+    worker.join()
+    t0, t1 = span
+    assert asked < t1 - 0.1, f"the run ended before the query: the test proves nothing ({t1 - t0:.3f} s run)"
+    assert answered >= t1 - 0.05, (f"{query} answered {t1 - answered:.3f} s before the run on another thread ended "
+                                   f"(asked {asked - t0:.3f} s into a {t1 - t0:.3f} s run)")
 
 
 def rss_bytes() -> int:

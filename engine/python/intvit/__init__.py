@@ -58,7 +58,8 @@ class Model:
     """A loaded model and one session (its worker threads and run memory).
 
     A Model may be used from several Python threads, but its runs take turns (one session runs
-    one thing at a time); for parallel runs give each thread its own Model, e.g. with
+    one thing at a time; :attr:`threads`, :attr:`backend` and :attr:`workspace_bytes` wait for a
+    run on another thread to end); for parallel runs give each thread its own Model, e.g. with
     :meth:`clone`, which shares the loaded weights.
     """
 

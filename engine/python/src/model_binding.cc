@@ -137,15 +137,21 @@ class Model {
   bool is_integer() const { return integer_; }
   double logit_scale() const { return logit_scale_; }
   std::string precision() const { return model_string(intvit_model_precision); }
-  std::string backend() const { return session_string(intvit_session_backend); }
+  std::string backend() const {
+    std::string b;
+    with_session([&] { b = session_string(intvit_session_backend); });
+    return b;
+  }
   int32_t threads() const {
     int32_t t = 0;
-    INTVIT_PY_CHECK(intvit_session_threads(session_, &t), intvit_session_last_error(session_));
+    with_session([&] { INTVIT_PY_CHECK(intvit_session_threads(session_, &t), intvit_session_last_error(session_)); });
     return t;
   }
   size_t workspace_bytes() const {
     size_t b = 0;
-    INTVIT_PY_CHECK(intvit_session_workspace_bytes(session_, &b), intvit_session_last_error(session_));
+    with_session([&] {
+      INTVIT_PY_CHECK(intvit_session_workspace_bytes(session_, &b), intvit_session_last_error(session_));
+    });
     return b;
   }
   std::vector<std::string> labels() const {
@@ -242,6 +248,17 @@ class Model {
     integer_ = is_int != 0;
   }
 
+  // Runs a query of the session in turn with runs: a run on another Python thread (GIL released)
+  // may re-plan the session's workspaces, and a failing query writes the session's last error.
+  // As in the runs, the GIL is released before waiting for run_mutex_ (a run holding the mutex
+  // never waits for the GIL, so neither waits for the other), and `query` must not touch Python.
+  template <class Query>
+  void with_session(Query&& query) const {
+    nb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(run_mutex_);
+    query();
+  }
+
   std::string model_string(intvit_status (*get)(const intvit_model*, const char**)) const {
     const char* s = nullptr;
     INTVIT_PY_CHECK(get(model_.get(), &s), intvit_model_last_error(model_.get()));
@@ -307,7 +324,10 @@ class Model {
 
   std::shared_ptr<intvit_model> model_;
   intvit_session* session_ = nullptr;
-  std::mutex run_mutex_;  // a session belongs to one thread at a time; Python threads may share a Model
+  // A session belongs to one thread at a time; Python threads may share a Model. Held, with the
+  // GIL released, by every C call on session_ after construction (runs and queries); preprocess()
+  // reads only session_->preprocess, which is fixed at creation.
+  mutable std::mutex run_mutex_;
   int32_t input_size_ = 0, num_classes_ = 0;
   size_t input_bytes_ = 0;
   bool integer_ = false;
