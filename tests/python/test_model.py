@@ -131,6 +131,18 @@ def test_fp32_model(default_model_dir):
     assert e.value.status == 4
 
 
+def test_fp32_logits_unsupported_for_any_batch(default_model_dir):
+    # Integer-ness is checked first: no empty (0, classes) array for no images, no shape or dtype
+    # complaint that hides the real reason.
+    fp32 = intvit.load(default_model_dir, threads=1, prefer_fp32=True)
+    s = fp32.input_size
+    batches = [np.zeros((0, s, s, 3), np.uint8), np.zeros((2, s, s, 3), np.uint8), np.zeros((1, 4, 4, 3), np.float32)]
+    for batch in batches:
+        with pytest.raises(intvit.UnsupportedError) as e:
+            fp32.logits(batch)
+        assert e.value.status == 4, batch.shape
+
+
 def test_clone_shares_weights(model):
     other = model.clone(threads=2)
     assert other.threads == 2 and other.path == model.path

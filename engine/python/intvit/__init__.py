@@ -141,7 +141,7 @@ class Model:
 
         ``batch``: uint8 numpy array of shape (n, S, S, 3), C-contiguous, S = :attr:`input_size`
         (e.g. from :meth:`preprocess`). Returns int32 (n, num_classes); real logits are
-        ``logit_scale * logits``. Integer models only (FP32: intvit.UnsupportedError).
+        ``logit_scale * logits``. Integer models only (FP32: intvit.UnsupportedError, for any batch).
         """
         if not isinstance(batch, np.ndarray):
             raise InvalidArgumentError(f"logits() needs a numpy array, got {type(batch).__name__}")

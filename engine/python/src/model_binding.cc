@@ -166,6 +166,9 @@ class Model {
 
   // [n, S, S, 3] uint8 C-contiguous -> [n, classes] int32; the input is read in place.
   Logits logits(const Pixels& batch) {
+    // Integer-ness first: an FP32 model has no int32 logits whatever the batch, even of no images
+    // (which never reach the C API's own check).
+    if (!integer_) throw StatusError(INTVIT_ERROR_UNSUPPORTED, "logits(): an FP32 model has no int32 logits (use classify())");
     if (batch.dtype() != nb::dtype<uint8_t>()) invalid_argument("logits() needs a uint8 array");
     const int64_t s = input_size_;
     if (batch.ndim() != 4 || batch.shape(1) != static_cast<size_t>(s) || batch.shape(2) != static_cast<size_t>(s) ||
