@@ -88,6 +88,8 @@ def test_batch_logits_equal_single(model):
     for i in range(len(batch)):
         np.testing.assert_array_equal(together[i], model.logits(batch[i:i + 1])[0])
     assert model.logits(batch[:0]).shape == (0, 10)
+    empty = np.zeros((0,) + batch.shape[1:], np.uint8)  # C-contiguous, strides all 0
+    assert model.logits(empty).shape == (0, 10)
 
 
 def test_same_top5_as_cli(model, default_model_dir):

@@ -177,8 +177,9 @@ class Model {
                        shape_string(batch));
     }
     const size_t n = batch.shape(0);
-    const bool contiguous = batch.stride(3) == 1 && batch.stride(2) == 3 && batch.stride(1) == 3 * s &&
-                            (n <= 1 || batch.stride(0) == 3 * s * s);
+    // No images: nothing is read (numpy gives np.zeros((0, S, S, 3)) all-zero strides).
+    const bool contiguous = n == 0 || (batch.stride(3) == 1 && batch.stride(2) == 3 && batch.stride(1) == 3 * s &&
+                                       (n == 1 || batch.stride(0) == 3 * s * s));
     if (!contiguous) invalid_argument("logits() needs a C-contiguous array (numpy.ascontiguousarray)");
     const size_t classes = static_cast<size_t>(num_classes_);
     std::unique_ptr<int32_t[]> out(new int32_t[n * classes > 0 ? n * classes : 1]);
