@@ -202,6 +202,22 @@ def test_quantize_not_a_model(tmp_path):
     assert e.value.status in (2, 3)
 
 
-def test_status_names():
-    assert intvit._intvit.status_string(3) == intvit.CorruptModelError.status_name
+ERROR_CLASSES = [intvit.Error, intvit.InvalidArgumentError, intvit.ReadError, intvit.NotFoundError,
+                 intvit.CorruptModelError, intvit.UnsupportedError, intvit.OutOfMemoryError,
+                 intvit.BufferTooSmallError, intvit.InternalError, intvit.CorruptImageError]
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)
+def test_status_names(cls):
+    # status_name is intvit_status_string(status) of the C library, as _errors.py documents.
+    assert cls.status_name == intvit._intvit.status_string(cls.status)
+
+
+def test_raised_errors_carry_the_c_status_name(tmp_path):
+    with pytest.raises(intvit.NotFoundError) as e:
+        intvit.load(tmp_path / "nope")
+    assert e.value.status_name == intvit._intvit.status_string(e.value.status) == "i/o error"
+
+
+def test_error_classes():
     assert issubclass(intvit.NotFoundError, FileNotFoundError) and issubclass(intvit.InvalidArgumentError, ValueError)

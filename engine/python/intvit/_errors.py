@@ -29,7 +29,7 @@ class ReadError(Error, OSError):
     """INTVIT_ERROR_IO: a file or folder exists but cannot be read."""
 
     status = 2
-    status_name = "I/O error"
+    status_name = "i/o error"
 
 
 class NotFoundError(ReadError, FileNotFoundError):
