@@ -48,6 +48,16 @@ def test_load_bad_threads(default_model_dir, threads):
     assert e.value.status == 1
 
 
+@pytest.mark.parametrize("threads", [2**31, 2**40, -2**70])
+def test_load_threads_out_of_int_range(default_model_dir, model, threads):
+    # Beyond int32: a ValueError like any other bad thread count (not the binding's TypeError).
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        intvit.load(default_model_dir, threads=threads)
+    assert e.value.status == 1 and "threads" in str(e.value)
+    with pytest.raises(intvit.InvalidArgumentError):
+        model.clone(threads=threads)
+
+
 @pytest.mark.parametrize("threads", ["2", 1.5, True])
 def test_load_threads_not_int(default_model_dir, threads):
     with pytest.raises(ValueError):
@@ -100,6 +110,13 @@ def test_classify_bad_top(model, top):
     assert "top" in str(e.value)
 
 
+@pytest.mark.parametrize("top", [2**63, 2**70, -2**70])
+def test_classify_top_out_of_int_range(model, top):
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        model.classify([str(TEST_IMAGES / "png_rgb8.png")], top=top)
+    assert e.value.status == 1 and "top" in str(e.value)
+
+
 def test_classify_top_not_int(model):
     with pytest.raises(ValueError):
         model.classify([str(TEST_IMAGES / "png_rgb8.png")], top="5")
@@ -108,6 +125,10 @@ def test_classify_top_not_int(model):
 @pytest.mark.parametrize("array, what", [
     (np.zeros((8, 8, 3), np.float32), "uint8"),
     (np.zeros((8, 8, 3), np.int16), "uint8"),
+    (np.zeros((8, 8, 3), object), "uint8"),                  # dtypes the binding cannot take at all
+    (np.full((8, 8), "a"), "uint8"),
+    (np.zeros((8, 8, 3), "S1"), "uint8"),
+    (np.zeros((8, 8), "datetime64[s]"), "uint8"),
     (np.zeros(64, np.uint8), "H x W"),
     (np.zeros((2, 8, 8, 3), np.uint8), "H x W"),
     (np.zeros((8, 8, 2), np.uint8), "channels"),
@@ -153,11 +174,14 @@ def test_logits_bad_input(model):
         np.zeros((2, s, 2 * s, 3), np.uint8)[:, :, ::2],   # strided columns
         np.zeros((4, s, s, 3), np.uint8)[::2],             # strided images
         np.asfortranarray(good),
+        good.astype(object), good.astype("U1"), good.astype("S1"),   # dtypes the binding cannot take at all
+        np.zeros((0, s, s, 3), object),
     ]
     for bad in cases:
         with pytest.raises(ValueError) as e:
             model.logits(bad)
-        assert e.value.status == 1, bad.shape
+        assert e.value.status == 1, (bad.shape, bad.dtype)
+        assert bad.dtype == np.uint8 or "uint8" in str(e.value), bad.dtype
     with pytest.raises(ValueError):
         model.logits(good.tolist())
 
@@ -177,6 +201,15 @@ def test_quantize_bad_options(default_model_dir, tmp_path):
         with pytest.raises(ValueError):
             intvit.quantize(default_model_dir, calib, tmp_path / "out", progress=None, **kwargs)
     assert not (tmp_path / "out").exists()  # checked before anything was read or written
+
+
+@pytest.mark.parametrize("kwargs", [dict(calib_count=2**70), dict(calib_count=-2**63 - 1), dict(attn_bits=2**70),
+                                    dict(wide_blocks=[2**40]), dict(wide_blocks=[-1])])
+def test_quantize_out_of_range_ints(default_model_dir, tmp_path, kwargs):
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        intvit.quantize(default_model_dir, TEST_IMAGES, tmp_path / "out", progress=None, **kwargs)
+    assert e.value.status == 1 and next(iter(kwargs)) in str(e.value)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("argument", ["fp32_dir", "calib", "out_dir"])

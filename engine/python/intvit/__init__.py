@@ -46,12 +46,23 @@ def default_threads() -> int:
     return max(1, min(n, _MAX_THREADS))
 
 
+_MAX_CALIB_COUNT = 100_000  # check_quantize_model_options (engine/quantize_model.cc)
+
+
+def _int_arg(name: str, value: object, low: int, high: int) -> int:
+    """``value`` as an int in [low, high], else InvalidArgumentError (a ValueError). Checked here,
+    before the extension: its int parameters raise TypeError for an int beyond their C type."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InvalidArgumentError(f"{name} must be an int, got {value!r}")
+    if not low <= value <= high:
+        raise InvalidArgumentError(f"{name} must be in [{low}, {high}], got {value}")
+    return int(value)
+
+
 def _threads_arg(threads: Optional[int]) -> int:
     if threads is None:
         return default_threads()
-    if isinstance(threads, bool) or not isinstance(threads, int):
-        raise InvalidArgumentError(f"threads must be an int or None, got {threads!r}")
-    return threads  # the C API checks the range [1, 256]
+    return _int_arg("threads", threads, 1, _MAX_THREADS)
 
 
 class Model:
@@ -132,9 +143,7 @@ class Model:
         intvit.CorruptImageError for undecodable bytes.
         """
         items = [normalize(images)] if _is_one_image(images) else [normalize(im) for im in images]
-        if isinstance(top, bool) or not isinstance(top, (int, np.integer)):
-            raise InvalidArgumentError(f"top must be an int, got {top!r}")
-        return self._native.classify(items, int(top))
+        return self._native.classify(items, _int_arg("top", top, 1, self.num_classes))
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Raw int32 logits of cropped inputs, read in place (no copy).
@@ -145,7 +154,7 @@ class Model:
         """
         if not isinstance(batch, np.ndarray):
             raise InvalidArgumentError(f"logits() needs a numpy array, got {type(batch).__name__}")
-        return self._native.logits(batch)
+        return self._native.logits(batch)  # checks integer-ness first, then dtype, shape, strides
 
     def preprocess(self, image: ImageLike) -> np.ndarray:
         """The cropped input the engine makes of one image: uint8 (S, S, 3), exactly the bytes
@@ -164,7 +173,8 @@ def load(path: Union[str, "os.PathLike[str]"], threads: Optional[int] = None, ba
     """Loads a model, like the CLI's ``--model``: a folder with ``model.intvit`` (integer model)
     or with ``config.json`` + ``model.safetensors`` (FP32 reference), or a model file.
 
-    ``threads``: worker threads of the session (default: the CPUs this process may use).
+    ``threads``: worker threads of the session, in [1, 256] (default: the CPUs this process may
+    use).
     ``backend``: None for the best this CPU has (or $INTVIT_ISA), else "ref", "avx2",
     "avxvnni", "avx512vnni", "onednn", "amx", "amx-emu" (integer) or "fp32". ``prefer_fp32`` loads the FP32
     model of a folder that has both. Raises FileNotFoundError, intvit.CorruptModelError,
@@ -199,15 +209,19 @@ def quantize(fp32_dir: Union[str, "os.PathLike[str]"], calib: Union[str, "os.Pat
     else:
         try:
             wide_list = [int(b) for b in wide_blocks]
+            indices = all(0 <= b < 2**31 for b in wide_list)  # the engine checks b < depth
         except (TypeError, ValueError):
+            indices = False
+        if not indices:
             raise InvalidArgumentError(
-                f"wide_blocks must be 'auto', 'search', 'none' or a list of block indices, got {wide_blocks!r}"
-            ) from None
+                f"wide_blocks must be 'auto', 'search', 'none' or a list of block indices, got {wide_blocks!r}")
         wide = "list"
+    calib_count = _int_arg("calib_count", calib_count, 1, _MAX_CALIB_COUNT)
+    attn = 0 if attn_bits is None else _int_arg("attn_bits", attn_bits, 4, 16)  # the engine takes 4, 8 or 16
     if progress is False:
         progress = None
     return _intvit.quantize(os.fspath(fp32_dir), os.fspath(calib), os.fspath(out_dir), calib_count, observer,
-                            softmax, 0 if attn_bits is None else attn_bits, bool(log2_renorm), gelu, wide, wide_list,
+                            softmax, attn, bool(log2_renorm), gelu, wide, wide_list,
                             bool(bias_correction), bool(ln_reparam), progress, log)
 
 

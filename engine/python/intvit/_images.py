@@ -8,6 +8,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from ._errors import InvalidArgumentError
+
 ImageLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, np.ndarray, Any]
 
 # PIL modes the engine reads as they are; every other mode is converted to RGB first.
@@ -20,9 +22,9 @@ def _is_pil_image(obj: Any) -> bool:
 
 
 def normalize(image: ImageLike) -> Any:
-    """One image as the extension takes it. Numpy arrays are passed as they are (the extension
-    checks dtype, shape and strides and raises ValueError); nothing is copied except PIL images
-    and bytearray/memoryview."""
+    """One image as the extension takes it. Numpy arrays are passed as they are (ValueError for
+    a dtype other than uint8 here; the extension checks shape and strides and raises ValueError);
+    nothing is copied except PIL images and bytearray/memoryview."""
     if isinstance(image, str):
         return image
     if isinstance(image, os.PathLike):
@@ -32,6 +34,10 @@ def normalize(image: ImageLike) -> Any:
     if isinstance(image, (bytearray, memoryview)):
         return bytes(image)
     if isinstance(image, np.ndarray):
+        # Checked here: the extension cannot even take some dtypes (object, str, datetime), which
+        # would make a TypeError, not the ValueError of any other wrong dtype.
+        if image.dtype != np.uint8:
+            raise InvalidArgumentError(f"image arrays must have dtype uint8, got dtype {image.dtype}")
         return image
     if _is_pil_image(image):
         if image.mode not in _PIL_DIRECT_MODES:

@@ -44,6 +44,15 @@ struct ImageInput {
   size_t row_stride = 0;
 };
 
+// "dtype uint16" of a numpy array, else the type's name ("list").
+std::string dtype_name(nb::handle array) {
+  if (!nb::hasattr(array, "dtype")) return nb::type_name(array.type()).c_str();
+  const nb::object dtype = array.attr("dtype");
+  const nb::handle h = dtype;
+  const nb::str text(h);  // calls str(); nb::str(array.attr("dtype")) does not (it crashed here)
+  return std::string("dtype ") + text.c_str();
+}
+
 std::string shape_string(const Pixels& a) {
   std::string s = "(";
   for (size_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
@@ -165,11 +174,16 @@ class Model {
   }
 
   // [n, S, S, 3] uint8 C-contiguous -> [n, classes] int32; the input is read in place.
-  Logits logits(const Pixels& batch) {
+  Logits logits(nb::handle array) {
     // Integer-ness first: an FP32 model has no int32 logits whatever the batch, even of no images
     // (which never reach the C API's own check).
     if (!integer_) throw StatusError(INTVIT_ERROR_UNSUPPORTED, "logits(): an FP32 model has no int32 logits (use classify())");
-    if (batch.dtype() != nb::dtype<uint8_t>()) invalid_argument("logits() needs a uint8 array");
+    // Cast here rather than in the signature: an array of a dtype nanobind cannot take at all
+    // (object, str, bytes, datetime) gets the same ValueError as any other dtype but uint8.
+    Pixels batch;
+    if (!nb::try_cast(array, batch, false) || batch.dtype() != nb::dtype<uint8_t>()) {
+      invalid_argument("logits() needs a uint8 array, got " + dtype_name(array));
+    }
     const int64_t s = input_size_;
     if (batch.ndim() != 4 || batch.shape(1) != static_cast<size_t>(s) || batch.shape(2) != static_cast<size_t>(s) ||
         batch.shape(3) != 3) {
@@ -354,7 +368,7 @@ void bind_model(nb::module_& m) {
       .def_prop_ro("threads", &Model::threads)
       .def_prop_ro("workspace_bytes", &Model::workspace_bytes)
       .def_prop_ro("labels", &Model::labels)
-      .def("logits", &Model::logits, nb::arg("batch").noconvert())
+      .def("logits", &Model::logits, nb::arg("batch"))
       .def("preprocess", &Model::preprocess, nb::arg("image"))
       .def("classify", &Model::classify, nb::arg("images"), nb::arg("top"));
 }
