@@ -82,8 +82,21 @@ def test_classify_corrupt_bytes(model):
     with pytest.raises(intvit.CorruptImageError) as e:
         model.classify([b"\x89PNG\r\n\x1a\nthis is not a png"])
     assert e.value.status == 8
-    with pytest.raises(ValueError):  # no bytes at all: an invalid argument of the C API
-        model.classify([b""])
+
+
+@pytest.mark.parametrize("empty", [b"", bytearray(), memoryview(b"")])
+def test_classify_empty_bytes_is_a_corrupt_image(model, tmp_path, empty):
+    # As documented (undecodable bytes) and as an empty file: CorruptImageError, not the C API's
+    # INVALID_ARGUMENT for size 0.
+    with pytest.raises(intvit.CorruptImageError) as e:
+        model.classify([str(TEST_IMAGES / "png_rgb8.png"), empty])
+    assert e.value.status == 8 and "image 1" in str(e.value)
+    with pytest.raises(intvit.CorruptImageError):
+        model.preprocess(empty)
+    empty_file = tmp_path / "empty.png"
+    empty_file.write_bytes(b"")
+    with pytest.raises(intvit.CorruptImageError):
+        model.classify([empty_file])
 
 
 def test_classify_path_with_nul_is_rejected(model):

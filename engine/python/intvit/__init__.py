@@ -140,7 +140,7 @@ class Model:
         center-cropped as the model was trained. Returns, per image, a list of
         ``(class_index, label, probability)``. Raises ValueError for bad arrays or ``top`` or a
         path containing a NUL character, FileNotFoundError for a missing file,
-        intvit.CorruptImageError for undecodable bytes.
+        intvit.CorruptImageError for undecodable bytes (empty ones too, as an empty file).
         """
         items = [normalize(images)] if _is_one_image(images) else [normalize(im) for im in images]
         return self._native.classify(items, _int_arg("top", top, 1, self.num_classes))

@@ -294,6 +294,8 @@ class Model {
     if (in.kind == ImageInput::kPath) {
       INTVIT_PY_CHECK_PATH(intvit_image_decode_file(in.path.c_str(), &decoded.image), intvit_last_error(), in.path);
     } else if (in.kind == ImageInput::kEncoded) {
+      // No bytes: a corrupt image, as an empty file is (the C API calls size 0 an invalid argument).
+      if (in.size == 0) throw StatusError(INTVIT_ERROR_CORRUPT_IMAGE, "cannot decode <memory>: empty input");
       INTVIT_PY_CHECK(intvit_image_decode_memory(in.data, in.size, &decoded.image), intvit_last_error());
     }
     const intvit_status status = capi::guarded(
