@@ -225,6 +225,15 @@ def test_quantize_out_of_range_ints(default_model_dir, tmp_path, kwargs):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("progress", [0, 1, "yes", 1.5, []])
+def test_quantize_progress_must_be_bool_none_or_callable(default_model_dir, tmp_path, progress):
+    # progress may be a callable, so a truthy non-callable (a misspelt callback?) is an error.
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        intvit.quantize(default_model_dir, TEST_IMAGES, tmp_path / "out", progress=progress)
+    assert e.value.status == 1 and "progress" in str(e.value)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("argument", ["fp32_dir", "calib", "out_dir"])
 def test_quantize_path_with_nul_is_rejected(default_model_dir, tmp_path, argument):
     paths = dict(fp32_dir=str(default_model_dir), calib=str(TEST_IMAGES), out_dir=str(tmp_path / "out"))

@@ -201,8 +201,9 @@ def quantize(fp32_dir: Union[str, "os.PathLike[str]"], calib: Union[str, "os.Pat
 
     ``attn_bits``: None = 8 with softmax="log2", else 16. ``wide_blocks``: "auto", "search",
     "none" or a list of block indices. ``progress``: True prints the CLI's progress bars on
-    stderr, a callable gets ``(stage, done, total)``, None/False is silent. ``log`` gets the
-    wide-block search's lines. Returns {"model_file", "calib_images", "report"}.
+    stderr, a callable gets ``(stage, done, total)``, None/False is silent (anything else is a
+    ValueError). ``log`` gets the wide-block search's lines. Returns {"model_file",
+    "calib_images", "report"}. Bad options raise ValueError (intvit.InvalidArgumentError).
     """
     if isinstance(wide_blocks, str):
         wide, wide_list = wide_blocks, []
@@ -218,8 +219,13 @@ def quantize(fp32_dir: Union[str, "os.PathLike[str]"], calib: Union[str, "os.Pat
         wide = "list"
     calib_count = _int_arg("calib_count", calib_count, 1, _MAX_CALIB_COUNT)
     attn = 0 if attn_bits is None else _int_arg("attn_bits", attn_bits, 4, 16)  # the engine takes 4, 8 or 16
-    if progress is False:
-        progress = None
+    # progress may be a callable, so a truthy non-callable ("yes", 1, a misspelt callback) is an
+    # error rather than True.
+    if isinstance(progress, (bool, np.bool_)):
+        progress = True if progress else None
+    elif progress is not None and not callable(progress):
+        raise InvalidArgumentError(
+            f"progress must be True, False, None or a callable(stage, done, total), got {progress!r}")
     return _intvit.quantize(os.fspath(fp32_dir), os.fspath(calib), os.fspath(out_dir), calib_count, observer,
                             softmax, attn, bool(log2_renorm), gelu, wide, wide_list,
                             bool(bias_correction), bool(ln_reparam), progress, log)

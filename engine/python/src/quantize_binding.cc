@@ -99,20 +99,25 @@ void bind_quantize(nb::module_& m) {
           return parse_options(fp32_dir, calib, out_dir, calib_count, observer, softmax, attn_bits, log2_renorm, gelu,
                                wide, wide_list, bias_correction, ln_reparam);
         });
-        // progress: None (silent), True (the CLI's bars on stderr) or a callable(stage, done, total).
+        // progress: None (silent), a bool (True: the CLI's bars on stderr) or a callable(stage,
+        // done, total). Anything else is an invalid argument (intvit.quantize checks it first).
         std::map<std::string, std::function<void(int, int)>> bars;
         QuantizeProgress on_progress;
-        if (!progress.is_none() && PyCallable_Check(progress.ptr())) {
+        if (nb::isinstance<nb::bool_>(progress)) {
+          if (nb::cast<bool>(progress)) {
+            on_progress = [&bars](const std::string& stage, int done, int total) {
+              auto it = bars.find(stage);
+              if (it == bars.end()) it = bars.emplace(stage, cli::progress_bar(stage)).first;
+              it->second(done, total);
+            };
+          }
+        } else if (PyCallable_Check(progress.ptr())) {
           on_progress = [&progress](const std::string& stage, int done, int total) {
             nb::gil_scoped_acquire acquire;
             progress(stage, done, total);
           };
-        } else if (!progress.is_none() && nb::cast<bool>(progress)) {
-          on_progress = [&bars](const std::string& stage, int done, int total) {
-            auto it = bars.find(stage);
-            if (it == bars.end()) it = bars.emplace(stage, cli::progress_bar(stage)).first;
-            it->second(done, total);
-          };
+        } else if (!progress.is_none()) {
+          invalid_argument("progress must be True, False, None or a callable(stage, done, total)");
         }
         QuantizeLog on_log;
         if (!log.is_none()) {
