@@ -145,6 +145,26 @@ def test_fp32_logits_unsupported_for_any_batch(default_model_dir):
         assert e.value.status == 4, batch.shape
 
 
+def test_fp32_session_runs_one_thread(default_model_dir):
+    fp32 = intvit.load(default_model_dir, threads=2, prefer_fp32=True)
+    assert fp32.threads == 1
+    doc = " ".join(intvit.load.__doc__.split())
+    assert "FP32 sessions always use one thread" in doc, doc
+
+
+def test_workspace_grows_with_the_first_bigger_batch(model):
+    session = model.clone(threads=1)
+    batch = np.stack([model.preprocess(p) for p in ALL_IMAGES[:1]] * 8)
+    session.logits(batch[:1])
+    one = session.workspace_bytes
+    session.logits(batch)
+    eight = session.workspace_bytes
+    session.logits(batch[:1])
+    assert one < eight == session.workspace_bytes  # grown once, then kept
+    doc = " ".join(intvit.Model.workspace_bytes.__doc__.split())
+    assert "allocated once" not in doc and "grows" in doc, doc
+
+
 def test_clone_shares_weights(model):
     other = model.clone(threads=2)
     assert other.threads == 2 and other.path == model.path

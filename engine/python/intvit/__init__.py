@@ -118,7 +118,7 @@ class Model:
 
     @property
     def threads(self) -> int:
-        """Worker threads of this session."""
+        """Worker threads of this session (always 1 for an FP32 model)."""
         return self._native.threads
 
     @property
@@ -128,7 +128,9 @@ class Model:
 
     @property
     def workspace_bytes(self) -> int:
-        """Scratch memory the session allocated once and reuses for every run."""
+        """Bytes of scratch memory the session holds and reuses for every run. Planned when the
+        session is created, it grows the first time a bigger batch than before runs; later runs
+        of that size allocate nothing."""
         return self._native.workspace_bytes
 
     def classify(self, images: Union[ImageLike, Iterable[ImageLike]], top: int = 5) -> List[List[Prediction]]:
@@ -174,7 +176,7 @@ def load(path: Union[str, "os.PathLike[str]"], threads: Optional[int] = None, ba
     or with ``config.json`` + ``model.safetensors`` (FP32 reference), or a model file.
 
     ``threads``: worker threads of the session, in [1, 256] (default: the CPUs this process may
-    use).
+    use); FP32 sessions always use one thread, whatever ``threads`` is.
     ``backend``: None for the best this CPU has (or $INTVIT_ISA), else "ref", "avx2",
     "avxvnni", "avx512vnni", "onednn", "amx", "amx-emu" (integer) or "fp32". ``prefer_fp32`` loads the FP32
     model of a folder that has both. Raises FileNotFoundError, intvit.CorruptModelError,
