@@ -68,8 +68,10 @@ def test_load_bad_backend(default_model_dir):
     with pytest.raises(ValueError) as e:
         intvit.load(default_model_dir, threads=1, backend="nonsense")
     assert e.value.status == 1 and "nonsense" in str(e.value)
-    with pytest.raises(ValueError):
-        intvit.load(default_model_dir, threads=1, backend="fp32")  # an integer model has no fp32 kernels
+    # A known backend of the other kind: an integer model has no fp32 kernels (C API: _UNSUPPORTED).
+    with pytest.raises(intvit.UnsupportedError) as e:
+        intvit.load(default_model_dir, threads=1, backend="fp32")
+    assert e.value.status == 4 and "fp32" in str(e.value)
 
 
 def test_classify_missing_file(model, tmp_path):

@@ -180,8 +180,9 @@ def load(path: Union[str, "os.PathLike[str]"], threads: Optional[int] = None, ba
     ``backend``: None for the best this CPU has (or $INTVIT_ISA), else "ref", "avx2",
     "avxvnni", "avx512vnni", "onednn", "amx", "amx-emu" (integer) or "fp32". ``prefer_fp32`` loads the FP32
     model of a folder that has both. Raises FileNotFoundError, intvit.CorruptModelError,
-    intvit.UnsupportedError, ValueError (intvit.InvalidArgumentError: a bad ``threads`` or
-    ``backend``, or a path containing a NUL character).
+    intvit.UnsupportedError (also for a backend this CPU or this kind of model cannot run),
+    ValueError (intvit.InvalidArgumentError: a bad ``threads``, an unknown ``backend``, or a
+    path containing a NUL character).
     """
     p = os.fspath(path)
     native = _intvit.Model(p, _threads_arg(threads), backend or "", bool(prefer_fp32))
