@@ -127,7 +127,7 @@ INTVIT_API const char* intvit_model_last_error(const intvit_model* model);
 
 /* ---- Sessions --------------------------------------------------------------------------- */
 
-/* Creates a session (all run memory is allocated here). model: borrowed; the session keeps its
+/* Creates a session (its run memory is allocated here; a bigger batch grows it once). model: borrowed; the session keeps its
  * own reference, so the model handle may be destroyed first. threads: worker threads of this
  * session, in [1, 256] (FP32 models: accepted, but they run on the calling thread only, and their
  * runs allocate). backend: borrowed; NULL or "" = the model's default (intvit_model_load),
@@ -143,7 +143,8 @@ INTVIT_API void intvit_session_destroy(intvit_session* session);
 /* The backend in use ("avx512vnni", ..., "fp32"). *out: owned by the session. */
 INTVIT_API intvit_status intvit_session_backend(const intvit_session* session, const char** out);
 INTVIT_API intvit_status intvit_session_threads(const intvit_session* session, int32_t* out);
-/* Bytes of scratch memory this session allocated at creation and reuses for every run. */
+/* Bytes of scratch memory this session holds and reuses for every run: planned at creation, grown
+ * by the first batch bigger than any before (intvit_session_run_batch_into). */
 INTVIT_API intvit_status intvit_session_workspace_bytes(const intvit_session* session, size_t* out);
 /* real logit = scale * int32 logit (integer models; 1.0 for FP32 models). */
 INTVIT_API intvit_status intvit_session_logit_scale(const intvit_session* session, double* out);
