@@ -127,10 +127,10 @@ INTVIT_API const char* intvit_model_last_error(const intvit_model* model);
 
 /* ---- Sessions --------------------------------------------------------------------------- */
 
-/* Creates a session (its run memory is allocated here; a bigger batch grows it once). model: borrowed; the session keeps its
- * own reference, so the model handle may be destroyed first. threads: worker threads of this
- * session, in [1, 256] (FP32 models: accepted, but they run on the calling thread only, and their
- * runs allocate). backend: borrowed; NULL or "" = the model's default (intvit_model_load),
+/* Creates a session (its run memory is allocated here; a bigger batch grows it once). model:
+ * borrowed; the session keeps its own reference, so the model handle may be destroyed first.
+ * threads: worker threads of this session, in [1, 256] (FP32 models: accepted, but they run on
+ * the calling thread only, and their runs allocate). backend: borrowed; NULL or "" = the model's default (intvit_model_load),
  * else "ref" | "avx2" | "avxvnni" | "avx512vnni" | "onednn" | "amx" | "amx-emu" (integer models;
  * "amx-emu" emulates the AMX tiles in portable code: the amx bits on any CPU, slowly) or "fp32"
  * (FP32 models). Unknown name: _INVALID_ARGUMENT; known but not available here: _UNSUPPORTED.
