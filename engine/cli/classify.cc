@@ -59,6 +59,15 @@ std::filesystem::path default_model_path() {
   return INTVIT_DEFAULT_MODEL_DIR;
 }
 
+std::shared_ptr<const Model> load_fp32_model(const std::filesystem::path& path) {
+  std::shared_ptr<const Model> model = load_model(path, /*prefer_fp32=*/true);
+  if (model->precision() != "fp32") {
+    throw Error(ErrorCode::kInvalidArgument,
+                "--fp32: " + path.string() + " holds no FP32 model (config.json + model.safetensors), only an integer one");
+  }
+  return model;
+}
+
 int run_classify(int argc, char** argv) {
   const Args args = parse_args(argc, argv, 2, {"model", "top", "threads", "batch"}, {"json", "help", "fp32"});
   if (args.has("help")) {
@@ -69,8 +78,8 @@ int run_classify(int argc, char** argv) {
   if (args.positionals.empty()) throw UsageError("no image given (intvit classify --help)");
   const int top = static_cast<int>(args.get_int("top", 5, 1, 100000));
   const RunOptions options = run_options(args);
-  const std::shared_ptr<const Model> model =
-      load_model(args.has("model") ? std::filesystem::path(args.get("model")) : default_model_path(), args.has("fp32"));
+  const std::filesystem::path model_path = args.has("model") ? std::filesystem::path(args.get("model")) : default_model_path();
+  const std::shared_ptr<const Model> model = args.has("fp32") ? load_fp32_model(model_path) : load_model(model_path);
   const PreprocessConfig pre = preprocess_config_for(model->config());
   const size_t input_bytes = static_cast<size_t>(model->config().image_size) * model->config().image_size * 3;
   int failures = 0;

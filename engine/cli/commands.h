@@ -2,6 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
+
+#include "engine/model.h"
 
 namespace intvit::cli {
 
@@ -14,5 +17,9 @@ int run_upgrade(int argc, char** argv);
 
 // The model used when --model is absent: $INTVIT_MODEL, else the shipped default model.
 std::filesystem::path default_model_path();
+
+// The FP32 model of a folder (or file) that --fp32 names; an Error if it holds only an integer
+// model (load_model's prefer_fp32 would silently load that instead).
+std::shared_ptr<const Model> load_fp32_model(const std::filesystem::path& path);
 
 }  // namespace intvit::cli

@@ -85,7 +85,7 @@ int run_eval(int argc, char** argv) {
   if (args.has("report") && !args.has("fp32")) throw UsageError("--report needs --fp32");
   if (args.has("report") && model->precision() == "fp32") throw UsageError("--report compares an integer model with --fp32");
   std::unique_ptr<Session> fp32;
-  if (args.has("fp32")) fp32 = create_session(load_model(args.get("fp32"), /*prefer_fp32=*/true));
+  if (args.has("fp32")) fp32 = create_session(load_fp32_model(args.get("fp32")));
   const int limit = static_cast<int>(args.get_int("limit", 0, 0, 10000000));
 
   // A folder streams: its images decode while the previous batch runs. Reference safetensors and
