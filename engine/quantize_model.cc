@@ -1,5 +1,7 @@
 #include "engine/quantize_model.h"
 
+#include <system_error>
+
 #include "engine/dataset.h"
 #include "kernels/error.h"
 #include <fstream>
@@ -65,6 +67,11 @@ void check_quantize_model_options(const QuantizeModelOptions& o) {
     throw Error(ErrorCode::kInvalidArgument, "a list of wide blocks needs WideBlocksChoice::kList");
   }
   check_quantize_options(o.quantize);
+  // Before the slow part: writing into an existing file failed only after calibration.
+  std::error_code ec;
+  if (std::filesystem::exists(o.output, ec) && !std::filesystem::is_directory(o.output, ec)) {
+    throw Error(ErrorCode::kInvalidArgument, "output " + o.output.string() + " exists and is not a folder");
+  }
 }
 
 QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
@@ -76,6 +83,12 @@ QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const Qu
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
 
   ViTWeightsF32 fp32 = load_vit_f32(options.fp32_model);
+  for (int b : opt.wide_blocks) {  // before the calibration images are decoded (quantize_vit checks it again)
+    if (b < 0 || b >= fp32.config.depth) {
+      throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(b) + " (the model has " +
+                                                   std::to_string(fp32.config.depth) + " blocks)");
+    }
+  }
   const auto images =
       load_dataset(options.calib, {}, fp32.config, options.calib_count, stage_progress(progress, "loading"));
   std::vector<std::vector<uint8_t>> pixels;

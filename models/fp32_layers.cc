@@ -79,6 +79,8 @@ void softmax_rows(float* x, size_t rows, size_t len) {
 }
 
 CheckpointFiles checkpoint_files(const std::filesystem::path& model_path) {
+  // A missing path is named as such ("cannot open config /config.json" said nothing useful).
+  if (!std::filesystem::exists(model_path)) throw Error(ErrorCode::kIo, "model not found: " + model_path.string());
   if (std::filesystem::is_directory(model_path)) return {model_path / "config.json", model_path / "model.safetensors"};
   return {model_path.parent_path() / "config.json", model_path};
 }
