@@ -102,13 +102,14 @@ TEST_CASE("integer Swin file: corrupt Swin fields are kCorruptFile naming the fi
   check_corrupt(edit_graph(good, [](json& g) { g["config"]["model_args"]["window_size"] = 3; }), "window");
   check_corrupt(edit_graph(good, [](json& g) { g["tensors"]["layers.1.downsample.reduction"]["accumulate"] = true; }), "reduction");
   check_corrupt(edit_graph(good, [](json& g) { g["tensors"]["patch_norm"]["out"]["bits"] = 8; }), "patch_norm");
-  // A ViT loader names the Swin loader; the Swin reader refuses a file without "architecture": "swin".
+  // A ViT loader says what the file is (for the user of a ViT-only command, not a C++ function
+  // name); the Swin reader refuses a file without "architecture": "swin".
   try {
     (void)load_int_model_from_buffer(good.data(), good.size());
     FAIL("a Swin file loaded as a ViT");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::kUnsupported);
-    CHECK(std::string(e.what()).find("load_int_swin_model") != std::string::npos);
+    CHECK(std::string(e.what()).find("is an integer Swin model; this reads integer ViT / DeiT models only") != std::string::npos);
   }
   check_corrupt(edit_graph(good, [](json& g) { g.erase("architecture"); }), "not a Swin model");
   std::filesystem::remove_all(dir);

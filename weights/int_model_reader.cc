@@ -197,7 +197,7 @@ IntViT parse(const SafeTensorsFile& file, bool allow_v1, bool* was_v1) {
   const bool v1 = check_int_model_header(file, allow_v1);
   if (was_v1) *was_v1 = v1;
   if (is_int_swin_model(file)) {
-    throw Error(ErrorCode::kUnsupported, file.source() + " is an integer Swin model: load it with load_int_swin_model (or load_model)");
+    throw Error(ErrorCode::kUnsupported, file.source() + " is an integer Swin model; this reads integer ViT / DeiT models only");
   }
   const GraphJson g = read_int_model_graph(file);
   IntViT m;
