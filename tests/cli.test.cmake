@@ -22,6 +22,26 @@ set_tests_properties(cli_quantize_bad_on_off_message PROPERTIES PASS_REGULAR_EXP
 # Option combinations quantize_vit rejects fail before the model is read (no minutes of calibration first).
 add_test(NAME cli_quantize_bad_combination COMMAND intvit_cli quantize --model none --calib none -o none --softmax iexp --attn-bits 4)
 set_tests_properties(cli_quantize_bad_combination PROPERTIES PASS_REGULAR_EXPRESSION "--attn-bits 4 needs --softmax log2")
+# --fp32 names an FP32 model: a file or folder with only an integer model is an error (it was
+# loaded silently, and eval then reported 100 % "agreement with FP32" against itself).
+add_test(NAME cli_classify_fp32_needs_an_fp32_model
+  COMMAND intvit_cli classify --fp32 --model ${INTVIT_DEFAULT_MODEL}/model.intvit ${PROJECT_SOURCE_DIR}/models/default/samples/bag.png)
+add_test(NAME cli_eval_fp32_needs_an_fp32_model
+  COMMAND intvit_cli eval --model ${INTVIT_DEFAULT_MODEL} --images ${PROJECT_SOURCE_DIR}/tests/data/images/decode
+          --fp32 ${INTVIT_DEFAULT_MODEL}/model.intvit)
+set_tests_properties(cli_classify_fp32_needs_an_fp32_model cli_eval_fp32_needs_an_fp32_model PROPERTIES
+  PASS_REGULAR_EXPRESSION "--fp32: [^\n]*model\\.intvit holds no FP32 model")
+# quantize names a missing model as such, and refuses what it would fail on after calibrating:
+# an output path that is a file, a wide block the model does not have.
+add_test(NAME cli_quantize_missing_model COMMAND intvit_cli quantize --model no-such-model --calib none -o none)
+set_tests_properties(cli_quantize_missing_model PROPERTIES PASS_REGULAR_EXPRESSION "error: model not found: no-such-model")
+add_test(NAME cli_quantize_output_is_a_file
+  COMMAND intvit_cli quantize --model ${INTVIT_DEFAULT_MODEL} --calib none -o ${CMAKE_CURRENT_SOURCE_DIR}/cli.test.cmake)
+set_tests_properties(cli_quantize_output_is_a_file PROPERTIES PASS_REGULAR_EXPRESSION "cli\\.test\\.cmake exists and is not a folder")
+add_test(NAME cli_quantize_wide_block_out_of_range
+  COMMAND intvit_cli quantize --model ${INTVIT_DEFAULT_MODEL} --calib none -o none --wide-blocks 99)
+set_tests_properties(cli_quantize_wide_block_out_of_range PROPERTIES PASS_REGULAR_EXPRESSION
+  "wide block index out of range: 99 \\(the model has [0-9]+ blocks\\)")
 # classify / eval on folders (tests/cli_folders.cmake): recursion, image files by extension, sorted
 # order, identical output for any --threads / --batch, --json order, corrupt and empty inputs.
 add_test(NAME cli_classify_folders
