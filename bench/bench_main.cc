@@ -8,29 +8,30 @@
 int run_kernels_bench(int argc, char** argv);  // kernels_bench.cc
 int run_model_bench(int argc, char** argv);    // model_bench.cc
 int run_preprocess_bench(int argc, char** argv);  // preprocess_bench.cc
+void print_bench_usage();                          // every command's options, on stderr
 
-namespace {
-void usage() {
+void print_bench_usage() {
   std::fprintf(stderr,
                "usage: intvit-bench <command> [options]\n"
                "  kernels [--seconds S] [--threads 1,2] [--isa ref,avx2,avxvnni,avx512vnni,onednn,amx,amx-emu] [--shapes SUBSTR] [--json]\n"
-               "          GOPS of the integer GEMM kernels on ViT-Ti / DeiT-S shapes, per backend\n"
-               "  model (--model DIR | --arch vit_tiny|deit_small|vit_base) [--batch 1,8] [--threads 1,2] [--seconds S] ...\n"
+               "          [--clock]\n"
+               "          GOPS of the integer GEMM kernels on ViT-Ti / DeiT-S shapes, per backend (--clock: the core\n"
+               "          clock each kernel runs at, against the peak loop's)\n"
+               "  model (--model DIR | --arch vit_tiny|deit_small|vit_base|swin_tiny) [--batch 1,8] [--threads 1,2] [--seconds S] ...\n"
                "          whole-model images/s, latency, per-op time shares, GOPS vs peak (model --help)\n"
                "  preprocess --images DIR [--limit N] [--passes P] [--isa ref,avx2,avx512] ...\n"
                "          µs per image of JPEG decoding and of the resize + crop per variant (preprocess --help)\n");
 }
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    usage();
+    print_bench_usage();
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "kernels")) return run_kernels_bench(argc - 1, argv + 1);
   if (!std::strcmp(argv[1], "model")) return run_model_bench(argc - 1, argv + 1);
   if (!std::strcmp(argv[1], "preprocess")) return run_preprocess_bench(argc - 1, argv + 1);
   std::fprintf(stderr, "intvit-bench: unknown command '%s'\n", argv[1]);
-  usage();
+  print_bench_usage();
   return 2;
 }

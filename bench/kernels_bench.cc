@@ -542,7 +542,13 @@ void print_amx_projection(const Peaks& p, const std::vector<AmxProjection>& rows
 
 }  // namespace
 
+void print_bench_usage();  // bench_main.cc
+
 int run_kernels_bench(int argc, char** argv) {
+  if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+    print_bench_usage();
+    return 0;
+  }
   Options o;
   try {
     o = parse(argc, argv);

@@ -19,15 +19,16 @@ namespace intvit::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: intvit classify [--model DIR|FILE] [--top K] [--json] [--threads N] [--batch N] IMAGE|DIR...\n"
+    "usage: intvit classify [--model DIR|FILE] [--fp32] [--top K] [--json] [--threads N] [--batch N] IMAGE|DIR...\n"
     "\n"
     "Prints, per image, the top-K classes with probability and label, in input order. A folder\n"
     "stands for every file under it, recursively, whose extension is .jpg .jpeg .png .bmp .gif .ppm\n"
-    "or .pgm (any case), sorted by path. An image that cannot be read or decoded is reported on\n"
+    "or .pgm (any case; PGM/PPM binary), sorted by path. An image that cannot be read or decoded is reported on\n"
     "stderr and skipped; the exit status is then 1. The speed (images/s) is printed on stderr.\n"
     "  --model DIR|FILE  model folder or file (default: $INTVIT_MODEL or the shipped Fashion-MNIST ViT)\n"
     "  --top K           number of classes to print (default 5)\n"
-    "  --fp32            use the FP32 reference model even if an integer model is present\n"
+    "  --fp32            use the FP32 reference model even if an integer model is present (an error if\n"
+    "                    the model folder or file has none)\n"
     "  --json            one JSON object per image, one per line\n";
 
 // The positionals with every folder replaced by its image files. A folder without any is an error
