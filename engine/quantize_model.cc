@@ -83,12 +83,7 @@ QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const Qu
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
 
   ViTWeightsF32 fp32 = load_vit_f32(options.fp32_model);
-  for (int b : opt.wide_blocks) {  // before the calibration images are decoded (quantize_vit checks it again)
-    if (b < 0 || b >= fp32.config.depth) {
-      throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(b) + " (the model has " +
-                                                   std::to_string(fp32.config.depth) + " blocks)");
-    }
-  }
+  check_wide_blocks(opt.wide_blocks, fp32.config);  // before the calibration images are decoded
   const auto images =
       load_dataset(options.calib, {}, fp32.config, options.calib_count, stage_progress(progress, "loading"));
   std::vector<std::vector<uint8_t>> pixels;

@@ -209,6 +209,15 @@ void check_quantize_options(const QuantizeOptions& opt) {
   }
 }
 
+void check_wide_blocks(const std::vector<int>& wide_blocks, const ViTConfig& c) {
+  for (int b : wide_blocks) {
+    if (b < 0 || b >= c.depth) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "wide block index out of range: " + std::to_string(b) + " (the model has " + std::to_string(c.depth) + " blocks)");
+    }
+  }
+}
+
 IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt,
                     QuantizeReport* report_out) {
   const ViTConfig& c = f.config;
@@ -247,9 +256,7 @@ IntViT quantize_vit(const ViTWeightsF32& f, const CalibrationStats& stats, const
 
   report.wide_blocks = opt.wide_blocks;
   if (report.wide_blocks.empty() && opt.auto_wide) report.wide_blocks = choose_wide_blocks(stats, c, opt.auto_wide_ratio);
-  for (int i : report.wide_blocks) {
-    if (i < 0 || i >= c.depth) throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(i));
-  }
+  check_wide_blocks(report.wide_blocks, c);
 
   const double head_scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim()));
   for (int i = 0; i < c.depth; ++i) {

@@ -44,6 +44,10 @@ std::vector<int> choose_wide_blocks(const CalibrationStats& stats, const ViTConf
 // without log2, 16-bit with log2, other bit counts): callers check before calibrating.
 void check_quantize_options(const QuantizeOptions& options);
 
+// Throws Error(kInvalidArgument) for a wide-block index outside [0, depth): callers check before
+// calibrating, once the model's depth is known.
+void check_wide_blocks(const std::vector<int>& wide_blocks, const ViTConfig& c);
+
 IntViT quantize_vit(const ViTWeightsF32& model, const CalibrationStats& stats, const QuantizeOptions& options,
                     QuantizeReport* report = nullptr);
 
