@@ -1,12 +1,15 @@
 // The integer engine end to end on a small random ViT: quantize, run, and check that every backend,
 // thread count and batch size gives the same bits, that the file format round-trips and rejects
 // corrupt files, and that the integer logits track the FP32 ones.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "coverage.h"
@@ -317,13 +320,16 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
   std::vector<std::vector<uint8_t>> calib;
   for (size_t i = 0; i < 100; ++i) calib.push_back(images[i].pixels);
   const CalibrationStats stats = calibrate(fp32, calib, ObserverKind::kMinMax);  // intvit quantize's default
-  std::vector<long> fp32_pred;
+  // The 2,000 forwards below are independent: spread over the cores (this is CI's longest test;
+  // each result lands in its image's slot, so the counts do not depend on the thread count).
+  ThreadPool pool(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
+  std::vector<long> fp32_pred(images.size());
+  pool.parallel_for(images.size(), [&](size_t i, int) {
+    const std::vector<float> ref = vit_forward_f32(fp32, images[i].pixels.data());
+    fp32_pred[i] = std::max_element(ref.begin(), ref.end()) - ref.begin();
+  });
   int top1_fp32 = 0;
-  for (const LabeledImage& im : images) {
-    const std::vector<float> ref = vit_forward_f32(fp32, im.pixels.data());
-    fp32_pred.push_back(std::max_element(ref.begin(), ref.end()) - ref.begin());
-    top1_fp32 += fp32_pred.back() == im.label;
-  }
+  for (size_t i = 0; i < images.size(); ++i) top1_fp32 += fp32_pred[i] == images[i].label;
   const double n = static_cast<double>(images.size());
   struct Target {
     const char* name;
@@ -349,14 +355,19 @@ TEST_CASE("ViT-Ti integer model keeps FP32 accuracy on the shared images", "[int
     IntViT m = quantize_vit(fp32, stats, opt);
     const GemmIsa isa = resolve_backend("");
     m.prepare(isa);
-    IntWorkspace ws(m);
-    std::vector<int32_t> out(1000);
+    std::deque<IntWorkspace> ws;  // not movable: built in place
+    for (int t = 0; t < pool.threads(); ++t) ws.emplace_back(m);
+    std::vector<std::vector<int32_t>> out(pool.threads(), std::vector<int32_t>(1000));
+    std::vector<long> int_pred(images.size());
+    pool.parallel_for(images.size(), [&](size_t i, int thread) {
+      std::vector<int32_t>& logits = out[static_cast<size_t>(thread)];
+      int_vit_forward(m, kernel_set(isa), images[i].pixels.data(), ws[static_cast<size_t>(thread)], logits.data());
+      int_pred[i] = std::max_element(logits.begin(), logits.end()) - logits.begin();
+    });
     int agree = 0, top1_int = 0;
     for (size_t i = 0; i < images.size(); ++i) {
-      int_vit_forward(m, kernel_set(isa), images[i].pixels.data(), ws, out.data());
-      const long pi = std::max_element(out.begin(), out.end()) - out.begin();
-      agree += pi == fp32_pred[i];
-      top1_int += pi == images[i].label;
+      agree += int_pred[i] == fp32_pred[i];
+      top1_int += int_pred[i] == images[i].label;
     }
     std::printf("ViT-Ti on %zu shared images (%s): FP32 top-1 %.1f %%, int top-1 %.1f %%, agreement %.1f %%\n",
                 images.size(), target.name, 100 * top1_fp32 / n, 100 * top1_int / n, 100 * agree / n);
