@@ -1,8 +1,9 @@
 # cmake -DCLI=<intvit> -DMODEL=<model dir> -DIMAGES=<tests/data/images/decode> -DOUT=<scratch> -P cli_folders.cmake
 # `intvit classify` / `eval` on folders: recursion, which files count as images, sorted order, the
-# same output whatever --threads and --batch, --json one object per image in input order, a corrupt
-# image reported without stopping the others (exit 1), an empty folder, the images/s line; a bigger
-# folder with corrupt and truncated files mixed in, the same bytes for 1-3 threads and batches 1-8.
+# same output whatever --threads and --batch, --json one object per image in input order (an error
+# object for a corrupt one), a corrupt image reported without stopping the others (exit 1), an empty
+# folder, the images/s line; a bigger folder with corrupt and truncated files mixed in, the same bytes
+# for 1-3 threads and batches 1-8.
 foreach(v CLI MODEL IMAGES OUT)
   if(NOT ${v})
     message(FATAL_ERROR "usage: cmake -DCLI=... -DMODEL=... -DIMAGES=... -DOUT=... -P cli_folders.cmake")
@@ -66,25 +67,38 @@ if(NOT rc EQUAL 0 OR NOT out STREQUAL out1)
   message(FATAL_ERROR "classify FILES differs from classify DIR (exit ${rc}):\n${out}\n---\n${out1}\n${err}")
 endif()
 
-# 4. --json: one object per line per image, in input order, the corrupt one absent from stdout.
+# 4. --json: one object per line per image, in input order; the corrupt one as {"image", "error"}
+# (as eval's "failed"), still reported on stderr, exit 1.
 classify(outj errj rcj --threads 2 --batch 3 --json "${dir}" "${good}")
 string(REGEX REPLACE "\n$" "" outj "${outj}")
 string(REPLACE "\n" ";" lines "${outj}")
 set(want_json ${good} ${good})
+list(INSERT want_json 2 "${dir}/a/broken.jpg")
 list(LENGTH lines n)
 list(LENGTH want_json n_want)
 if(NOT rcj EQUAL 1 OR NOT n EQUAL n_want)
   message(FATAL_ERROR "classify --json: want ${n_want} lines and exit 1, got ${n} (exit ${rcj}):\n${outj}\n${errj}")
 endif()
-foreach(i RANGE 0 7)
+math(EXPR last "${n_want} - 1")
+foreach(i RANGE 0 ${last})
   list(GET lines ${i} line)
   list(GET want_json ${i} want)
   string(JSON image GET "${line}" image)
+  if(i EQUAL 2)
+    string(JSON error ERROR_VARIABLE json_error GET "${line}" error)
+    if(NOT image STREQUAL want OR json_error OR NOT error MATCHES "^cannot decode [^\n]*broken\\.jpg" OR line MATCHES "\"top\"")
+      message(FATAL_ERROR "classify --json line ${i}: want {\"image\": \"${want}\", \"error\": \"cannot decode ...\"}, got:\n${line}")
+    endif()
+    continue()
+  endif()
   string(JSON ntop LENGTH "${line}" top)
   if(NOT image STREQUAL want OR NOT ntop EQUAL 5)
     message(FATAL_ERROR "classify --json line ${i}: want ${want} with 5 classes, got:\n${line}")
   endif()
 endforeach()
+if(NOT errj MATCHES "error: cannot decode [^\n]*broken\\.jpg")
+  message(FATAL_ERROR "classify --json: the corrupt image is not reported on stderr:\n${errj}")
+endif()
 
 # 5. A folder without images is an error (exit 1) that names it; the other inputs still run.
 classify(out err rc "${OUT}/empty" "${dir}/c.PPM")
@@ -138,9 +152,9 @@ list(LENGTH ref_errors n_errors)
 string(REGEX MATCHALL "\n" ref_lines "${ref_out}")
 list(LENGTH ref_lines n_lines)
 list(LENGTH decodable n_decodable)
-math(EXPR want_lines "2 * ${n_decodable}")
+math(EXPR want_lines "2 * ${n_decodable} + 6")  # --json: an error object per corrupt file
 if(NOT ref_rc EQUAL 1 OR NOT n_errors EQUAL 6 OR NOT n_lines EQUAL want_lines)
-  message(FATAL_ERROR "classify mixed folder: want exit 1, 6 errors, ${want_lines} images; got ${ref_rc}:\n${ref_out}\n${ref_err}")
+  message(FATAL_ERROR "classify mixed folder: want exit 1, 6 errors, ${want_lines} lines; got ${ref_rc}:\n${ref_out}\n${ref_err}")
 endif()
 foreach(opts "--threads;1;--batch;8" "--threads;2;--batch;1" "--threads;2;--batch;3" "--threads;2;--batch;8"
              "--threads;3;--batch;1" "--threads;3;--batch;3" "--threads;3;--batch;8")

@@ -29,7 +29,8 @@ constexpr const char* kHelp =
     "  --top K           number of classes to print (default 5)\n"
     "  --fp32            use the FP32 reference model even if an integer model is present (an error if\n"
     "                    the model folder or file has none)\n"
-    "  --json            one JSON object per image, one per line\n";
+    "  --json            one JSON object per image, one per line, in input order; an image that cannot be\n"
+    "                    read or decoded gives {\"image\": PATH, \"error\": MESSAGE} (as eval's \"failed\")\n";
 
 // The positionals with every folder replaced by its image files. A folder without any is an error
 // (reported, counted, skipped) like an unreadable image.
@@ -98,6 +99,7 @@ int run_classify(int argc, char** argv) {
     if (!error.empty()) {
       std::fflush(stdout);  // keep stdout and stderr in input order on a terminal
       std::fprintf(stderr, "intvit classify: error: %s\n", error.c_str());
+      if (json) std::printf("%s\n", nlohmann::json({{"image", path}, {"error", error}}).dump().c_str());
       return;
     }
     const auto preds = top_k(logits, model->labels(), top);
