@@ -65,6 +65,15 @@ foreach(bad "threads;0" "threads;-1" "threads;abc" "threads;2x" "threads;257" "t
 endforeach()
 add_test(NAME cli_eval_bad_threads COMMAND intvit_cli eval --model none --images none --threads 0)
 set_tests_properties(cli_eval_bad_threads PROPERTIES PASS_REGULAR_EXPRESSION "--threads expects an integer in \\[1, 256\\], got '0'")
+# eval without labels says why it prints no accuracy, naming --labels (a folder's labels.csv: in
+# tests/cli_folders.cmake); with labels in the .safetensors there is no such note.
+add_test(NAME cli_eval_no_labels_note
+  COMMAND intvit_cli eval --model ${INTVIT_DEFAULT_MODEL} --images ${PROJECT_SOURCE_DIR}/tests/data/images/decode --limit 2)
+set_tests_properties(cli_eval_no_labels_note PROPERTIES PASS_REGULAR_EXPRESSION
+  "eval: note: no labels, so no accuracy \\(top-1 / top-5\\) is computed \\(pass --labels CSV, columns file,class_index")
+add_test(NAME cli_eval_labelled_no_note
+  COMMAND intvit_cli eval --model ${INTVIT_DEFAULT_MODEL} --images ${INTVIT_DEFAULT_MODEL}/reference.safetensors --limit 2)
+set_tests_properties(cli_eval_labelled_no_note PROPERTIES PASS_REGULAR_EXPRESSION "top-1: " FAIL_REGULAR_EXPRESSION "note: no labels")
 # A format-1 model file (tests/corpus/model/version1_good.intvit) is refused with the fix named, and
 # `intvit upgrade` rewrites it as the current version (weights/FORMAT.md), which then classifies.
 add_test(NAME cli_version1_names_upgrade

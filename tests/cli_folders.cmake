@@ -112,6 +112,10 @@ execute_process(COMMAND "${CLI}" eval --model "${MODEL}" --images "${dir}" --thr
 if(NOT rc EQUAL 1)
   message(FATAL_ERROR "eval DIR with a corrupt image: want exit 1, got ${rc}:\n${out}\n${err}")
 endif()
+# Without --labels: a note why there is no accuracy, naming the folder's labels.csv, which is not read.
+if(NOT err MATCHES "note: no labels, so no accuracy [^\n]*photos/labels\\.csv is read only when named: --labels [^\n]*photos/labels\\.csv")
+  message(FATAL_ERROR "eval DIR without --labels: no note naming labels.csv:\n${err}")
+endif()
 string(JSON images GET "${out}" images)
 string(JSON nfailed LENGTH "${out}" failed)
 string(JSON failed_image GET "${out}" failed 0 image)

@@ -35,7 +35,8 @@ constexpr const char* kHelp =
     "                   a .safetensors with pixels + class_index,\n"
     "                   or an uncompressed IDX images file (MNIST / Fashion-MNIST layout)\n"
     "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv),\n"
-    "                   or an IDX labels file beside an IDX images file\n"
+    "                   or an IDX labels file beside an IDX images file; without labels (and without\n"
+    "                   class_index in a .safetensors) no accuracy is computed, and a note says so\n"
     "  --fp32 DIR       FP32 model to compare predictions with (agreement)\n"
     "  --limit N        evaluate the first N images only\n"
     "  --report         per-layer SQNR (dB) of every integer activation against FP32 (needs --fp32)\n"
@@ -67,6 +68,24 @@ std::vector<LayerSqnr> sqnr_report(const Args& args, const Images& pixels) {
   IntViT model = read_int_model(file);
   model.prepare(isa);
   return layer_sqnr(fp32, model, isa, pixels, progress_bar("per-layer SQNR"));
+}
+
+// Why no accuracy is printed: the images came without labels. One line on stderr naming the option.
+void print_no_labels_note(const std::filesystem::path& images, bool folder) {
+  std::string how;
+  if (folder) {
+    how = "pass --labels CSV, columns file,class_index[,...]";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(images / "labels.csv", ec)) {
+      how += "; " + (images / "labels.csv").string() + " is read only when named: --labels " + (images / "labels.csv").string();
+    }
+  } else if (images.extension() == ".safetensors") {
+    how = images.string() + " holds no class_index tensor";
+  } else {
+    how = "pass the IDX labels file: --labels FILE";
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "intvit eval: note: no labels, so no accuracy (top-1 / top-5) is computed (%s)\n", how.c_str());
 }
 
 }  // namespace
@@ -147,6 +166,7 @@ int run_eval(int argc, char** argv) {
   };
   const RunStats stats = run_images(model, count, load, options, score);
   print_speed("eval", stats, options);
+  if (!labelled && evaluated && !args.has("labels")) print_no_labels_note(images_path, folder);
 
   const double n = static_cast<double>(evaluated);
   nlohmann::json result = {{"model", model->source().string()}, {"precision", model->precision()},
