@@ -9,6 +9,11 @@ set_tests_properties(cli_inspect_graph PROPERTIES PASS_REGULAR_EXPRESSION
 add_test(NAME cli_inspect_integer_folder COMMAND intvit_cli inspect ${INTVIT_DEFAULT_MODEL})
 set_tests_properties(cli_inspect_integer_folder PROPERTIES PASS_REGULAR_EXPRESSION
   "weights: +[^\n]*/model\\.intvit \\(integer\\)")
+# --graph builds ViT/DeiT graphs only: on a Swin it says so and names what it found (it failed on the
+# Swin config as "invalid ViT config: num_heads must be an integer"). The integer Swin: swin_cli.cmake.
+add_test(NAME cli_inspect_graph_swin COMMAND intvit_cli inspect --graph ${PROJECT_SOURCE_DIR}/models/default/fashion-swin)
+set_tests_properties(cli_inspect_graph_swin PROPERTIES PASS_REGULAR_EXPRESSION
+  "error: --graph supports ViT/DeiT models only; [^\n]*fashion-swin/config\\.json describes a Swin \\(swin_fashion_patch2_window7_28\\)")
 # A folder with no model in it is an error that names both files, not "cannot open model.safetensors".
 add_test(NAME cli_inspect_empty_folder COMMAND intvit_cli inspect ${CMAKE_CURRENT_SOURCE_DIR}/c_api_alloc)
 set_tests_properties(cli_inspect_empty_folder PROPERTIES PASS_REGULAR_EXPRESSION

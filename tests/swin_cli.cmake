@@ -11,6 +11,11 @@ execute_process(COMMAND "${CLI}" quantize --model "${MODEL}" --calib "${ref}" --
 if(NOT rc EQUAL 0 OR NOT EXISTS "${OUT}/model.intvit")
   message(FATAL_ERROR "intvit quantize failed (${rc}):\n${out}\n${err}")
 endif()
+# inspect --graph is ViT/DeiT only: the integer Swin is named as such (exit 1).
+execute_process(COMMAND "${CLI}" inspect --graph "${OUT}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT err MATCHES "--graph supports ViT/DeiT models only; [^\n]*model\\.intvit is an integer Swin model")
+  message(FATAL_ERROR "intvit inspect --graph on the integer Swin: want exit 1 naming the Swin, got ${rc}:\n${out}\n${err}")
+endif()
 execute_process(COMMAND "${CLI}" eval --model "${OUT}" --fp32 "${MODEL}" --images "${ref}" --json
                 RESULT_VARIABLE rc OUTPUT_VARIABLE j ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)

@@ -15,6 +15,7 @@
 #include "kernels/error.h"
 #include "kernels/gemm/gemm.h"
 #include "weights/int_model_file.h"
+#include "weights/int_model_reader.h"
 #include "models/safetensors.h"
 
 namespace intvit::cli {
@@ -29,7 +30,7 @@ constexpr const char* kHelp =
     "integer model the engine runs, when both are there) or an .intvit or .safetensors file.\n"
     "--graph prints the inference graph instead, one line per node, grouped into segments, and the\n"
     "planned arena size for one thread: the integer graph when MODEL holds model.intvit (or is an\n"
-    ".intvit file), else the FP32 graph of its config.json.\n";
+    ".intvit file), else the FP32 graph of its config.json. ViT/DeiT models only (not Swin).\n";
 
 std::string describe(const TensorDesc& t) {
   return t.name + " " + elem_type_name(t.dtype) + "[" + std::to_string(t.rows) + "x" + std::to_string(t.cols) + "]";
@@ -77,10 +78,23 @@ int run_inspect(int argc, char** argv) {
   // The file the engine loads from MODEL (engine/model.h): a folder's model.intvit when it has one.
   const bool integer = is_dir ? std::filesystem::exists(dir / kIntModelFileName) : path.extension() == ".intvit";
   if (args.has("graph")) {
+    // The graph builders are ViT/DeiT only (engine/vit_graph.h): a Swin is named as such, not
+    // reported as a ViT config or file it fails to parse.
+    const auto no_swin = [](const std::string& what) {
+      throw Error(ErrorCode::kUnsupported, "--graph supports ViT/DeiT models only; " + what);
+    };
     if (integer) {
+      const std::filesystem::path file = is_dir ? dir / kIntModelFileName : path;
+      if (is_int_swin_model(SafeTensorsFile::open(file))) no_swin(file.string() + " is an integer Swin model");
       print_graph(build_int_vit_graph(load_int_model(path)), "integer");
     } else {
-      print_graph(build_vit_graph(load_vit_config(dir / "config.json"), GraphPrecision::kFp32), "FP32");
+      const std::filesystem::path config = dir / "config.json";
+      std::ifstream in(config);
+      const nlohmann::json cfg = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (in.is_open() && !cfg.is_discarded() && is_swin_config(cfg)) {
+        no_swin(config.string() + " describes a Swin (" + load_swin_config(config).architecture + ")");
+      }
+      print_graph(build_vit_graph(load_vit_config(config), GraphPrecision::kFp32), "FP32");
     }
     return 0;
   }
