@@ -129,4 +129,37 @@ std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, cons
   return out;
 }
 
+std::vector<LabeledImage> load_calibration_images(const std::filesystem::path& images, const ViTConfig& c, int count,
+                                                  const std::function<void(int, int)>& progress,
+                                                  const std::function<void(const std::string&)>& on_skip) {
+  if (images.extension() == ".safetensors" || (std::filesystem::is_regular_file(images) && is_idx_file(images))) {
+    return load_dataset(images, {}, c, count, progress);
+  }
+  const std::vector<LabeledFile> entries = list_folder_dataset(images, {}, /*limit=*/0);
+  const size_t want = count > 0 ? std::min<size_t>(count, entries.size()) : entries.size();
+  const PreprocessConfig pre = preprocess_config_for(c);
+  std::vector<LabeledImage> out;
+  out.reserve(want);
+  size_t skipped = 0;
+  for (size_t i = 0; i < entries.size() && out.size() < want; ++i) {
+    try {
+      Image img = preprocess(decode_image_file(entries[i].path), pre);
+      out.push_back({entries[i].name, std::move(img.rgb), -1});
+    } catch (const Error& e) {
+      ++skipped;
+      const std::string path = entries[i].path.string(), what = e.what();
+      if (on_skip) on_skip(what.find(path) == std::string::npos ? path + ": " + what : what);
+      continue;
+    }
+    if (progress) progress(static_cast<int>(out.size()), static_cast<int>(want));
+  }
+  if (out.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "no calibration image in " + images.string() + " could be read and decoded (" +
+                                                 std::to_string(skipped) + " image files tried)");
+  }
+  // Fewer decodable files than `want`: end the progress at what there is.
+  if (progress && out.size() < want) progress(static_cast<int>(out.size()), static_cast<int>(out.size()));
+  return out;
+}
+
 }  // namespace intvit

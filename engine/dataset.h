@@ -43,4 +43,14 @@ std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, cons
                                        const ViTConfig& config, int limit,
                                        const std::function<void(int, int)>& progress = {});
 
+// Calibration images: load_dataset without labels, except that a folder's file that cannot be read
+// or decoded is skipped (on_skip gets the error message, which names the file) and the next file is
+// taken instead, so up to `count` images decode when the folder has that many decodable ones (the
+// first `count` decodable files in list_image_files order). .safetensors and IDX files as
+// load_dataset. progress(decoded, count) after each decoded image. Error(kInvalidArgument) when no
+// image decodes.
+std::vector<LabeledImage> load_calibration_images(const std::filesystem::path& images, const ViTConfig& config, int count,
+                                                  const std::function<void(int, int)>& progress = {},
+                                                  const std::function<void(const std::string&)>& on_skip = {});
+
 }  // namespace intvit

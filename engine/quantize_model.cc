@@ -24,6 +24,17 @@ std::function<void(int, int)> stage_progress(const QuantizeProgress& progress, c
   return [&progress, stage](int done, int total) { progress(stage, done, total); };
 }
 
+// The calibration images; each skipped file goes to warn and into skipped.
+std::vector<LabeledImage> calibration_images(const QuantizeModelOptions& options, const ViTConfig& config,
+                                             const QuantizeProgress& progress, const QuantizeLog& warn,
+                                             std::vector<std::string>& skipped) {
+  return load_calibration_images(options.calib, config, options.calib_count, stage_progress(progress, "loading"),
+                                 [&](const std::string& message) {
+                                   skipped.push_back(message);
+                                   if (warn) warn(message);
+                                 });
+}
+
 bool is_swin_model(const std::filesystem::path& fp32_model) {
   std::ifstream in(fp32::checkpoint_files(fp32_model).config);
   if (!in) return false;
@@ -33,7 +44,8 @@ bool is_swin_model(const std::filesystem::path& fp32_model) {
 
 // The Swin pipeline: load, calibrate through swin_forward_f32, quantize_swin, save. The ViT-only
 // steps (LayerNorm reparameterization, 16-bit block search or list, bias correction) are refused.
-QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, const QuantizeProgress& progress) {
+QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
+                                        const QuantizeLog& warn) {
   if (options.ln_reparam || options.bias_correction || options.wide == WideBlocksChoice::kSearch) {
     throw Error(ErrorCode::kInvalidArgument,
                 "Swin models support neither LayerNorm reparameterization, bias correction nor the 16-bit block search (--wide-blocks auto|none|LIST)");
@@ -42,7 +54,8 @@ QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, con
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
   const SwinWeightsF32 fp32 = load_swin_f32(options.fp32_model);
-  const auto images = load_dataset(options.calib, {}, swin_model_view(fp32.config), options.calib_count, stage_progress(progress, "loading"));
+  std::vector<std::string> skipped;
+  const auto images = calibration_images(options, swin_model_view(fp32.config), progress, warn, skipped);
   std::vector<std::vector<uint8_t>> pixels;
   for (const auto& im : images) pixels.push_back(im.pixels);
   const CalibrationStats stats = calibrate(fp32, pixels, options.observer, stage_progress(progress, "calibrating"));
@@ -51,7 +64,7 @@ QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, con
   const std::filesystem::path& dir = options.fp32_model;
   model.labels = load_labels(std::filesystem::is_directory(dir) ? dir : dir.parent_path(), fp32.config.num_classes);
   save_int_model(model, options.output);
-  return {options.output / kIntModelFileName, stats.images, report.to_string()};
+  return {options.output / kIntModelFileName, stats.images, skipped, report.to_string()};
 }
 
 }  // namespace
@@ -75,17 +88,17 @@ void check_quantize_model_options(const QuantizeModelOptions& o) {
 }
 
 QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
-                                   const QuantizeLog& log) {
+                                   const QuantizeLog& log, const QuantizeLog& warn) {
   check_quantize_model_options(options);
-  if (is_swin_model(options.fp32_model)) return quantize_swin_model(options, progress);
+  if (is_swin_model(options.fp32_model)) return quantize_swin_model(options, progress, warn);
   QuantizeOptions opt = options.quantize;
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto || options.wide == WideBlocksChoice::kSearch;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
 
   ViTWeightsF32 fp32 = load_vit_f32(options.fp32_model);
   check_wide_blocks(opt.wide_blocks, fp32.config);  // before the calibration images are decoded
-  const auto images =
-      load_dataset(options.calib, {}, fp32.config, options.calib_count, stage_progress(progress, "loading"));
+  std::vector<std::string> skipped;
+  const auto images = calibration_images(options, fp32.config, progress, warn, skipped);
   std::vector<std::vector<uint8_t>> pixels;
   for (const auto& im : images) pixels.push_back(im.pixels);
   CalibrationStats stats = calibrate(fp32, pixels, options.observer, stage_progress(progress, "calibrating"));
@@ -109,7 +122,7 @@ QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const Qu
   const std::filesystem::path& dir = options.fp32_model;
   model.labels = load_labels(std::filesystem::is_directory(dir) ? dir : dir.parent_path(), fp32.config.num_classes);
   save_int_model(model, options.output);
-  return {options.output / kIntModelFileName, stats.images, report.to_string()};
+  return {options.output / kIntModelFileName, stats.images, skipped, report.to_string()};
 }
 
 }  // namespace intvit

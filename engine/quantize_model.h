@@ -38,15 +38,18 @@ void check_quantize_model_options(const QuantizeModelOptions& options);
 struct QuantizeModelResult {
   std::filesystem::path model_file;  // output / model.intvit
   int calib_images = 0;
+  std::vector<std::string> skipped;  // calibration files not read or decoded: one message each, naming the file
   std::string report;                // QuantizeReport::to_string()
 };
 
 // stage is "loading", "calibrating", "recalibrating" or "bias corr."; log gets the wide-block
-// search's lines. Either may be empty.
+// search's lines; warn gets, as it happens, each calibration file skipped because it could not be
+// read or decoded (the next file is taken instead: load_calibration_images, engine/dataset.h). Any
+// may be empty. An Error(kInvalidArgument) when no calibration image decodes.
 using QuantizeProgress = std::function<void(const std::string& stage, int done, int total)>;
 using QuantizeLog = std::function<void(const std::string& line)>;
 
 QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress = {},
-                                   const QuantizeLog& log = {});
+                                   const QuantizeLog& log = {}, const QuantizeLog& warn = {});
 
 }  // namespace intvit

@@ -47,6 +47,12 @@ add_test(NAME cli_quantize_wide_block_out_of_range
   COMMAND intvit_cli quantize --model ${INTVIT_DEFAULT_MODEL} --calib none -o none --wide-blocks 99)
 set_tests_properties(cli_quantize_wide_block_out_of_range PROPERTIES PASS_REGULAR_EXPRESSION
   "wide block index out of range: 99 \\(the model has [0-9]+ blocks\\)")
+# quantize skips calibration files it cannot decode, with a warning each, and takes the next ones
+# (tests/quantize_calib_cli.cmake); nothing decodable is an error.
+add_test(NAME cli_quantize_skips_undecodable_calibration_images
+  COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:intvit_cli> -DMODEL=${INTVIT_DEFAULT_MODEL} -DSHARED=${PROJECT_SOURCE_DIR}/../shared
+          -DIMAGES=${PROJECT_SOURCE_DIR}/tests/data/images/decode -DOUT=${CMAKE_CURRENT_BINARY_DIR}/cli_quantize_calib
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/quantize_calib_cli.cmake)
 # classify / eval on folders (tests/cli_folders.cmake): recursion, image files by extension, sorted
 # order, identical output for any --threads / --batch, --json order, corrupt and empty inputs.
 add_test(NAME cli_classify_folders

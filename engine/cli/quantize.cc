@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -19,7 +21,8 @@ constexpr const char* kHelp =
     "Calibrates an FP32 ViT/DeiT on images and writes an integer model (weights/FORMAT.md).\n"
     "  --model DIR          FP32 model folder (config.json + model.safetensors)\n"
     "  --calib IMAGES       a folder of images, or a .safetensors with `pixels` [N,H,W,3]\n"
-    "  --calib-count N      use the first N images (default 100)\n"
+    "  --calib-count N      use the first N images (default 100); a file that cannot be read or decoded is\n"
+    "                       skipped with a warning and the next one taken (an error only if none decodes)\n"
     "  --observer KIND      minmax (default) | auto (minmax, omse for GELU outputs) | ema | percentile | omse\n"
     "                       (8-bit tensors only; 16/32-bit keep min/max)\n"
     "  --softmax MODE       lut (default) | iexp | shiftmax | log2\n"
@@ -98,8 +101,15 @@ int run_quantize(int argc, char** argv) {
       [](const std::string& line) {
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
+      },
+      [](const std::string& message) {
+        // On a terminal the loading bar is drawn in place: the warning starts a line of its own.
+        std::fprintf(stderr, "%sintvit quantize: warning: skipped calibration image: %s\n", isatty(fileno(stderr)) ? "\n" : "",
+                     message.c_str());
       });
-  std::printf("calibrated on %d images\n%swrote %s\n", r.calib_images, r.report.c_str(), r.model_file.c_str());
+  std::printf("calibrated on %d images", r.calib_images);
+  if (!r.skipped.empty()) std::printf(" (%zu skipped: could not be read or decoded, see the warnings)", r.skipped.size());
+  std::printf("\n%swrote %s\n", r.report.c_str(), r.model_file.c_str());
   return 0;
 }
 

@@ -206,7 +206,9 @@ def quantize(fp32_dir: Union[str, "os.PathLike[str]"], calib: Union[str, "os.Pat
     "none" or a list of block indices. ``progress``: True prints the CLI's progress bars on
     stderr, a callable gets ``(stage, done, total)``, None/False is silent (anything else is a
     ValueError). ``log`` gets the wide-block search's lines. Returns {"model_file",
-    "calib_images", "report"}. Bad options raise ValueError (intvit.InvalidArgumentError).
+    "calib_images", "skipped", "report"}; "skipped" lists the calibration files that could not be
+    read or decoded (one message each; the next files were taken instead, an error only if none
+    decodes). Bad options raise ValueError (intvit.InvalidArgumentError).
     """
     if isinstance(wide_blocks, str):
         wide, wide_list = wide_blocks, []

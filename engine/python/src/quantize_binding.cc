@@ -134,6 +134,7 @@ void bind_quantize(nb::module_& m) {
         nb::dict out;
         out["model_file"] = r.model_file.string();
         out["calib_images"] = r.calib_images;
+        out["skipped"] = r.skipped;
         out["report"] = r.report;
         return out;
       },
