@@ -24,6 +24,9 @@ add_test(NAME cli_quantize_bad_on_off COMMAND intvit_cli quantize --model none -
 set_tests_properties(cli_quantize_bad_on_off PROPERTIES PASS_REGULAR_EXPRESSION "--log2-renorm expects on or off, got 'maybe'")
 add_test(NAME cli_quantize_bad_on_off_message COMMAND intvit_cli quantize --model none --calib none -o none --bias-correction yes)
 set_tests_properties(cli_quantize_bad_on_off_message PROPERTIES PASS_REGULAR_EXPRESSION "--bias-correction expects on or off, got 'yes'")
+# Bad option values and combinations exit 2 (usage error) in quantize as in the other commands.
+add_test(NAME cli_usage_errors_exit_2
+  COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:intvit_cli> -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_usage_exit.cmake)
 # Option combinations quantize_vit rejects fail before the model is read (no minutes of calibration first).
 add_test(NAME cli_quantize_bad_combination COMMAND intvit_cli quantize --model none --calib none -o none --softmax iexp --attn-bits 4)
 set_tests_properties(cli_quantize_bad_combination PROPERTIES PASS_REGULAR_EXPRESSION "--attn-bits 4 needs --softmax log2")

@@ -45,11 +45,17 @@ std::vector<int> parse_int_list(const std::string& s) {
   std::stringstream ss(s);
   std::string item;
   while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    int v = -1;
     try {
-      out.push_back(std::stoi(item));
+      v = std::stoi(item, &used);
     } catch (const std::exception&) {
-      throw UsageError("--wide-blocks expects auto, none or a comma-separated list of block indices");
+      used = 0;
     }
+    if (used == 0 || used != item.size() || v < 0) {
+      throw UsageError("--wide-blocks expects auto, search, none or a comma-separated list of block indices, got '" + s + "'");
+    }
+    out.push_back(v);
   }
   return out;
 }
@@ -66,14 +72,23 @@ int run_quantize(int argc, char** argv) {
   }
   if (!args.has("model") || !args.has("calib") || !args.has("output")) throw UsageError("--model, --calib and -o are required");
   if (!args.positionals.empty()) throw UsageError("unexpected argument '" + args.positionals[0] + "'");
-  // Every flag is checked before the slow part (loading, calibration), so a typo fails at once.
+  // Every flag is checked before the slow part (loading, calibration), so a typo fails at once. A
+  // bad value or combination is a usage error (exit 2) like every command's; the parsers and
+  // check_quantize_options report it as Error(kInvalidArgument).
   QuantizeModelOptions o;
   o.fp32_model = args.get("model");
   o.calib = args.get("calib");
   o.output = args.get("output");
-  o.quantize.softmax = parse_softmax_mode(args.get("softmax", "lut"));
-  o.quantize.gelu = parse_gelu_mode(args.get("gelu", "lut"));
-  o.quantize.attn_bits = static_cast<int>(args.get_int("attn-bits", default_attn_bits(o.quantize.softmax), 4, 16));
+  try {
+    o.quantize.softmax = parse_softmax_mode(args.get("softmax", "lut"));
+    o.quantize.gelu = parse_gelu_mode(args.get("gelu", "lut"));
+    o.observer = parse_observer_kind(args.get("observer", "minmax"));
+    o.quantize.attn_bits = static_cast<int>(args.get_int("attn-bits", default_attn_bits(o.quantize.softmax), 4, 16));
+    check_quantize_options(o.quantize);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kInvalidArgument) throw;
+    throw UsageError(e.what());
+  }
   o.quantize.log2_renormalize = args.get_on_off("log2-renorm", true);
   o.ln_reparam = args.get_on_off("ln-reparam", false);
   o.bias_correction = args.get_on_off("bias-correction", false);
@@ -86,9 +101,8 @@ int run_quantize(int argc, char** argv) {
     o.wide = WideBlocksChoice::kList;
     o.wide_blocks = parse_int_list(wide);
   }
-  o.observer = parse_observer_kind(args.get("observer", "minmax"));
   o.calib_count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
-  check_quantize_model_options(o);
+  check_quantize_model_options(o);  // and the output path: not a file (exit 1)
 
   std::map<std::string, std::function<void(int, int)>> bars;
   const QuantizeModelResult r = quantize_model(

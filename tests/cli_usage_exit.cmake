@@ -1,0 +1,24 @@
+# cmake -DCLI=<intvit> -P cli_usage_exit.cmake
+# A bad option value or combination is a usage error: exit 2 with a message naming the option, before
+# any file is read (--model none), in quantize as in the other commands (main.cc). quantize's mode,
+# observer and attention-bit checks exited 1, its --attn-bits range check 2.
+if(NOT CLI)
+  message(FATAL_ERROR "usage: cmake -DCLI=... -P cli_usage_exit.cmake")
+endif()
+include(${CMAKE_CURRENT_LIST_DIR}/trace_cli_helpers.cmake)  # expect()
+set(q quantize --model none --calib none -o none)
+expect(2 "quantize: unknown softmax mode" ${q} --softmax bogus)
+expect(2 "quantize: unknown GELU mode 'bogus'" ${q} --gelu bogus)
+expect(2 "quantize: unknown observer 'bogus'" ${q} --observer bogus)
+expect(2 "quantize: attention bits must be 4, 8 or 16" ${q} --attn-bits 5)
+expect(2 "quantize: --attn-bits expects an integer in \\[4, 16\\], got '17'" ${q} --attn-bits 17)
+expect(2 "quantize: --attn-bits 4 needs --softmax log2" ${q} --softmax iexp --attn-bits 4)
+expect(2 "quantize: --attn-bits 16 does not apply to --softmax log2" ${q} --softmax log2 --attn-bits 16)
+expect(2 "quantize: --wide-blocks expects [^\n]*got '7x'" ${q} --wide-blocks 7x)
+expect(2 "quantize: --wide-blocks expects [^\n]*got '7,-1'" ${q} --wide-blocks 7,-1)
+expect(2 "quantize: --calib-count expects an integer" ${q} --calib-count 0)
+expect(2 "quantize: --log2-renorm expects on or off" ${q} --log2-renorm maybe)
+# The other commands, for comparison.
+expect(2 "classify: --top expects an integer" classify --model none --top 0 x.png)
+expect(2 "eval: --threads expects an integer" eval --model none --images none --threads 0)
+message(STATUS "bad option values are usage errors (exit 2)")
