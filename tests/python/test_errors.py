@@ -278,3 +278,21 @@ def test_raised_errors_carry_the_c_status_name(tmp_path):
 
 def test_error_classes():
     assert issubclass(intvit.NotFoundError, FileNotFoundError) and issubclass(intvit.InvalidArgumentError, ValueError)
+
+
+def test_quantize_skips_undecodable_calibration_files(default_model_dir, tmp_path):
+    # A file that cannot be decoded is skipped (named in "skipped"), the next one is taken instead.
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for name in ["jpeg_gray_77.jpg", "png_rgb8.png"]:
+        (calib / ("b_" + name)).write_bytes((TEST_IMAGES / name).read_bytes())
+    (calib / "a_broken.jpg").write_bytes(b"this is not a JPEG\n")
+    info = intvit.quantize(default_model_dir, calib, tmp_path / "out", calib_count=2, progress=None)
+    assert info["calib_images"] == 2
+    assert len(info["skipped"]) == 1 and "a_broken.jpg" in info["skipped"][0]
+    assert intvit.load(tmp_path / "out", threads=1).num_classes == 10
+    (calib / "b_jpeg_gray_77.jpg").unlink()
+    (calib / "b_png_rgb8.png").unlink()
+    with pytest.raises(intvit.InvalidArgumentError) as e:  # nothing decodes
+        intvit.quantize(default_model_dir, calib, tmp_path / "out2", calib_count=2, progress=None)
+    assert "could be read and decoded" in str(e.value)
