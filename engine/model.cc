@@ -6,10 +6,8 @@
 
 #include "engine/int_model.h"
 #include "engine/session.h"
+#include "engine/swin_config.h"
 #include "kernels/error.h"
-#include <fstream>
-
-#include <nlohmann/json.hpp>
 
 #include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
@@ -84,14 +82,6 @@ std::unique_ptr<Session> Fp32SwinModel::new_session(std::shared_ptr<const Model>
   return std::make_unique<Fp32Session>(std::move(self));
 }
 
-// Whether an FP32 checkpoint's config.json describes a Swin (is_swin_config); unreadable: no.
-bool is_swin_checkpoint(const std::filesystem::path& p) {
-  std::ifstream in(fp32::checkpoint_files(p).config);
-  if (!in) return false;
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return !j.is_discarded() && is_swin_config(j);
-}
-
 // Either integer family, by the file's graph "architecture".
 std::unique_ptr<Model> make_int_model_from(const SafeTensorsFile& file, const std::filesystem::path& source) {
   if (is_int_swin_model(file)) return make_int_model(read_int_swin_model(file), source);
@@ -116,7 +106,7 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, bool prefer
   if (is_int_model(path) && !(prefer_fp32 && has_fp32)) {
     return make_int_model_from(SafeTensorsFile::open(std::filesystem::is_directory(path) ? path / kIntModelFileName : path), path);
   }
-  if (is_swin_checkpoint(path)) return std::make_unique<Fp32SwinModel>(path);
+  if (config_file_is_swin(fp32::checkpoint_files(path).config)) return std::make_unique<Fp32SwinModel>(path);
   return std::make_unique<Fp32Model>(path);
 }
 

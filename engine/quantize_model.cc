@@ -3,10 +3,8 @@
 #include <system_error>
 
 #include "engine/dataset.h"
+#include "engine/swin_config.h"
 #include "kernels/error.h"
-#include <fstream>
-
-#include <nlohmann/json.hpp>
 
 #include "models/swin_fp32.h"
 #include "models/vit_fp32.h"
@@ -33,13 +31,6 @@ std::vector<LabeledImage> calibration_images(const QuantizeModelOptions& options
                                    skipped.push_back(message);
                                    if (warn) warn(message);
                                  });
-}
-
-bool is_swin_model(const std::filesystem::path& fp32_model) {
-  std::ifstream in(fp32::checkpoint_files(fp32_model).config);
-  if (!in) return false;
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return !j.is_discarded() && is_swin_config(j);
 }
 
 // The Swin pipeline: load, calibrate through swin_forward_f32, quantize_swin, save. The ViT-only
@@ -90,7 +81,7 @@ void check_quantize_model_options(const QuantizeModelOptions& o) {
 QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
                                    const QuantizeLog& log, const QuantizeLog& warn) {
   check_quantize_model_options(options);
-  if (is_swin_model(options.fp32_model)) return quantize_swin_model(options, progress, warn);
+  if (config_file_is_swin(fp32::checkpoint_files(options.fp32_model).config)) return quantize_swin_model(options, progress, warn);
   QuantizeOptions opt = options.quantize;
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto || options.wide == WideBlocksChoice::kSearch;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;

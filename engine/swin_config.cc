@@ -1,6 +1,7 @@
 #include "engine/swin_config.h"
 
 #include <cstdint>
+#include <fstream>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -111,6 +112,13 @@ bool is_swin_config(const nlohmann::json& j) {
   }
   return j.contains("model_args") && j["model_args"].is_object() && j["model_args"].contains("depths") &&
          j["model_args"]["depths"].is_array();
+}
+
+bool config_file_is_swin(const std::filesystem::path& config_json) {
+  std::ifstream in(config_json);
+  if (!in) return false;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return !j.is_discarded() && is_swin_config(j);
 }
 
 SwinConfig parse_swin_config(const nlohmann::json& j) {

@@ -55,6 +55,8 @@ struct SwinConfig {
 
 // True if the config names a Swin ("swin..." architecture or a model_args.depths array).
 bool is_swin_config(const nlohmann::json& j);
+// True if the file at config_json parses and is_swin_config; missing or unparsable: false (left to the loaders' errors).
+bool config_file_is_swin(const std::filesystem::path& config_json);
 SwinConfig parse_swin_config(const nlohmann::json& j);
 SwinConfig load_swin_config(const std::filesystem::path& config_json);
 // timm-style, read back by parse_swin_config (the integer model file stores it).

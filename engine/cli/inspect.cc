@@ -89,9 +89,7 @@ int run_inspect(int argc, char** argv) {
       print_graph(build_int_vit_graph(load_int_model(path)), "integer");
     } else {
       const std::filesystem::path config = dir / "config.json";
-      std::ifstream in(config);
-      const nlohmann::json cfg = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-      if (in.is_open() && !cfg.is_discarded() && is_swin_config(cfg)) {
+      if (config_file_is_swin(config)) {
         no_swin(config.string() + " describes a Swin (" + load_swin_config(config).architecture + ")");
       }
       print_graph(build_vit_graph(load_vit_config(config), GraphPrecision::kFp32), "FP32");

@@ -1,10 +1,7 @@
 // intvit trace: write the golden trace of one forward, or compare two traces (engine/trace.h).
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
@@ -55,14 +52,6 @@ std::filesystem::path weights_file(const std::filesystem::path& model, bool fp32
   return model / (fp32 ? "model.safetensors" : kIntModelFileName);
 }
 
-// Whether an FP32 checkpoint's config.json (in the folder, or beside the file) describes a Swin.
-bool is_swin_checkpoint(const std::filesystem::path& model) {
-  std::ifstream in(fp32::checkpoint_files(model).config);
-  if (!in) return false;
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return !j.is_discarded() && is_swin_config(j);
-}
-
 // Whether an integer model file holds a Swin; unreadable files are left to the loader's errors.
 bool is_int_swin_file(const std::filesystem::path& file) {
   try {
@@ -85,7 +74,7 @@ int write(const Args& args) {
   Trace trace;
   if (fp32) {
     if (args.has("backend")) throw UsageError("--backend is for integer traces; the FP32 forward has one");
-    if (is_swin_checkpoint(model)) {
+    if (config_file_is_swin(fp32::checkpoint_files(model).config)) {
       const SwinWeightsF32 w = load_swin_f32(model);
       const Image input = preprocess(decode_image_file(image), preprocess_config_for(swin_model_view(w.config)));
       trace = trace_fp32(w, input.rgb.data());
