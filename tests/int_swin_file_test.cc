@@ -115,6 +115,29 @@ TEST_CASE("integer Swin file: corrupt Swin fields are kCorruptFile naming the fi
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("integer Swin file: version 1 is refused naming intvit quantize, not intvit upgrade", "[swin][int_swin][format]") {
+  // Swin files began with version 2 and `intvit upgrade` refuses them: the ViT's version-1 message
+  // ("rewrite it ... with `intvit upgrade`") sent the user to a command that cannot help.
+  const SwinConfig c = tiny_swin_config("swin_file_test");
+  const IntSwin m = quantize_mode(random_swin(c, 93), SoftmaxMode::kLut, GeluMode::kLut, 16);
+  const auto dir = std::filesystem::temp_directory_path() / "intvit_swin_v1_test";
+  save_int_model(m, dir);
+  const Bytes v1 = edit_header(read_bytes(dir / kIntModelFileName), [](json& h) { h["__metadata__"]["intvit.version"] = "1"; });
+  std::filesystem::remove_all(dir);
+  const SafeTensorsFile file = SafeTensorsFile::from_buffer(v1.data(), v1.size());
+  REQUIRE(is_int_swin_model(file));
+  try {
+    (void)read_int_swin_model(file);
+    FAIL("a version-1 Swin file loaded");
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.code() == ErrorCode::kUnsupported);
+    CHECK(std::string(e.what()).find("integer Swin model of format version 1, which does not exist") != std::string::npos);
+    CHECK(std::string(e.what()).find("`intvit quantize`") != std::string::npos);
+    CHECK(std::string(e.what()).find("with `intvit upgrade") == std::string::npos);
+  }
+}
+
 TEST_CASE("load_model runs the integer and the FP32 Swin, sessions give the same bits for any threads and batch", "[swin][int_swin][format]") {
   const SwinConfig c = tiny_swin_config("swin_file_test");
   const IntSwin m = quantize_mode(random_swin(c, 92), SoftmaxMode::kLut, GeluMode::kLut, 16);

@@ -23,8 +23,16 @@ void check_s32_output(const QLinear& l, const std::string& name) {
 }
 
 IntSwin parse_swin(const SafeTensorsFile& file) {
-  check_model(!check_int_model_header(file, /*allow_v1=*/false), "version");
+  const bool v1 = check_int_model_header(file, /*allow_v1=*/true);
   check_model(is_int_swin_model(file), "not a Swin model");
+  // The ViT's version-1 message names `intvit upgrade`, which refuses Swin files: Swin files began
+  // with version 2, so a Swin file claiming version 1 was not written by intvit.
+  if (v1) {
+    throw Error(ErrorCode::kUnsupported, file.source() + " is an integer Swin model of format version 1, which does not exist "
+                                             "(integer Swin files began with version " + std::to_string(kIntModelFormatVersion) +
+                                             "; `intvit upgrade` rewrites ViT/DeiT files only): quantize the FP32 Swin again "
+                                             "with `intvit quantize`");
+  }
   const GraphJson g = read_int_model_graph(file);
   IntSwin m;
   m.config = g.swin_config("config");
