@@ -10,8 +10,11 @@ set(q quantize --model none --calib none -o none)
 expect(2 "quantize: unknown softmax mode" ${q} --softmax bogus)
 expect(2 "quantize: unknown GELU mode 'bogus'" ${q} --gelu bogus)
 expect(2 "quantize: unknown observer 'bogus'" ${q} --observer bogus)
-expect(2 "quantize: attention bits must be 4, 8 or 16" ${q} --attn-bits 5)
-expect(2 "quantize: --attn-bits expects an integer in \\[4, 16\\], got '17'" ${q} --attn-bits 17)
+# Every other --attn-bits value: the option and its values named (5 said "attention bits must be 4, 8
+# or 16", without the option; 17 "an integer in [4, 16]").
+foreach(bits 5 17 0 x)
+  expect(2 "quantize: --attn-bits expects 4, 8 or 16, got '${bits}'" ${q} --attn-bits "${bits}")
+endforeach()
 expect(2 "quantize: --attn-bits 4 needs --softmax log2" ${q} --softmax iexp --attn-bits 4)
 expect(2 "quantize: --attn-bits 16 does not apply to --softmax log2" ${q} --softmax log2 --attn-bits 16)
 expect(2 "quantize: --wide-blocks expects [^\n]*got '7x'" ${q} --wide-blocks 7x)

@@ -205,7 +205,8 @@ void check_quantize_options(const QuantizeOptions& opt) {
     throw Error(ErrorCode::kInvalidArgument, "--attn-bits 16 does not apply to --softmax log2 (codes, not probabilities)");
   }
   if (opt.attn_bits != 4 && opt.attn_bits != 8 && opt.attn_bits != 16) {
-    throw Error(ErrorCode::kInvalidArgument, "attention bits must be 4, 8 or 16");
+    throw Error(ErrorCode::kInvalidArgument,
+                "attention probability bits (attn_bits) must be 4, 8 or 16, got " + std::to_string(opt.attn_bits));
   }
 }
 
