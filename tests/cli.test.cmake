@@ -26,7 +26,8 @@ add_test(NAME cli_quantize_bad_on_off_message COMMAND intvit_cli quantize --mode
 set_tests_properties(cli_quantize_bad_on_off_message PROPERTIES PASS_REGULAR_EXPRESSION "--bias-correction expects on or off, got 'yes'")
 # Bad option values and combinations exit 2 (usage error) in quantize as in the other commands.
 add_test(NAME cli_usage_errors_exit_2
-  COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:intvit_cli> -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_usage_exit.cmake)
+  COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:intvit_cli> -DMODEL=${INTVIT_DEFAULT_MODEL}
+          -DSWIN=${PROJECT_SOURCE_DIR}/models/default/fashion-swin -P ${CMAKE_CURRENT_SOURCE_DIR}/cli_usage_exit.cmake)
 # Option combinations quantize_vit rejects fail before the model is read (no minutes of calibration first).
 add_test(NAME cli_quantize_bad_combination COMMAND intvit_cli quantize --model none --calib none -o none --softmax iexp --attn-bits 4)
 set_tests_properties(cli_quantize_bad_combination PROPERTIES PASS_REGULAR_EXPRESSION "--attn-bits 4 needs --softmax log2")
@@ -40,16 +41,13 @@ add_test(NAME cli_eval_fp32_needs_an_fp32_model
 set_tests_properties(cli_classify_fp32_needs_an_fp32_model cli_eval_fp32_needs_an_fp32_model PROPERTIES
   PASS_REGULAR_EXPRESSION "--fp32: [^\n]*model\\.intvit holds no FP32 model")
 # quantize names a missing model as such, and refuses what it would fail on after calibrating:
-# an output path that is a file, a wide block the model does not have.
+# an output path that is a file, a wide block the model does not have (a usage error, exit 2:
+# tests/cli_usage_exit.cmake).
 add_test(NAME cli_quantize_missing_model COMMAND intvit_cli quantize --model no-such-model --calib none -o none)
 set_tests_properties(cli_quantize_missing_model PROPERTIES PASS_REGULAR_EXPRESSION "error: model not found: no-such-model")
 add_test(NAME cli_quantize_output_is_a_file
   COMMAND intvit_cli quantize --model ${INTVIT_DEFAULT_MODEL} --calib none -o ${CMAKE_CURRENT_SOURCE_DIR}/cli.test.cmake)
 set_tests_properties(cli_quantize_output_is_a_file PROPERTIES PASS_REGULAR_EXPRESSION "cli\\.test\\.cmake exists and is not a folder")
-add_test(NAME cli_quantize_wide_block_out_of_range
-  COMMAND intvit_cli quantize --model ${INTVIT_DEFAULT_MODEL} --calib none -o none --wide-blocks 99)
-set_tests_properties(cli_quantize_wide_block_out_of_range PROPERTIES PASS_REGULAR_EXPRESSION
-  "wide block index out of range: 99 \\(the model has [0-9]+ blocks\\)")
 # quantize skips calibration files it cannot decode, with a warning each, and takes the next ones
 # (tests/quantize_calib_cli.cmake); nothing decodable is an error.
 add_test(NAME cli_quantize_skips_undecodable_calibration_images

@@ -1,4 +1,4 @@
-# cmake -DCLI=<intvit> -P cli_usage_exit.cmake
+# cmake -DCLI=<intvit> [-DMODEL=<FP32 ViT dir> -DSWIN=<FP32 Swin dir>] -P cli_usage_exit.cmake
 # A bad option value or combination is a usage error: exit 2 with a message naming the option, before
 # any file is read (--model none), in quantize as in the other commands (main.cc). quantize's mode,
 # observer and attention-bit checks exited 1, its --attn-bits range check 2.
@@ -21,6 +21,16 @@ expect(2 "quantize: --wide-blocks expects [^\n]*got '7x'" ${q} --wide-blocks 7x)
 expect(2 "quantize: --wide-blocks expects [^\n]*got '7,-1'" ${q} --wide-blocks 7,-1)
 expect(2 "quantize: --calib-count expects an integer" ${q} --calib-count 0)
 expect(2 "quantize: --log2-renorm expects on or off" ${q} --log2-renorm maybe)
+# A --wide-blocks index past the model's last block, found in config.json before the weights load: it
+# exited 1 after loading them (a Swin's only after calibrating).
+if(MODEL)
+  expect(2 "quantize: --wide-blocks: block 6 is out of range: the model has 6 blocks \\(0 to 5\\)"
+         quantize --model "${MODEL}" --calib none -o none --wide-blocks 2,6)
+endif()
+if(SWIN)
+  expect(2 "quantize: --wide-blocks: block 99 is out of range: the model has 4 blocks \\(0 to 3, numbered over all stages\\)"
+         quantize --model "${SWIN}" --calib none -o none --wide-blocks 99)
+endif()
 # The other commands, for comparison.
 expect(2 "classify: --top expects an integer" classify --model none --top 0 x.png)
 expect(2 "eval: --threads expects an integer" eval --model none --images none --threads 0)
