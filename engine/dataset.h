@@ -47,7 +47,8 @@ std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, cons
 // or decoded is skipped (on_skip gets the error message, which names the file) and the next file is
 // taken instead, so up to `count` images decode when the folder has that many decodable ones (the
 // first `count` decodable files in list_image_files order). .safetensors and IDX files as
-// load_dataset. progress(decoded, count) after each decoded image. Error(kInvalidArgument) when no
+// load_dataset. progress(decoded, want) after each decoded image, want = min(count, image files);
+// when fewer decode, a last progress(decoded, decoded) ends it. Error(kInvalidArgument) when no
 // image decodes.
 std::vector<LabeledImage> load_calibration_images(const std::filesystem::path& images, const ViTConfig& config, int count,
                                                   const std::function<void(int, int)>& progress = {},

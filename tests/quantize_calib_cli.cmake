@@ -50,8 +50,28 @@ if(NOT first MATCHES "skipped calibration image: cannot decode [^\n]*/a_empty\\.
   message(FATAL_ERROR "quantize: the warnings do not name each skipped file and why, in order:\n${err}")
 endif()
 
-# 2. More images asked for than decode: the four JPEGs, the two corrupt files counted; exit 0.
-expect(0 "calibrated on 4 images \\(2 skipped" quantize --model "${MODEL}" --calib "${calib}" --calib-count 10 -o "${OUT}/int")
+# 2. More images asked for than decode: the four JPEGs, the two corrupt files counted; exit 0. The
+# loading bar keeps its total (the 6 files there are) and ends "4/6 (ended early)": it jumped to "4/4"
+# after "4/6".
+intvit(out err rc quantize --model "${MODEL}" --calib "${calib}" --calib-count 10 -o "${OUT}/int")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "calibrated on 4 images \\(2 skipped")
+  message(FATAL_ERROR "quantize --calib-count 10 with 4 decodable files: want exit 0, \"calibrated on 4 images (2 skipped\";"
+                      " got exit ${rc}:\n${out}\n${err}")
+endif()
+string(REGEX MATCHALL "loading +\\[[#.]+\\] [0-9]+/[0-9]+[^\n]*" bars "${err}")
+list(LENGTH bars n_bars)
+if(n_bars LESS 1)
+  message(FATAL_ERROR "quantize: no loading bar on stderr:\n${err}")
+endif()
+list(GET bars -1 last_bar)
+foreach(bar IN LISTS bars)
+  if(NOT bar MATCHES "/6( |$)")
+    message(FATAL_ERROR "quantize: the loading bar's total changed (want /6 throughout, ending \"4/6 (ended early)\"):\n${err}")
+  endif()
+endforeach()
+if(NOT last_bar MATCHES "\\] 4/6 \\(ended early\\)$")
+  message(FATAL_ERROR "quantize: the loading bar does not end \"4/6 (ended early)\":\n${err}")
+endif()
 
 # 3. Nothing decodes: an error (exit 1) after a warning per file.
 file(MAKE_DIRECTORY "${OUT}/bad")
