@@ -86,6 +86,12 @@ set_tests_properties(cli_eval_no_labels_note PROPERTIES PASS_REGULAR_EXPRESSION
 add_test(NAME cli_eval_labelled_no_note
   COMMAND intvit_cli eval --model ${INTVIT_DEFAULT_MODEL} --images ${INTVIT_DEFAULT_MODEL}/reference.safetensors --limit 2)
 set_tests_properties(cli_eval_labelled_no_note PROPERTIES PASS_REGULAR_EXPRESSION "top-1: " FAIL_REGULAR_EXPRESSION "note: no labels")
+# --labels outside the model's classes count nowhere: a note says how many images had a label
+# (tests/eval_labels_cli.cmake).
+add_test(NAME cli_eval_labels_outside_classes_note
+  COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:intvit_cli> -DMODEL=${INTVIT_DEFAULT_MODEL}
+          -DIMAGES=${PROJECT_SOURCE_DIR}/tests/data/images/decode -DOUT=${CMAKE_CURRENT_BINARY_DIR}/cli_eval_labels
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/eval_labels_cli.cmake)
 # A format-1 model file (tests/corpus/model/version1_good.intvit) is refused with the fix named, and
 # `intvit upgrade` rewrites it as the current version (weights/FORMAT.md), which then classifies.
 add_test(NAME cli_version1_names_upgrade

@@ -1,5 +1,5 @@
 # Helpers of the CLI scripts (tests/trace_cli.cmake, tests/trace_swin_cli.cmake, tests/quantize_calib_cli.cmake,
-# tests/cli_usage_exit.cmake);
+# tests/cli_usage_exit.cmake, tests/eval_labels_cli.cmake);
 # they read CLI, the intvit executable.
 
 function(intvit out_var err_var rc_var)

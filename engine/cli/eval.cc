@@ -36,7 +36,8 @@ constexpr const char* kHelp =
     "                   or an uncompressed IDX images file (MNIST / Fashion-MNIST layout)\n"
     "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv),\n"
     "                   or an IDX labels file beside an IDX images file; without labels (and without\n"
-    "                   class_index in a .safetensors) no accuracy is computed, and a note says so\n"
+    "                   class_index in a .safetensors) no accuracy is computed, and a note says so; a label\n"
+    "                   outside the model's classes counts nowhere, and a note counts them\n"
     "  --fp32 DIR       FP32 model to compare predictions with (agreement)\n"
     "  --limit N        evaluate the first N images only\n"
     "  --report         per-layer SQNR (dB) of every integer activation against FP32 (needs --fp32)\n"
@@ -88,6 +89,25 @@ void print_no_labels_note(const std::filesystem::path& images, bool folder) {
   std::fprintf(stderr, "intvit eval: note: no labels, so no accuracy (top-1 / top-5) is computed (%s)\n", how.c_str());
 }
 
+// Why the accuracy covers fewer images than were evaluated, or none, although labels were given: a
+// label outside the model's classes counts nowhere (an ImageNet CSV for a 10-class model), and a
+// .safetensors's labels are its class_index tensor, not --labels. One line on stderr saying how many
+// images had a label.
+void print_labels_note(size_t evaluated, int labelled, int outside, int num_classes, const std::string& ignored_labels) {
+  const std::string classes = "the model's classes [0, " + std::to_string(num_classes) + ")";
+  std::string line;
+  if (!labelled) {
+    line = "no accuracy (top-1 / top-5) is computed: no image has a label in " + classes + " (images with a label: " +
+           std::to_string(outside) + " of " + std::to_string(evaluated) + ")";
+    if (!ignored_labels.empty()) line += "; --labels " + ignored_labels + " is not read for a .safetensors (its class_index is)";
+  } else {
+    line = "top-1 / top-5 cover " + std::to_string(labelled) + " of " + std::to_string(evaluated) + " images, leaving out " +
+           std::to_string(outside) + " with a label outside " + classes;
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "intvit eval: note: %s\n", line.c_str());
+}
+
 }  // namespace
 
 int run_eval(int argc, char** argv) {
@@ -131,7 +151,7 @@ int run_eval(int argc, char** argv) {
     std::memcpy(out, input.rgb.data(), input_bytes);
   };
 
-  int top1 = 0, top5 = 0, labelled = 0, agree = 0, fp32_top1 = 0;
+  int top1 = 0, top5 = 0, labelled = 0, outside = 0, agree = 0, fp32_top1 = 0;
   size_t evaluated = 0;
   nlohmann::json per_image = nlohmann::json::array(), failed = nlohmann::json::array();
   Images report_pixels;  // --report: the evaluated images, for the per-layer pass
@@ -153,6 +173,8 @@ int run_eval(int argc, char** argv) {
       ++labelled;
       top1 += pred == label;
       top5 += in_top5(logits, label);
+    } else if (label != -1) {  // -1: no label
+      ++outside;
     }
     if (fp32) {
       fp32->run(pixels, ref_logits.data());
@@ -166,7 +188,12 @@ int run_eval(int argc, char** argv) {
   };
   const RunStats stats = run_images(model, count, load, options, score);
   print_speed("eval", stats, options);
-  if (!labelled && evaluated && !args.has("labels")) print_no_labels_note(images_path, folder);
+  if (!labelled && !outside && evaluated && !args.has("labels")) {
+    print_no_labels_note(images_path, folder);
+  } else if (evaluated && (outside || !labelled)) {
+    const bool ignored = !folder && images_path.extension() == ".safetensors" && args.has("labels");
+    print_labels_note(evaluated, labelled, outside, model->config().num_classes, ignored ? args.get("labels") : "");
+  }
 
   const double n = static_cast<double>(evaluated);
   nlohmann::json result = {{"model", model->source().string()}, {"precision", model->precision()},
