@@ -115,7 +115,13 @@ std::vector<LabeledFile> list_folder_dataset(const std::filesystem::path& dir, c
 
 std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,
                                        const ViTConfig& c, int limit, const std::function<void(int, int)>& progress) {
-  if (images.extension() == ".safetensors") return from_safetensors(images, c, limit);
+  if (images.extension() == ".safetensors") {
+    if (!labels_csv.empty()) {  // silently reading class_index instead would look like a wrong CSV
+      throw Error(ErrorCode::kInvalidArgument, "a labels file (" + labels_csv.string() + ") is not read for a .safetensors dataset (" +
+                                                   images.string() + "): its labels are its class_index tensor");
+    }
+    return from_safetensors(images, c, limit);
+  }
   if (std::filesystem::is_regular_file(images) && is_idx_file(images)) return from_idx(images, labels_csv, c, limit, progress);
   const std::vector<LabeledFile> entries = list_folder_dataset(images, labels_csv, limit);
   const PreprocessConfig pre = preprocess_config_for(c);

@@ -38,7 +38,8 @@ PreprocessConfig preprocess_config_for(const ViTConfig& config);
 std::vector<LabeledFile> list_folder_dataset(const std::filesystem::path& dir, const std::filesystem::path& labels_csv,
                                              int limit);
 
-// limit <= 0 means all. progress(i, n) after each image.
+// limit <= 0 means all. progress(i, n) after each image. A .safetensors holds its labels (class_index):
+// a labels_csv with it is Error(kInvalidArgument).
 std::vector<LabeledImage> load_dataset(const std::filesystem::path& images, const std::filesystem::path& labels_csv,
                                        const ViTConfig& config, int limit,
                                        const std::function<void(int, int)>& progress = {});

@@ -39,5 +39,11 @@ eval_labelled(3 7 out err)
 if(err MATCHES "note:" OR NOT out MATCHES "top-1: ")
   message(FATAL_ERROR "eval --labels in range: want top-1 and no note, got:\n${out}\n${err}")
 endif()
-message(STATUS "eval: labels outside the model's classes are counted in a note")
+# 4. --labels with a .safetensors dataset, whose labels are its class_index: a usage error (the CSV was
+# silently not read, even a missing one).
+intvit(out err rc eval --model "${MODEL}" --images "${MODEL}/reference.safetensors" --labels "${OUT}/missing.csv" --limit 2)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "eval: --labels is not read for a .safetensors dataset: its labels are its class_index tensor")
+  message(FATAL_ERROR "eval --labels with a .safetensors: want exit 2 naming class_index, got ${rc}:\n${out}\n${err}")
+endif()
+message(STATUS "eval: labels outside the model's classes are counted in a note; --labels with a .safetensors is refused")
 file(REMOVE_RECURSE "${OUT}")

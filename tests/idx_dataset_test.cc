@@ -8,6 +8,7 @@
 #include "engine/dataset.h"
 #include "kernels/error.h"
 #include "engine/idx_dataset.h"
+#include "engine/vit_config.h"
 #include "random_vit.h"
 
 namespace intvit {
@@ -94,6 +95,19 @@ TEST_CASE("bad IDX files get clear errors", "[idx]") {
   CHECK_THROWS_WITH(load_dataset(path, labels, test::tiny_config(), 0), Catch::Contains("1 labels for 2 images"));
   std::filesystem::remove(path);
   std::filesystem::remove(labels);
+}
+
+// A .safetensors dataset holds its labels (class_index): a labels file given with it is refused, not
+// silently left unread (eval --labels X on one read neither X nor said so).
+TEST_CASE("load_dataset: a .safetensors dataset refuses a labels file", "[dataset]") {
+  const std::filesystem::path dir = std::filesystem::path(INTVIT_SOURCE_DIR) / "models" / "default" / "fashion-vit";
+  const ViTConfig config = load_vit_config(dir / "config.json");
+  const std::filesystem::path file = dir / "reference.safetensors";
+  CHECK_THROWS_WITH(load_dataset(file, dir / "labels.csv", config, 2),
+                    Catch::Contains("is not read for a .safetensors dataset") && Catch::Contains("class_index"));
+  const std::vector<LabeledImage> images = load_dataset(file, {}, config, 2);
+  REQUIRE(images.size() == 2);
+  CHECK(images[0].label >= 0);  // from class_index
 }
 
 }  // namespace intvit

@@ -35,8 +35,8 @@ constexpr const char* kHelp =
     "                   a .safetensors with pixels + class_index,\n"
     "                   or an uncompressed IDX images file (MNIST / Fashion-MNIST layout)\n"
     "  --labels CSV     columns file,class_index[,...] (as ../shared/data/imagenet-sample/labels.csv),\n"
-    "                   or an IDX labels file beside an IDX images file; without labels (and without\n"
-    "                   class_index in a .safetensors) no accuracy is computed, and a note says so; a label\n"
+    "                   or an IDX labels file beside an IDX images file (a .safetensors holds its own:\n"
+    "                   class_index); without labels no accuracy is computed, and a note says so; a label\n"
     "                   outside the model's classes counts nowhere, and a note counts them\n"
     "  --fp32 DIR       FP32 model to compare predictions with (agreement)\n"
     "  --limit N        evaluate the first N images only\n"
@@ -90,16 +90,14 @@ void print_no_labels_note(const std::filesystem::path& images, bool folder) {
 }
 
 // Why the accuracy covers fewer images than were evaluated, or none, although labels were given: a
-// label outside the model's classes counts nowhere (an ImageNet CSV for a 10-class model), and a
-// .safetensors's labels are its class_index tensor, not --labels. One line on stderr saying how many
-// images had a label.
-void print_labels_note(size_t evaluated, int labelled, int outside, int num_classes, const std::string& ignored_labels) {
+// label outside the model's classes counts nowhere (an ImageNet CSV for a 10-class model). One line
+// on stderr saying how many images had a label.
+void print_labels_note(size_t evaluated, int labelled, int outside, int num_classes) {
   const std::string classes = "the model's classes [0, " + std::to_string(num_classes) + ")";
   std::string line;
   if (!labelled) {
     line = "no accuracy (top-1 / top-5) is computed: no image has a label in " + classes + " (images with a label: " +
            std::to_string(outside) + " of " + std::to_string(evaluated) + ")";
-    if (!ignored_labels.empty()) line += "; --labels " + ignored_labels + " is not read for a .safetensors (its class_index is)";
   } else {
     line = "top-1 / top-5 cover " + std::to_string(labelled) + " of " + std::to_string(evaluated) + " images, leaving out " +
            std::to_string(outside) + " with a label outside " + classes;
@@ -119,6 +117,9 @@ int run_eval(int argc, char** argv) {
     return 0;
   }
   if (!args.has("model") || !args.has("images")) throw UsageError("--model and --images are required");
+  if (args.has("labels") && std::filesystem::path(args.get("images")).extension() == ".safetensors") {
+    throw UsageError("--labels is not read for a .safetensors dataset: its labels are its class_index tensor");
+  }
   const RunOptions options = run_options(args);
   const std::shared_ptr<const Model> model = load_model(args.get("model"));
   if (args.has("report") && !args.has("fp32")) throw UsageError("--report needs --fp32");
@@ -191,8 +192,7 @@ int run_eval(int argc, char** argv) {
   if (!labelled && !outside && evaluated && !args.has("labels")) {
     print_no_labels_note(images_path, folder);
   } else if (evaluated && (outside || !labelled)) {
-    const bool ignored = !folder && images_path.extension() == ".safetensors" && args.has("labels");
-    print_labels_note(evaluated, labelled, outside, model->config().num_classes, ignored ? args.get("labels") : "");
+    print_labels_note(evaluated, labelled, outside, model->config().num_classes);
   }
 
   const double n = static_cast<double>(evaluated);
