@@ -45,6 +45,7 @@ QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, con
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
   const SwinWeightsF32 fp32 = load_swin_f32(options.fp32_model);
+  check_swin_wide_blocks(opt.wide_blocks, fp32.config);  // before the calibration images are decoded
   std::vector<std::string> skipped;
   const auto images = calibration_images(options, swin_model_view(fp32.config), progress, warn, skipped);
   std::vector<std::vector<uint8_t>> pixels;

@@ -95,17 +95,24 @@ std::vector<int> choose_swin_wide_blocks(const CalibrationStats& stats, const Sw
   return wide;
 }
 
+void check_swin_wide_blocks(const std::vector<int>& wide_blocks, const SwinConfig& c) {
+  int total_blocks = 0;
+  for (int d : c.depths) total_blocks += d;
+  for (int i : wide_blocks) {
+    if (i < 0 || i >= total_blocks) {
+      throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(i) + " (the model has " +
+                                                   std::to_string(total_blocks) + " blocks, numbered over all stages)");
+    }
+  }
+}
+
 IntSwin quantize_swin(const SwinWeightsF32& f, const CalibrationStats& stats, const QuantizeOptions& opt, QuantizeReport* report_out) {
   const SwinConfig& c = f.config;
   check_quantize_options(opt);
   QuantizeReport report;
-  int total_blocks = 0;
-  for (int d : c.depths) total_blocks += d;
   report.wide_blocks = opt.wide_blocks;
   if (report.wide_blocks.empty() && opt.auto_wide) report.wide_blocks = choose_swin_wide_blocks(stats, c, opt.auto_wide_ratio);
-  for (int i : report.wide_blocks) {
-    if (i < 0 || i >= total_blocks) throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(i));
-  }
+  check_swin_wide_blocks(report.wide_blocks, c);
   IntSwin m;
   m.config = c;
   m.softmax_mode = opt.softmax;

@@ -18,6 +18,10 @@ namespace intvit {
 IntSwin quantize_swin(const SwinWeightsF32& model, const CalibrationStats& stats, const QuantizeOptions& options,
                       QuantizeReport* report = nullptr);
 
+// Throws Error(kInvalidArgument) for a wide-block index outside the model's blocks (counted over all
+// stages), as check_wide_blocks for a ViT: callers check before calibrating.
+void check_swin_wide_blocks(const std::vector<int>& wide_blocks, const SwinConfig& c);
+
 // The ViT's range-ratio rule (choose_wide_blocks) over all Swin blocks: those whose GELU-input
 // |max| exceeds ratio × the median block's.
 std::vector<int> choose_swin_wide_blocks(const CalibrationStats& stats, const SwinConfig& c, double ratio);

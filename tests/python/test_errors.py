@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import intvit
-from conftest import TEST_IMAGES
+from conftest import REPO, TEST_IMAGES
 
 
 @pytest.fixture(scope="module")
@@ -224,6 +224,18 @@ def test_quantize_out_of_range_ints(default_model_dir, tmp_path, kwargs):
     with pytest.raises(intvit.InvalidArgumentError) as e:
         intvit.quantize(default_model_dir, TEST_IMAGES, tmp_path / "out", progress=None, **kwargs)
     assert e.value.status == 1 and next(iter(kwargs)) in str(e.value)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("model, blocks", [("fashion-vit", 6), ("fashion-swin", 4)])
+def test_quantize_wide_block_past_the_last_is_refused_before_calibrating(model, blocks, tmp_path):
+    # A Swin's wide_blocks were checked only after calibration (minutes on a real model).
+    stages = []
+    with pytest.raises(intvit.InvalidArgumentError) as e:
+        intvit.quantize(REPO / "models" / "default" / model, TEST_IMAGES, tmp_path / "out", wide_blocks=[blocks],
+                        progress=lambda stage, done, total: stages.append(stage))
+    assert f"wide block index out of range: {blocks} (the model has {blocks} blocks" in str(e.value)
+    assert stages == []  # no calibration image was even loaded
     assert not (tmp_path / "out").exists()
 
 
