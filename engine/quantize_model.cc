@@ -1,6 +1,9 @@
 #include "engine/quantize_model.h"
 
+#include <optional>
 #include <system_error>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/dataset.h"
 #include "engine/swin_config.h"
@@ -45,7 +48,6 @@ QuantizeModelResult quantize_swin_model(const QuantizeModelOptions& options, con
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
   const SwinWeightsF32 fp32 = load_swin_f32(options.fp32_model);
-  check_swin_wide_blocks(opt.wide_blocks, fp32.config);  // before the calibration images are decoded
   std::vector<std::string> skipped;
   const auto images = calibration_images(options, swin_model_view(fp32.config), progress, warn, skipped);
   std::vector<std::vector<uint8_t>> pixels;
@@ -79,16 +81,37 @@ void check_quantize_model_options(const QuantizeModelOptions& o) {
   }
 }
 
+void check_wide_blocks_in_config(const QuantizeModelOptions& o) {
+  if (o.wide != WideBlocksChoice::kList) return;
+  std::optional<SwinConfig> swin;
+  std::optional<ViTConfig> vit;
+  try {
+    const nlohmann::json j = read_config_json(fp32::checkpoint_files(o.fp32_model).config);
+    if (is_swin_config(j)) {
+      swin = parse_swin_config(j);
+    } else {
+      vit = parse_vit_config(j);
+    }
+  } catch (const std::exception&) {
+    return;  // left to the loader's error
+  }
+  if (swin) {
+    check_swin_wide_blocks(o.wide_blocks, *swin);
+  } else {
+    check_wide_blocks(o.wide_blocks, *vit);
+  }
+}
+
 QuantizeModelResult quantize_model(const QuantizeModelOptions& options, const QuantizeProgress& progress,
                                    const QuantizeLog& log, const QuantizeLog& warn) {
   check_quantize_model_options(options);
+  check_wide_blocks_in_config(options);  // before minutes of loading and calibrating
   if (config_file_is_swin(fp32::checkpoint_files(options.fp32_model).config)) return quantize_swin_model(options, progress, warn);
   QuantizeOptions opt = options.quantize;
   opt.auto_wide = options.wide == WideBlocksChoice::kAuto || options.wide == WideBlocksChoice::kSearch;
   if (options.wide == WideBlocksChoice::kList) opt.wide_blocks = options.wide_blocks;
 
   ViTWeightsF32 fp32 = load_vit_f32(options.fp32_model);
-  check_wide_blocks(opt.wide_blocks, fp32.config);  // before the calibration images are decoded
   std::vector<std::string> skipped;
   const auto images = calibration_images(options, fp32.config, progress, warn, skipped);
   std::vector<std::vector<uint8_t>> pixels;

@@ -35,6 +35,11 @@ int default_attn_bits(SoftmaxMode softmax);
 // Throws Error(kInvalidArgument) for a bad option or combination, before anything is read.
 void check_quantize_model_options(const QuantizeModelOptions& options);
 
+// Throws Error(kInvalidArgument) for a wide_blocks index past the model's last block (WideBlocksChoice::kList),
+// from its config.json alone (quantize_model checks it before loading the weights). A config.json that
+// cannot be read or parsed is left to the loader's error.
+void check_wide_blocks_in_config(const QuantizeModelOptions& options);
+
 struct QuantizeModelResult {
   std::filesystem::path model_file;  // output / model.intvit
   int calib_images = 0;

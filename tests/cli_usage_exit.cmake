@@ -24,11 +24,11 @@ expect(2 "quantize: --log2-renorm expects on or off" ${q} --log2-renorm maybe)
 # A --wide-blocks index past the model's last block, found in config.json before the weights load: it
 # exited 1 after loading them (a Swin's only after calibrating).
 if(MODEL)
-  expect(2 "quantize: --wide-blocks: block 6 is out of range: the model has 6 blocks \\(0 to 5\\)"
+  expect(2 "quantize: --wide-blocks: wide block index out of range: 6 \\(the model has 6 blocks: 0 to 5\\)"
          quantize --model "${MODEL}" --calib none -o none --wide-blocks 2,6)
 endif()
 if(SWIN)
-  expect(2 "quantize: --wide-blocks: block 99 is out of range: the model has 4 blocks \\(0 to 3, numbered over all stages\\)"
+  expect(2 "quantize: --wide-blocks: wide block index out of range: 99 \\(the model has 4 blocks, numbered over all stages: 0 to 3\\)"
          quantize --model "${SWIN}" --calib none -o none --wide-blocks 99)
 endif()
 # The other commands, for comparison.

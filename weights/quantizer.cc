@@ -214,7 +214,8 @@ void check_wide_blocks(const std::vector<int>& wide_blocks, const ViTConfig& c) 
   for (int b : wide_blocks) {
     if (b < 0 || b >= c.depth) {
       throw Error(ErrorCode::kInvalidArgument,
-                  "wide block index out of range: " + std::to_string(b) + " (the model has " + std::to_string(c.depth) + " blocks)");
+                  "wide block index out of range: " + std::to_string(b) + " (the model has " + std::to_string(c.depth) +
+                      " blocks: 0 to " + std::to_string(c.depth - 1) + ")");
     }
   }
 }

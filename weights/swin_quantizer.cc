@@ -101,7 +101,8 @@ void check_swin_wide_blocks(const std::vector<int>& wide_blocks, const SwinConfi
   for (int i : wide_blocks) {
     if (i < 0 || i >= total_blocks) {
       throw Error(ErrorCode::kInvalidArgument, "wide block index out of range: " + std::to_string(i) + " (the model has " +
-                                                   std::to_string(total_blocks) + " blocks, numbered over all stages)");
+                                                   std::to_string(total_blocks) + " blocks, numbered over all stages: 0 to " +
+                                                   std::to_string(total_blocks - 1) + ")");
     }
   }
 }

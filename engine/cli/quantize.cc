@@ -6,16 +6,11 @@
 #include <sstream>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/cli/args.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/progress.h"
 #include "engine/quantize_model.h"
-#include "engine/swin_config.h"
-#include "engine/vit_config.h"
 #include "kernels/error.h"
-#include "models/fp32_layers.h"
 
 namespace intvit::cli {
 namespace {
@@ -74,28 +69,6 @@ int parse_attn_bits(const Args& args, SoftmaxMode softmax) {
   return std::stoi(v);
 }
 
-// A --wide-blocks index past the model's last block is a bad option value (exit 2), found in its
-// config.json before the weights load; quantize_model's own check is an Error (exit 1), and the
-// Swin's came after calibration. A config that cannot be read is left to quantize_model to report.
-void check_wide_blocks_in_range(const QuantizeModelOptions& o) {
-  if (o.wide != WideBlocksChoice::kList) return;
-  int depth = 0;
-  bool swin = false;
-  try {
-    const nlohmann::json j = read_config_json(fp32::checkpoint_files(o.fp32_model).config);
-    swin = is_swin_config(j);
-    depth = swin ? swin_model_view(parse_swin_config(j)).depth : parse_vit_config(j).depth;
-  } catch (const std::exception&) {
-    return;
-  }
-  for (int b : o.wide_blocks) {
-    if (b >= depth) {
-      throw UsageError("--wide-blocks: block " + std::to_string(b) + " is out of range: the model has " + std::to_string(depth) +
-                       " blocks (0 to " + std::to_string(depth - 1) + (swin ? ", numbered over all stages)" : ")"));
-    }
-  }
-}
-
 }  // namespace
 
 int run_quantize(int argc, char** argv) {
@@ -139,7 +112,12 @@ int run_quantize(int argc, char** argv) {
   }
   o.calib_count = static_cast<int>(args.get_int("calib-count", 100, 1, 100000));
   check_quantize_model_options(o);  // and the output path: not a file (exit 1)
-  check_wide_blocks_in_range(o);
+  try {  // a --wide-blocks index past the model's last block, from its config.json: a bad option value
+    check_wide_blocks_in_config(o);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kInvalidArgument) throw;
+    throw UsageError(std::string("--wide-blocks: ") + e.what());
+  }
 
   std::map<std::string, std::function<void(int, int)>> bars;
   const QuantizeModelResult r = quantize_model(
