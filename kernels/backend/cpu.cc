@@ -37,6 +37,10 @@ CpuFeatures detect_cpu() {
   f.amx_missing = !(amx_tile && amx_int8) ? "no AMX-INT8: CPUID AMX-TILE/AMX-INT8 bits clear"
                   : !os_amx                ? "no AMX-INT8: OS does not enable tile state (XCR0 bits 17/18 clear)"
                                            : "";
+#if defined(INTVIT_AVX512_EMULATION)
+  // tests/avx512_emu: the AVX-512 kernels run on SIMDe's portable code there, on any AVX2 CPU.
+  f.avx512 = f.avx512vnni = f.avx512vbmi = f.avx2;
+#endif
   return f;
 }
 

@@ -95,9 +95,13 @@ void gelu_lut8(const int16_t* table, size_t n, const uint8_t* in, uint8_t* out) 
 // AVX-512 VBMI: the 256 table entries as bytes (8-bit outputs: the low byte is the code, as the
 // reference's uint8 store takes it) in four registers; per 64 codes two vpermi2b (bits 0-6 pick
 // among 128 bytes) and bit 7 picks the half. Compiled for VBMI by the target attribute, called
-// only when the CPU has it (gelu__avx512vbmi).
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void gelu_lut8_vbmi(const int16_t* table, size_t n, const uint8_t* in,
-                                                                            uint8_t* out) {
+// only when the CPU has it (gelu__avx512vbmi). Not in tests/avx512_emu, whose intrinsics are emulated.
+#if defined(INTVIT_AVX512_EMULATION)
+#define INTVIT_TARGET_VBMI
+#else
+#define INTVIT_TARGET_VBMI __attribute__((target("avx512f,avx512bw,avx512vbmi")))
+#endif
+INTVIT_TARGET_VBMI void gelu_lut8_vbmi(const int16_t* table, size_t n, const uint8_t* in, uint8_t* out) {
   __m512i t[4];
   for (int i = 0; i < 4; ++i) {
     const __m256i lo = _mm512_cvtepi16_epi8(_mm512_loadu_si512(table + 64 * i));

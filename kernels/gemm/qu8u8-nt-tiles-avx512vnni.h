@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace intvit::gemm::nt_tiles {
@@ -145,6 +146,35 @@ struct NtArgs {
 // kRowTerms: the start values are init + the row terms, else init alone (B' = B − z_b exactly).
 template <bool kRowTerms, int NB>
 void nt_tile(const NtArgs& t) {
+#if defined(INTVIT_AVX512_EMULATION)  // tests/avx512_emu: no asm there; the same tile in intrinsics
+  const uint8_t* a[2] = {t.a0, t.a1};
+  const int32_t* init[2] = {t.init0, t.init1};
+  const int32_t* rt[2] = {t.rt0, t.rt1};
+  int32_t* c[2] = {t.c0, t.c1};
+  __m512i acc[2][NB];
+  for (int r = 0; r < 2; ++r) {
+    for (int j = 0; j < NB; ++j) {
+      const __mmask16 m = j == NB - 1 ? t.last_mask : __mmask16{0xFFFF};
+      acc[r][j] = _mm512_maskz_loadu_epi32(m, init[r] + 16 * j);
+      if constexpr (kRowTerms) acc[r][j] = _mm512_maskz_add_epi32(m, acc[r][j], _mm512_set1_epi32(*rt[r]));
+    }
+  }
+  for (size_t g = 0; g < t.groups; ++g) {
+    for (int r = 0; r < 2; ++r) {
+      int32_t quad;
+      std::memcpy(&quad, a[r] + 4 * g, 4);
+      const __m512i av = _mm512_set1_epi32(quad);
+      for (int j = 0; j < NB; ++j) {
+        acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, _mm512_load_si512(t.w + g * t.group_stride + 64 * j));
+      }
+    }
+  }
+  for (int r = 0; r < 2; ++r) {
+    for (int j = 0; j < NB; ++j) {
+      _mm512_mask_storeu_epi32(c[r] + 16 * j, j == NB - 1 ? t.last_mask : __mmask16{0xFFFF}, acc[r][j]);
+    }
+  }
+#else
   const uint8_t* a0 = t.a0;
   const uint8_t* a1 = t.a1;
   const int8_t* w = t.w;
@@ -173,6 +203,7 @@ void nt_tile(const NtArgs& t) {
   INTVIT_NT_CASE(12, 11)
   INTVIT_NT_CASE(13, 12)
 #undef INTVIT_NT_CASE
+#endif
 }
 
 // Σ_k A[r, 0:k] of rows r in [0, rows), rows ≤ 16, as the 16 dwords of one vector (zero beyond

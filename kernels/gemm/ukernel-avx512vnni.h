@@ -42,12 +42,16 @@ struct TileArgs {
 // accumulators through other registers on every k step; "+v" pins each to one register.
 template <bool kS16>
 inline __m512i multiply_add(__m512i acc, __m512i a, __m512i w) {
+#if defined(INTVIT_AVX512_EMULATION)  // tests/avx512_emu: no asm there, the same instruction as an intrinsic
+  return kS16 ? _mm512_dpwssd_epi32(acc, a, w) : _mm512_dpbusd_epi32(acc, a, w);
+#else
   if constexpr (kS16) {
     __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
   } else {
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
   }
   return acc;
+#endif
 }
 
 // acc[r][j] = init (+ row_add[r]): the bias (Eq. 8 bracket / Eq. 10 bias) or partial sums.
@@ -100,6 +104,12 @@ inline __attribute__((always_inline)) void k_step(__m512i (&acc)[MR][NB], const 
 // A group is 4 bytes of each A row (4 u8 or 2 s16), 64 bytes of each weight block.
 template <bool kS16>
 inline __attribute__((always_inline)) void k_loop_4x64(const __m512i* src, __m512i* buf, const TileArgs& t, size_t groups) {
+#if defined(INTVIT_AVX512_EMULATION)  // tests/avx512_emu: no asm there; the same loop in k_steps
+  __m512i acc[4][4];
+  for (int e = 0; e < 16; ++e) acc[e / 4][e % 4] = src[e];
+  for (size_t g = 0; g < groups; ++g) k_step<4, 4, kS16>(acc, t, g);
+  for (int e = 0; e < 16; ++e) buf[e] = acc[e / 4][e % 4];
+#else
   const uint8_t* w = static_cast<const uint8_t*>(t.w);
   const uint8_t* a = static_cast<const uint8_t*>(t.a);
   const size_t lda = t.lda * (kS16 ? 2 : 1), lda3 = 3 * lda, bs = t.block_stride, bs3 = 3 * bs;
@@ -165,6 +175,7 @@ inline __attribute__((always_inline)) void k_loop_4x64(const __m512i* src, __m51
     INTVIT_K_LOOP_4X64("vpdpbusd");
   }
 #undef INTVIT_K_LOOP_4X64
+#endif
 }
 
 // acc += A[rows, 0:k] · W[0:k, block columns].

@@ -130,6 +130,9 @@ inline uint32_t row_sum(const uint16_t* p, size_t k) {
 // (measured: ~150 instead of ~310 GOPS); "+v" pins each to one register.
 template <bool kVnni>
 inline __m512i madd_pairs(__m512i acc, __m512i p, __m512i w) {
+#if defined(INTVIT_AVX512_EMULATION)  // tests/avx512_emu: no asm there, the same instructions as intrinsics
+  return kVnni ? _mm512_dpwssd_epi32(acc, p, w) : _mm512_add_epi32(acc, _mm512_madd_epi16(p, w));
+#else
   if constexpr (kVnni) {
     __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(p), "v"(w));
   } else {
@@ -137,6 +140,7 @@ inline __m512i madd_pairs(__m512i acc, __m512i p, __m512i w) {
     __asm__("vpaddd %1, %0, %0" : "+v"(acc) : "v"(prod));
   }
   return acc;
+#endif
 }
 
 inline __m512i broadcast_pair(const uint16_t* p) {

@@ -38,12 +38,20 @@ constexpr size_t kQuadBytes = 4 * kColumns;    // one quad of the packed v: [col
 // acc + Σ over the 4 byte pairs of each lane of p (unsigned) · w (signed). Inline asm, as in
 // av16-outer-avx512.h: GCC 12 moves intrinsic accumulators through the stack.
 inline __m512i dot(__m512i acc, __m512i p, __m512i w) {
+#if defined(INTVIT_AVX512_EMULATION)  // tests/avx512_emu: no asm there, the same instruction as an intrinsic
+  return _mm512_dpbusd_epi32(acc, p, w);
+#else
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(p), "v"(w));
   return acc;
+#endif
 }
 inline __m512i dot_mem(__m512i acc, __m512i p, const int8_t* w) {
+#if defined(INTVIT_AVX512_EMULATION)
+  return _mm512_dpbusd_epi32(acc, p, _mm512_loadu_si512(w));
+#else
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(p), "m"(*reinterpret_cast<const __m512i*>(w)));
   return acc;
+#endif
 }
 // acc[c] += p · w[64c..64c+63] for the 4 vectors of one packed quad, written out: GCC leaves a rolled
 // loop over a second accumulator array in memory.
