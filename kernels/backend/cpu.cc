@@ -31,6 +31,7 @@ CpuFeatures detect_cpu() {
   f.avx512 = f.avx2 && os_avx512 && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512vnni = f.avx512 && avx512vnni;
   f.avx512vbmi = f.avx512 && avx512vbmi;
+  f.native_vnni = f.avxvnni || f.avx512vnni;
   const bool amx_tile = edx & (1u << 24), amx_int8 = edx & (1u << 25);
   const bool os_amx = (xcr0_lo & (3u << 17)) == (3u << 17);  // XTILECFG + XTILEDATA
   f.amx_int8 = amx_tile && amx_int8 && os_amx;

@@ -78,7 +78,7 @@ const char* gemm_isa_missing_feature(GemmIsa isa) {
 #if INTVIT_WITH_ONEDNN
       // Without VNNI, oneDNN's u8s8 kernels multiply with vpmaddubsw, whose int16 pair sums
       // saturate (255*127*2 > 32767): its results would not be bit-identical to the reference.
-      return cpu().avxvnni || cpu().avx512vnni ? "" : "CPU lacks VNNI (oneDNN's AVX2 int8 path saturates)";
+      return cpu().native_vnni ? "" : "CPU lacks VNNI (oneDNN's AVX2 int8 path saturates)";
 #else
       return "built without oneDNN (INTVIT_WITH_ONEDNN=OFF)";
 #endif
