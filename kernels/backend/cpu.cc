@@ -39,8 +39,9 @@ CpuFeatures detect_cpu() {
                   : !os_amx                ? "no AMX-INT8: OS does not enable tile state (XCR0 bits 17/18 clear)"
                                            : "";
 #if defined(INTVIT_AVX512_EMULATION)
-  // tests/avx512_emu: the AVX-512 kernels run on SIMDe's portable code there, on any AVX2 CPU.
-  f.avx512 = f.avx512vnni = f.avx512vbmi = f.avx2;
+  // tests/avx512_emu: the AVX-512 kernels run on SIMDe's portable code there, the AVX-VNNI ones on
+  // AVX2 twins of their vpdpbusd / vpdpwssd, on any AVX2 CPU.
+  f.avx512 = f.avx512vnni = f.avx512vbmi = f.avxvnni = f.avx2;
 #endif
   return f;
 }

@@ -65,6 +65,17 @@ inline int32_t load_dword(const void* p, size_t bytes) {
   return v;
 }
 
+#if defined(INTVIT_AVXVNNI_EMULATION)
+// vpdpbusd's four u8 × s8 products per dword lane, summed exactly in AVX2: the even and the odd
+// bytes as int16 (a zero-extended, w sign-extended), each pair of products through vpmaddwd
+// (|sum| <= 2·255·128: no saturation).
+inline __m256i dpbusd_products(__m256i a, __m256i w) {
+  const __m256i a_even = _mm256_and_si256(a, _mm256_set1_epi16(0x00FF)), a_odd = _mm256_srli_epi16(a, 8);
+  const __m256i w_even = _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8), w_odd = _mm256_srai_epi16(w, 8);
+  return _mm256_add_epi32(_mm256_madd_epi16(a_even, w_even), _mm256_madd_epi16(a_odd, w_odd));
+}
+#endif
+
 // acc += the dword-group products of a and w. Inline asm with "+x" accumulators, as in
 // ukernel-avx512vnni.h: GCC 12 otherwise copies accumulators between registers every k-step.
 template <Kind K>
@@ -74,7 +85,14 @@ inline __m256i multiply_add(__m256i acc, __m256i a, __m256i w) {
     __asm__("vpmaddwd %2, %1, %0" : "=x"(product) : "x"(a), "x"(w));
     __asm__("vpaddd %1, %0, %0" : "+x"(acc) : "x"(product));
   } else {
-#if defined(__AVXVNNI__)
+#if defined(INTVIT_AVXVNNI_EMULATION)
+    // tests/avx512_emu: the same sums in AVX2 (the *-avxvnni.cc files are built without -mavxvnni).
+    if constexpr (K == Kind::kU8Dpbusd) {
+      acc = _mm256_add_epi32(acc, dpbusd_products(a, w));
+    } else {
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(a, w));  // vpdpwssd: the same sum, modulo 2^32
+    }
+#elif defined(__AVXVNNI__)
     if constexpr (K == Kind::kU8Dpbusd) {
       __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(a), "x"(w));
     } else {

@@ -133,7 +133,11 @@ inline uint32_t row_sum(const uint16_t* p, size_t k) {
 template <bool kVnni>
 inline __m256i madd_pairs(__m256i acc, __m256i p, __m256i w) {
   if constexpr (kVnni) {
+#if defined(INTVIT_AVXVNNI_EMULATION)  // tests/avx512_emu: vpdpwssd's sum (modulo 2^32) in AVX2
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, w));
+#else
     __asm__("%{vex%} vpdpwssd %2, %1, %0" : "+x"(acc) : "x"(p), "x"(w));
+#endif
   } else {
     const __m256i prod = _mm256_madd_epi16(p, w);
     __asm__("vpaddd %1, %0, %0" : "+x"(acc) : "x"(prod));

@@ -1,5 +1,6 @@
 # cmake -DOBJECTS="a.o;b.o" -P no_avx512_instructions.cmake: fails naming every object whose code uses
-# an AVX-512 register (zmm, an opmask k0-k7, or xmm/ymm 16-31), i.e. holds native AVX-512 code.
+# an AVX-512 register (zmm, an opmask k0-k7, or xmm/ymm 16-31), i.e. holds native AVX-512 code, or a
+# VNNI instruction (vpdpbusd / vpdpwssd and their saturating forms, AVX-VNNI's VEX ones included).
 if(NOT OBJECTS)
   message(FATAL_ERROR "usage: cmake -DOBJECTS=<objects> -P no_avx512_instructions.cmake")
 endif()
@@ -12,7 +13,7 @@ foreach(obj IN LISTS OBJECTS)
     message(FATAL_ERROR "no object ${obj}")
   endif()
   execute_process(COMMAND ${OBJDUMP} -d --no-show-raw-insn ${obj}
-                  COMMAND ${GREP} -E "%(zmm[0-9]+|k[0-7]|[xy]mm(1[6-9]|2[0-9]|3[01]))([^0-9]|$)"
+                  COMMAND ${GREP} -E "%(zmm[0-9]+|k[0-7]|[xy]mm(1[6-9]|2[0-9]|3[01]))([^0-9]|$)|vpdp(busd|wssd)"
                   OUTPUT_VARIABLE hits RESULT_VARIABLE rc)
   if(hits)
     string(REGEX MATCHALL "\n" lines "${hits}")
@@ -20,13 +21,13 @@ foreach(obj IN LISTS OBJECTS)
     string(REGEX MATCH "^[^\n]*" first "${hits}")
     string(STRIP "${first}" first)
     get_filename_component(name ${obj} NAME)
-    message(STATUS "native AVX-512 code in ${name}: ${count} instructions, e.g. ${first}")  # STATUS: unwrapped
+    message(STATUS "native AVX-512 or VNNI code in ${name}: ${count} instructions, e.g. ${first}")  # STATUS: unwrapped
     math(EXPR bad "${bad} + 1")
   elseif(NOT rc EQUAL 1)  # grep: 1 = no match; anything else (objdump failing too) is an error
     message(FATAL_ERROR "objdump | grep failed on ${obj}")
   endif()
 endforeach()
 if(bad)
-  message(FATAL_ERROR "${bad} of ${n} objects hold native AVX-512 code")
+  message(FATAL_ERROR "${bad} of ${n} objects hold native AVX-512 or VNNI code")
 endif()
-message(STATUS "no AVX-512 instruction in ${n} objects")
+message(STATUS "no AVX-512 or VNNI instruction in ${n} objects")

@@ -11,7 +11,7 @@ mkdir -p "$dir"
 # The full list of variants of this build, with this CPU's support (a hidden test case).
 INTVIT_COVERAGE_DIR=$dir "$tests" "coverage: every kernel variant of this build" > "$dir/list.log" 2>&1 ||
   { cat "$dir/list.log" >&2; echo "kernel variant coverage: could not list this build's variants" >&2; exit 1; }
-# Variants the emulated AVX-512 binary (tests/avx512_emu) held to their references, as "emulated".
+# Variants the emulated binary (tests/avx512_emu: AVX-512 and AVX-VNNI) held to their references, as "emulated".
 emu_dir=$build/coverage-avx512emu
 { sort -t$'\t' -k2,2 -k1,1 "$dir"/*.txt
   if compgen -G "$emu_dir/*.txt" >/dev/null; then awk -F'\t' '$1 == "ran" { print "emulated\t" $2 }' "$emu_dir"/*.txt; fi
@@ -31,7 +31,7 @@ emu_dir=$build/coverage-avx512emu
     printf "== kernel variant coverage: %d variants ran, %d not runnable on this CPU, %d runnable but not run\n", nr, nu, nm
     line = "  ran:"; for (i = 1; i <= nr; ++i) line = line " " r[i]; print line
     if (nu) { line = "  not runnable on this CPU:"; for (i = 1; i <= nu; ++i) line = line " " u[i]; print line }
-    printf "  of those, %d ran on emulated AVX-512 intrinsics (tests/avx512_emu; its inline-asm loops as intrinsics)\n", ne
+    printf "  of those, %d ran on emulated AVX-512 / AVX-VNNI instructions (tests/avx512_emu; its inline-asm loops as intrinsics)\n", ne
     if (nm) { line = "  RUNNABLE BUT NOT RUN:"; for (i = 1; i <= nm; ++i) line = line " " m[i]; print line }
     exit nm > 0 ? 3 : 0
   }' && status=0 || status=$?
