@@ -2,46 +2,18 @@
 
 #include <cstdint>
 #include <fstream>
-#include <limits>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config_json.h"
 #include "kernels/error.h"
 
 namespace intvit {
 namespace {
 
-void require(bool ok, const std::string& what) {
-  if (!ok) throw Error(ErrorCode::kInvalidArgument, "invalid Swin config: " + what);
-}
+constexpr ConfigReader kReader("Swin");
 
-// get<int>() on a real or an integer beyond int would be undefined behaviour or a silent wrap.
-int checked_int(const nlohmann::json& v, const std::string& what) {
-  require(v.is_number_integer(), what + " must be an integer");
-  if (v.is_number_unsigned()) {
-    require(v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max()), what + " is out of range");
-    return static_cast<int>(v.get<uint64_t>());
-  }
-  const int64_t x = v.get<int64_t>();
-  require(x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max(), what + " is out of range");
-  return static_cast<int>(x);
-}
-
-void read_int(const nlohmann::json& obj, const char* key, int& out) {
-  if (obj.is_object() && obj.contains(key) && !obj[key].is_null()) out = checked_int(obj[key], key);
-}
-
-void read_ints(const nlohmann::json& obj, const char* key, std::vector<int>& out) {
-  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return;
-  require(obj[key].is_array() && obj[key].size() <= 64, std::string(key) + " must be an array of integers");
-  out.clear();
-  for (const auto& v : obj[key]) out.push_back(checked_int(v, key));
-}
-
-template <typename T>
-void read_value(const nlohmann::json& obj, const char* key, T& out) {
-  if (obj.is_object() && obj.contains(key) && !obj[key].is_null()) out = obj[key].get<T>();
-}
+void require(bool ok, const std::string& what) { kReader.require(ok, what); }
 
 // The timm model names whose geometry a config without model_args implies.
 void apply_architecture_defaults(SwinConfig& c) {
@@ -125,39 +97,20 @@ SwinConfig parse_swin_config(const nlohmann::json& j) {
   SwinConfig c;
   try {
     require(j.is_object(), "not a JSON object");
-    read_value(j, "architecture", c.architecture);
+    kReader.read(j, "architecture", c.architecture);
     apply_architecture_defaults(c);
-    read_int(j, "num_classes", c.num_classes);
+    kReader.read(j, "num_classes", c.num_classes);
     const nlohmann::json& args = j.contains("model_args") ? j["model_args"] : j;
-    read_int(args, "img_size", c.image_size);
-    read_int(args, "patch_size", c.patch_size);
-    read_int(args, "in_chans", c.in_channels);
-    read_int(args, "embed_dim", c.embed_dim);
-    read_ints(args, "depths", c.depths);
-    read_ints(args, "num_heads", c.num_heads);
-    read_int(args, "window_size", c.window_size);
-    read_value(args, "mlp_ratio", c.mlp_ratio);
-    read_int(args, "num_classes", c.num_classes);
-    if (j.contains("pretrained_cfg")) {
-      const nlohmann::json& p = j["pretrained_cfg"];
-      if (p.contains("input_size")) {
-        std::vector<int> size;
-        read_ints(p, "input_size", size);
-        require(size.size() == 3, "input_size must be [C, H, W]");
-        require(size[1] == size[2], "only square inputs are supported");
-        c.in_channels = size[0];
-        c.image_size = size[1];
-      }
-      read_value(p, "interpolation", c.interpolation);
-      read_value(p, "crop_pct", c.crop_pct);
-      read_value(p, "mean", c.mean);
-      read_value(p, "std", c.std);
-      read_int(p, "num_classes", c.num_classes);
-      read_value(p, "layer_norm_eps", c.layer_norm_eps);
-      std::string act;
-      read_value(p, "act_layer", act);
-      if (act.find("tanh") != std::string::npos) c.gelu = GeluKind::kTanh;
-    }
+    kReader.read(args, "img_size", c.image_size);
+    kReader.read(args, "patch_size", c.patch_size);
+    kReader.read(args, "in_chans", c.in_channels);
+    kReader.read(args, "embed_dim", c.embed_dim);
+    kReader.read(args, "depths", c.depths);
+    kReader.read(args, "num_heads", c.num_heads);
+    kReader.read(args, "window_size", c.window_size);
+    kReader.read(args, "mlp_ratio", c.mlp_ratio);
+    kReader.read(args, "num_classes", c.num_classes);
+    kReader.read_pretrained_cfg(j, c);
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::kInvalidArgument, std::string("invalid Swin config: ") + e.what());
   }
@@ -174,11 +127,7 @@ nlohmann::json swin_config_to_json(const SwinConfig& c) {
        {{"img_size", c.image_size}, {"patch_size", c.patch_size}, {"in_chans", c.in_channels}, {"embed_dim", c.embed_dim},
         {"depths", c.depths}, {"num_heads", c.num_heads}, {"window_size", c.window_size}, {"mlp_ratio", c.mlp_ratio},
         {"num_classes", c.num_classes}}},
-      {"pretrained_cfg",
-       {{"input_size", {c.in_channels, c.image_size, c.image_size}}, {"interpolation", c.interpolation},
-        {"crop_pct", c.crop_pct}, {"mean", c.mean}, {"std", c.std}, {"num_classes", c.num_classes},
-        {"layer_norm_eps", c.layer_norm_eps},
-        {"act_layer", c.gelu == GeluKind::kErf ? "gelu (erf)" : "gelu (tanh)"}}},
+      {"pretrained_cfg", pretrained_cfg_json(c)},
   };
 }
 

@@ -1,43 +1,18 @@
 #include "engine/vit_config.h"
 
-#include <cstdint>
 #include <fstream>
-#include <limits>
-#include <type_traits>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/config_json.h"
 #include "kernels/error.h"
 
 namespace intvit {
 namespace {
 
-void require(bool ok, const std::string& what) {
-  if (!ok) throw Error(ErrorCode::kInvalidArgument, "invalid ViT config: " + what);
-}
+constexpr ConfigReader kReader("ViT");
 
-// get<int>() on a real (1e10) or an integer beyond int is undefined behaviour or a silent wrap.
-int checked_int(const nlohmann::json& v, const std::string& what) {
-  require(v.is_number_integer(), what + " must be an integer");
-  if (v.is_number_unsigned()) {
-    require(v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max()), what + " is out of range");
-  } else {
-    const int64_t x = v.get<int64_t>();
-    require(x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max(), what + " is out of range");
-  }
-  return static_cast<int>(v.get<int64_t>());
-}
-
-template <typename T>
-void read_if(const nlohmann::json& obj, const char* key, T& out) {
-  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return;
-  if constexpr (std::is_same_v<T, int>) {
-    out = checked_int(obj[key], key);
-  } else {
-    out = obj[key].get<T>();
-  }
-}
+void require(bool ok, const std::string& what) { kReader.require(ok, what); }
 
 }  // namespace
 
@@ -67,41 +42,21 @@ void ViTConfig::validate() const {
 ViTConfig parse_vit_config(const nlohmann::json& j) {
   ViTConfig c;
   try {
-    read_if(j, "architecture", c.architecture);
-    read_if(j, "num_classes", c.num_classes);
+    kReader.read(j, "architecture", c.architecture);
+    kReader.read(j, "num_classes", c.num_classes);
     const nlohmann::json& args = j.contains("model_args") ? j["model_args"] : j;
-    read_if(args, "img_size", c.image_size);
-    read_if(args, "patch_size", c.patch_size);
-    read_if(args, "in_chans", c.in_channels);
-    read_if(args, "embed_dim", c.embed_dim);
-    read_if(args, "depth", c.depth);
-    read_if(args, "num_heads", c.num_heads);
-    read_if(args, "mlp_ratio", c.mlp_ratio);
-    read_if(args, "class_token", c.class_token);
-    read_if(args, "num_classes", c.num_classes);
-    read_if(args, "distilled", c.distillation_token);
+    kReader.read(args, "img_size", c.image_size);
+    kReader.read(args, "patch_size", c.patch_size);
+    kReader.read(args, "in_chans", c.in_channels);
+    kReader.read(args, "embed_dim", c.embed_dim);
+    kReader.read(args, "depth", c.depth);
+    kReader.read(args, "num_heads", c.num_heads);
+    kReader.read(args, "mlp_ratio", c.mlp_ratio);
+    kReader.read(args, "class_token", c.class_token);
+    kReader.read(args, "num_classes", c.num_classes);
+    kReader.read(args, "distilled", c.distillation_token);
     if (c.architecture.find("distilled") != std::string::npos) c.distillation_token = true;
-    if (j.contains("pretrained_cfg")) {
-      const nlohmann::json& p = j["pretrained_cfg"];
-      if (p.contains("input_size")) {
-        require(p["input_size"].is_array(), "input_size must be [C, H, W]");
-        std::vector<int> size;
-        for (const auto& v : p["input_size"]) size.push_back(checked_int(v, "input_size"));
-        require(size.size() == 3, "input_size must be [C, H, W]");
-        require(size[1] == size[2], "only square inputs are supported");
-        c.in_channels = size[0];
-        c.image_size = size[1];
-      }
-      read_if(p, "interpolation", c.interpolation);
-      read_if(p, "crop_pct", c.crop_pct);
-      read_if(p, "mean", c.mean);
-      read_if(p, "std", c.std);
-      read_if(p, "num_classes", c.num_classes);
-      read_if(p, "layer_norm_eps", c.layer_norm_eps);
-      std::string act;
-      read_if(p, "act_layer", act);
-      if (act.find("tanh") != std::string::npos) c.gelu = GeluKind::kTanh;
-    }
+    kReader.read_pretrained_cfg(j, c);
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::kInvalidArgument, std::string("invalid ViT config: ") + e.what());
   }
@@ -144,11 +99,7 @@ nlohmann::json vit_config_to_json(const ViTConfig& c) {
        {{"img_size", c.image_size}, {"patch_size", c.patch_size}, {"embed_dim", c.embed_dim},
         {"depth", c.depth}, {"num_heads", c.num_heads}, {"mlp_ratio", c.mlp_ratio},
         {"class_token", c.class_token}, {"distilled", c.distillation_token}}},
-      {"pretrained_cfg",
-       {{"input_size", {c.in_channels, c.image_size, c.image_size}}, {"interpolation", c.interpolation},
-        {"crop_pct", c.crop_pct}, {"mean", c.mean}, {"std", c.std}, {"num_classes", c.num_classes},
-        {"layer_norm_eps", c.layer_norm_eps},
-        {"act_layer", c.gelu == GeluKind::kErf ? "gelu (erf)" : "gelu (tanh)"}}},
+      {"pretrained_cfg", pretrained_cfg_json(c)},
   };
 }
 
