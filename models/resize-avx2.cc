@@ -21,6 +21,7 @@
 #include "models/resize-kernels.h"
 #include "models/resize-horizontal-plan.h"
 #include "models/resize-q22-split.h"
+#include "models/resize-vertical-pairs.h"
 
 namespace intvit {
 namespace {
@@ -119,16 +120,7 @@ void resample_vertical_u8__avx2(const uint8_t* src, size_t row_bytes, int src_fi
   }
   std::vector<RowPair> pair(static_cast<size_t>(taps.max_taps + 1) / 2);
   for (size_t j = 0; j < taps.first.size(); ++j) {
-    const int n = taps.count[j], pairs = (n + 1) / 2;
-    const int32_t* k = &taps.weights[j * taps.max_taps];
-    for (int q = 0; q < pairs; ++q) {
-      const int t = 2 * q;
-      const int32_t w1 = t + 1 < n ? k[t + 1] : 0;  // an odd count pairs its last row with itself, weight 0
-      pair[q].low = word_pair(q22_low(k[t]), q22_low(w1));
-      pair[q].high = word_pair(q22_high(k[t]), q22_high(w1));
-      pair[q].row0 = src + (static_cast<size_t>(taps.first[j]) + t - src_first_row) * row_bytes;
-      pair[q].row1 = t + 1 < n ? pair[q].row0 + row_bytes : pair[q].row0;
-    }
+    const int pairs = row_pairs(src, row_bytes, src_first_row, taps, j, pair.data());
     uint8_t* dst_row = dst + j * row_bytes;
     for (size_t i = 0;; i += 16) {
       i = std::min(i, row_bytes - 16);  // the last vector overlaps the previous one

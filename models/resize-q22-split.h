@@ -28,12 +28,6 @@ inline int32_t word_pair(uint16_t first, uint16_t second) {
   return static_cast<int32_t>(static_cast<uint32_t>(first) | static_cast<uint32_t>(second) << 16);
 }
 
-// Two rows of the vertical pass and their weight pairs (low and high halves as word pairs).
-struct RowPair {
-  int32_t low, high;
-  const uint8_t *row0, *row1;
-};
-
 constexpr int32_t kHalf = 1 << (kResizePrecisionBits - 1);  // Pillow's rounding term, 2^21
 
 }  // namespace
