@@ -388,9 +388,9 @@ struct Row {
   long calls = 0;
   double gops = 0, peak_gops = 0;
   std::array<double, kOps> op_share{}, op_gops_per_core{};
-  double op_coverage = 0;  // timed op CPU time / (wall time × threads) of the profiled pass
+  double op_coverage = 0;  // time inside the ops (summed over threads) / (wall time × threads) of the profiled pass
   // The profiled pass's wall time per image over the timed rows' (1 / images_per_s), minus 1: what its
-  // per-op clock reads (two thread-CPU-time syscalls per op call) add to a forward.
+  // per-op clock reads (two per op call, engine/op_profile.h) add to a forward.
   double profile_overhead = 0;
   std::vector<Layer> layers;  // the profiled pass per layer (integer ViT only)
   double layer_macs_per_image = 0;  // their MACs as the forward counted them
@@ -562,7 +562,7 @@ void print_row(const Row& r) {
 }
 
 void print_profile(const std::vector<Row>& rows) {
-  std::printf("\nper-op share of timed CPU time (profiled pass; CPU time summed over threads)\n%5s %7s", "batch", "threads");
+  std::printf("\nper-op share of the time inside ops (profiled pass; summed over threads)\n%5s %7s", "batch", "threads");
   for (int k = 0; k < kOps; ++k) std::printf(" %11s", intvit::op_kind_name(static_cast<OpKind>(k)));
   std::printf(" %9s %9s\n", "coverage", "slower");
   for (const Row& r : rows) {
@@ -572,7 +572,7 @@ void print_profile(const std::vector<Row>& rows) {
   }
   std::printf("(coverage: the ops' share of the threads' time, the rest is waiting; slower: the profiled pass per image\n"
               " against the timed rows, the cost of its per-op clock reads — noise can make it negative)\n");
-  std::printf("\nGEMM GOPS per busy core, by op (2 * MACs / op CPU time)\n%5s %7s", "batch", "threads");
+  std::printf("\nGEMM GOPS per busy core, by op (2 * MACs / time inside the op)\n%5s %7s", "batch", "threads");
   for (OpKind k : {OpKind::kPatchEmbed, OpKind::kLinear, OpKind::kQk, OpKind::kAv}) std::printf(" %11s", intvit::op_kind_name(k));
   std::printf("\n");
   for (const Row& r : rows) {
@@ -594,7 +594,7 @@ void print_layers(const std::vector<Row>& rows) {
     }
   }
   if (names.empty()) return;
-  std::printf("\nper-layer CPU time per image in us (profiled pass; summed over the blocks and threads), "
+  std::printf("\nper-layer time per image in us (profiled pass; summed over the blocks and threads), "
               "GOPS per busy core and %% of one core's peak\n%-18s %-12s", "layer", "op");
   for (const Row& r : rows) {
     char h[32];
